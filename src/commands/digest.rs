@@ -1,0 +1,100 @@
+//! `regctl digest REF...`: one digest per line, in the order given.
+
+use anyhow::{Context as _, Result};
+use futures::stream::{self, StreamExt as _};
+use serde::Serialize;
+
+use super::ls::worst;
+use super::Context;
+use crate::cli::DigestArgs;
+use crate::exit::{Exit, UsageError};
+use crate::output::{render, Row};
+use crate::registry::{Digest, Platform, Reference, RegistryError};
+
+/// One resolved reference (or why it could not be).
+#[derive(Debug, Serialize)]
+struct Resolved {
+    reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<Digest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl Row for Resolved {
+    fn headers(&self) -> Vec<&'static str> {
+        vec!["REFERENCE", "DIGEST"]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        vec![self.reference.clone(), self.plain()]
+    }
+
+    fn plain(&self) -> String {
+        self.digest
+            .as_ref()
+            .map(Digest::to_string)
+            .unwrap_or_default()
+    }
+}
+
+pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
+    // Validate everything before the first request.
+    let references = args
+        .references
+        .iter()
+        .map(|r| {
+            r.parse::<Reference>()
+                .map_err(|e| UsageError(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let platform = args
+        .platform
+        .as_deref()
+        .map(|p| p.parse::<Platform>().map_err(UsageError))
+        .transpose()?;
+    let registries = references
+        .iter()
+        .map(|r| ctx.registry(r.registry()))
+        .collect::<Result<Vec<_>>>()?;
+
+    let results: Vec<Result<Digest, RegistryError>> =
+        stream::iter(references.iter().zip(registries))
+            .map(|(reference, registry)| {
+                let platform = platform.clone();
+                async move {
+                    match &platform {
+                        Some(p) => registry.resolve_platform(reference, p).await,
+                        None => registry.resolve(reference).await.map(|h| h.digest),
+                    }
+                }
+            })
+            .buffered(ctx.concurrency)
+            .collect()
+            .await;
+
+    let mut rows = Vec::new();
+    let mut failed = Vec::new();
+    for (reference, result) in references.iter().zip(results) {
+        match result {
+            Ok(digest) => rows.push(Resolved {
+                reference: reference.to_string(),
+                digest: Some(digest),
+                error: None,
+            }),
+            Err(e) => {
+                ctx.printer.error(format!("{reference}: {e}"));
+                failed.push(e.kind());
+                if ctx.format == crate::cli::Format::Json {
+                    rows.push(Resolved {
+                        reference: reference.to_string(),
+                        digest: None,
+                        error: Some(e.to_string()),
+                    });
+                }
+            }
+        }
+    }
+    render(ctx.format, &rows).context("writing digests")?;
+    Ok(worst(&failed))
+}

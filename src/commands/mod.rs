@@ -1,0 +1,154 @@
+//! One module per subcommand; each composes the registry client and renders its
+//! result. Errors carry context here (anyhow); exit codes come from [`Exit`].
+
+mod digest;
+mod ls;
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+
+use crate::cli::{Cli, Command, Format, GlobalArgs};
+use crate::credentials::{docker_config, Resolver, Secret};
+use crate::exit::Exit;
+use crate::output::{resolve_format, Printer};
+use crate::registry::{ClientOptions, Registry, RequestRecord, TlsOptions};
+
+/// What every command needs: how to reach registries, whose credentials to use,
+/// how to print.
+pub struct Context {
+    options: ClientOptions,
+    resolver: Resolver,
+    registries: std::sync::Mutex<HashMap<String, Arc<Registry>>>,
+    /// How many requests may run at once.
+    pub concurrency: usize,
+    /// Output format for stdout.
+    pub format: Format,
+    /// stderr printer.
+    pub printer: Printer,
+}
+
+impl Context {
+    /// Builds the context from the global flags (reads the password from stdin
+    /// when `--password-stdin` is given).
+    pub fn from_args(global: &GlobalArgs) -> Result<Self> {
+        let printer = Printer {
+            verbose: global.verbose,
+        };
+        let password = if global.password_stdin {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading the password from standard input")?;
+            Some(Secret::new(text.trim_end_matches(['\r', '\n'])))
+        } else {
+            None
+        };
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let resolver = Resolver::new(
+            global.username.clone(),
+            password,
+            env("REGCTL_USERNAME"),
+            env("REGCTL_PASSWORD").map(Secret::new),
+            docker_config::default_path(),
+        )?;
+        if global.insecure {
+            printer.warn("--insecure: TLS certificates are not verified");
+        }
+        let observer: Option<crate::registry::Observer> = global.verbose.then(|| {
+            Arc::new(|r: &RequestRecord| {
+                let status = r
+                    .status
+                    .map_or("no response".to_string(), |s| s.to_string());
+                eprintln!(
+                    "{} {} -> {} ({} ms)",
+                    r.method,
+                    r.url,
+                    status,
+                    r.elapsed.as_millis()
+                );
+            }) as crate::registry::Observer
+        });
+        Ok(Context {
+            options: ClientOptions {
+                tls: TlsOptions {
+                    ca_files: global.ca_file.clone(),
+                    certs_dir: Some(global.certs_dir.clone()),
+                    insecure: global.insecure,
+                },
+                plain_http: global.plain_http,
+                timeout: Some(Duration::from_secs(global.timeout)),
+                observer,
+            },
+            resolver,
+            registries: Default::default(),
+            concurrency: usize::from(global.concurrency),
+            format: resolve_format(global.format),
+            printer,
+        })
+    }
+
+    /// The client for `host`, created on first use with its credentials; one per
+    /// registry per run, so connections and tokens are reused.
+    pub fn registry(&self, host: &str) -> Result<Arc<Registry>> {
+        // A poisoned lock means a panic elsewhere; the map itself is still valid.
+        let mut registries = self.registries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = registries.get(host) {
+            return Ok(r.clone());
+        }
+        let credential = self
+            .resolver
+            .resolve(host)
+            .with_context(|| format!("looking up credentials for {host}"))?;
+        if let Some(c) = &credential {
+            if self.printer.verbose {
+                eprintln!("credentials for {host} from {}", c.source);
+            }
+        }
+        let registry = Arc::new(Registry::new(host, self.options.clone(), credential)?);
+        registries.insert(host.to_string(), registry.clone());
+        Ok(registry)
+    }
+}
+
+/// Runs the parsed command line and returns the process exit status.
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match Context::from_args(&cli.global) {
+        Ok(ctx) => match &cli.command {
+            Command::Ls(args) => ls::run(args, &ctx).await,
+            Command::Digest(args) => digest::run(args, &ctx).await,
+        },
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(err) if is_broken_pipe(&err) => Exit::Success.into(),
+        Err(err) => {
+            eprintln!("error: {}", chain(&err));
+            Exit::for_error(&err).into()
+        }
+    }
+}
+
+/// `error: context: cause: cause`, without repeated parts.
+pub fn chain(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

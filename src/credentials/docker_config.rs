@@ -1,0 +1,231 @@
+//! Docker's `config.json`: `credHelpers`, `credsStore` and `auths`, read with the
+//! docker CLI's precedence.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use super::{Credential, CredentialError, Secret};
+
+/// The parts of docker's config that hold credentials.
+#[derive(Debug, Default, Deserialize)]
+pub struct DockerConfig {
+    #[serde(default)]
+    auths: HashMap<String, AuthEntry>,
+    #[serde(default, rename = "credHelpers")]
+    cred_helpers: HashMap<String, String>,
+    #[serde(default, rename = "credsStore")]
+    creds_store: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AuthEntry {
+    #[serde(default)]
+    auth: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<Secret>,
+    #[serde(default)]
+    identitytoken: Option<Secret>,
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret::new)
+    }
+}
+
+/// Where the credentials for a registry are to be found, per the config.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Ask `docker-credential-<name>`.
+    Helper(String),
+    /// Stored inline in `auths`.
+    Inline(Credential),
+    /// Nothing configured: anonymous.
+    None,
+}
+
+/// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+pub fn default_path() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join("config.json"));
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".docker").join("config.json"))
+}
+
+impl DockerConfig {
+    /// Reads the config at `path`; a missing file is an empty config, a file that is
+    /// not valid JSON is an error naming the file and line.
+    pub fn load(path: &Path) -> Result<Self, CredentialError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => {
+                return Err(CredentialError::Config {
+                    path: path.to_path_buf(),
+                    detail: e.to_string(),
+                })
+            }
+        };
+        Self::parse(&text).map_err(|e| CredentialError::Config {
+            path: path.to_path_buf(),
+            detail: format!("line {} column {}: {e}", e.line(), e.column()),
+        })
+    }
+
+    /// Parses config text.
+    pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Docker's precedence for the registry whose config key is `key`:
+    /// `credHelpers[host]`, then `credsStore`, then `auths[host]`.
+    pub fn lookup(&self, key: &str) -> Result<Lookup, String> {
+        let wanted = normalise_key(key);
+        if let Some((_, helper)) = self
+            .cred_helpers
+            .iter()
+            .find(|(k, _)| normalise_key(k) == wanted)
+        {
+            return Ok(Lookup::Helper(helper.clone()));
+        }
+        if let Some(store) = self.creds_store.as_ref().filter(|s| !s.is_empty()) {
+            return Ok(Lookup::Helper(store.clone()));
+        }
+        // Prefer an exact key, then any key that normalises to the same host.
+        let entry = self.auths.get(key).or_else(|| {
+            self.auths
+                .iter()
+                .find(|(k, _)| normalise_key(k) == wanted)
+                .map(|(_, v)| v)
+        });
+        match entry {
+            Some(entry) => entry
+                .credential()
+                .map(|c| c.map_or(Lookup::None, Lookup::Inline)),
+            None => Ok(Lookup::None),
+        }
+    }
+}
+
+impl AuthEntry {
+    fn credential(&self) -> Result<Option<Credential>, String> {
+        let (mut username, mut password) = (self.username.clone(), self.password.clone());
+        if let Some(auth) = self.auth.as_deref().filter(|a| !a.is_empty()) {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(auth.trim())
+                .map_err(|_| "`auth` is not valid base64".to_string())?;
+            let decoded = String::from_utf8(decoded)
+                .map_err(|_| "`auth` does not decode to text".to_string())?;
+            let (u, p) = decoded
+                .split_once(':')
+                .ok_or_else(|| "`auth` does not decode to user:password".to_string())?;
+            username = Some(u.to_string());
+            password = Some(Secret::new(p));
+        }
+        if let Some(token) = self.identitytoken.as_ref().filter(|t| !t.is_empty()) {
+            return Ok(Some(Credential::IdentityToken {
+                username: username.unwrap_or_default(),
+                token: token.clone(),
+            }));
+        }
+        match (username, password) {
+            (Some(username), Some(password)) if !username.is_empty() => {
+                Ok(Some(Credential::Basic { username, password }))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// `https://host:port/v1/` and `host:port/` both become `host:port`.
+fn normalise_key(key: &str) -> String {
+    let key = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+        .unwrap_or(key);
+    key.split('/').next().unwrap_or(key).to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(u: &str, p: &str) -> Lookup {
+        Lookup::Inline(Credential::Basic {
+            username: u.into(),
+            password: Secret::new(p),
+        })
+    }
+
+    #[test]
+    fn auths_match_with_or_without_scheme_and_suffix() {
+        // dGVzdHVzZXI6dGVzdHBhc3N3b3Jk = testuser:testpassword
+        let cfg = DockerConfig::parse(
+            r#"{"auths":{
+                "https://reg.example:5000/v1/":{"auth":"dGVzdHVzZXI6dGVzdHBhc3N3b3Jk"},
+                "other.example/":{"username":"u","password":"p"},
+                "tok.example":{"auth":"dTo=","identitytoken":"refresh"},
+                "empty.example":{}
+            }}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.lookup("reg.example:5000").unwrap(),
+            basic("testuser", "testpassword")
+        );
+        assert_eq!(cfg.lookup("other.example").unwrap(), basic("u", "p"));
+        assert_eq!(
+            cfg.lookup("tok.example").unwrap(),
+            Lookup::Inline(Credential::IdentityToken {
+                username: "u".into(),
+                token: Secret::new("refresh")
+            })
+        );
+        assert_eq!(cfg.lookup("empty.example").unwrap(), Lookup::None);
+        assert_eq!(cfg.lookup("unknown.example").unwrap(), Lookup::None);
+    }
+
+    #[test]
+    fn helpers_take_precedence() {
+        let cfg = DockerConfig::parse(
+            r#"{"auths":{"a.example":{"username":"u","password":"p"}},
+                "credHelpers":{"https://a.example":"pass"},
+                "credsStore":"secretservice"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.lookup("a.example").unwrap(),
+            Lookup::Helper("pass".into())
+        );
+        assert_eq!(
+            cfg.lookup("b.example").unwrap(),
+            Lookup::Helper("secretservice".into())
+        );
+    }
+
+    #[test]
+    fn bad_auth_field_is_an_error() {
+        let cfg = DockerConfig::parse(r#"{"auths":{"a":{"auth":"!!"}}}"#).unwrap();
+        assert!(cfg.lookup("a").unwrap_err().contains("base64"));
+    }
+
+    #[test]
+    fn invalid_json_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, "{\n  \"auths\": {,\n}").unwrap();
+        let err = DockerConfig::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("config.json") && err.contains("line 2"),
+            "{err}"
+        );
+        assert!(DockerConfig::load(&dir.path().join("missing.json")).is_ok());
+    }
+}

@@ -1,0 +1,154 @@
+//! Where credentials come from: flags, environment, docker's config and its
+//! credential helpers, in that order.
+
+pub mod docker_config;
+mod helper;
+mod secret;
+
+use std::path::PathBuf;
+
+pub use docker_config::DockerConfig;
+pub use secret::Secret;
+
+use crate::registry::reference::credential_key;
+
+/// Credentials for one registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// Username and password (sent as Basic auth, to the registry or its token realm).
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+    /// An OAuth2 refresh token (docker's `identitytoken`), exchanged at the realm.
+    IdentityToken {
+        /// The user name, if known.
+        username: String,
+        /// The refresh token.
+        token: Secret,
+    },
+}
+
+/// Why credentials could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    /// Docker's config exists but cannot be used.
+    #[error("docker config {}: {detail}", path.display())]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong, with line and column for JSON errors.
+        detail: String,
+    },
+    /// A credential helper failed.
+    #[error("credential helper docker-credential-{helper}: {detail}")]
+    Helper {
+        /// The helper's name (after `docker-credential-`).
+        helper: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// Flags or environment variables given half.
+    #[error("{0}")]
+    Incomplete(String),
+}
+
+/// A credential and where it came from (for `-v` and error messages; never the secret).
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// The credential.
+    pub credential: Credential,
+    /// Where it was found, e.g. `REGCTL_USERNAME`, `docker-credential-pass`.
+    pub source: String,
+}
+
+/// Resolves credentials for registries, in the documented order.
+#[derive(Clone, Debug, Default)]
+pub struct Resolver {
+    explicit: Option<Resolved>,
+    docker_config: Option<PathBuf>,
+}
+
+impl Resolver {
+    /// A resolver using `--username`/`--password-stdin` (if given), then the
+    /// `REGCTL_USERNAME`/`REGCTL_PASSWORD` variables, then docker's config at
+    /// `docker_config` (usually [`docker_config::default_path`]).
+    pub fn new(
+        flag_username: Option<String>,
+        flag_password: Option<Secret>,
+        env_username: Option<String>,
+        env_password: Option<Secret>,
+        docker_config: Option<PathBuf>,
+    ) -> Result<Self, CredentialError> {
+        let explicit = match (flag_username, flag_password) {
+            (Some(username), Some(password)) => Some(Resolved {
+                credential: Credential::Basic { username, password },
+                source: "--username/--password-stdin".into(),
+            }),
+            (Some(_), None) => {
+                return Err(CredentialError::Incomplete(
+                    "--username needs --password-stdin, with the password on standard input".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(CredentialError::Incomplete(
+                    "--password-stdin needs --username".into(),
+                ))
+            }
+            (None, None) => match (env_username, env_password) {
+                (Some(username), Some(password)) => Some(Resolved {
+                    credential: Credential::Basic { username, password },
+                    source: "REGCTL_USERNAME/REGCTL_PASSWORD".into(),
+                }),
+                (Some(_), None) => {
+                    return Err(CredentialError::Incomplete(
+                        "REGCTL_USERNAME is set but REGCTL_PASSWORD is not".into(),
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(CredentialError::Incomplete(
+                        "REGCTL_PASSWORD is set but REGCTL_USERNAME is not".into(),
+                    ))
+                }
+                (None, None) => None,
+            },
+        };
+        Ok(Resolver {
+            explicit,
+            docker_config,
+        })
+    }
+
+    /// The credential for `registry` (`host[:port]`), or `None` for anonymous access.
+    pub fn resolve(&self, registry: &str) -> Result<Option<Resolved>, CredentialError> {
+        if let Some(explicit) = &self.explicit {
+            return Ok(Some(explicit.clone()));
+        }
+        let Some(path) = &self.docker_config else {
+            return Ok(None);
+        };
+        let config = DockerConfig::load(path)?;
+        let key = credential_key(registry);
+        let lookup = config
+            .lookup(&key)
+            .map_err(|detail| CredentialError::Config {
+                path: path.clone(),
+                detail: format!("entry for {key}: {detail}"),
+            })?;
+        Ok(match lookup {
+            docker_config::Lookup::Inline(credential) => Some(Resolved {
+                credential,
+                source: path.display().to_string(),
+            }),
+            docker_config::Lookup::Helper(name) => {
+                helper::get(&name, &key)?.map(|credential| Resolved {
+                    credential,
+                    source: format!("docker-credential-{name}"),
+                })
+            }
+            docker_config::Lookup::None => None,
+        })
+    }
+}

@@ -1,0 +1,73 @@
+//! The documented exit codes, and the one place that decides them.
+
+use std::process::ExitCode;
+
+use crate::credentials::CredentialError;
+use crate::registry::{ErrorKind, RegistryError};
+
+/// regctl's exit statuses (see `--help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Everything asked for was done.
+    Success = 0,
+    /// Network, TLS, protocol or any other failure.
+    Failure = 1,
+    /// Usage error or invalid input; no request was made.
+    Usage = 2,
+    /// Authentication or authorization refused.
+    Auth = 3,
+    /// Repository, tag or digest not found.
+    NotFound = 4,
+    /// The registry does not support the operation.
+    Unsupported = 5,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// A usage error raised by a command (bad flag combination, invalid input).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+impl Exit {
+    /// The exit status for `err`, from the first typed error in its chain.
+    pub fn for_error(err: &anyhow::Error) -> Exit {
+        for cause in err.chain() {
+            if let Some(e) = cause.downcast_ref::<RegistryError>() {
+                return Self::for_kind(e.kind());
+            }
+            if cause.downcast_ref::<UsageError>().is_some() {
+                return Exit::Usage;
+            }
+            if let Some(e) = cause.downcast_ref::<CredentialError>() {
+                return match e {
+                    CredentialError::Incomplete(_) | CredentialError::Config { .. } => Exit::Usage,
+                    CredentialError::Helper { .. } => Exit::Failure,
+                };
+            }
+            if cause
+                .downcast_ref::<crate::registry::reference::ReferenceError>()
+                .is_some()
+            {
+                return Exit::Usage;
+            }
+        }
+        Exit::Failure
+    }
+
+    /// The exit status for a class of registry failure.
+    pub fn for_kind(kind: ErrorKind) -> Exit {
+        match kind {
+            ErrorKind::Auth => Exit::Auth,
+            ErrorKind::NotFound => Exit::NotFound,
+            ErrorKind::Unsupported => Exit::Unsupported,
+            ErrorKind::Usage => Exit::Usage,
+            ErrorKind::Other => Exit::Failure,
+        }
+    }
+}

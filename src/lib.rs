@@ -1,0 +1,14 @@
+//! regctl: list, resolve and safely delete images in private container registries.
+//!
+//! The [`registry`] module is a library client for the distribution API; the
+//! [`commands`] are thin glue that compose it for the command line.
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod commands;
+pub mod credentials;
+pub mod exit;
+pub mod output;
+pub mod registry;
+
+pub use commands::run;

@@ -1,0 +1,300 @@
+//! Authentication: `WWW-Authenticate` challenges, scopes, and the bearer-token cache.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::credentials::Secret;
+
+/// What a request needs to be allowed, in the token server's vocabulary.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Listing repositories: `registry:catalog:*`.
+    Catalog,
+    /// Reading a repository: `repository:<name>:pull`.
+    Pull(String),
+    /// Nothing beyond a valid login (the `/v2/` ping).
+    None,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Catalog => f.write_str("registry:catalog:*"),
+            Scope::Pull(repo) => write!(f, "repository:{repo}:pull"),
+            Scope::None => Ok(()),
+        }
+    }
+}
+
+/// A parsed `WWW-Authenticate` challenge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Challenge {
+    /// `Basic realm="..."`.
+    Basic,
+    /// `Bearer realm="...",service="..."`.
+    Bearer {
+        /// Where to ask for tokens.
+        realm: String,
+        /// The `service` parameter to pass along.
+        service: Option<String>,
+        /// `error="insufficient_scope"` and the like, when present.
+        error: Option<String>,
+    },
+}
+
+/// Parses the first Basic or Bearer challenge of a `WWW-Authenticate` value.
+/// Unknown schemes and malformed values give `None`; this never panics.
+pub fn parse_challenge(header: &str) -> Option<Challenge> {
+    let header = header.trim();
+    let (scheme, rest) = header
+        .split_once(char::is_whitespace)
+        .unwrap_or((header, ""));
+    let params = parse_params(rest);
+    match scheme.to_ascii_lowercase().as_str() {
+        "basic" => Some(Challenge::Basic),
+        "bearer" => Some(Challenge::Bearer {
+            realm: params.get("realm")?.clone(),
+            service: params.get("service").cloned(),
+            error: params.get("error").cloned(),
+        }),
+        _ => None,
+    }
+}
+
+/// `key="quoted \"value\"", key2=token` into a map with lowercase keys.
+fn parse_params(input: &str) -> HashMap<String, String> {
+    let mut params = HashMap::new();
+    let mut chars = input.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.is_empty() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek().copied().filter(|c| *c != ',') {
+                value.push(c);
+                chars.next();
+            }
+            value = value.trim().to_string();
+        }
+        params.insert(key.trim().to_ascii_lowercase(), value);
+    }
+    params
+}
+
+/// A token server's answer.
+#[derive(Deserialize)]
+pub struct TokenResponse {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+/// Tokens last 60 s when the server does not say (the token spec's default).
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+/// Renew a little before expiry so a request does not carry a token that dies in flight.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
+
+/// A bearer token and when it stops being valid.
+#[derive(Clone, Debug)]
+pub struct Token {
+    /// The token.
+    pub value: Secret,
+    expires_at: Instant,
+}
+
+impl TokenResponse {
+    /// The token it carries (`token` or `access_token`), if any.
+    pub fn into_token(self) -> Option<Token> {
+        let value = self.token.or(self.access_token).filter(|t| !t.is_empty())?;
+        let lifetime = self
+            .expires_in
+            .filter(|s| *s > 0)
+            .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs);
+        Some(Token {
+            value: Secret::new(value),
+            expires_at: Instant::now() + lifetime,
+        })
+    }
+}
+
+impl Token {
+    fn fresh(&self) -> bool {
+        Instant::now() + EXPIRY_MARGIN < self.expires_at
+    }
+}
+
+/// One slot per scope; its async lock makes concurrent requests for the same scope
+/// wait for a single token fetch.
+type Slot = Arc<tokio::sync::Mutex<Option<Token>>>;
+
+/// Tokens cached per scope, for one registry.
+#[derive(Default)]
+pub struct TokenCache {
+    slots: Mutex<HashMap<Scope, Slot>>,
+}
+
+impl TokenCache {
+    fn slot(&self, scope: &Scope) -> Slot {
+        // A poisoned lock only means another task panicked mid-insert; the map is intact.
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.entry(scope.clone()).or_default().clone()
+    }
+
+    /// The cached token for `scope`, or a new one from `fetch`. With `stale`, the
+    /// token the caller saw refused: it is replaced unless another task already did.
+    pub async fn get<F, Fut, E>(
+        &self,
+        scope: &Scope,
+        stale: Option<&Secret>,
+        fetch: F,
+    ) -> Result<Secret, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Token, E>>,
+    {
+        let slot = self.slot(scope);
+        let mut cached = slot.lock().await;
+        if let Some(token) = cached.as_ref() {
+            let refused = stale.is_some_and(|s| *s == token.value);
+            if token.fresh() && !refused {
+                return Ok(token.value.clone());
+            }
+        }
+        let token = fetch().await?;
+        let value = token.value.clone();
+        *cached = Some(token);
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bearer_and_basic() {
+        let c = parse_challenge(
+            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a:pull",error="insufficient_scope""#,
+        );
+        assert_eq!(
+            c,
+            Some(Challenge::Bearer {
+                realm: "https://auth.example/token".into(),
+                service: Some("registry.example".into()),
+                error: Some("insufficient_scope".into()),
+            })
+        );
+        assert_eq!(
+            parse_challenge(r#"Basic realm="Registry Realm""#),
+            Some(Challenge::Basic)
+        );
+        assert_eq!(
+            parse_challenge("bearer realm=https://x/t , service = s"),
+            Some(Challenge::Bearer {
+                realm: "https://x/t".into(),
+                service: Some("s".into()),
+                error: None
+            })
+        );
+    }
+
+    #[test]
+    fn odd_challenges_do_not_panic() {
+        for input in [
+            "",
+            "Bearer",
+            "Bearer realm",
+            "Bearer realm=\"unterminated",
+            "Negotiate abc",
+            "Bearer ,,,=",
+            "\u{0}\"\\",
+        ] {
+            let _ = parse_challenge(input);
+        }
+        assert_eq!(
+            parse_challenge("Bearer service=\"x\""),
+            None,
+            "no realm, no bearer"
+        );
+        let escaped = parse_challenge(r#"Bearer realm="https://a/\"q\"""#);
+        assert!(
+            matches!(escaped, Some(Challenge::Bearer { realm, .. }) if realm == "https://a/\"q\"")
+        );
+    }
+
+    #[test]
+    fn scopes_render_as_the_token_spec_says() {
+        assert_eq!(Scope::Catalog.to_string(), "registry:catalog:*");
+        assert_eq!(Scope::Pull("a/b".into()).to_string(), "repository:a/b:pull");
+    }
+
+    #[tokio::test]
+    async fn cache_fetches_once_and_refreshes_a_refused_token() {
+        let cache = TokenCache::default();
+        let scope = Scope::Pull("a".into());
+        let make = |v: &str| {
+            let t = Token {
+                value: Secret::new(v),
+                expires_at: Instant::now() + Duration::from_secs(60),
+            };
+            move || async move { Ok::<_, ()>(t) }
+        };
+        assert_eq!(
+            cache.get(&scope, None, make("one")).await.unwrap().expose(),
+            "one"
+        );
+        assert_eq!(
+            cache.get(&scope, None, make("two")).await.unwrap().expose(),
+            "one"
+        );
+        let stale = Secret::new("one");
+        assert_eq!(
+            cache
+                .get(&scope, Some(&stale), make("three"))
+                .await
+                .unwrap()
+                .expose(),
+            "three"
+        );
+        // Someone else already replaced the refused token: keep theirs.
+        assert_eq!(
+            cache
+                .get(&scope, Some(&stale), make("four"))
+                .await
+                .unwrap()
+                .expose(),
+            "three"
+        );
+    }
+
+    #[test]
+    fn token_lifetime_defaults_to_60s() {
+        let t: TokenResponse = serde_json::from_str(r#"{"access_token":"x"}"#).unwrap();
+        let t = t.into_token().unwrap();
+        assert!(t.fresh());
+        assert!(t.expires_at <= Instant::now() + DEFAULT_TOKEN_LIFETIME);
+        let none: TokenResponse = serde_json::from_str(r#"{"token":""}"#).unwrap();
+        assert!(none.into_token().is_none());
+    }
+}

@@ -1,0 +1,582 @@
+//! One registry's HTTP client: connection pool, authentication, bounded bodies and
+//! errors that name the request. Operations live in `listing.rs` and `manifests.rs`.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode};
+use url::Url;
+
+use super::auth::{parse_challenge, Challenge, Scope, TokenCache, TokenResponse};
+use super::error::{parse_error_body, ErrorInfo, RegistryError, Result};
+use super::tls::{self, TlsOptions};
+use crate::credentials::{Credential, Resolved, Secret};
+
+/// Largest token response read (the token spec's answers are a few KiB).
+const MAX_TOKEN_BODY: usize = 64 * 1024;
+/// Largest error body read, for its error codes.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// One line of the request log (`-v`): never carries credentials.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    /// HTTP method.
+    pub method: Method,
+    /// The URL, with secret-looking query values replaced by `***`.
+    pub url: String,
+    /// Response status, or `None` when no response came.
+    pub status: Option<u16>,
+    /// Time from sending to the response headers.
+    pub elapsed: Duration,
+}
+
+/// Receives a [`RequestRecord`] for each request sent.
+pub type Observer = std::sync::Arc<dyn Fn(&RequestRecord) + Send + Sync>;
+
+/// How to reach registries.
+#[derive(Clone, Default)]
+pub struct ClientOptions {
+    /// Certificate verification.
+    pub tls: TlsOptions,
+    /// Talk HTTP instead of HTTPS (`--plain-http`).
+    pub plain_http: bool,
+    /// Per-request timeout (`None`: 30 s).
+    pub timeout: Option<Duration>,
+    /// Called for every request sent.
+    pub observer: Option<Observer>,
+}
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What goes in the Authorization header.
+#[derive(Clone)]
+enum AuthHeader {
+    Basic(Secret),
+    Bearer(Secret),
+}
+
+/// A client for one registry (`host[:port]`). Cheap to share behind an `Arc`;
+/// requests may run concurrently and reuse connections and tokens.
+pub struct Registry {
+    host: String,
+    base: Url,
+    http: reqwest::Client,
+    token_http: reqwest::Client,
+    credential: Option<Resolved>,
+    challenge: tokio::sync::OnceCell<Option<Challenge>>,
+    tokens: TokenCache,
+    opts: ClientOptions,
+}
+
+impl Registry {
+    /// A client for `host` (`host[:port]`), with the credential to use, if any.
+    pub fn new(host: &str, opts: ClientOptions, credential: Option<Resolved>) -> Result<Self> {
+        let scheme = if opts.plain_http { "http" } else { "https" };
+        let base = Url::parse(&format!("{scheme}://{host}/"))
+            .map_err(|e| RegistryError::Config(format!("registry `{host}`: {e}")))?;
+        let build = |redirects: reqwest::redirect::Policy| -> Result<reqwest::Client> {
+            let mut builder = reqwest::Client::builder()
+                .user_agent(concat!("regctl/", env!("CARGO_PKG_VERSION")))
+                .timeout(opts.timeout.unwrap_or(DEFAULT_TIMEOUT))
+                .connect_timeout(CONNECT_TIMEOUT)
+                .redirect(redirects)
+                .pool_max_idle_per_host(64);
+            if !opts.plain_http {
+                builder = builder.use_preconfigured_tls(tls::client_config(host, &opts.tls)?);
+            }
+            builder
+                .build()
+                .map_err(|e| RegistryError::Config(format!("HTTP client: {e}")))
+        };
+        Ok(Registry {
+            host: host.to_string(),
+            base,
+            http: build(reqwest::redirect::Policy::limited(10))?,
+            token_http: build(reqwest::redirect::Policy::none())?,
+            credential,
+            challenge: tokio::sync::OnceCell::new(),
+            tokens: TokenCache::default(),
+            opts,
+        })
+    }
+
+    /// The registry host, as given.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// `https://host:port/` (or `http://` with `--plain-http`).
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// `base` joined with `path` (a path relative to the registry root).
+    pub(crate) fn url(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path)
+            .map_err(|e| RegistryError::Config(format!("bad URL path `{path}`: {e}")))
+    }
+
+    /// Checks that the registry answers the v2 API, learning how it wants to be
+    /// authenticated (once per client).
+    pub async fn ping(&self) -> Result<()> {
+        self.challenge().await.map(|_| ())
+    }
+
+    async fn challenge(&self) -> Result<Option<Challenge>> {
+        self.challenge
+            .get_or_try_init(|| async {
+                let url = self.url("v2/")?;
+                let resp = self
+                    .execute(Method::GET, &url, None, None, &self.http)
+                    .await?;
+                match resp.status() {
+                    s if s.is_success() => Ok(None),
+                    StatusCode::UNAUTHORIZED => Ok(challenge_of(&resp)),
+                    StatusCode::NOT_FOUND => Err(RegistryError::Unsupported {
+                        registry: self.host.clone(),
+                        operation: "the registry API (GET /v2/ answered 404)".into(),
+                        detail: "HTTP 404".into(),
+                        hint: "; is this the registry's address and port?".into(),
+                    }),
+                    _ => Err(self
+                        .status_error(&Method::GET, &url, resp, "registry API")
+                        .await),
+                }
+            })
+            .await
+            .cloned()
+    }
+
+    /// Sends a request with the authorization `scope` needs; on a 401, renews the
+    /// token (or adds Basic credentials) once and tries again.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        scope: &Scope,
+        accept: Option<&'static str>,
+    ) -> Result<Response> {
+        let challenge = self.challenge().await?;
+        let auth = match &challenge {
+            Some(c) => self.authorization(c, scope, None).await?,
+            None => None,
+        };
+        let resp = self
+            .execute(method.clone(), url, accept, auth.as_ref(), &self.http)
+            .await?;
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            return Ok(resp);
+        }
+        let retry_challenge = challenge_of(&resp).or(challenge);
+        let stale = match &auth {
+            Some(AuthHeader::Bearer(t)) => Some(t.clone()),
+            _ => None,
+        };
+        let retry_auth = match &retry_challenge {
+            Some(Challenge::Basic) if auth.is_none() && self.credential.is_some() => {
+                self.authorization(&Challenge::Basic, scope, None).await?
+            }
+            Some(c @ Challenge::Bearer { .. }) => {
+                self.authorization(c, scope, stale.as_ref()).await?
+            }
+            _ => return Err(self.unauthorized(&resp)),
+        };
+        let resp = self
+            .execute(method, url, accept, retry_auth.as_ref(), &self.http)
+            .await?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            return Err(self.unauthorized(&resp));
+        }
+        Ok(resp)
+    }
+
+    fn unauthorized(&self, resp: &Response) -> RegistryError {
+        let insufficient_scope = matches!(
+            challenge_of(resp),
+            Some(Challenge::Bearer { error: Some(e), .. }) if e == "insufficient_scope"
+        );
+        let (detail, hint) = match &self.credential {
+            None => (
+                "no credentials were found for it".to_string(),
+                "pass --username with --password-stdin, set REGCTL_USERNAME and REGCTL_PASSWORD, or run `docker login`",
+            ),
+            Some(r) => (
+                format!(
+                    "{} from {}",
+                    if insufficient_scope { "access not granted to the credentials" } else { "the registry refused the credentials" },
+                    r.source
+                ),
+                "check the user name and password",
+            ),
+        };
+        RegistryError::Unauthorized {
+            registry: self.host.clone(),
+            detail,
+            hint,
+            insufficient_scope,
+        }
+    }
+
+    async fn authorization(
+        &self,
+        challenge: &Challenge,
+        scope: &Scope,
+        stale: Option<&Secret>,
+    ) -> Result<Option<AuthHeader>> {
+        match challenge {
+            Challenge::Basic => Ok(self.credential.as_ref().and_then(|r| match &r.credential {
+                Credential::Basic { username, password } => {
+                    let raw = format!("{username}:{}", password.expose());
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+                    Some(AuthHeader::Basic(Secret::new(encoded)))
+                }
+                Credential::IdentityToken { .. } => None,
+            })),
+            Challenge::Bearer { realm, service, .. } => {
+                let token = self
+                    .tokens
+                    .get(scope, stale, || {
+                        self.fetch_token(realm, service.as_deref(), scope)
+                    })
+                    .await?;
+                Ok(Some(AuthHeader::Bearer(token)))
+            }
+        }
+    }
+
+    /// Asks the realm for a token: GET with Basic credentials (or anonymously), or
+    /// POST with the refresh token when the credential is an identity token.
+    async fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scope: &Scope,
+    ) -> Result<super::auth::Token> {
+        let realm_url = Url::parse(realm).map_err(|e| RegistryError::InvalidResponse {
+            url: self.base.to_string(),
+            reason: format!("token realm `{realm}` is not a URL: {e}"),
+        })?;
+        if realm_url.scheme() != "https" && !(self.opts.plain_http && realm_url.scheme() == "http")
+        {
+            return Err(RegistryError::InvalidResponse {
+                url: self.base.to_string(),
+                reason: format!(
+                    "token realm `{realm}` is not HTTPS; credentials are not sent to it"
+                ),
+            });
+        }
+        let mut params: Vec<(&str, String)> = Vec::new();
+        if let Some(s) = service {
+            params.push(("service", s.to_string()));
+        }
+        if *scope != Scope::None {
+            params.push(("scope", scope.to_string()));
+        }
+        let (method, url, body, auth) = match self.credential.as_ref().map(|r| &r.credential) {
+            Some(Credential::IdentityToken { token, .. }) => {
+                params.push(("grant_type", "refresh_token".into()));
+                params.push(("client_id", "regctl".into()));
+                params.push(("refresh_token", token.expose().to_string()));
+                let body = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(params.iter())
+                    .finish();
+                (Method::POST, realm_url, Some(body), None)
+            }
+            other => {
+                let mut url = realm_url;
+                url.query_pairs_mut().extend_pairs(params.iter());
+                let auth = match other {
+                    Some(Credential::Basic { username, password }) => {
+                        let raw = format!("{username}:{}", password.expose());
+                        Some(AuthHeader::Basic(Secret::new(
+                            base64::engine::general_purpose::STANDARD.encode(raw),
+                        )))
+                    }
+                    _ => None,
+                };
+                (Method::GET, url, None, auth)
+            }
+        };
+        let mut request = self.token_http.request(method.clone(), url.clone());
+        if let Some(body) = body {
+            request = request
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body);
+        }
+        if let Some(a) = &auth {
+            request = request.header(AUTHORIZATION, header_value(a));
+        }
+        let resp = self.dispatch(&method, &url, request).await?;
+        match resp.status() {
+            s if s.is_success() => {}
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                let mut err = self.unauthorized(&resp);
+                if let RegistryError::Unauthorized { detail, .. } = &mut err {
+                    detail.push_str(" (at the token server)");
+                }
+                return Err(err);
+            }
+            s if s.is_redirection() => {
+                return Err(RegistryError::InvalidResponse {
+                    url: redact_url(&url),
+                    reason: format!("the token server answered a redirect ({s}); token requests do not follow redirects"),
+                })
+            }
+            _ => return Err(self.status_error(&method, &url, resp, "token").await),
+        }
+        let bytes = read_limited(resp, MAX_TOKEN_BODY, &url).await?;
+        let parsed: TokenResponse = parse_json(&bytes, &url)?;
+        parsed
+            .into_token()
+            .ok_or_else(|| RegistryError::InvalidResponse {
+                url: redact_url(&url),
+                reason: "the token response carries no token".into(),
+            })
+    }
+
+    async fn execute(
+        &self,
+        method: Method,
+        url: &Url,
+        accept: Option<&'static str>,
+        auth: Option<&AuthHeader>,
+        client: &reqwest::Client,
+    ) -> Result<Response> {
+        let mut request = client.request(method.clone(), url.clone());
+        if let Some(accept) = accept {
+            request = request.header(ACCEPT, accept);
+        }
+        if let Some(auth) = auth {
+            request = request.header(AUTHORIZATION, header_value(auth));
+        }
+        self.dispatch(&method, url, request).await
+    }
+
+    async fn dispatch(
+        &self,
+        method: &Method,
+        url: &Url,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Response> {
+        let started = Instant::now();
+        let result = request.send().await;
+        if let Some(observer) = &self.opts.observer {
+            observer(&RequestRecord {
+                method: method.clone(),
+                url: redact_url(url),
+                status: result.as_ref().ok().map(|r| r.status().as_u16()),
+                elapsed: started.elapsed(),
+            });
+        }
+        result.map_err(|e| self.transport_error(method, url, &e))
+    }
+
+    /// Turns a reqwest failure into a TLS, timeout or transport error.
+    pub(crate) fn transport_error(
+        &self,
+        method: &Method,
+        url: &Url,
+        err: &reqwest::Error,
+    ) -> RegistryError {
+        if let Some(tls_err) = tls::explain(err, &self.host, &self.opts.tls) {
+            return tls_err;
+        }
+        let detail = if err.is_timeout() {
+            format!(
+                "no answer from {} within {} s (raise --timeout if the registry is slow)",
+                url.host_str().unwrap_or("?"),
+                self.opts.timeout.unwrap_or(DEFAULT_TIMEOUT).as_secs()
+            )
+        } else {
+            cause_chain(err)
+        };
+        RegistryError::Transport {
+            method: method.to_string(),
+            url: redact_url(url),
+            detail,
+        }
+    }
+
+    /// The error for an unexpected status: 403 denied, 404 not found (`what`),
+    /// 405 unsupported, else the status with the registry's error codes.
+    pub(crate) async fn status_error(
+        &self,
+        method: &Method,
+        url: &Url,
+        resp: Response,
+        what: &str,
+    ) -> RegistryError {
+        let status = resp.status();
+        let errors = read_limited(resp, MAX_ERROR_BODY, url)
+            .await
+            .map(|b| parse_error_body(&b))
+            .unwrap_or_default();
+        let detail = if errors.is_empty() {
+            format!("HTTP {}", status.as_u16())
+        } else {
+            super::error::describe(&errors)
+        };
+        match status {
+            StatusCode::FORBIDDEN => RegistryError::Denied {
+                method: method.to_string(),
+                url: redact_url(url),
+                detail,
+            },
+            StatusCode::NOT_FOUND => RegistryError::NotFound {
+                what: what.to_string(),
+                detail,
+            },
+            StatusCode::METHOD_NOT_ALLOWED => RegistryError::Unsupported {
+                registry: self.host.clone(),
+                operation: format!("{method} on {what}"),
+                detail,
+                hint: String::new(),
+            },
+            _ => RegistryError::Status {
+                method: method.to_string(),
+                url: redact_url(url),
+                status: status.as_u16(),
+                errors,
+            },
+        }
+    }
+
+    /// The status and error entries of a failed response, for callers that
+    /// handle particular codes themselves.
+    pub(crate) async fn error_entries(
+        &self,
+        resp: Response,
+        url: &Url,
+    ) -> (StatusCode, Vec<ErrorInfo>) {
+        let status = resp.status();
+        let errors = read_limited(resp, MAX_ERROR_BODY, url)
+            .await
+            .map(|b| parse_error_body(&b))
+            .unwrap_or_default();
+        (status, errors)
+    }
+}
+
+fn header_value(auth: &AuthHeader) -> HeaderValue {
+    let text = match auth {
+        AuthHeader::Basic(v) => format!("Basic {}", v.expose()),
+        AuthHeader::Bearer(v) => format!("Bearer {}", v.expose()),
+    };
+    // Tokens and base64 are visible ASCII; a value that is not becomes an empty
+    // header, which the registry refuses with a 401 like any bad credential.
+    let mut value = HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    value
+}
+
+fn challenge_of(resp: &Response) -> Option<Challenge> {
+    resp.headers()
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(parse_challenge)
+}
+
+/// Reads at most `limit` bytes of body; more is an error naming the URL.
+pub(crate) async fn read_limited(mut resp: Response, limit: usize, url: &Url) -> Result<Vec<u8>> {
+    let too_large = || RegistryError::InvalidResponse {
+        url: redact_url(url),
+        reason: format!("the body is larger than {limit} bytes"),
+    };
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                return Err(RegistryError::Transport {
+                    method: "reading body of".into(),
+                    url: redact_url(url),
+                    detail: cause_chain(&e),
+                })
+            }
+        }
+    }
+}
+
+/// Parses JSON, naming the URL when it is invalid or truncated.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], url: &Url) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| RegistryError::InvalidResponse {
+        url: redact_url(url),
+        reason: format!("invalid JSON: {e}"),
+    })
+}
+
+/// The URL with secret-looking query values replaced by `***`.
+pub fn redact_url(url: &Url) -> String {
+    const SECRET_WORDS: [&str; 6] = ["token", "password", "secret", "key", "sig", "credential"];
+    if url.query().is_none() {
+        return url.to_string();
+    }
+    let mut redacted = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let lower = k.to_ascii_lowercase();
+            let hidden = SECRET_WORDS.iter().any(|w| lower.contains(w));
+            (
+                k.into_owned(),
+                if hidden {
+                    "***".to_string()
+                } else {
+                    v.into_owned()
+                },
+            )
+        })
+        .collect();
+    redacted.query_pairs_mut().clear().extend_pairs(pairs);
+    redacted.to_string()
+}
+
+/// An error and its causes, joined with `: `, without repeats.
+fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = Some(err);
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_secret_query_values() {
+        let url = Url::parse(
+            "https://r.example/token?service=s&refresh_token=abc&X-Amz-Signature=zz&scope=a",
+        )
+        .unwrap();
+        let shown = redact_url(&url);
+        assert!(!shown.contains("abc") && !shown.contains("zz"), "{shown}");
+        assert!(shown.contains("service=s") && shown.contains("scope=a"));
+        assert_eq!(
+            redact_url(&Url::parse("https://r.example/v2/").unwrap()),
+            "https://r.example/v2/"
+        );
+    }
+}

@@ -1,0 +1,201 @@
+//! Typed errors of the registry client. Each says what happened, to what, and what
+//! to do next; [`RegistryError::kind`] is what the CLI turns into an exit code.
+
+use serde::Deserialize;
+
+/// One entry of the spec's error body: `{"errors":[{"code":..,"message":..}]}`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct ErrorInfo {
+    /// The spec's error code, e.g. `MANIFEST_UNKNOWN`, `UNSUPPORTED`, `DENIED`.
+    pub code: String,
+    /// The registry's message.
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    errors: Vec<ErrorInfo>,
+}
+
+/// Parses an error body; anything that is not the spec's shape gives no entries.
+pub fn parse_error_body(body: &[u8]) -> Vec<ErrorInfo> {
+    serde_json::from_slice::<ErrorBody>(body)
+        .map(|b| b.errors)
+        .unwrap_or_default()
+}
+
+/// Renders error entries as `CODE: message; CODE: message`.
+pub fn describe(errors: &[ErrorInfo]) -> String {
+    errors
+        .iter()
+        .map(|e| {
+            if e.message.is_empty() {
+                e.code.clone()
+            } else {
+                format!("{}: {}", e.code, e.message)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The broad classes of failure, each with its own exit code in the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Credentials refused or access denied.
+    Auth,
+    /// Repository, tag, manifest or digest does not exist.
+    NotFound,
+    /// The registry does not offer the operation.
+    Unsupported,
+    /// The input was invalid before any request was made.
+    Usage,
+    /// Anything else: network, TLS, protocol.
+    Other,
+}
+
+/// Everything the registry client can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A reference or target the user typed is malformed.
+    #[error(transparent)]
+    InvalidReference(#[from] super::reference::ReferenceError),
+
+    /// The registry refused the credentials (or there were none and it wants some).
+    #[error("{registry}: authentication required or refused ({detail}); {hint}")]
+    Unauthorized {
+        /// Registry host.
+        registry: String,
+        /// What the registry or token server said.
+        detail: String,
+        /// What the user can do.
+        hint: &'static str,
+        /// The token server did not grant the scope asked for (e.g. catalog).
+        insufficient_scope: bool,
+    },
+
+    /// Authenticated, but not allowed to do this.
+    #[error("{method} {url}: access denied ({detail})")]
+    Denied {
+        /// HTTP method.
+        method: String,
+        /// Request URL.
+        url: String,
+        /// What the registry said.
+        detail: String,
+    },
+
+    /// The named repository, tag, manifest or blob does not exist.
+    #[error("{what} not found ({detail})")]
+    NotFound {
+        /// What was looked for, e.g. `127.0.0.1:5000/app:v1`.
+        what: String,
+        /// The registry's error codes, or the HTTP status.
+        detail: String,
+    },
+
+    /// The registry does not offer this operation.
+    #[error("{registry} does not support {operation} ({detail}){hint}")]
+    Unsupported {
+        /// Registry host.
+        registry: String,
+        /// What was attempted, e.g. `listing repositories (catalog)`.
+        operation: String,
+        /// The registry's error codes, or the HTTP status.
+        detail: String,
+        /// What the user can do, starting with `; ` when present.
+        hint: String,
+    },
+
+    /// Any other HTTP status.
+    #[error("{method} {url}: HTTP {status}{}", if errors.is_empty() { String::new() } else { format!(" ({})", describe(errors)) })]
+    Status {
+        /// HTTP method.
+        method: String,
+        /// Request URL.
+        url: String,
+        /// HTTP status code.
+        status: u16,
+        /// The registry's error entries.
+        errors: Vec<ErrorInfo>,
+    },
+
+    /// The TLS handshake failed: certificate not trusted, wrong name, expired.
+    #[error("TLS with {host} failed: {reason}; {hint}")]
+    Tls {
+        /// Registry host with port.
+        host: String,
+        /// Why, in words.
+        reason: String,
+        /// Which flag or path fixes it.
+        hint: String,
+    },
+
+    /// Could not send the request or read the answer.
+    #[error("{method} {url}: {detail}")]
+    Transport {
+        /// HTTP method.
+        method: String,
+        /// Request URL.
+        url: String,
+        /// The cause chain, in words.
+        detail: String,
+    },
+
+    /// The registry answered with something that is not what the spec says.
+    #[error("{url}: invalid response: {reason}")]
+    InvalidResponse {
+        /// Request URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Content does not hash to the digest it was asked for or announced with.
+    #[error("{url}: content digest {actual} does not match {expected}")]
+    DigestMismatch {
+        /// Request URL.
+        url: String,
+        /// The digest asked for or announced.
+        expected: String,
+        /// The digest of the bytes received.
+        actual: String,
+    },
+
+    /// A TLS or client setting could not be applied (bad CA file, client key).
+    #[error("{0}")]
+    Config(String),
+}
+
+impl RegistryError {
+    /// The class of this failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            RegistryError::InvalidReference(_) => ErrorKind::Usage,
+            RegistryError::Unauthorized { .. } | RegistryError::Denied { .. } => ErrorKind::Auth,
+            RegistryError::NotFound { .. } => ErrorKind::NotFound,
+            RegistryError::Unsupported { .. } => ErrorKind::Unsupported,
+            RegistryError::Config(_) => ErrorKind::Usage,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+/// Shorthand for client results.
+pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_spec_error_bodies() {
+        let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}"#;
+        let errors = parse_error_body(body);
+        assert_eq!(describe(&errors), "MANIFEST_UNKNOWN: manifest unknown");
+        assert!(parse_error_body(b"<html>").is_empty());
+        assert!(parse_error_body(b"").is_empty());
+    }
+}

@@ -1,0 +1,224 @@
+//! Listing: the catalog and tag lists, following `Link: <...>; rel="next"` pages.
+
+use std::collections::HashSet;
+
+use reqwest::header::LINK;
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use url::Url;
+
+use super::auth::Scope;
+use super::client::{parse_json, read_limited, redact_url, Registry};
+use super::error::{RegistryError, Result};
+
+/// Repositories asked for per catalog page.
+const CATALOG_PAGE_SIZE: u32 = 1000;
+/// Largest list page read into memory.
+const MAX_PAGE_BODY: usize = 16 * 1024 * 1024;
+
+#[derive(Deserialize)]
+struct CatalogPage {
+    #[serde(default)]
+    repositories: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct TagsPage {
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
+
+/// The `rel="next"` target of a `Link` header, if there is one. Never panics.
+pub fn next_link(header: &str) -> Option<&str> {
+    header.split(',').find_map(|link| {
+        let link = link.trim();
+        let target = link.strip_prefix('<')?;
+        let (target, params) = target.split_once('>')?;
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim();
+            p.split_once('=').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("rel")
+                    && v.trim()
+                        .trim_matches('"')
+                        .split_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("next"))
+            })
+        });
+        is_next.then_some(target)
+    })
+}
+
+impl Registry {
+    /// Every repository in the registry (`GET /v2/_catalog`, all pages).
+    pub async fn catalog(&self) -> Result<Vec<String>> {
+        let first = self.url(&format!("v2/_catalog?n={CATALOG_PAGE_SIZE}"))?;
+        let result = self.pages(first, &Scope::Catalog, "the catalog", |bytes, url| {
+            Ok(parse_json::<CatalogPage>(bytes, url)?
+                .repositories
+                .unwrap_or_default())
+        });
+        match result.await {
+            Err(PageError::PageSizeRefused) => {
+                let plain = self.url("v2/_catalog")?;
+                self.pages(plain, &Scope::Catalog, "the catalog", |bytes, url| {
+                    Ok(parse_json::<CatalogPage>(bytes, url)?
+                        .repositories
+                        .unwrap_or_default())
+                })
+                .await
+                .map_err(|e| self.catalog_error(e))
+            }
+            other => other.map_err(|e| self.catalog_error(e)),
+        }
+    }
+
+    fn catalog_error(&self, err: PageError) -> RegistryError {
+        let unsupported = |detail: String| RegistryError::Unsupported {
+            registry: self.host().to_string(),
+            operation: "listing repositories (catalog)".into(),
+            detail,
+            hint: format!(
+                "; list one repository instead: regctl ls {}/REPOSITORY",
+                self.host()
+            ),
+        };
+        match err {
+            PageError::PageSizeRefused => unsupported("it refuses every page size".into()),
+            PageError::Registry(RegistryError::NotFound { detail, .. }) => unsupported(detail),
+            PageError::Registry(RegistryError::Unauthorized {
+                insufficient_scope: true,
+                ..
+            }) => unsupported("the token server does not grant registry:catalog:*".into()),
+            PageError::Registry(e) => e,
+        }
+    }
+
+    /// Every tag of `repository` (`GET /v2/<name>/tags/list`, all pages).
+    pub async fn tags(&self, repository: &str) -> Result<Vec<String>> {
+        let first = self.url(&format!("v2/{repository}/tags/list"))?;
+        let what = format!("repository {}/{repository}", self.host());
+        self.pages(
+            first,
+            &Scope::Pull(repository.to_string()),
+            &what,
+            |bytes, url| Ok(parse_json::<TagsPage>(bytes, url)?.tags.unwrap_or_default()),
+        )
+        .await
+        .map_err(|e| match e {
+            PageError::Registry(e) => e,
+            PageError::PageSizeRefused => RegistryError::InvalidResponse {
+                url: what.clone(),
+                reason: "the registry refused the tag list's page size".into(),
+            },
+        })
+    }
+
+    /// Fetches `first` and every page its `Link` headers lead to, same origin only.
+    async fn pages<F>(
+        &self,
+        first: Url,
+        scope: &Scope,
+        what: &str,
+        parse: F,
+    ) -> std::result::Result<Vec<String>, PageError>
+    where
+        F: Fn(&[u8], &Url) -> Result<Vec<String>>,
+    {
+        let mut items = Vec::new();
+        let mut seen = HashSet::new();
+        let mut url = first;
+        loop {
+            seen.insert(url.to_string());
+            let resp = self.send(Method::GET, &url, scope, None).await?;
+            if !resp.status().is_success() {
+                if resp.status() == StatusCode::BAD_REQUEST
+                    && url.query().is_some_and(|q| q.contains("n="))
+                {
+                    let (status, errors) = self.error_entries(resp, &url).await;
+                    if errors.iter().any(|e| e.code == "PAGINATION_NUMBER_INVALID") {
+                        return Err(PageError::PageSizeRefused);
+                    }
+                    return Err(RegistryError::Status {
+                        method: "GET".into(),
+                        url: redact_url(&url),
+                        status: status.as_u16(),
+                        errors,
+                    }
+                    .into());
+                }
+                return Err(self
+                    .status_error(&Method::GET, &url, resp, what)
+                    .await
+                    .into());
+            }
+            let next = resp
+                .headers()
+                .get_all(LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|v| next_link(v).map(str::to_string));
+            let bytes = read_limited(resp, MAX_PAGE_BODY, &url).await?;
+            items.extend(parse(&bytes, &url)?);
+            let Some(next) = next else {
+                return Ok(items);
+            };
+            let next_url = url
+                .join(&next)
+                .map_err(|e| RegistryError::InvalidResponse {
+                    url: redact_url(&url),
+                    reason: format!("pagination link `{next}` is not a URL: {e}"),
+                })?;
+            if next_url.origin() != url.origin() {
+                return Err(RegistryError::InvalidResponse {
+                    url: redact_url(&url),
+                    reason: format!(
+                        "pagination link leads to another origin ({}); not followed",
+                        next_url.origin().ascii_serialization()
+                    ),
+                }
+                .into());
+            }
+            if !seen.insert(next_url.to_string()) {
+                return Err(RegistryError::InvalidResponse {
+                    url: redact_url(&url),
+                    reason: format!("pagination loops back to {}", redact_url(&next_url)),
+                }
+                .into());
+            }
+            url = next_url;
+        }
+    }
+}
+
+/// A page failure, or the registry refusing the page size asked for.
+enum PageError {
+    PageSizeRefused,
+    Registry(RegistryError),
+}
+
+impl From<RegistryError> for PageError {
+    fn from(e: RegistryError) -> Self {
+        PageError::Registry(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_next_links() {
+        assert_eq!(
+            next_link(r#"</v2/_catalog?last=b&n=100>; rel="next""#),
+            Some("/v2/_catalog?last=b&n=100")
+        );
+        assert_eq!(
+            next_link(r#"<https://x/prev>; rel="prev", <https://x/next>; rel=next"#),
+            Some("https://x/next")
+        );
+        assert_eq!(next_link(r#"</a>; rel="prev""#), None);
+        for junk in ["", "<", ">", "<a", "a>; rel=next", ";;;,,,", "<a>; rel"] {
+            let _ = next_link(junk);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Manifest media types and the few manifest fields regctl reads.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::digest::Digest;
+
+/// OCI image index (multi-platform).
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// OCI image manifest.
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// Docker manifest list (multi-platform).
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// Docker image manifest, schema 2.
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+/// The Accept header for every manifest request. Without the list types,
+/// Distribution answers a tag with one platform's child; without schema2 it may
+/// convert to schema1: both give a digest other than the tag's.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.docker.distribution.manifest.v2+json";
+
+/// True for the multi-platform media types (OCI index, Docker manifest list).
+pub fn is_index(media_type: &str) -> bool {
+    media_type == OCI_INDEX || media_type == DOCKER_LIST
+}
+
+/// A content descriptor as it appears in manifests and indexes.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Descriptor {
+    /// The media type of the content.
+    #[serde(default)]
+    pub media_type: String,
+    /// The content's digest.
+    pub digest: Digest,
+    /// The content's size in bytes.
+    #[serde(default)]
+    pub size: u64,
+    /// For index entries: the platform the child is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+}
+
+/// An index or manifest list.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Index {
+    /// The children.
+    #[serde(default)]
+    pub manifests: Vec<Descriptor>,
+}
+
+/// A single-platform image manifest.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ImageManifest {
+    /// The image's config blob.
+    pub config: Descriptor,
+}
+
+/// The fields of an image config regctl reads.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ImageConfig {
+    /// Operating system, e.g. `linux`.
+    #[serde(default)]
+    pub os: String,
+    /// CPU architecture, e.g. `amd64`.
+    #[serde(default)]
+    pub architecture: String,
+    /// CPU variant, e.g. `v8`.
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// RFC 3339 creation time.
+    #[serde(default)]
+    pub created: Option<String>,
+}
+
+/// A platform: `os/architecture[/variant]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Platform {
+    /// Operating system.
+    pub os: String,
+    /// CPU architecture.
+    pub architecture: String,
+    /// CPU variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+impl Platform {
+    /// True when `other` satisfies this platform as asked: os and architecture equal,
+    /// and the variant equal when this one names a variant.
+    pub fn matches(&self, os: &str, architecture: &str, variant: Option<&str>) -> bool {
+        self.os == os
+            && self.architecture == architecture
+            && self.variant.as_deref().is_none_or(|v| Some(v) == variant)
+    }
+}
+
+impl FromStr for Platform {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.split('/').collect();
+        let valid = |p: &&str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        };
+        if !(2..=3).contains(&parts.len()) || !parts.iter().all(valid) {
+            return Err(format!(
+                "platform `{s}` must be os/arch or os/arch/variant, e.g. linux/arm64/v8"
+            ));
+        }
+        Ok(Platform {
+            os: parts[0].to_string(),
+            architecture: parts[1].to_string(),
+            variant: parts.get(2).map(|v| v.to_string()),
+        })
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_parse_and_match() {
+        let p: Platform = "linux/arm64".parse().unwrap();
+        assert!(p.matches("linux", "arm64", Some("v8")));
+        assert!(p.matches("linux", "arm64", None));
+        let v: Platform = "linux/arm/v7".parse().unwrap();
+        assert!(!v.matches("linux", "arm", Some("v6")));
+        assert_eq!(v.to_string(), "linux/arm/v7");
+        for bad in ["linux", "linux/", "a/b/c/d", "linux/am d64"] {
+            assert!(bad.parse::<Platform>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn accept_lists_all_four_types() {
+        for t in [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST] {
+            assert!(MANIFEST_ACCEPT.contains(t));
+        }
+        assert!(is_index(DOCKER_LIST) && !is_index(DOCKER_MANIFEST));
+    }
+}

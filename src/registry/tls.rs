@@ -1,0 +1,326 @@
+//! TLS set-up with rustls: the system's roots, extra CAs (`--ca-file`, docker's
+//! `certs.d/<host:port>/`), client certificates for mutual TLS, and certificate
+//! errors turned into messages that say which flag or path fixes them.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+
+use super::error::{RegistryError, Result};
+
+/// Where docker keeps per-registry certificates.
+pub const DEFAULT_CERTS_DIR: &str = "/etc/docker/certs.d";
+
+/// How to verify the registry's certificate.
+#[derive(Clone, Debug, Default)]
+pub struct TlsOptions {
+    /// Extra CA certificates (PEM), e.g. from `--ca-file`.
+    pub ca_files: Vec<PathBuf>,
+    /// Docker's `certs.d` folder; `None` means [`DEFAULT_CERTS_DIR`].
+    pub certs_dir: Option<PathBuf>,
+    /// Skip certificate verification altogether (`--insecure`).
+    pub insecure: bool,
+}
+
+impl TlsOptions {
+    /// The `certs.d` folder in force.
+    pub fn certs_dir(&self) -> PathBuf {
+        self.certs_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTS_DIR))
+    }
+
+    /// The folder docker reads for `registry` (`host:port`, or `host` for 443).
+    pub fn host_dir(&self, registry: &str) -> PathBuf {
+        self.certs_dir().join(registry)
+    }
+}
+
+/// Builds the rustls configuration for talking to `registry` (`host[:port]`).
+pub fn client_config(registry: &str, opts: &TlsOptions) -> Result<ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| RegistryError::Config(format!("TLS set-up: {e}")))?;
+
+    let builder = if opts.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+    } else {
+        let mut roots = RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(native.certs);
+        let mut pinned = Vec::new();
+        for file in &opts.ca_files {
+            pinned.extend(read_certs(file)?);
+        }
+        for file in files_with_extension(&opts.host_dir(registry), "crt") {
+            pinned.extend(read_certs(&file)?);
+        }
+        for cert in &pinned {
+            roots
+                .add(cert.clone())
+                .map_err(|e| RegistryError::Config(format!("CA certificate rejected: {e}")))?;
+        }
+        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| RegistryError::Config(format!("no usable CA certificates: {e}")))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Verifier { inner, pinned }))
+    };
+
+    let mut config = match client_identity(&opts.host_dir(registry))? {
+        Some((certs, key)) => builder
+            .with_client_auth_cert(certs, key)
+            .map_err(|e| RegistryError::Config(format!("client certificate: {e}")))?,
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    let certs: Vec<_> = CertificateDer::pem_file_iter(path)
+        .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
+        .map_err(|e| {
+            RegistryError::Config(format!("cannot read CA file {}: {e}", path.display()))
+        })?;
+    if certs.is_empty() {
+        return Err(RegistryError::Config(format!(
+            "CA file {} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Docker's rule: `client.cert` goes with `client.key` (same stem) in the host folder.
+fn client_identity(
+    dir: &Path,
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>> {
+    let Some(cert_file) = files_with_extension(dir, "cert").into_iter().next() else {
+        return Ok(None);
+    };
+    let key_file = cert_file.with_extension("key");
+    if !key_file.exists() {
+        return Err(RegistryError::Config(format!(
+            "client certificate {} has no matching key {}",
+            cert_file.display(),
+            key_file.display()
+        )));
+    }
+    let certs = read_certs(&cert_file)?;
+    let key = PrivateKeyDer::from_pem_file(&key_file).map_err(|e| {
+        RegistryError::Config(format!(
+            "cannot read client key {}: {e}",
+            key_file.display()
+        ))
+    })?;
+    Ok(Some((certs, key)))
+}
+
+/// The standard verifier, plus one allowance docker and skopeo make: a self-signed
+/// certificate marked `CA:TRUE` (what `openssl req -x509` makes) is accepted as the
+/// server's own when it is exactly a certificate the user gave as CA. webpki has
+/// already checked its validity period before it reports `CaUsedAsEndEntity`; the
+/// name is checked here.
+#[derive(Debug)]
+struct Verifier {
+    inner: Arc<WebPkiServerVerifier>,
+    pinned: Vec<CertificateDer<'static>>,
+}
+
+fn is_ca_used_as_end_entity(err: &rustls::Error) -> bool {
+    match err {
+        rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
+            other.0.downcast_ref::<webpki::Error>() == Some(&webpki::Error::CaUsedAsEndEntity)
+        }
+        _ => false,
+    }
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        match self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Err(e)
+                if is_ca_used_as_end_entity(&e)
+                    && self
+                        .pinned
+                        .iter()
+                        .any(|p| p.as_ref() == end_entity.as_ref()) =>
+            {
+                let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+                rustls::client::verify_server_name(&parsed, server_name)?;
+                Ok(ServerCertVerified::assertion())
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// `--insecure`: any certificate is accepted; handshake signatures are still checked.
+#[derive(Debug)]
+struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// If `err` (from reqwest) was a TLS failure, the error that explains it.
+pub fn explain(
+    err: &(dyn std::error::Error + 'static),
+    registry: &str,
+    opts: &TlsOptions,
+) -> Option<RegistryError> {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(describe_tls(tls, registry, opts));
+        }
+        source = e.source();
+    }
+    None
+}
+
+fn describe_tls(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> RegistryError {
+    let ca_hint = format!(
+        "pass --ca-file <ca.pem>, or put the CA certificate at {}/ca.crt (--insecure skips verification)",
+        opts.host_dir(registry).display()
+    );
+    let (reason, hint) = match err {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            CertificateError::UnknownIssuer => ("certificate signed by an unknown authority".to_string(), ca_hint),
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
+                format!("the certificate is not valid for the name `{}`", host_only(registry)),
+                "use a name the certificate carries in its subjectAltName, or reissue it with this one".to_string(),
+            ),
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => (
+                "the certificate has expired".to_string(),
+                "renew the registry's certificate (or check this machine's clock)".to_string(),
+            ),
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => (
+                "the certificate is not valid yet".to_string(),
+                "check this machine's clock, or the certificate's start date".to_string(),
+            ),
+            other if is_ca_used_as_end_entity(err) => (
+                format!("the server presents a CA certificate as its own ({other:?})"),
+                ca_hint,
+            ),
+            other => (format!("certificate rejected: {other:?}"), ca_hint),
+        },
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => (
+            format!("the server did not answer with TLS ({err})"),
+            "if the registry speaks plain HTTP, pass --plain-http".to_string(),
+        ),
+        other => (other.to_string(), "check the registry's TLS set-up".to_string()),
+    };
+    RegistryError::Tls {
+        host: registry.to_string(),
+        reason,
+        hint,
+    }
+}
+
+fn host_only(registry: &str) -> &str {
+    if let Some(rest) = registry.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    registry.split(':').next().unwrap_or(registry)
+}
