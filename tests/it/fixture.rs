@@ -1,0 +1,185 @@
+//! Builds registry content by writing Distribution's filesystem storage layout
+//! directly (before the registry starts): fast for hundreds of repositories, and
+//! byte-exact, so tests know every digest in advance.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+pub fn sha256(bytes: &[u8]) -> String {
+    let hex: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// A single-platform image: config, one layer, a schema2 manifest.
+#[derive(Clone)]
+pub struct Image {
+    pub config: Vec<u8>,
+    pub layer: Vec<u8>,
+    pub manifest: Vec<u8>,
+    pub digest: String,
+    pub os: String,
+    pub architecture: String,
+    pub variant: Option<String>,
+}
+
+/// A distinct image for `os/arch[/variant]`; `seed` makes its bytes unique.
+pub fn image(platform: &str, created: &str, seed: &str) -> Image {
+    let parts: Vec<&str> = platform.split('/').collect();
+    let (os, architecture, variant) = (parts[0], parts[1], parts.get(2).map(|v| v.to_string()));
+    let layer = format!("layer for {seed} {platform}").into_bytes();
+    let mut config = serde_json::json!({
+        "architecture": architecture,
+        "os": os,
+        "created": created,
+        "config": {"Labels": {"seed": seed}},
+        "rootfs": {"type": "layers", "diff_ids": [sha256(&layer)]},
+    });
+    if let Some(v) = &variant {
+        config["variant"] = v.clone().into();
+    }
+    let config = serde_json::to_vec(&config).unwrap();
+    let manifest = serde_json::to_vec_pretty(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": DOCKER_MANIFEST,
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": config.len(),
+            "digest": sha256(&config),
+        },
+        "layers": [{
+            "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "size": layer.len(),
+            "digest": sha256(&layer),
+        }],
+    }))
+    .unwrap();
+    Image {
+        digest: sha256(&manifest),
+        config,
+        layer,
+        manifest,
+        os: os.into(),
+        architecture: architecture.into(),
+        variant,
+    }
+}
+
+/// An OCI index over `children`: (bytes, digest).
+pub fn index(children: &[Image]) -> (Vec<u8>, String) {
+    let manifests: Vec<serde_json::Value> = children
+        .iter()
+        .map(|c| {
+            let mut platform = serde_json::json!({"os": c.os, "architecture": c.architecture});
+            if let Some(v) = &c.variant {
+                platform["variant"] = v.clone().into();
+            }
+            serde_json::json!({
+                "mediaType": DOCKER_MANIFEST,
+                "size": c.manifest.len(),
+                "digest": c.digest,
+                "platform": platform,
+            })
+        })
+        .collect();
+    let bytes = serde_json::to_vec_pretty(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": manifests,
+    }))
+    .unwrap();
+    let digest = sha256(&bytes);
+    (bytes, digest)
+}
+
+/// Distribution's `docker/registry/v2` tree under a storage root.
+pub struct Storage {
+    v2: PathBuf,
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn hex(digest: &str) -> &str {
+    digest.strip_prefix("sha256:").unwrap()
+}
+
+impl Storage {
+    pub fn new(root: &Path) -> Self {
+        Storage {
+            v2: root.join("docker/registry/v2"),
+        }
+    }
+
+    fn blob(&self, bytes: &[u8]) -> String {
+        let digest = sha256(bytes);
+        let h = hex(&digest);
+        write(&self.v2.join(format!("blobs/sha256/{}/{h}/data", &h[..2])), bytes);
+        digest
+    }
+
+    fn repo(&self, repository: &str) -> PathBuf {
+        self.v2.join("repositories").join(repository)
+    }
+
+    fn layer(&self, repository: &str, bytes: &[u8]) {
+        let digest = self.blob(bytes);
+        write(
+            &self.repo(repository).join(format!("_layers/sha256/{}/link", hex(&digest))),
+            digest.as_bytes(),
+        );
+    }
+
+    /// Stores a manifest revision in `repository`; returns its digest.
+    pub fn manifest(&self, repository: &str, bytes: &[u8]) -> String {
+        let digest = self.blob(bytes);
+        write(
+            &self
+                .repo(repository)
+                .join(format!("_manifests/revisions/sha256/{}/link", hex(&digest))),
+            digest.as_bytes(),
+        );
+        digest
+    }
+
+    /// Points `repository:tag` at `digest`.
+    pub fn tag(&self, repository: &str, tag: &str, digest: &str) {
+        let dir = self.repo(repository).join("_manifests/tags").join(tag);
+        write(&dir.join("current/link"), digest.as_bytes());
+        write(&dir.join(format!("index/sha256/{}/link", hex(digest))), digest.as_bytes());
+    }
+
+    /// Stores an image's blobs and manifest in `repository` (untagged).
+    pub fn image(&self, repository: &str, image: &Image) -> String {
+        self.layer(repository, &image.config);
+        self.layer(repository, &image.layer);
+        self.manifest(repository, &image.manifest)
+    }
+
+    /// Stores `image` and tags it with each of `tags`.
+    pub fn push(&self, repository: &str, tags: &[&str], image: &Image) -> String {
+        let digest = self.image(repository, image);
+        for tag in tags {
+            self.tag(repository, tag, &digest);
+        }
+        digest
+    }
+
+    /// Stores an index over `children` (and the children) and tags it.
+    pub fn push_index(&self, repository: &str, tags: &[&str], children: &[Image]) -> String {
+        for child in children {
+            self.image(repository, child);
+        }
+        let (bytes, _) = index(children);
+        let digest = self.manifest(repository, &bytes);
+        for tag in tags {
+            self.tag(repository, tag, &digest);
+        }
+        digest
+    }
+}

@@ -1,0 +1,337 @@
+//! Starts the real Distribution registry (`docker-registry serve`) on a free loopback
+//! port, in its own temporary folder, with TLS and auth set up the seed's way, and
+//! runs the regctl binary against it with a clean environment.
+
+use std::io::Write as _;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+pub const USER: &str = "testuser";
+pub const PASSWORD: &str = "testpassword";
+
+/// A certificate and key made with the seed's recipe (`openssl req -x509`, CA:TRUE).
+pub struct CertPair {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// The seed's recipe, with `subject_alt_name` as given.
+pub fn seed_certificate(dir: &Path, name: &str, subject_alt_name: &str) -> CertPair {
+    let cert = dir.join(format!("{name}.pem"));
+    let key = dir.join(format!("{name}-key.pem"));
+    let status = Command::new("openssl")
+        .args(["req", "-newkey", "rsa:2048", "-nodes", "-keyout"])
+        .arg(&key)
+        .args(["-x509", "-days", "365", "-out"])
+        .arg(&cert)
+        .args(["-subj", "/CN=example.com", "-addext"])
+        .arg(format!("subjectAltName = {subject_alt_name}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is installed (scripts/test installs it)");
+    assert!(status.success(), "openssl req failed");
+    CertPair { cert, key }
+}
+
+/// One certificate for 127.0.0.1 and localhost, shared by the tests of this run
+/// (RSA key generation is the slow part).
+pub fn loopback_certificate() -> &'static CertPair {
+    static CERT: OnceLock<(TempDir, CertPair)> = OnceLock::new();
+    let (_, pair) = CERT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let pair = seed_certificate(dir.path(), "registry", "IP:127.0.0.1,DNS:localhost");
+        (dir, pair)
+    });
+    pair
+}
+
+fn htpasswd_line() -> &'static str {
+    static LINE: OnceLock<String> = OnceLock::new();
+    LINE.get_or_init(|| {
+        let out = Command::new("htpasswd")
+            .args(["-Bbn", USER, PASSWORD])
+            .output()
+            .expect("htpasswd is installed (apache2-utils; scripts/test installs it)");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+}
+
+/// How the registry authenticates.
+#[derive(Clone)]
+pub enum Auth {
+    None,
+    Htpasswd,
+    /// Token auth with this realm, service and issuer; `rootcertbundle` verifies the JWTs.
+    Token {
+        realm: String,
+        service: String,
+        issuer: String,
+        root_cert: PathBuf,
+    },
+}
+
+/// How a registry is started.
+pub struct Options {
+    pub tls: bool,
+    pub auth: Auth,
+    pub delete_enabled: bool,
+    /// Certificate to serve (default: [`loopback_certificate`]).
+    pub cert: Option<(PathBuf, PathBuf)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            tls: true,
+            auth: Auth::Htpasswd,
+            delete_enabled: true,
+            cert: None,
+        }
+    }
+}
+
+/// A running registry process; stopped when dropped.
+pub struct TestRegistry {
+    pub dir: TempDir,
+    pub port: u16,
+    pub ca: PathBuf,
+    child: Child,
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl TestRegistry {
+    /// `host:port` as users type it.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The storage root, for [`crate::fixture::Storage`].
+    pub fn storage(&self) -> crate::fixture::Storage {
+        crate::fixture::Storage::new(&self.dir.path().join("data"))
+    }
+
+    /// Creates the folder and config, lets `populate` write storage, then starts it.
+    pub fn start_with(opts: Options, populate: impl FnOnce(&crate::fixture::Storage)) -> Self {
+        let mut dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        populate(&crate::fixture::Storage::new(&data));
+        let (cert, key) = opts.cert.clone().unwrap_or_else(|| {
+            let pair = loopback_certificate();
+            (pair.cert.clone(), pair.key.clone())
+        });
+        for attempt in 0.. {
+            let port = free_port();
+            let config = config_yaml(dir.path(), port, &opts, &cert, &key);
+            let config_path = dir.path().join("config.yml");
+            std::fs::write(&config_path, config).unwrap();
+            let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+            let child = Command::new("docker-registry")
+                .arg("serve")
+                .arg(&config_path)
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .expect("docker-registry is installed (scripts/test installs it)");
+            let mut registry = TestRegistry {
+                dir,
+                port,
+                ca: cert.clone(),
+                child,
+            };
+            if registry.wait_ready() {
+                return registry;
+            }
+            assert!(attempt < 3, "registry did not start: {}", registry.log());
+            let _ = registry.child.kill();
+            let _ = registry.child.wait();
+            dir = registry.take_dir();
+        }
+        unreachable!()
+    }
+
+    pub fn start(opts: Options) -> Self {
+        Self::start_with(opts, |_| {})
+    }
+
+    fn take_dir(mut self) -> TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
+    fn wait_ready(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for TestRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config_yaml(dir: &Path, port: u16, opts: &Options, cert: &Path, key: &Path) -> String {
+    let mut yaml = format!(
+        "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n  headers:\n    X-Content-Type-Options: [nosniff]\n",
+        dir.join("data").display(),
+        opts.delete_enabled
+    );
+    if opts.tls {
+        yaml += &format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            cert.display(),
+            key.display()
+        );
+    }
+    match &opts.auth {
+        Auth::None => {}
+        Auth::Htpasswd => {
+            let path = dir.join("htpasswd");
+            std::fs::write(&path, format!("{}\n", htpasswd_line())).unwrap();
+            yaml += &format!(
+                "auth:\n  htpasswd:\n    realm: Registry Realm\n    path: {}\n",
+                path.display()
+            );
+        }
+        Auth::Token {
+            realm,
+            service,
+            issuer,
+            root_cert,
+        } => {
+            yaml += &format!(
+                "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {}\n",
+                root_cert.display()
+            );
+        }
+    }
+    yaml
+}
+
+/// What a regctl run returned.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(self.code, 0, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+/// A regctl invocation with an isolated environment: HOME and DOCKER_CONFIG in a
+/// temporary folder, proxies and REGCTL_* cleared.
+pub struct Regctl {
+    cmd: Command,
+    stdin: Option<String>,
+    pub home: TempDir,
+}
+
+pub fn regctl() -> Regctl {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_regctl"));
+    for var in [
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+        "REGCTL_USERNAME", "REGCTL_PASSWORD", "DOCKER_CONFIG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", home.path());
+    Regctl {
+        cmd,
+        stdin: None,
+        home,
+    }
+}
+
+impl Regctl {
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn stdin(mut self, input: &str) -> Self {
+        self.stdin = Some(input.to_string());
+        self
+    }
+
+    /// Trust `registry`'s certificate and log in as the test user.
+    pub fn trusted(self, registry: &TestRegistry) -> Self {
+        let ca = registry.ca.clone();
+        self.args(["--ca-file".as_ref(), ca.as_os_str()])
+            .env("REGCTL_USERNAME", USER)
+            .env("REGCTL_PASSWORD", PASSWORD)
+    }
+
+    /// Writes `config` as `$HOME/.docker/config.json`.
+    pub fn docker_config(self, config: &str) -> Self {
+        let dir = self.home.path().join(".docker");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), config).unwrap();
+        self
+    }
+
+    pub fn run(mut self) -> Run {
+        self.cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().unwrap();
+        if let Some(input) = &self.stdin {
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        }
+        let out: Output = child.wait_with_output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}

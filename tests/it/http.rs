@@ -1,0 +1,180 @@
+//! A small HTTP/1.1 server over TLS (or plain TCP) for the token server and for
+//! faults a real registry cannot be made to produce. Keep-alive, Content-Length
+//! bodies, one thread per connection; records every request.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::harness::CertPair;
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or("")
+    }
+
+    /// Query (and, for form posts, body) parameters, decoded.
+    pub fn params(&self) -> Vec<(String, String)> {
+        let query = self.target.split_once('?').map_or("", |(_, q)| q);
+        let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        if self.header("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
+            params.extend(url::form_urlencoded::parse(&self.body).into_owned());
+        }
+        params
+    }
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(status: u16, value: serde_json::Value) -> Self {
+        Response {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: serde_json::to_vec(&value).unwrap(),
+        }
+    }
+}
+
+type Handler = dyn Fn(&Request) -> Response + Send + Sync;
+
+pub struct Server {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    pub requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Server {
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// Serves HTTPS with `cert` on a free loopback port.
+pub fn serve_tls(cert: &CertPair, handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Server {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert.cert)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(&cert.key).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    serve(Some(Arc::new(config)), Arc::new(handler))
+}
+
+fn serve(tls: Option<Arc<rustls::ServerConfig>>, handler: Arc<Handler>) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let (stop2, requests2) = (stop.clone(), requests.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stop2.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(stream) = stream else { continue };
+            let (handler, requests, tls) = (handler.clone(), requests2.clone(), tls.clone());
+            std::thread::spawn(move || match tls {
+                Some(config) => {
+                    let Ok(conn) = rustls::ServerConnection::new(config) else { return };
+                    connection(rustls::StreamOwned::new(conn, stream), &*handler, &requests);
+                }
+                None => connection(stream, &*handler, &requests),
+            });
+        }
+    });
+    Server { port, stop, requests }
+}
+
+fn connection<S: Read + Write>(mut stream: S, handler: &Handler, requests: &Mutex<Vec<Request>>) {
+    let mut buf = Vec::new();
+    loop {
+        let Some(request) = read_request(&mut stream, &mut buf) else { return };
+        requests.lock().unwrap().push(request.clone());
+        let resp = handler(&request);
+        let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", resp.status, resp.body.len());
+        for (k, v) in &resp.headers {
+            head += &format!("{k}: {v}\r\n");
+        }
+        head += "\r\n";
+        if stream.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        if request.method != "HEAD" && stream.write_all(&resp.body).is_err() {
+            return;
+        }
+        let _ = stream.flush();
+    }
+}
+
+fn read_request<S: Read>(stream: &mut S, buf: &mut Vec<u8>) -> Option<Request> {
+    let mut chunk = [0u8; 8192];
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    buf.drain(..end + 4);
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let (method, target) = (first.next()?.to_string(), first.next()?.to_string());
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    while buf.len() < length {
+        let n = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf.drain(..length).collect();
+    Some(Request {
+        method,
+        target,
+        headers,
+        body,
+    })
+}

@@ -1,0 +1,120 @@
+//! `regctl ls` against a TLS + htpasswd registry, the seed's set-up.
+
+use crate::fixture::{image, Storage};
+use crate::harness::{regctl, Options, TestRegistry};
+
+const CREATED: &str = "2024-01-01T00:00:00Z";
+
+fn many_repositories(s: &Storage) {
+    for i in 0..130 {
+        let img = image("linux/amd64", CREATED, &format!("repo{i}"));
+        s.push(&format!("bulk/repo{i:03}"), &["v1", "latest"], &img);
+    }
+}
+
+#[test]
+fn lists_every_repository_past_the_first_catalog_page() {
+    let reg = TestRegistry::start_with(Options::default(), many_repositories);
+    let run = regctl().trusted(&reg).args(["ls", &reg.host()]).run();
+    run.success();
+    let lines = run.lines();
+    assert_eq!(lines.len(), 260, "130 repositories x 2 tags");
+    assert_eq!(lines[0], format!("{}/bulk/repo000:latest", reg.host()));
+    assert_eq!(lines[1], format!("{}/bulk/repo000:v1", reg.host()));
+    assert_eq!(lines[259], format!("{}/bulk/repo129:v1", reg.host()));
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(sorted, lines, "output is sorted");
+}
+
+fn nested(s: &Storage) {
+    let a = image("linux/amd64", CREATED, "a");
+    let b = image("linux/amd64", CREATED, "b");
+    s.push("team/app", &["v1", "v2", "latest"], &a);
+    s.push("team/app/worker", &["v1"], &b);
+    s.push("teamster/app", &["v1"], &b);
+    s.push("other", &["1.0"], &a);
+    // A repository whose only manifest is untagged.
+    s.image("team/untagged", &b);
+}
+
+#[test]
+fn prefix_lists_the_repository_and_those_below_it_only() {
+    let reg = TestRegistry::start_with(Options::default(), nested);
+    let host = reg.host();
+    let run = regctl().trusted(&reg).args(["ls", &format!("{host}/team")]).run();
+    run.success();
+    assert_eq!(
+        run.lines(),
+        vec![
+            format!("{host}/team/app:latest"),
+            format!("{host}/team/app:v1"),
+            format!("{host}/team/app:v2"),
+            format!("{host}/team/app/worker:v1"),
+        ]
+    );
+    assert!(run.stderr.contains("1 repositories have no tags"), "{}", run.stderr);
+}
+
+#[test]
+fn digests_show_shared_manifests_and_json_has_every_field() {
+    let reg = TestRegistry::start_with(Options::default(), nested);
+    let host = reg.host();
+    let a = image("linux/amd64", CREATED, "a").digest;
+    let run = regctl()
+        .trusted(&reg)
+        .args(["ls", &format!("{host}/team/app"), "--digests", "--format", "json"])
+        .run();
+    run.success();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let items = json.as_array().unwrap();
+    assert_eq!(items.len(), 4);
+    let first = &items[0];
+    assert_eq!(first["reference"], format!("{host}/team/app:latest"));
+    assert_eq!(first["registry"], host);
+    assert_eq!(first["repository"], "team/app");
+    assert_eq!(first["tag"], "latest");
+    for tag in ["latest", "v1", "v2"] {
+        let item = items.iter().find(|i| i["repository"] == "team/app" && i["tag"] == tag).unwrap();
+        assert_eq!(item["digest"], a, "three tags share one digest");
+    }
+    let plain = regctl().trusted(&reg).args(["ls", &format!("{host}/team/app"), "--digests"]).run();
+    assert!(plain.lines().contains(&format!("{host}/team/app:v1 {a}").as_str()), "{}", plain.stdout);
+}
+
+#[test]
+fn empty_registry_lists_nothing_and_succeeds() {
+    let reg = TestRegistry::start(Options::default());
+    let run = regctl().trusted(&reg).args(["ls", &reg.host()]).run();
+    run.success();
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn global_flags_go_before_or_after_the_subcommand() {
+    let reg = TestRegistry::start_with(Options::default(), nested);
+    let ca = reg.ca.to_str().unwrap().to_string();
+    let host = reg.host();
+    let before = regctl()
+        .env("REGCTL_USERNAME", crate::harness::USER)
+        .env("REGCTL_PASSWORD", crate::harness::PASSWORD)
+        .args(["--ca-file", &ca, "--format", "plain", "--concurrency", "2", "ls", &format!("{host}/other")])
+        .run();
+    let after = regctl()
+        .env("REGCTL_USERNAME", crate::harness::USER)
+        .env("REGCTL_PASSWORD", crate::harness::PASSWORD)
+        .args(["ls", &format!("{host}/other"), "--ca-file", &ca, "--format", "plain", "--concurrency", "2"])
+        .run();
+    before.success();
+    after.success();
+    assert_eq!(before.stdout, format!("{host}/other:1.0\n"));
+    assert_eq!(before.stdout, after.stdout);
+}
+
+#[test]
+fn table_format_has_headers() {
+    let reg = TestRegistry::start_with(Options::default(), nested);
+    let run = regctl().trusted(&reg).args(["ls", &format!("{}/other", reg.host()), "--format", "table"]).run();
+    run.success();
+    assert!(run.stdout.contains("REPOSITORY") && run.stdout.contains("TAG") && run.stdout.contains("1.0"), "{}", run.stdout);
+}

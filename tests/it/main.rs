@@ -1,0 +1,12 @@
+//! Integration tests: regctl against the real Distribution registry on loopback.
+
+mod cli;
+mod credentials;
+mod digest;
+mod fixture;
+mod harness;
+mod http;
+mod ls;
+mod tls;
+mod token;
+mod token_auth;

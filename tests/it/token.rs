@@ -1,0 +1,113 @@
+//! A token server as Distribution 2.8 expects one: RS256 JWTs whose header carries
+//! `x5c` with the signing certificate, checked against `auth.token.rootcertbundle`.
+//! The test user gets every action asked for; anonymous callers get `pull` only.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+
+use crate::harness::{loopback_certificate, Auth, Options, TestRegistry, PASSWORD, USER};
+use crate::http::{serve_tls, Request, Response, Server};
+
+pub const SERVICE: &str = "regctl-test-registry";
+pub const ISSUER: &str = "regctl-test-issuer";
+
+pub struct TokenServer {
+    pub server: Server,
+}
+
+impl TokenServer {
+    pub fn realm(&self) -> String {
+        format!("https://127.0.0.1:{}/token", self.server.port)
+    }
+
+    /// The registry's `auth:` section for this token server.
+    pub fn auth(&self) -> Auth {
+        Auth::Token {
+            realm: self.realm(),
+            service: SERVICE.into(),
+            issuer: ISSUER.into(),
+            root_cert: loopback_certificate().cert.clone(),
+        }
+    }
+
+    /// Token requests received.
+    pub fn token_requests(&self) -> Vec<Request> {
+        self.server.requests()
+    }
+}
+
+/// Starts a token server and a TLS registry that trusts it.
+pub fn registry_with_token_auth(populate: impl FnOnce(&crate::fixture::Storage)) -> (TestRegistry, TokenServer) {
+    let tokens = start(3600);
+    let registry = TestRegistry::start_with(
+        Options {
+            auth: tokens.auth(),
+            ..Options::default()
+        },
+        populate,
+    );
+    (registry, tokens)
+}
+
+/// A token server whose tokens last `lifetime_secs`.
+pub fn start(lifetime_secs: u64) -> TokenServer {
+    let pair = loopback_certificate();
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(&pair.key).unwrap()).unwrap();
+    let der = CertificateDer::from_pem_file(&pair.cert).unwrap();
+    let x5c = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let server = serve_tls(pair, move |req| issue(req, &key, &x5c, lifetime_secs));
+    TokenServer { server }
+}
+
+fn authorized(req: &Request) -> Option<bool> {
+    let Some(header) = req.header("authorization") else {
+        return Some(false);
+    };
+    let encoded = header.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    (decoded == format!("{USER}:{PASSWORD}").as_bytes()).then_some(true)
+}
+
+fn issue(req: &Request, key: &jsonwebtoken::EncodingKey, x5c: &str, lifetime: u64) -> Response {
+    let Some(logged_in) = authorized(req) else {
+        return Response::json(401, serde_json::json!({"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}));
+    };
+    let params = req.params();
+    let access: Vec<serde_json::Value> = params
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .filter_map(|(_, scope)| {
+            let mut parts = scope.splitn(3, ':');
+            let (kind, name, actions) = (parts.next()?, parts.next()?, parts.next()?);
+            let granted: Vec<&str> = actions
+                .split(',')
+                .filter(|a| logged_in || *a == "pull")
+                .collect();
+            Some(serde_json::json!({"type": kind, "name": name, "actions": granted}))
+        })
+        .collect();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let claims = serde_json::json!({
+        "iss": ISSUER,
+        "sub": if logged_in { USER } else { "" },
+        "aud": SERVICE,
+        "exp": now + lifetime,
+        "nbf": now - 10,
+        "iat": now,
+        "jti": format!("{now}-{}", rand_suffix()),
+        "access": access,
+    });
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.x5c = Some(vec![x5c.to_string()]);
+    let token = jsonwebtoken::encode(&header, &claims, key).unwrap();
+    Response::json(200, serde_json::json!({"token": token, "expires_in": lifetime}))
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    COUNTER.fetch_add(1, Ordering::SeqCst)
+}
