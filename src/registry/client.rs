@@ -1,6 +1,7 @@
 //! One registry's HTTP client: connection pool, authentication, bounded bodies and
 //! errors that name the request. Operations live in `listing.rs` and `manifests.rs`.
 
+use std::error::Error as _;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -390,11 +391,18 @@ impl Registry {
         let detail = if err.is_timeout() {
             format!(
                 "no answer from {} within {} s (raise --timeout if the registry is slow)",
-                url.host_str().unwrap_or("?"),
+                authority(url),
                 self.opts.timeout.unwrap_or(DEFAULT_TIMEOUT).as_secs()
             )
+        } else if err.is_connect() {
+            format!(
+                "cannot connect to {}: {}",
+                authority(url),
+                innermost(err)
+            )
         } else {
-            cause_chain(err)
+            // reqwest's own message repeats the URL; its causes say what happened.
+            err.source().map_or_else(|| err.to_string(), cause_chain)
         };
         RegistryError::Transport {
             method: method.to_string(),
@@ -545,6 +553,28 @@ pub fn redact_url(url: &Url) -> String {
         .collect();
     redacted.query_pairs_mut().clear().extend_pairs(pairs);
     redacted.to_string()
+}
+
+/// `host:port` of a URL, for messages.
+fn authority(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+/// The deepest cause of `err`, looking inside io::Errors.
+fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = err;
+    while let Some(next) = last.source().or_else(|| {
+        last.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }) {
+        last = next;
+    }
+    last.to_string()
 }
 
 /// An error and its causes, joined with `: `, without repeats.

@@ -271,12 +271,22 @@ pub fn explain(
 ) -> Option<RegistryError> {
     let mut source = Some(err);
     while let Some(e) = source {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        if let Some(tls) = find_in_io(e) {
             return Some(describe_tls(tls, registry, opts));
         }
         source = e.source();
     }
     None
+}
+
+/// `e` as a rustls error, looking inside (nested) io::Errors, whose payload
+/// `source()` does not show.
+fn find_in_io<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let inner = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    find_in_io(inner)
 }
 
 fn describe_tls(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> RegistryError {
@@ -299,8 +309,9 @@ fn describe_tls(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> Regis
                 "the certificate is not valid yet".to_string(),
                 "check this machine's clock, or the certificate's start date".to_string(),
             ),
-            other if is_ca_used_as_end_entity(err) => (
-                format!("the server presents a CA certificate as its own ({other:?})"),
+            _ if is_ca_used_as_end_entity(err) => (
+                "self-signed certificate from an unknown authority (a CA certificate served as the registry's own)"
+                    .to_string(),
                 ca_hint,
             ),
             other => (format!("certificate rejected: {other:?}"), ca_hint),

@@ -84,6 +84,8 @@ pub struct Options {
     pub delete_enabled: bool,
     /// Certificate to serve (default: [`loopback_certificate`]).
     pub cert: Option<(PathBuf, PathBuf)>,
+    /// Require client certificates signed by this CA (mutual TLS).
+    pub client_ca: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -93,6 +95,7 @@ impl Default for Options {
             auth: Auth::Htpasswd,
             delete_enabled: true,
             cert: None,
+            client_ca: None,
         }
     }
 }
@@ -208,6 +211,9 @@ fn config_yaml(dir: &Path, port: u16, opts: &Options, cert: &Path, key: &Path) -
             cert.display(),
             key.display()
         );
+        if let Some(ca) = &opts.client_ca {
+            yaml += &format!("    clientcas:\n      - {}\n", ca.display());
+        }
     }
     match &opts.auth {
         Auth::None => {}

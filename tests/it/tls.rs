@@ -1,1 +1,160 @@
-//! placeholder
+//! TLS: the seed's self-signed certificate via --ca-file or certs.d, clear errors
+//! for untrusted, misnamed and expired certificates, --insecure, --plain-http, and
+//! client certificates from certs.d.
+
+use std::path::{Path, PathBuf};
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+
+use crate::fixture::{image, Storage};
+use crate::harness::{regctl, seed_certificate, Auth, Options, TestRegistry};
+
+fn populate(s: &Storage) {
+    s.push("app", &["v1"], &image("linux/amd64", "2024-01-01T00:00:00Z", "tls"));
+}
+
+fn with_credentials(r: crate::harness::Regctl) -> crate::harness::Regctl {
+    r.env("REGCTL_USERNAME", crate::harness::USER)
+        .env("REGCTL_PASSWORD", crate::harness::PASSWORD)
+}
+
+#[test]
+fn untrusted_certificate_names_the_fix_and_makes_no_fallback() {
+    let reg = TestRegistry::start_with(Options::default(), populate);
+    let certs = tempfile::tempdir().unwrap();
+    let run = with_credentials(regctl())
+        .args(["ls", &reg.host(), "--certs-dir"])
+        .args([certs.path()])
+        .run();
+    run.code(1);
+    assert_eq!(run.stdout, "");
+    let expected_path = certs.path().join(reg.host()).join("ca.crt");
+    assert!(run.stderr.contains("unknown authority"), "{}", run.stderr);
+    assert!(run.stderr.contains("--ca-file"), "{}", run.stderr);
+    assert!(run.stderr.contains(expected_path.to_str().unwrap()), "{}", run.stderr);
+    assert!(run.stderr.contains(&reg.host()), "{}", run.stderr);
+}
+
+#[test]
+fn certs_d_folder_is_read_as_docker_reads_it() {
+    let reg = TestRegistry::start_with(Options::default(), populate);
+    let certs = tempfile::tempdir().unwrap();
+    let host_dir = certs.path().join(reg.host());
+    std::fs::create_dir_all(&host_dir).unwrap();
+    std::fs::copy(&reg.ca, host_dir.join("ca.crt")).unwrap();
+    let run = with_credentials(regctl())
+        .args(["ls", &reg.host(), "--certs-dir"])
+        .args([certs.path()])
+        .run();
+    run.success();
+    assert_eq!(run.stdout, format!("{}/app:v1\n", reg.host()));
+}
+
+#[test]
+fn insecure_skips_verification_with_a_warning() {
+    let reg = TestRegistry::start_with(Options::default(), populate);
+    let run = with_credentials(regctl()).args(["ls", &reg.host(), "--insecure"]).run();
+    run.success();
+    assert_eq!(run.stdout, format!("{}/app:v1\n", reg.host()));
+    assert!(run.stderr.contains("warning: --insecure"), "{}", run.stderr);
+}
+
+#[test]
+fn plain_http_talks_http_and_https_never_falls_back() {
+    let reg = TestRegistry::start_with(
+        Options {
+            tls: false,
+            auth: Auth::None,
+            ..Options::default()
+        },
+        populate,
+    );
+    let run = regctl().args(["ls", &reg.host(), "--plain-http"]).run();
+    run.success();
+    assert_eq!(run.stdout, format!("{}/app:v1\n", reg.host()));
+    let https = regctl().args(["ls", &reg.host()]).run();
+    https.code(1);
+    assert!(https.stderr.contains("--plain-http"), "suggests the flag: {}", https.stderr);
+    assert_eq!(https.stdout, "");
+}
+
+#[test]
+fn seed_certificate_for_another_name_is_refused_with_the_name() {
+    let dir = tempfile::tempdir().unwrap();
+    // The seed's exact recipe: CN and SAN example.com, connected to by IP.
+    let pair = seed_certificate(dir.path(), "seed", "DNS:example.com");
+    let reg = TestRegistry::start_with(
+        Options {
+            cert: Some((pair.cert.clone(), pair.key.clone())),
+            ..Options::default()
+        },
+        populate,
+    );
+    let run = regctl().trusted(&reg).args(["ls", &reg.host()]).run();
+    run.code(1);
+    assert!(run.stderr.contains("not valid for the name `127.0.0.1`"), "{}", run.stderr);
+}
+
+fn write_pem(dir: &Path, name: &str, pem: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, pem).unwrap();
+    path
+}
+
+#[test]
+fn expired_self_signed_ca_is_refused_even_when_given_as_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let cert = params.self_signed(&key).unwrap();
+    let cert_path = write_pem(dir.path(), "expired.pem", &cert.pem());
+    let key_path = write_pem(dir.path(), "expired-key.pem", &key.serialize_pem());
+    let reg = TestRegistry::start_with(
+        Options {
+            cert: Some((cert_path, key_path)),
+            ..Options::default()
+        },
+        populate,
+    );
+    let run = regctl().trusted(&reg).args(["ls", &reg.host()]).run();
+    run.code(1);
+    assert!(run.stderr.contains("expired"), "{}", run.stderr);
+}
+
+#[test]
+fn client_certificate_from_certs_d_for_mutual_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let client_key = KeyPair::generate().unwrap();
+    let client = CertificateParams::new(vec!["regctl-client".to_string()])
+        .unwrap()
+        .signed_by(&client_key, &ca, &ca_key)
+        .unwrap();
+    let client_ca = write_pem(dir.path(), "client-ca.pem", &ca.pem());
+    let reg = TestRegistry::start_with(
+        Options {
+            client_ca: Some(client_ca),
+            ..Options::default()
+        },
+        populate,
+    );
+    let certs = tempfile::tempdir().unwrap();
+    let host_dir = certs.path().join(reg.host());
+    std::fs::create_dir_all(&host_dir).unwrap();
+    std::fs::copy(&reg.ca, host_dir.join("ca.crt")).unwrap();
+
+    let without = with_credentials(regctl()).args(["ls", &reg.host(), "--certs-dir"]).args([certs.path()]).run();
+    without.code(1);
+
+    write_pem(&host_dir, "client.cert", &client.pem());
+    write_pem(&host_dir, "client.key", &client_key.serialize_pem());
+    let with = with_credentials(regctl()).args(["ls", &reg.host(), "--certs-dir"]).args([certs.path()]).run();
+    with.success();
+    assert_eq!(with.stdout, format!("{}/app:v1\n", reg.host()));
+}
