@@ -83,7 +83,12 @@ pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
                 error: None,
             }),
             Err(e) => {
-                ctx.printer.error(format!("{reference}: {e}"));
+                let message = e.to_string();
+                if message.contains(&reference.to_string()) {
+                    ctx.printer.error(message);
+                } else {
+                    ctx.printer.error(format!("{reference}: {message}"));
+                }
                 failed.push(e.kind());
                 if ctx.format == crate::cli::Format::Json {
                     rows.push(Resolved {

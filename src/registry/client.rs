@@ -108,6 +108,11 @@ impl Registry {
         &self.host
     }
 
+    /// True when requests carry credentials (else they are anonymous).
+    pub fn has_credential(&self) -> bool {
+        self.credential.is_some()
+    }
+
     /// `https://host:port/` (or `http://` with `--plain-http`).
     pub fn base(&self) -> &Url {
         &self.base
@@ -395,11 +400,7 @@ impl Registry {
                 self.opts.timeout.unwrap_or(DEFAULT_TIMEOUT).as_secs()
             )
         } else if err.is_connect() {
-            format!(
-                "cannot connect to {}: {}",
-                authority(url),
-                innermost(err)
-            )
+            format!("cannot connect to {}: {}", authority(url), innermost(err))
         } else {
             // reqwest's own message repeats the URL; its causes say what happened.
             err.source().map_or_else(|| err.to_string(), cause_chain)

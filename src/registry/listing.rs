@@ -88,7 +88,11 @@ impl Registry {
             PageError::Registry(RegistryError::Unauthorized {
                 insufficient_scope: true,
                 ..
-            }) => unsupported("the token server does not grant registry:catalog:*".into()),
+            }) => unsupported(if self.has_credential() {
+                "the token server does not grant registry:catalog:* to these credentials".into()
+            } else {
+                "the token server does not grant registry:catalog:* to anonymous users; log in to list".into()
+            }),
             PageError::Registry(e) => e,
         }
     }

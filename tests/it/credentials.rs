@@ -1,1 +1,273 @@
-//! placeholder
+//! Credentials: flags, environment, docker's config, credential helpers; refusals
+//! give exit 3 and never echo a secret.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+
+use base64::Engine as _;
+
+use crate::fixture::{image, Storage};
+use crate::harness::{regctl, Options, Regctl, TestRegistry, PASSWORD, USER};
+
+fn populate(s: &Storage) {
+    s.push(
+        "app",
+        &["v1"],
+        &image("linux/amd64", "2024-01-01T00:00:00Z", "creds"),
+    );
+}
+
+fn start() -> TestRegistry {
+    TestRegistry::start_with(Options::default(), populate)
+}
+
+fn ca(reg: &TestRegistry, r: Regctl) -> Regctl {
+    r.args(["--ca-file".as_ref(), reg.ca.as_os_str()])
+}
+
+fn auth_entry(user: &str, password: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}
+
+fn expect_listing(reg: &TestRegistry, run: &crate::harness::Run) {
+    run.success();
+    assert_eq!(run.stdout, format!("{}/app:v1\n", reg.host()));
+}
+
+#[test]
+fn wrong_password_is_exit_3_and_the_password_is_not_echoed() {
+    let reg = start();
+    let run = ca(&reg, regctl())
+        .env("REGCTL_USERNAME", USER)
+        .env("REGCTL_PASSWORD", "Wr0ngPassw0rd!")
+        .args(["ls", &reg.host()])
+        .run();
+    run.code(3);
+    assert!(
+        run.stderr.contains("refused the credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("REGCTL_USERNAME"),
+        "says where they came from: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Wr0ngPassw0rd!"));
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn no_credentials_is_exit_3_with_the_ways_to_give_them() {
+    let reg = start();
+    let run = ca(&reg, regctl())
+        .args(["digest", &format!("{}/app:v1", reg.host())])
+        .run();
+    run.code(3);
+    assert!(
+        run.stderr.contains("--password-stdin") && run.stderr.contains("REGCTL_USERNAME"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn username_with_password_on_stdin() {
+    let reg = start();
+    let run = ca(&reg, regctl())
+        .args(["ls", &reg.host(), "--username", USER, "--password-stdin"])
+        .stdin(&format!("{PASSWORD}\n"))
+        .run();
+    expect_listing(&reg, &run);
+    let half = ca(&reg, regctl())
+        .args(["ls", &reg.host(), "--username", USER])
+        .run();
+    half.code(2);
+    assert!(half.stderr.contains("--password-stdin"), "{}", half.stderr);
+}
+
+#[test]
+fn docker_config_auths_in_home_and_in_docker_config_dir() {
+    let reg = start();
+    let config = format!(
+        r#"{{"auths":{{"https://{}/v1/":{{"auth":"{}"}}}}}}"#,
+        reg.host(),
+        auth_entry(USER, PASSWORD)
+    );
+    let run = ca(&reg, regctl())
+        .docker_config(&config)
+        .args(["ls", &reg.host()])
+        .run();
+    expect_listing(&reg, &run);
+
+    // DOCKER_CONFIG wins over ~/.docker: a wrong entry at home is not used.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), &config).unwrap();
+    let wrong = format!(
+        r#"{{"auths":{{"{}":{{"username":"{USER}","password":"nope"}}}}}}"#,
+        reg.host()
+    );
+    let run = ca(&reg, regctl())
+        .docker_config(&wrong)
+        .env("DOCKER_CONFIG", dir.path())
+        .args(["ls", &reg.host()])
+        .run();
+    expect_listing(&reg, &run);
+}
+
+#[test]
+fn environment_comes_before_docker_config() {
+    let reg = start();
+    let wrong = format!(
+        r#"{{"auths":{{"{}":{{"username":"{USER}","password":"nope"}}}}}}"#,
+        reg.host()
+    );
+    let run = ca(&reg, regctl())
+        .docker_config(&wrong)
+        .env("REGCTL_USERNAME", USER)
+        .env("REGCTL_PASSWORD", PASSWORD)
+        .args(["ls", &reg.host()])
+        .run();
+    expect_listing(&reg, &run);
+    let half = ca(&reg, regctl())
+        .env("REGCTL_USERNAME", USER)
+        .args(["ls", &reg.host()])
+        .run();
+    half.code(2);
+    assert!(half.stderr.contains("REGCTL_PASSWORD"), "{}", half.stderr);
+}
+
+/// Writes `docker-credential-<name>` into `dir`: it records its stdin and prints `output`.
+fn helper(dir: &Path, name: &str, script_body: &str) {
+    let path = dir.join(format!("docker-credential-{name}"));
+    std::fs::write(&path, format!("#!/bin/sh\n[ \"$1\" = get ] || exit 9\ncat > \"$(dirname \"$0\")/{name}.stdin\"\n{script_body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn path_with(dir: &Path) -> String {
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn credential_helpers_from_cred_helpers_and_creds_store() {
+    let reg = start();
+    let bin = tempfile::tempdir().unwrap();
+    helper(
+        bin.path(),
+        "regtest",
+        &format!(r#"printf '{{"ServerURL":"x","Username":"{USER}","Secret":"{PASSWORD}"}}'"#),
+    );
+    helper(
+        bin.path(),
+        "empty",
+        "echo 'credentials not found in native keychain'; exit 1",
+    );
+    helper(
+        bin.path(),
+        "broken",
+        "echo 'the keychain is locked' >&2; exit 3",
+    );
+
+    // credHelpers for this host beats credsStore and auths.
+    let config = format!(
+        r#"{{"credsStore":"broken","credHelpers":{{"{}":"regtest"}},"auths":{{"{}":{{"auth":"{}"}}}}}}"#,
+        reg.host(),
+        reg.host(),
+        auth_entry(USER, "nope")
+    );
+    let run = ca(&reg, regctl())
+        .docker_config(&config)
+        .env("PATH", path_with(bin.path()))
+        .args(["ls", &reg.host()])
+        .run();
+    expect_listing(&reg, &run);
+    let sent = std::fs::read_to_string(bin.path().join("regtest.stdin")).unwrap();
+    assert_eq!(
+        sent,
+        reg.host(),
+        "the helper is asked for the registry's host"
+    );
+
+    // credsStore answering "not found" means anonymous: refused with exit 3.
+    let run = ca(&reg, regctl())
+        .docker_config(r#"{"credsStore":"empty"}"#)
+        .env("PATH", path_with(bin.path()))
+        .args(["ls", &reg.host()])
+        .run();
+    run.code(3);
+    assert!(run.stderr.contains("no credentials"), "{}", run.stderr);
+
+    // A failing helper is an error that names it and says what it said.
+    let run = ca(&reg, regctl())
+        .docker_config(r#"{"credsStore":"broken"}"#)
+        .env("PATH", path_with(bin.path()))
+        .args(["ls", &reg.host()])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("docker-credential-broken")
+            && run.stderr.contains("keychain is locked"),
+        "{}",
+        run.stderr
+    );
+
+    let run = ca(&reg, regctl())
+        .docker_config(r#"{"credsStore":"absent"}"#)
+        .args(["ls", &reg.host()])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("docker-credential-absent") && run.stderr.contains("PATH"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn invalid_docker_config_names_file_and_line_instead_of_going_anonymous() {
+    let reg = start();
+    let run = ca(&reg, regctl())
+        .docker_config("{\n  \"auths\": {\n    oops\n  }\n}")
+        .args(["ls", &reg.host()])
+        .run();
+    run.code(2);
+    assert!(
+        run.stderr.contains(".docker/config.json") && run.stderr.contains("line 3"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn verbose_log_shows_requests_but_no_secret() {
+    let reg = start();
+    let config = format!(
+        r#"{{"auths":{{"{}":{{"auth":"{}"}}}}}}"#,
+        reg.host(),
+        auth_entry(USER, PASSWORD)
+    );
+    let run = ca(&reg, regctl())
+        .docker_config(&config)
+        .args(["ls", &reg.host(), "--digests", "-v"])
+        .run();
+    run.success();
+    assert!(
+        run.stderr.contains(&format!(
+            "GET https://{}/v2/_catalog?n=1000 -> 200",
+            reg.host()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("HEAD https://"), "{}", run.stderr);
+    for secret in [PASSWORD.to_string(), auth_entry(USER, PASSWORD)] {
+        assert!(
+            !run.stderr.contains(&secret) && !run.stdout.contains(&secret),
+            "leaked {secret}"
+        );
+    }
+}

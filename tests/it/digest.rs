@@ -26,14 +26,24 @@ fn skopeo_digest(reg: &TestRegistry, reference: &str) -> String {
     let certs = tempfile::tempdir().unwrap();
     std::fs::copy(&reg.ca, certs.path().join("ca.crt")).unwrap();
     let out = Command::new("skopeo")
-        .args(["inspect", "--raw", "--creds", &format!("{USER}:{PASSWORD}"), "--cert-dir"])
+        .args([
+            "inspect",
+            "--raw",
+            "--creds",
+            &format!("{USER}:{PASSWORD}"),
+            "--cert-dir",
+        ])
         .arg(certs.path())
         .arg(format!("docker://{}/{reference}", reg.host()))
         .env_remove("HTTPS_PROXY")
         .env_remove("https_proxy")
         .output()
         .expect("skopeo is installed (scripts/test installs it)");
-    assert!(out.status.success(), "skopeo: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "skopeo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     sha256(&out.stdout)
 }
 
@@ -48,7 +58,15 @@ fn resolves_tags_of_indexes_and_images_as_skopeo_sees_them() {
     run.success();
     let lines = run.lines();
     let index_digest = crate::fixture::index(&[amd.clone(), arm.clone()]).1;
-    assert_eq!(lines, vec![index_digest.as_str(), &single.digest, &index_digest, &single.digest]);
+    assert_eq!(
+        lines,
+        vec![
+            index_digest.as_str(),
+            &single.digest,
+            &index_digest,
+            &single.digest
+        ]
+    );
     // The index digest, not a child's: the full Accept list was sent.
     for (line, r) in lines.iter().zip(refs) {
         assert_eq!(*line, skopeo_digest(&reg, r), "{r}");
@@ -60,17 +78,61 @@ fn platform_picks_the_matching_child_of_an_index() {
     let reg = TestRegistry::start_with(Options::default(), populate);
     let host = reg.host();
     let (amd, arm, single) = images();
-    let run = regctl().trusted(&reg).args(["digest", &format!("{host}/multi:v1"), "--platform", "linux/arm64"]).run();
+    let run = regctl()
+        .trusted(&reg)
+        .args([
+            "digest",
+            &format!("{host}/multi:v1"),
+            "--platform",
+            "linux/arm64",
+        ])
+        .run();
     run.success();
     assert_eq!(run.stdout.trim(), arm.digest);
-    let run = regctl().trusted(&reg).args(["digest", &format!("{host}/multi:v1"), "--platform", "linux/amd64"]).run();
+    let run = regctl()
+        .trusted(&reg)
+        .args([
+            "digest",
+            &format!("{host}/multi:v1"),
+            "--platform",
+            "linux/amd64",
+        ])
+        .run();
     assert_eq!(run.stdout.trim(), amd.digest);
-    let run = regctl().trusted(&reg).args(["digest", &format!("{host}/single:v1"), "--platform", "linux/amd64"]).run();
+    let run = regctl()
+        .trusted(&reg)
+        .args([
+            "digest",
+            &format!("{host}/single:v1"),
+            "--platform",
+            "linux/amd64",
+        ])
+        .run();
     assert_eq!(run.stdout.trim(), single.digest);
-    let missing = regctl().trusted(&reg).args(["digest", &format!("{host}/multi:v1"), "--platform", "windows/amd64"]).run();
+    let missing = regctl()
+        .trusted(&reg)
+        .args([
+            "digest",
+            &format!("{host}/multi:v1"),
+            "--platform",
+            "windows/amd64",
+        ])
+        .run();
     missing.code(4);
-    assert!(missing.stderr.contains("linux/arm64/v8"), "names what the index has: {}", missing.stderr);
-    let wrong = regctl().trusted(&reg).args(["digest", &format!("{host}/single:v1"), "--platform", "linux/arm64"]).run();
+    assert!(
+        missing.stderr.contains("linux/arm64/v8"),
+        "names what the index has: {}",
+        missing.stderr
+    );
+    let wrong = regctl()
+        .trusted(&reg)
+        .args([
+            "digest",
+            &format!("{host}/single:v1"),
+            "--platform",
+            "linux/arm64",
+        ])
+        .run();
     wrong.code(4);
     assert!(wrong.stderr.contains("linux/amd64"), "{}", wrong.stderr);
 }
@@ -93,13 +155,31 @@ fn digest_references_are_verified_and_missing_ones_reported_in_order() {
         ])
         .run();
     run.code(4);
-    assert_eq!(run.lines(), vec![single.digest.as_str(), &single.digest], "the resolvable ones still print, in order");
-    for missing in ["single:nope", &format!("single@{unknown}"), "absent/repo:v1"] {
-        assert!(run.stderr.contains(&format!("{host}/{missing}")), "names {missing}: {}", run.stderr);
+    assert_eq!(
+        run.lines(),
+        vec![single.digest.as_str(), &single.digest],
+        "the resolvable ones still print, in order"
+    );
+    for missing in [
+        "single:nope",
+        &format!("single@{unknown}"),
+        "absent/repo:v1",
+    ] {
+        assert!(
+            run.stderr.contains(&format!("{host}/{missing}")),
+            "names {missing}: {}",
+            run.stderr
+        );
     }
     let json = regctl()
         .trusted(&reg)
-        .args(["digest", &format!("{host}/single:v1"), &format!("{host}/single:nope"), "--format", "json"])
+        .args([
+            "digest",
+            &format!("{host}/single:v1"),
+            &format!("{host}/single:nope"),
+            "--format",
+            "json",
+        ])
         .run();
     json.code(4);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();

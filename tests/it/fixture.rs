@@ -10,7 +10,10 @@ pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
 pub fn sha256(bytes: &[u8]) -> String {
-    let hex: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("sha256:{hex}")
 }
 
@@ -119,7 +122,10 @@ impl Storage {
     fn blob(&self, bytes: &[u8]) -> String {
         let digest = sha256(bytes);
         let h = hex(&digest);
-        write(&self.v2.join(format!("blobs/sha256/{}/{h}/data", &h[..2])), bytes);
+        write(
+            &self.v2.join(format!("blobs/sha256/{}/{h}/data", &h[..2])),
+            bytes,
+        );
         digest
     }
 
@@ -130,7 +136,9 @@ impl Storage {
     fn layer(&self, repository: &str, bytes: &[u8]) {
         let digest = self.blob(bytes);
         write(
-            &self.repo(repository).join(format!("_layers/sha256/{}/link", hex(&digest))),
+            &self
+                .repo(repository)
+                .join(format!("_layers/sha256/{}/link", hex(&digest))),
             digest.as_bytes(),
         );
     }
@@ -151,7 +159,10 @@ impl Storage {
     pub fn tag(&self, repository: &str, tag: &str, digest: &str) {
         let dir = self.repo(repository).join("_manifests/tags").join(tag);
         write(&dir.join("current/link"), digest.as_bytes());
-        write(&dir.join(format!("index/sha256/{}/link", hex(digest))), digest.as_bytes());
+        write(
+            &dir.join(format!("index/sha256/{}/link", hex(digest))),
+            digest.as_bytes(),
+        );
     }
 
     /// Stores an image's blobs and manifest in `repository` (untagged).

@@ -109,18 +109,17 @@ pub struct TestRegistry {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl TestRegistry {
     /// `host:port` as users type it.
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
-    }
-
-    /// The storage root, for [`crate::fixture::Storage`].
-    pub fn storage(&self) -> crate::fixture::Storage {
-        crate::fixture::Storage::new(&self.dir.path().join("data"))
     }
 
     /// Creates the folder and config, lets `populate` write storage, then starts it.
@@ -254,13 +253,21 @@ impl Run {
 
     #[track_caller]
     pub fn success(&self) -> &Self {
-        assert_eq!(self.code, 0, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -277,8 +284,17 @@ pub fn regctl() -> Regctl {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_regctl"));
     for var in [
-        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy",
-        "REGCTL_USERNAME", "REGCTL_PASSWORD", "DOCKER_CONFIG",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "all_proxy",
+        "REGCTL_USERNAME",
+        "REGCTL_PASSWORD",
+        "DOCKER_CONFIG",
     ] {
         cmd.env_remove(var);
     }
@@ -327,11 +343,20 @@ impl Regctl {
     }
 
     pub fn run(mut self) -> Run {
-        self.cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        self.cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = self.cmd.spawn().unwrap();
         if let Some(input) = &self.stdin {
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
         }
         let out: Output = child.wait_with_output().unwrap();
         Run {

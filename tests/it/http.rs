@@ -28,15 +28,16 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
-    }
-
     /// Query (and, for form posts, body) parameters, decoded.
     pub fn params(&self) -> Vec<(String, String)> {
         let query = self.target.split_once('?').map_or("", |(_, q)| q);
-        let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-        if self.header("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
+        let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        if self
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+        {
             params.extend(url::form_urlencoded::parse(&self.body).into_owned());
         }
         params
@@ -81,7 +82,10 @@ impl Drop for Server {
 }
 
 /// Serves HTTPS with `cert` on a free loopback port.
-pub fn serve_tls(cert: &CertPair, handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Server {
+pub fn serve_tls(
+    cert: &CertPair,
+    handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
+) -> Server {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert.cert)
         .unwrap()
         .collect::<Result<_, _>>()
@@ -112,23 +116,35 @@ fn serve(tls: Option<Arc<rustls::ServerConfig>>, handler: Arc<Handler>) -> Serve
             let (handler, requests, tls) = (handler.clone(), requests2.clone(), tls.clone());
             std::thread::spawn(move || match tls {
                 Some(config) => {
-                    let Ok(conn) = rustls::ServerConnection::new(config) else { return };
+                    let Ok(conn) = rustls::ServerConnection::new(config) else {
+                        return;
+                    };
                     connection(rustls::StreamOwned::new(conn, stream), &*handler, &requests);
                 }
                 None => connection(stream, &*handler, &requests),
             });
         }
     });
-    Server { port, stop, requests }
+    Server {
+        port,
+        stop,
+        requests,
+    }
 }
 
 fn connection<S: Read + Write>(mut stream: S, handler: &Handler, requests: &Mutex<Vec<Request>>) {
     let mut buf = Vec::new();
     loop {
-        let Some(request) = read_request(&mut stream, &mut buf) else { return };
+        let Some(request) = read_request(&mut stream, &mut buf) else {
+            return;
+        };
         requests.lock().unwrap().push(request.clone());
         let resp = handler(&request);
-        let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", resp.status, resp.body.len());
+        let mut head = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
+            resp.status,
+            resp.body.len()
+        );
         for (k, v) in &resp.headers {
             head += &format!("{k}: {v}\r\n");
         }

@@ -42,7 +42,10 @@ fn nested(s: &Storage) {
 fn prefix_lists_the_repository_and_those_below_it_only() {
     let reg = TestRegistry::start_with(Options::default(), nested);
     let host = reg.host();
-    let run = regctl().trusted(&reg).args(["ls", &format!("{host}/team")]).run();
+    let run = regctl()
+        .trusted(&reg)
+        .args(["ls", &format!("{host}/team")])
+        .run();
     run.success();
     assert_eq!(
         run.lines(),
@@ -53,7 +56,11 @@ fn prefix_lists_the_repository_and_those_below_it_only() {
             format!("{host}/team/app/worker:v1"),
         ]
     );
-    assert!(run.stderr.contains("1 repositories have no tags"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("1 repositories have no tags"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -63,7 +70,13 @@ fn digests_show_shared_manifests_and_json_has_every_field() {
     let a = image("linux/amd64", CREATED, "a").digest;
     let run = regctl()
         .trusted(&reg)
-        .args(["ls", &format!("{host}/team/app"), "--digests", "--format", "json"])
+        .args([
+            "ls",
+            &format!("{host}/team/app"),
+            "--digests",
+            "--format",
+            "json",
+        ])
         .run();
     run.success();
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
@@ -75,11 +88,23 @@ fn digests_show_shared_manifests_and_json_has_every_field() {
     assert_eq!(first["repository"], "team/app");
     assert_eq!(first["tag"], "latest");
     for tag in ["latest", "v1", "v2"] {
-        let item = items.iter().find(|i| i["repository"] == "team/app" && i["tag"] == tag).unwrap();
+        let item = items
+            .iter()
+            .find(|i| i["repository"] == "team/app" && i["tag"] == tag)
+            .unwrap();
         assert_eq!(item["digest"], a, "three tags share one digest");
     }
-    let plain = regctl().trusted(&reg).args(["ls", &format!("{host}/team/app"), "--digests"]).run();
-    assert!(plain.lines().contains(&format!("{host}/team/app:v1 {a}").as_str()), "{}", plain.stdout);
+    let plain = regctl()
+        .trusted(&reg)
+        .args(["ls", &format!("{host}/team/app"), "--digests"])
+        .run();
+    assert!(
+        plain
+            .lines()
+            .contains(&format!("{host}/team/app:v1 {a}").as_str()),
+        "{}",
+        plain.stdout
+    );
 }
 
 #[test]
@@ -98,12 +123,30 @@ fn global_flags_go_before_or_after_the_subcommand() {
     let before = regctl()
         .env("REGCTL_USERNAME", crate::harness::USER)
         .env("REGCTL_PASSWORD", crate::harness::PASSWORD)
-        .args(["--ca-file", &ca, "--format", "plain", "--concurrency", "2", "ls", &format!("{host}/other")])
+        .args([
+            "--ca-file",
+            &ca,
+            "--format",
+            "plain",
+            "--concurrency",
+            "2",
+            "ls",
+            &format!("{host}/other"),
+        ])
         .run();
     let after = regctl()
         .env("REGCTL_USERNAME", crate::harness::USER)
         .env("REGCTL_PASSWORD", crate::harness::PASSWORD)
-        .args(["ls", &format!("{host}/other"), "--ca-file", &ca, "--format", "plain", "--concurrency", "2"])
+        .args([
+            "ls",
+            &format!("{host}/other"),
+            "--ca-file",
+            &ca,
+            "--format",
+            "plain",
+            "--concurrency",
+            "2",
+        ])
         .run();
     before.success();
     after.success();
@@ -114,7 +157,16 @@ fn global_flags_go_before_or_after_the_subcommand() {
 #[test]
 fn table_format_has_headers() {
     let reg = TestRegistry::start_with(Options::default(), nested);
-    let run = regctl().trusted(&reg).args(["ls", &format!("{}/other", reg.host()), "--format", "table"]).run();
+    let run = regctl()
+        .trusted(&reg)
+        .args(["ls", &format!("{}/other", reg.host()), "--format", "table"])
+        .run();
     run.success();
-    assert!(run.stdout.contains("REPOSITORY") && run.stdout.contains("TAG") && run.stdout.contains("1.0"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("REPOSITORY")
+            && run.stdout.contains("TAG")
+            && run.stdout.contains("1.0"),
+        "{}",
+        run.stdout
+    );
 }

@@ -10,7 +10,11 @@ use crate::fixture::{image, Storage};
 use crate::harness::{regctl, seed_certificate, Auth, Options, TestRegistry};
 
 fn populate(s: &Storage) {
-    s.push("app", &["v1"], &image("linux/amd64", "2024-01-01T00:00:00Z", "tls"));
+    s.push(
+        "app",
+        &["v1"],
+        &image("linux/amd64", "2024-01-01T00:00:00Z", "tls"),
+    );
 }
 
 fn with_credentials(r: crate::harness::Regctl) -> crate::harness::Regctl {
@@ -31,7 +35,11 @@ fn untrusted_certificate_names_the_fix_and_makes_no_fallback() {
     let expected_path = certs.path().join(reg.host()).join("ca.crt");
     assert!(run.stderr.contains("unknown authority"), "{}", run.stderr);
     assert!(run.stderr.contains("--ca-file"), "{}", run.stderr);
-    assert!(run.stderr.contains(expected_path.to_str().unwrap()), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(expected_path.to_str().unwrap()),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains(&reg.host()), "{}", run.stderr);
 }
 
@@ -53,7 +61,9 @@ fn certs_d_folder_is_read_as_docker_reads_it() {
 #[test]
 fn insecure_skips_verification_with_a_warning() {
     let reg = TestRegistry::start_with(Options::default(), populate);
-    let run = with_credentials(regctl()).args(["ls", &reg.host(), "--insecure"]).run();
+    let run = with_credentials(regctl())
+        .args(["ls", &reg.host(), "--insecure"])
+        .run();
     run.success();
     assert_eq!(run.stdout, format!("{}/app:v1\n", reg.host()));
     assert!(run.stderr.contains("warning: --insecure"), "{}", run.stderr);
@@ -74,7 +84,11 @@ fn plain_http_talks_http_and_https_never_falls_back() {
     assert_eq!(run.stdout, format!("{}/app:v1\n", reg.host()));
     let https = regctl().args(["ls", &reg.host()]).run();
     https.code(1);
-    assert!(https.stderr.contains("--plain-http"), "suggests the flag: {}", https.stderr);
+    assert!(
+        https.stderr.contains("--plain-http"),
+        "suggests the flag: {}",
+        https.stderr
+    );
     assert_eq!(https.stdout, "");
 }
 
@@ -92,7 +106,11 @@ fn seed_certificate_for_another_name_is_refused_with_the_name() {
     );
     let run = regctl().trusted(&reg).args(["ls", &reg.host()]).run();
     run.code(1);
-    assert!(run.stderr.contains("not valid for the name `127.0.0.1`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not valid for the name `127.0.0.1`"),
+        "{}",
+        run.stderr
+    );
 }
 
 fn write_pem(dir: &Path, name: &str, pem: &str) -> PathBuf {
@@ -149,12 +167,18 @@ fn client_certificate_from_certs_d_for_mutual_tls() {
     std::fs::create_dir_all(&host_dir).unwrap();
     std::fs::copy(&reg.ca, host_dir.join("ca.crt")).unwrap();
 
-    let without = with_credentials(regctl()).args(["ls", &reg.host(), "--certs-dir"]).args([certs.path()]).run();
+    let without = with_credentials(regctl())
+        .args(["ls", &reg.host(), "--certs-dir"])
+        .args([certs.path()])
+        .run();
     without.code(1);
 
     write_pem(&host_dir, "client.cert", &client.pem());
     write_pem(&host_dir, "client.key", &client_key.serialize_pem());
-    let with = with_credentials(regctl()).args(["ls", &reg.host(), "--certs-dir"]).args([certs.path()]).run();
+    let with = with_credentials(regctl())
+        .args(["ls", &reg.host(), "--certs-dir"])
+        .args([certs.path()])
+        .run();
     with.success();
     assert_eq!(with.stdout, format!("{}/app:v1\n", reg.host()));
 }

@@ -40,7 +40,9 @@ impl TokenServer {
 }
 
 /// Starts a token server and a TLS registry that trusts it.
-pub fn registry_with_token_auth(populate: impl FnOnce(&crate::fixture::Storage)) -> (TestRegistry, TokenServer) {
+pub fn registry_with_token_auth(
+    populate: impl FnOnce(&crate::fixture::Storage),
+) -> (TestRegistry, TokenServer) {
     let tokens = start(3600);
     let registry = TestRegistry::start_with(
         Options {
@@ -62,18 +64,34 @@ pub fn start(lifetime_secs: u64) -> TokenServer {
     TokenServer { server }
 }
 
+/// The refresh token (docker's `identitytoken`) this server accepts.
+pub const REFRESH_TOKEN: &str = "refresh-secret-123";
+
 fn authorized(req: &Request) -> Option<bool> {
+    if req.method == "POST" {
+        let params = req.params();
+        let grant = params
+            .iter()
+            .find(|(k, _)| k == "refresh_token")
+            .map(|(_, v)| v.as_str());
+        return (grant == Some(REFRESH_TOKEN)).then_some(true);
+    }
     let Some(header) = req.header("authorization") else {
         return Some(false);
     };
     let encoded = header.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
     (decoded == format!("{USER}:{PASSWORD}").as_bytes()).then_some(true)
 }
 
 fn issue(req: &Request, key: &jsonwebtoken::EncodingKey, x5c: &str, lifetime: u64) -> Response {
     let Some(logged_in) = authorized(req) else {
-        return Response::json(401, serde_json::json!({"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}));
+        return Response::json(
+            401,
+            serde_json::json!({"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}),
+        );
     };
     let params = req.params();
     let access: Vec<serde_json::Value> = params
@@ -89,7 +107,10 @@ fn issue(req: &Request, key: &jsonwebtoken::EncodingKey, x5c: &str, lifetime: u6
             Some(serde_json::json!({"type": kind, "name": name, "actions": granted}))
         })
         .collect();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let claims = serde_json::json!({
         "iss": ISSUER,
         "sub": if logged_in { USER } else { "" },
@@ -103,7 +124,10 @@ fn issue(req: &Request, key: &jsonwebtoken::EncodingKey, x5c: &str, lifetime: u6
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.x5c = Some(vec![x5c.to_string()]);
     let token = jsonwebtoken::encode(&header, &claims, key).unwrap();
-    Response::json(200, serde_json::json!({"token": token, "expires_in": lifetime}))
+    Response::json(
+        200,
+        serde_json::json!({"token": token, "expires_in": lifetime}),
+    )
 }
 
 fn rand_suffix() -> u64 {

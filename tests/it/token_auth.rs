@@ -1,1 +1,144 @@
-//! placeholder
+//! Bearer-token auth: a registry configured with `auth.token`, our token server
+//! issuing RS256 JWTs with `x5c`, as Distribution 2.8 verifies them.
+
+use crate::fixture::{image, Storage};
+use crate::harness::{regctl, USER};
+use crate::token::{registry_with_token_auth, REFRESH_TOKEN};
+
+fn populate(s: &Storage) {
+    let img = image("linux/amd64", "2024-01-01T00:00:00Z", "token");
+    for repo in ["alpha", "beta", "team/gamma"] {
+        s.push(repo, &["v1", "v2"], &img);
+    }
+}
+
+#[test]
+fn lists_and_resolves_with_tokens_reused_per_scope() {
+    let (reg, tokens) = registry_with_token_auth(populate);
+    let host = reg.host();
+    let digest = image("linux/amd64", "2024-01-01T00:00:00Z", "token").digest;
+    let run = regctl()
+        .trusted(&reg)
+        .args(["ls", &host, "--digests"])
+        .run();
+    run.success();
+    assert_eq!(run.lines().len(), 6);
+    assert_eq!(run.lines()[0], format!("{host}/alpha:v1 {digest}"));
+
+    let requests = tokens.token_requests();
+    let scopes: Vec<String> = requests
+        .iter()
+        .flat_map(|r| {
+            r.params()
+                .into_iter()
+                .filter(|(k, _)| k == "scope")
+                .map(|(_, v)| v)
+        })
+        .collect();
+    assert!(
+        scopes.contains(&"registry:catalog:*".to_string()),
+        "{scopes:?}"
+    );
+    for repo in ["alpha", "beta", "team/gamma"] {
+        let wanted = format!("repository:{repo}:pull");
+        // Tag lists and six HEADs need this scope; one token serves them all.
+        assert_eq!(
+            scopes.iter().filter(|s| **s == wanted).count(),
+            1,
+            "{scopes:?}"
+        );
+    }
+    assert!(requests.iter().all(|r| r
+        .params()
+        .iter()
+        .any(|(k, v)| k == "service" && v == crate::token::SERVICE)));
+    assert!(
+        requests.iter().all(|r| r.header("authorization").is_some()),
+        "credentials sent to the realm"
+    );
+}
+
+#[test]
+fn anonymous_pull_works_and_anonymous_catalog_is_refused_clearly() {
+    let (reg, tokens) = registry_with_token_auth(populate);
+    let host = reg.host();
+    let ca = reg.ca.to_str().unwrap().to_string();
+    let digest = image("linux/amd64", "2024-01-01T00:00:00Z", "token").digest;
+    let run = regctl()
+        .args(["--ca-file", &ca, "digest", &format!("{host}/beta:v2")])
+        .run();
+    run.success();
+    assert_eq!(run.stdout.trim(), digest);
+    assert!(
+        tokens
+            .token_requests()
+            .iter()
+            .all(|r| r.header("authorization").is_none()),
+        "anonymous token requests"
+    );
+
+    let all = regctl().args(["--ca-file", &ca, "ls", &host]).run();
+    all.code(5);
+    assert!(
+        all.stderr.contains("registry:catalog:*") && all.stderr.contains("log in"),
+        "{}",
+        all.stderr
+    );
+
+    // Naming the repository still lists it.
+    let one = regctl()
+        .args(["--ca-file", &ca, "ls", &format!("{host}/team/gamma")])
+        .run();
+    one.success();
+    assert_eq!(
+        one.lines(),
+        vec![
+            format!("{host}/team/gamma:v1"),
+            format!("{host}/team/gamma:v2")
+        ]
+    );
+}
+
+#[test]
+fn wrong_password_at_the_token_server_is_exit_3() {
+    let (reg, _tokens) = registry_with_token_auth(populate);
+    let run = regctl()
+        .args(["--ca-file".as_ref(), reg.ca.as_os_str()])
+        .env("REGCTL_USERNAME", USER)
+        .env("REGCTL_PASSWORD", "not-the-password")
+        .args(["ls", &reg.host()])
+        .run();
+    run.code(3);
+    assert!(run.stderr.contains("token server"), "{}", run.stderr);
+    assert!(!run.stderr.contains("not-the-password"));
+}
+
+#[test]
+fn identity_token_from_docker_config_is_exchanged_at_the_realm() {
+    let (reg, tokens) = registry_with_token_auth(populate);
+    let config = format!(
+        r#"{{"auths":{{"{}":{{"auth":"","identitytoken":"{REFRESH_TOKEN}"}}}}}}"#,
+        reg.host()
+    );
+    let run = regctl()
+        .args(["--ca-file".as_ref(), reg.ca.as_os_str()])
+        .docker_config(&config)
+        .args(["ls", &reg.host(), "-v"])
+        .run();
+    run.success();
+    assert_eq!(run.lines().len(), 6);
+    let posts: Vec<_> = tokens
+        .token_requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert!(!posts.is_empty());
+    assert!(posts.iter().all(|r| r
+        .params()
+        .iter()
+        .any(|(k, v)| k == "grant_type" && v == "refresh_token")));
+    assert!(
+        !run.stderr.contains(REFRESH_TOKEN),
+        "the refresh token is not logged"
+    );
+}
