@@ -3,6 +3,7 @@
 mod cli;
 mod credentials;
 mod digest;
+mod faults;
 mod fixture;
 mod harness;
 mod http;

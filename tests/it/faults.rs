@@ -1,0 +1,136 @@
+//! Behaviour a real Distribution server cannot be made to show, against a fake
+//! registry: other registries' pagination quirks and missing headers.
+
+use std::sync::Arc;
+
+use crate::fixture::sha256;
+use crate::harness::{loopback_certificate, regctl, Regctl};
+use crate::http::{serve_tls, Request, Response, Server};
+
+fn json_with_link(value: serde_json::Value, link: Option<&str>) -> Response {
+    let mut resp = Response::json(200, value);
+    if let Some(link) = link {
+        resp.headers
+            .push(("Link".into(), format!("<{link}>; rel=\"next\"")));
+    }
+    resp
+}
+
+fn fake(handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Server {
+    serve_tls(loopback_certificate(), handler)
+}
+
+fn client(server: &Server) -> (Regctl, String) {
+    let ca = loopback_certificate().cert.to_str().unwrap().to_string();
+    (
+        regctl().args(["--ca-file", &ca]),
+        format!("127.0.0.1:{}", server.port),
+    )
+}
+
+#[test]
+fn page_size_refused_is_retried_without_n_and_every_page_is_followed() {
+    let server = fake(|req| match req.target.as_str() {
+        "/v2/" => Response::json(200, serde_json::json!({})),
+        "/v2/_catalog?n=1000" => Response::json(
+            400,
+            serde_json::json!({"errors":[{"code":"PAGINATION_NUMBER_INVALID","message":"invalid number of results requested"}]}),
+        ),
+        "/v2/_catalog" => json_with_link(
+            serde_json::json!({"repositories":["a"]}),
+            Some("/v2/_catalog?last=a"),
+        ),
+        "/v2/_catalog?last=a" => json_with_link(
+            serde_json::json!({"repositories":["b"]}),
+            Some("/v2/_catalog?last=b"),
+        ),
+        "/v2/_catalog?last=b" => json_with_link(serde_json::json!({"repositories":[]}), None),
+        "/v2/a/tags/list" => json_with_link(
+            serde_json::json!({"name":"a","tags":["2"]}),
+            Some("/v2/a/tags/list?last=2"),
+        ),
+        "/v2/a/tags/list?last=2" => {
+            json_with_link(serde_json::json!({"name":"a","tags":["1"]}), None)
+        }
+        "/v2/b/tags/list" => json_with_link(serde_json::json!({"name":"b","tags":null}), None),
+        _ => Response::json(404, serde_json::json!({})),
+    });
+    let (cmd, host) = client(&server);
+    let run = cmd.args(["ls", &host]).run();
+    run.success();
+    assert_eq!(
+        run.lines(),
+        vec![format!("{host}/a:1"), format!("{host}/a:2")]
+    );
+    assert!(
+        run.stderr.contains("1 repositories have no tags"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn pagination_link_to_another_origin_is_refused() {
+    let other = Arc::new(fake(|_| {
+        Response::json(200, serde_json::json!({"repositories":["stolen"]}))
+    }));
+    let other_url = format!("https://127.0.0.1:{}/v2/_catalog?last=a", other.port);
+    let server = fake(move |req| match req.target.as_str() {
+        "/v2/" => Response::json(200, serde_json::json!({})),
+        "/v2/_catalog?n=1000" => {
+            json_with_link(serde_json::json!({"repositories":["a"]}), Some(&other_url))
+        }
+        _ => Response::json(404, serde_json::json!({})),
+    });
+    let (cmd, host) = client(&server);
+    let run = cmd.args(["ls", &host]).run();
+    run.code(1);
+    assert!(run.stderr.contains("another origin"), "{}", run.stderr);
+    assert_eq!(run.stdout, "", "no partial listing printed as if complete");
+    assert!(
+        other.requests().is_empty(),
+        "the other origin was never contacted"
+    );
+}
+
+#[test]
+fn head_without_digest_header_falls_back_to_get_and_hashes_the_bytes() {
+    let manifest = br#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"x","size":1,"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},"layers":[]}"#;
+    let server = fake(
+        move |req| match (req.method.as_str(), req.target.as_str()) {
+            (_, "/v2/") => Response::json(200, serde_json::json!({})),
+            (_, "/v2/app/manifests/v1") => Response {
+                status: 200,
+                headers: vec![(
+                    "Content-Type".into(),
+                    "application/vnd.docker.distribution.manifest.v2+json".into(),
+                )],
+                body: manifest.to_vec(),
+            },
+            _ => Response::json(404, serde_json::json!({})),
+        },
+    );
+    let (cmd, host) = client(&server);
+    let run = cmd.args(["digest", &format!("{host}/app:v1")]).run();
+    run.success();
+    assert_eq!(run.stdout.trim(), sha256(manifest));
+    let methods: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|r| r.target.contains("manifests"))
+        .map(|r| r.method.clone())
+        .collect();
+    assert_eq!(methods, vec!["HEAD", "GET"]);
+    let accept = server
+        .requests()
+        .iter()
+        .find(|r| r.method == "GET" && r.target.contains("manifests"))
+        .unwrap()
+        .header("accept")
+        .unwrap()
+        .to_string();
+    assert!(
+        accept.contains("application/vnd.oci.image.index.v1+json"),
+        "{accept}"
+    );
+}
