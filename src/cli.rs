@@ -12,7 +12,8 @@ Exit codes:
   2  usage error or invalid input (no request is made)
   3  authentication or authorization refused
   4  not found (repository, tag or digest)
-  5  the registry does not support the operation";
+  5  the registry does not support the operation
+  130  interrupted (Ctrl-C) after reporting what was done";
 
 /// List, resolve and safely delete images in private container registries.
 #[derive(Debug, Parser)]
@@ -99,6 +100,16 @@ pub enum Command {
         after_help = "Examples:\n  regctl digest registry.example:5000/app:v1\n  regctl digest registry.example:5000/app:v1 --platform linux/arm64"
     )]
     Digest(DigestArgs),
+    /// Delete manifests by digest, or remove tags without touching the tags that share their manifest.
+    #[command(
+        after_help = "Examples:\n  regctl rm registry.example:5000/app:v1 --dry-run\n  regctl rm registry.example:5000/app:v1 registry.example:5000/app@sha256:... --yes"
+    )]
+    Rm(RmArgs),
+    /// Delete tags by retention rules: keep the newest N, delete older than a duration, match or exclude names.
+    #[command(
+        after_help = "Examples:\n  regctl prune registry.example:5000/team --keep 10 --dry-run\n  regctl prune registry.example:5000/app --older-than 30d --exclude '^(latest|stable)$' --yes\n\nREGEX matches anywhere in the tag name; anchor it with ^...$ for whole names."
+    )]
+    Prune(PruneArgs),
 }
 
 /// `regctl ls`.
@@ -120,4 +131,121 @@ pub struct DigestArgs {
     /// Resolve the child of a multi-platform index for os/arch[/variant].
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
+}
+
+/// `regctl rm`.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// REGISTRY/REPOSITORY:TAG (removes that tag only) or REGISTRY/REPOSITORY@DIGEST
+    /// (deletes the manifest and every tag on it).
+    #[arg(required = true, value_name = "REF")]
+    pub references: Vec<String>,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Delete a digest even though an index references it.
+    #[arg(long)]
+    pub force: bool,
+    /// Exit 0 when a reference is already gone.
+    #[arg(long)]
+    pub ignore_missing: bool,
+}
+
+/// `regctl prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// REGISTRY, REGISTRY/PREFIX (the repository and those below it) or REGISTRY/REPOSITORY.
+    pub target: String,
+    /// Keep the newest N tags per repository (among those the name rules select).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_keep)]
+    pub keep: Option<usize>,
+    /// Delete only tags whose image is older than this: 30d, 12h, 90m, 2w, 1d12h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+    pub older_than: Option<std::time::Duration>,
+    /// Consider only tags whose name matches REGEX.
+    #[arg(long = "match", value_name = "REGEX", value_parser = parse_regex)]
+    pub match_: Option<regex::Regex>,
+    /// Never consider tags whose name matches REGEX.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    pub exclude: Option<regex::Regex>,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+fn parse_keep(s: &str) -> Result<usize, String> {
+    s.parse::<usize>()
+        .map_err(|_| format!("`{s}` is not a count: --keep takes a whole number, 0 or more"))
+}
+
+fn parse_regex(s: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(s).map_err(|e| format!("invalid regular expression: {e}"))
+}
+
+/// `30d`, `12h`, `90m`, `45s`, `2w`, or several joined: `1d12h`.
+pub fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    let bad =
+        || format!("`{s}` is not a duration: use a number and a unit, e.g. 30d, 12h, 90m, 2w");
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit: u64 = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        number.clear();
+    }
+    if !number.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_parse() {
+        assert_eq!(parse_age("30d").unwrap().as_secs(), 30 * 86_400);
+        assert_eq!(parse_age("1d12h").unwrap().as_secs(), 36 * 3600);
+        assert_eq!(parse_age("2w").unwrap().as_secs(), 14 * 86_400);
+        for bad in [
+            "",
+            "30",
+            "d",
+            "-1d",
+            "3x",
+            "0d",
+            "1.5h",
+            "99999999999999999999w",
+        ] {
+            assert!(parse_age(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keep_must_be_a_count() {
+        assert_eq!(parse_keep("3"), Ok(3));
+        assert!(parse_keep("-1").unwrap_err().contains("0 or more"));
+    }
 }

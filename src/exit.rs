@@ -21,6 +21,8 @@ pub enum Exit {
     NotFound = 4,
     /// The registry does not support the operation.
     Unsupported = 5,
+    /// Stopped by Ctrl-C (SIGINT) after reporting what was done.
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {

@@ -1,8 +1,11 @@
 //! One module per subcommand; each composes the registry client and renders its
 //! result. Errors carry context here (anyhow); exit codes come from [`Exit`].
 
+mod deletion;
 mod digest;
 mod ls;
+mod prune;
+mod rm;
 
 use std::collections::HashMap;
 use std::io::Read as _;
@@ -121,6 +124,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Ok(ctx) => match &cli.command {
             Command::Ls(args) => ls::run(args, &ctx).await,
             Command::Digest(args) => digest::run(args, &ctx).await,
+            Command::Rm(args) => rm::run(args, &ctx).await,
+            Command::Prune(args) => prune::run(args, &ctx).await,
         },
         Err(e) => Err(e),
     };

@@ -16,6 +16,10 @@ pub enum Scope {
     Catalog,
     /// Reading a repository: `repository:<name>:pull`.
     Pull(String),
+    /// Uploading to a repository: `repository:<name>:pull,push`.
+    Push(String),
+    /// Deleting from a repository: `repository:<name>:delete`.
+    Delete(String),
     /// Nothing beyond a valid login (the `/v2/` ping).
     None,
 }
@@ -25,6 +29,8 @@ impl fmt::Display for Scope {
         match self {
             Scope::Catalog => f.write_str("registry:catalog:*"),
             Scope::Pull(repo) => write!(f, "repository:{repo}:pull"),
+            Scope::Push(repo) => write!(f, "repository:{repo}:pull,push"),
+            Scope::Delete(repo) => write!(f, "repository:{repo}:delete"),
             Scope::None => Ok(()),
         }
     }

@@ -51,6 +51,12 @@ pub struct ClientOptions {
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A request body, kept so the request can be sent again after a 401.
+struct Body {
+    content_type: Option<&'static str>,
+    bytes: Vec<u8>,
+}
+
 /// What goes in the Authorization header.
 #[derive(Clone)]
 enum AuthHeader {
@@ -135,9 +141,7 @@ impl Registry {
         self.challenge
             .get_or_try_init(|| async {
                 let url = self.url("v2/")?;
-                let resp = self
-                    .execute(Method::GET, &url, None, None, &self.http)
-                    .await?;
+                let resp = self.execute(Method::GET, &url, None, None, None).await?;
                 match resp.status() {
                     s if s.is_success() => Ok(None),
                     StatusCode::UNAUTHORIZED => Ok(challenge_of(&resp)),
@@ -165,13 +169,46 @@ impl Registry {
         scope: &Scope,
         accept: Option<&'static str>,
     ) -> Result<Response> {
+        self.send_with(method, url, scope, accept, None).await
+    }
+
+    /// [`Registry::send`] with a request body of `content_type`.
+    pub(crate) async fn send_body(
+        &self,
+        method: Method,
+        url: &Url,
+        scope: &Scope,
+        content_type: Option<&'static str>,
+        body: Vec<u8>,
+    ) -> Result<Response> {
+        self.send_with(
+            method,
+            url,
+            scope,
+            None,
+            Some(&Body {
+                content_type,
+                bytes: body,
+            }),
+        )
+        .await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        url: &Url,
+        scope: &Scope,
+        accept: Option<&'static str>,
+        body: Option<&Body>,
+    ) -> Result<Response> {
         let challenge = self.challenge().await?;
         let auth = match &challenge {
             Some(c) => self.authorization(c, scope, None).await?,
             None => None,
         };
         let resp = self
-            .execute(method.clone(), url, accept, auth.as_ref(), &self.http)
+            .execute(method.clone(), url, accept, auth.as_ref(), body)
             .await?;
         if resp.status() != StatusCode::UNAUTHORIZED {
             return Ok(resp);
@@ -191,7 +228,7 @@ impl Registry {
             _ => return Err(self.unauthorized(&resp)),
         };
         let resp = self
-            .execute(method, url, accept, retry_auth.as_ref(), &self.http)
+            .execute(method, url, accept, retry_auth.as_ref(), body)
             .await?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             return Err(self.unauthorized(&resp));
@@ -352,11 +389,17 @@ impl Registry {
         url: &Url,
         accept: Option<&'static str>,
         auth: Option<&AuthHeader>,
-        client: &reqwest::Client,
+        body: Option<&Body>,
     ) -> Result<Response> {
-        let mut request = client.request(method.clone(), url.clone());
+        let mut request = self.http.request(method.clone(), url.clone());
         if let Some(accept) = accept {
             request = request.header(ACCEPT, accept);
+        }
+        if let Some(body) = body {
+            if let Some(content_type) = body.content_type {
+                request = request.header(reqwest::header::CONTENT_TYPE, content_type);
+            }
+            request = request.body(body.bytes.clone());
         }
         if let Some(auth) = auth {
             request = request.header(AUTHORIZATION, header_value(auth));

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod deletion;
 pub mod digest;
 pub mod error;
 pub mod listing;
@@ -12,6 +13,7 @@ pub mod manifest;
 pub mod manifests;
 pub mod reference;
 pub mod tls;
+pub mod upload;
 
 pub use client::{ClientOptions, Observer, Registry, RequestRecord};
 pub use digest::Digest;

@@ -55,6 +55,32 @@ fn invalid_input_is_exit_2_before_any_request() {
             "concurrency",
         ),
         (vec!["digest".into()], "REF"),
+        (
+            vec!["rm".into(), format!("{host}/Bad:v1"), "--yes".into()],
+            "`Bad`",
+        ),
+        (vec!["rm".into(), format!("{host}/app:v1")], "--yes"),
+        (
+            vec!["prune".into(), host.clone(), "--keep".into(), "-1".into()],
+            "0 or more",
+        ),
+        (
+            vec!["prune".into(), host.clone(), "--match".into(), "(".into()],
+            "regular expression",
+        ),
+        (
+            vec![
+                "prune".into(),
+                host.clone(),
+                "--older-than".into(),
+                "soon".into(),
+            ],
+            "not a duration",
+        ),
+        (
+            vec!["prune".into(), host.clone(), "--yes".into()],
+            "needs a rule",
+        ),
     ];
     for (args, expected) in cases {
         let run = regctl().args(&args).run();

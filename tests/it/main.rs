@@ -8,6 +8,8 @@ mod fixture;
 mod harness;
 mod http;
 mod ls;
+mod prune;
+mod rm;
 mod tls;
 mod token;
 mod token_auth;

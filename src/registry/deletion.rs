@@ -1,0 +1,165 @@
+//! Deletion: manifests by digest, and single tags without touching the tags that
+//! share their manifest.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use reqwest::{Method, StatusCode};
+
+use super::auth::Scope;
+use super::client::Registry;
+use super::digest::Digest;
+use super::error::{RegistryError, Result};
+use super::manifest::{DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
+
+const DELETE_HINT: &str =
+    "; enable deletion in the registry's config (storage.delete.enabled: true, \
+or REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it";
+
+/// How a tag was removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagRemoval {
+    /// The registry deleted the tag itself (`DELETE /manifests/<tag>` answered 202).
+    Deleted,
+    /// The tag was moved onto a unique throw-away manifest, which was then deleted.
+    Placeholder,
+}
+
+impl Registry {
+    fn delete_unsupported(&self, detail: String) -> RegistryError {
+        RegistryError::Unsupported {
+            registry: self.host().to_string(),
+            operation: "deleting manifests".into(),
+            detail,
+            hint: DELETE_HINT.into(),
+        }
+    }
+
+    /// Checks that the registry deletes manifests, without changing anything: a
+    /// DELETE of a digest that cannot exist answers 404 where deletion is enabled
+    /// and 405 `UNSUPPORTED` where it is not.
+    pub async fn probe_delete(&self, repository: &str) -> Result<()> {
+        let nothing = Digest::sha256_of(b"regctl: probe for deletion support; no such manifest");
+        let url = self.url(&format!("v2/{repository}/manifests/{nothing}"))?;
+        let resp = self
+            .send(
+                Method::DELETE,
+                &url,
+                &Scope::Delete(repository.to_string()),
+                None,
+            )
+            .await?;
+        match resp.status() {
+            StatusCode::NOT_FOUND | StatusCode::ACCEPTED => Ok(()),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                let (_, errors) = self.error_entries(resp, &url).await;
+                let detail = if errors.is_empty() {
+                    "HTTP 405".to_string()
+                } else {
+                    super::error::describe(&errors)
+                };
+                Err(self.delete_unsupported(detail))
+            }
+            _ => Err(self
+                .status_error(
+                    &Method::DELETE,
+                    &url,
+                    resp,
+                    &format!("repository {}/{repository}", self.host()),
+                )
+                .await),
+        }
+    }
+
+    /// Deletes the manifest `digest` of `repository`. Every tag pointing at it goes too.
+    pub async fn delete_manifest(&self, repository: &str, digest: &Digest) -> Result<()> {
+        let url = self.url(&format!("v2/{repository}/manifests/{digest}"))?;
+        let resp = self
+            .send(
+                Method::DELETE,
+                &url,
+                &Scope::Delete(repository.to_string()),
+                None,
+            )
+            .await?;
+        match resp.status() {
+            StatusCode::ACCEPTED | StatusCode::OK => Ok(()),
+            StatusCode::METHOD_NOT_ALLOWED => Err(self.delete_unsupported("HTTP 405".into())),
+            _ => {
+                let what = format!("manifest {}/{repository}@{digest}", self.host());
+                Err(self.status_error(&Method::DELETE, &url, resp, &what).await)
+            }
+        }
+    }
+
+    /// Removes `tag` from `repository` and nothing else. Tries the registry's tag
+    /// deletion first; where it has none (Distribution 2.8 answers 400), moves the
+    /// tag onto a unique throw-away manifest of the same family (`oci` or Docker)
+    /// and deletes that manifest's digest, which takes only this tag with it.
+    pub async fn remove_tag(
+        &self,
+        repository: &str,
+        tag: &str,
+        media_type: &str,
+    ) -> Result<TagRemoval> {
+        let url = self.url(&format!("v2/{repository}/manifests/{tag}"))?;
+        let resp = self
+            .send(
+                Method::DELETE,
+                &url,
+                &Scope::Delete(repository.to_string()),
+                None,
+            )
+            .await?;
+        match resp.status() {
+            StatusCode::ACCEPTED | StatusCode::OK => return Ok(TagRemoval::Deleted),
+            StatusCode::FORBIDDEN => {
+                return Err(self
+                    .status_error(&Method::DELETE, &url, resp, &format!("tag {tag}"))
+                    .await)
+            }
+            _ => {}
+        }
+        let oci = media_type == OCI_MANIFEST || media_type == OCI_INDEX;
+        let (manifest_type, config_type) = if oci {
+            (OCI_MANIFEST, "application/vnd.oci.image.config.v1+json")
+        } else {
+            (
+                DOCKER_MANIFEST,
+                "application/vnd.docker.container.image.v1+json",
+            )
+        };
+        let config = placeholder_config(repository, tag);
+        let config_digest = self.upload_blob(repository, &config).await?;
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": manifest_type,
+            "config": {"mediaType": config_type, "size": config.len(), "digest": config_digest.to_string()},
+            "layers": [],
+        });
+        // Serialising a json! value cannot fail.
+        let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
+        let placeholder = self
+            .put_manifest(repository, tag, manifest_type, &bytes)
+            .await?;
+        self.delete_manifest(repository, &placeholder).await?;
+        Ok(TagRemoval::Placeholder)
+    }
+}
+
+/// A config blob unique to this removal, so its manifest's digest is shared with
+/// no other tag.
+fn placeholder_config(repository: &str, tag: &str) -> Vec<u8> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let value = serde_json::json!({
+        "architecture": "none",
+        "os": "none",
+        "config": {"Labels": {"org.regctl.placeholder": format!("{repository}:{tag}")}},
+        "regctl.nonce": format!("{nanos}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)),
+        "rootfs": {"type": "layers", "diff_ids": []},
+    });
+    serde_json::to_vec(&value).unwrap_or_default()
+}

@@ -1,0 +1,209 @@
+//! `regctl prune` on a registry built for it: exactly the expected set survives.
+
+use std::time::{Duration, SystemTime};
+
+use crate::fixture::{image, Image, Storage};
+use crate::harness::{regctl, Options, Run, TestRegistry};
+
+fn img(day: u32) -> Image {
+    image(
+        "linux/amd64",
+        &format!("2024-01-{day:02}T00:00:00Z"),
+        &format!("day{day}"),
+    )
+}
+
+/// An RFC 3339 time `days` ago.
+fn days_ago(days: u64) -> String {
+    let t = SystemTime::now() - Duration::from_secs(days * 86_400);
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// An image whose config has no usable `created`: kept and reported.
+fn undated() -> Image {
+    image("linux/amd64", "not a time", "undated")
+}
+
+fn populate(s: &Storage) {
+    for day in 1..=5 {
+        s.push("svc", &[&format!("a{day}")], &img(day));
+    }
+    s.tag("svc", "stable", &img(2).digest);
+    s.tag("svc", "latest", &img(5).digest);
+    s.push("svc", &["nodate"], &undated());
+    s.push("svc/worker", &["a1", "a2", "a3"], &img(9));
+    s.push("keepme", &["a1"], &img(1));
+    let old = [
+        image("linux/amd64", "2023-01-01T00:00:00Z", "old"),
+        image("linux/arm64", "2023-02-01T00:00:00Z", "old"),
+    ];
+    let new = [
+        image("linux/amd64", "2023-01-01T00:00:00Z", "new"),
+        image("linux/arm64", "2024-06-01T00:00:00Z", "new"),
+    ];
+    s.push_index("multi", &["m-old"], &old);
+    s.push_index("multi", &["m-new"], &new);
+    s.push(
+        "fresh",
+        &["old"],
+        &image("linux/amd64", &days_ago(90), "f-old"),
+    );
+    s.push(
+        "fresh",
+        &["new"],
+        &image("linux/amd64", &days_ago(2), "f-new"),
+    );
+}
+
+fn start() -> TestRegistry {
+    TestRegistry::start_with(Options::default(), populate)
+}
+
+fn prune(reg: &TestRegistry, target: &str, args: &[&str]) -> Run {
+    regctl()
+        .trusted(reg)
+        .args(["prune", &format!("{}/{target}", reg.host())])
+        .args(args)
+        .run()
+}
+
+fn tags(reg: &TestRegistry, prefix: &str) -> Vec<String> {
+    let run = regctl()
+        .trusted(reg)
+        .args(["ls", &format!("{}/{prefix}", reg.host()), "--digests"])
+        .run();
+    run.success();
+    let host = format!("{}/", reg.host());
+    run.lines()
+        .iter()
+        .map(|l| l.trim_start_matches(&host).to_string())
+        .collect()
+}
+
+#[test]
+fn keep_newest_with_match_keeps_exactly_the_expected_set() {
+    let reg = start();
+    let run = prune(&reg, "svc", &["--keep", "2", "--match", "^a", "--yes"]);
+    run.success();
+    assert!(run.stdout.contains("delete svc:a1"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("keep svc:a5") && run.stdout.contains("among the newest 2"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("1 tags have no creation time"),
+        "{}",
+        run.stderr
+    );
+    // svc: a4, a5 newest; stable shares a2's digest, so a2 went by tag; latest shares a5.
+    // svc/worker: all three tags share one image of the same time: newest 2 by name kept.
+    assert_eq!(
+        tags(&reg, "svc"),
+        vec![
+            format!("svc:a4 {}", img(4).digest),
+            format!("svc:a5 {}", img(5).digest),
+            format!("svc:latest {}", img(5).digest),
+            format!("svc:nodate {}", undated().digest),
+            format!("svc:stable {}", img(2).digest),
+            format!("svc/worker:a2 {}", img(9).digest),
+            format!("svc/worker:a3 {}", img(9).digest),
+        ]
+    );
+    assert_eq!(
+        tags(&reg, "keepme"),
+        vec![format!("keepme:a1 {}", img(1).digest)],
+        "outside the target"
+    );
+    // a1 and a3 had no other tag: their manifests are gone; a2's stays for `stable`.
+    let gone = regctl()
+        .trusted(&reg)
+        .args(["digest", &format!("{}/svc@{}", reg.host(), img(1).digest)])
+        .run();
+    gone.code(4);
+}
+
+#[test]
+fn older_than_deletes_only_old_images_and_exclude_protects() {
+    let reg = start();
+    let run = prune(&reg, "fresh", &["--older-than", "30d", "--yes"]);
+    run.success();
+    assert_eq!(tags(&reg, "fresh").len(), 1);
+    assert!(tags(&reg, "fresh")[0].starts_with("fresh:new "));
+
+    let run = prune(
+        &reg,
+        "svc",
+        &[
+            "--older-than",
+            "30d",
+            "--exclude",
+            "^(latest|stable)$",
+            "--yes",
+            "--format",
+            "json",
+        ],
+    );
+    run.success();
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let stable = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["tag"] == "stable")
+        .unwrap();
+    assert_eq!(stable["decision"], "keep");
+    assert_eq!(stable["reason"], "matches --exclude");
+    let left: Vec<String> = tags(&reg, "svc")
+        .into_iter()
+        .filter(|t| t.starts_with("svc:"))
+        .collect();
+    assert_eq!(
+        left,
+        vec![
+            format!("svc:latest {}", img(5).digest),
+            format!("svc:nodate {}", undated().digest),
+            format!("svc:stable {}", img(2).digest),
+        ]
+    );
+}
+
+#[test]
+fn an_index_is_as_old_as_its_newest_child() {
+    let reg = start();
+    let run = prune(&reg, "multi", &["--keep", "1", "--yes"]);
+    run.success();
+    let left = tags(&reg, "multi");
+    assert_eq!(left.len(), 1);
+    assert!(left[0].starts_with("multi:m-new "), "{left:?}");
+}
+
+#[test]
+fn dry_run_changes_nothing_and_bad_rules_are_exit_2() {
+    let reg = start();
+    let before = tags(&reg, "");
+    let run = prune(&reg, "", &["--keep", "0", "--dry-run"]);
+    run.success();
+    assert!(
+        run.stderr.contains("dry run: would remove"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tags(&reg, ""), before);
+    for (args, says) in [
+        (vec!["--keep", "-1"], "0 or more"),
+        (vec!["--match", "(unclosed"], "regular expression"),
+        (vec!["--older-than", "30 days"], "not a duration"),
+        (vec!["--older-than", "12"], "not a duration"),
+        (vec!["--yes"], "needs a rule"),
+    ] {
+        let run = prune(&reg, "svc", &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(tags(&reg, ""), before);
+}

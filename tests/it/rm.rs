@@ -1,0 +1,387 @@
+//! `regctl rm` against a TLS + htpasswd registry: what survives as much as what goes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use crate::fixture::{image, sha256, Image, Storage};
+use crate::harness::{regctl, Options, Run, TestRegistry, PASSWORD, USER};
+
+const CREATED: &str = "2024-01-01T00:00:00Z";
+
+fn shared() -> Image {
+    image("linux/amd64", CREATED, "shared")
+}
+fn lone() -> Image {
+    image("linux/amd64", CREATED, "lone")
+}
+fn children() -> Vec<Image> {
+    vec![
+        image("linux/amd64", CREATED, "multi"),
+        image("linux/arm64", CREATED, "multi"),
+    ]
+}
+
+fn populate(s: &Storage) {
+    s.push("app", &["v1", "latest", "stable"], &shared());
+    s.push("app", &["v2"], &lone());
+    s.push("other", &["v1"], &shared());
+    s.push_index("multi", &["v1"], &children());
+}
+
+fn start() -> TestRegistry {
+    TestRegistry::start_with(Options::default(), populate)
+}
+
+fn rm(reg: &TestRegistry, args: &[&str]) -> Run {
+    regctl().trusted(reg).args(["rm"]).args(args).run()
+}
+
+fn listing(reg: &TestRegistry) -> Vec<String> {
+    let run = regctl()
+        .trusted(reg)
+        .args(["ls", &reg.host(), "--digests"])
+        .run();
+    run.success();
+    run.lines().iter().map(|l| l.to_string()).collect()
+}
+
+/// Every file of the registry's storage with its content: the whole state.
+fn storage_state(reg: &TestRegistry) -> BTreeMap<String, Vec<u8>> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else {
+                let key = path.strip_prefix(root).unwrap().display().to_string();
+                // Upload scratch space is not content.
+                if !key.contains("_uploads") {
+                    out.insert(key, std::fs::read(&path).unwrap());
+                }
+            }
+        }
+    }
+    let root = reg.dir.path().join("data");
+    let mut out = BTreeMap::new();
+    walk(&root, &root, &mut out);
+    out
+}
+
+fn head_status(reg: &TestRegistry, repository: &str, digest: &str) -> i32 {
+    let run = regctl()
+        .trusted(reg)
+        .args(["digest", &format!("{}/{repository}@{digest}", reg.host())])
+        .run();
+    run.code
+}
+
+/// skopeo's view of a repository's tags: an independent client.
+fn skopeo_tags(reg: &TestRegistry, repository: &str) -> Vec<String> {
+    let certs = tempfile::tempdir().unwrap();
+    std::fs::copy(&reg.ca, certs.path().join("ca.crt")).unwrap();
+    let out = Command::new("skopeo")
+        .args([
+            "list-tags",
+            "--creds",
+            &format!("{USER}:{PASSWORD}"),
+            "--cert-dir",
+        ])
+        .arg(certs.path())
+        .arg(format!("docker://{}/{repository}", reg.host()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut tags: Vec<String> = v["Tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    tags.sort();
+    tags
+}
+
+#[test]
+fn removing_a_tag_keeps_the_tags_that_share_its_digest() {
+    let reg = start();
+    let host = reg.host();
+    let run = rm(&reg, &[&format!("{host}/app:v1"), "--yes"]);
+    run.success();
+    assert!(
+        run.stdout.contains(&format!("tag-removed {host}/app:v1")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("garbage-collect"),
+        "GC note: {}",
+        run.stderr
+    );
+    let d = shared().digest;
+    assert_eq!(
+        listing(&reg),
+        vec![
+            format!("{host}/app:latest {d}"),
+            format!("{host}/app:stable {d}"),
+            format!("{host}/app:v2 {}", lone().digest),
+            format!("{host}/multi:v1 {}", crate::fixture::index(&children()).1),
+            format!("{host}/other:v1 {d}"),
+        ]
+    );
+    assert_eq!(skopeo_tags(&reg, "app"), vec!["latest", "stable", "v2"]);
+    assert_eq!(
+        head_status(&reg, "app", &d),
+        0,
+        "the shared manifest is still there"
+    );
+}
+
+#[test]
+fn removing_the_only_tag_deletes_its_manifest_and_nothing_else() {
+    let reg = start();
+    let host = reg.host();
+    let before = listing(&reg);
+    let run = rm(&reg, &[&format!("{host}/app:v2"), "--yes"]);
+    run.success();
+    assert!(
+        run.stdout
+            .contains(&format!("deleted {host}/app@{}", lone().digest)),
+        "{}",
+        run.stdout
+    );
+    let after = listing(&reg);
+    let expected: Vec<String> = before
+        .into_iter()
+        .filter(|l| !l.starts_with(&format!("{host}/app:v2 ")))
+        .collect();
+    assert_eq!(after, expected);
+    assert_eq!(head_status(&reg, "app", &lone().digest), 4);
+}
+
+#[test]
+fn deleting_by_digest_removes_exactly_the_tags_on_it_in_that_repository() {
+    let reg = start();
+    let host = reg.host();
+    let d = shared().digest;
+    let plan = rm(&reg, &[&format!("{host}/app@{d}"), "--dry-run"]);
+    plan.success();
+    assert_eq!(
+        plan.stdout.trim(),
+        format!("delete-manifest {host}/app@{d} (tags removed: latest, stable, v1)")
+    );
+    let run = rm(
+        &reg,
+        &[&format!("{host}/app@{d}"), "--yes", "--format", "json"],
+    );
+    run.success();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v[0]["outcome"], "deleted");
+    assert_eq!(
+        v[0]["tags_removed"],
+        serde_json::json!(["latest", "stable", "v1"])
+    );
+    assert_eq!(skopeo_tags(&reg, "app"), vec!["v2"]);
+    assert_eq!(
+        skopeo_tags(&reg, "other"),
+        vec!["v1"],
+        "the same digest in another repository stays"
+    );
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let reg = start();
+    let host = reg.host();
+    let before = (listing(&reg), storage_state(&reg));
+    let run = rm(
+        &reg,
+        &[
+            &format!("{host}/app:v1"),
+            &format!("{host}/app:v2"),
+            &format!("{host}/multi:v1"),
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    run.success();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let actions: Vec<(&str, &str)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap(),
+                a["reference"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(actions.len(), 3, "{actions:?}");
+    assert!(actions.contains(&("remove-tag", format!("{host}/app:v1").as_str())));
+    assert_eq!(
+        v[0]["tags_kept"],
+        serde_json::json!(["latest", "stable"]),
+        "{}",
+        run.stdout
+    );
+    assert_eq!((listing(&reg), storage_state(&reg)), before);
+}
+
+#[test]
+fn registry_without_deletion_is_exit_5_and_unchanged() {
+    let reg = TestRegistry::start_with(
+        Options {
+            delete_enabled: false,
+            ..Options::default()
+        },
+        populate,
+    );
+    let host = reg.host();
+    let before = storage_state(&reg);
+    for target in [
+        format!("{host}/app:v1"),
+        format!("{host}/app:v2"),
+        format!("{host}/app@{}", shared().digest),
+    ] {
+        let run = rm(&reg, &[&target, "--yes"]);
+        run.code(5);
+        assert!(
+            run.stderr.contains("storage.delete.enabled")
+                && run.stderr.contains("REGISTRY_STORAGE_DELETE_ENABLED"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(storage_state(&reg), before);
+}
+
+#[test]
+fn without_a_terminal_it_refuses_to_delete_without_yes() {
+    let reg = start();
+    let before = storage_state(&reg);
+    let run = rm(&reg, &[&format!("{}/app:v1", reg.host())]);
+    run.code(2);
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    assert_eq!(storage_state(&reg), before);
+}
+
+#[test]
+fn missing_references_are_exit_4_or_0_with_ignore_missing() {
+    let reg = start();
+    let host = reg.host();
+    let gone = sha256(b"never pushed");
+    let run = rm(
+        &reg,
+        &[
+            &format!("{host}/app:nope"),
+            &format!("{host}/app@{gone}"),
+            "--yes",
+            "--format",
+            "json",
+        ],
+    );
+    run.code(4);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["outcome"] == "missing"),
+        "{}",
+        run.stdout
+    );
+    // One present, one gone: the present one is removed, and the exit is 0 when asked.
+    let run = rm(
+        &reg,
+        &[
+            &format!("{host}/app:nope"),
+            &format!("{host}/app:v1"),
+            "--yes",
+            "--ignore-missing",
+        ],
+    );
+    run.success();
+    assert_eq!(skopeo_tags(&reg, "app"), vec!["latest", "stable", "v2"]);
+}
+
+#[test]
+fn a_manifest_an_index_references_needs_force_and_the_index_tag_leaves_children() {
+    let reg = start();
+    let host = reg.host();
+    let child = children()[1].digest.clone();
+    let before = storage_state(&reg);
+    let run = rm(&reg, &[&format!("{host}/multi@{child}"), "--yes"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains("--force") && run.stderr.contains("v1"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(storage_state(&reg), before);
+
+    let run = rm(&reg, &[&format!("{host}/multi:v1"), "--yes"]);
+    run.success();
+    assert_eq!(
+        head_status(&reg, "multi", &crate::fixture::index(&children()).1),
+        4
+    );
+    for c in children() {
+        assert_eq!(
+            head_status(&reg, "multi", &c.digest),
+            0,
+            "children are left for garbage collection"
+        );
+    }
+    let run = rm(&reg, &[&format!("{host}/multi@{child}"), "--yes"]);
+    run.success();
+    assert_eq!(head_status(&reg, "multi", &child), 4);
+}
+
+#[test]
+fn works_through_token_auth_with_delete_scope() {
+    let (reg, tokens) = crate::token::registry_with_token_auth(populate);
+    let host = reg.host();
+    let run = rm(
+        &reg,
+        &[
+            &format!("{host}/app:v1"),
+            &format!("{host}/app:v2"),
+            "--yes",
+        ],
+    );
+    run.success();
+    let listed: Vec<String> = regctl()
+        .trusted(&reg)
+        .args(["ls", &format!("{host}/app")])
+        .run()
+        .lines()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        listed,
+        vec![format!("{host}/app:latest"), format!("{host}/app:stable")]
+    );
+    let scopes: Vec<String> = tokens
+        .token_requests()
+        .iter()
+        .flat_map(|r| {
+            r.params()
+                .into_iter()
+                .filter(|(k, _)| k == "scope")
+                .map(|(_, v)| v)
+        })
+        .collect();
+    assert!(
+        scopes.contains(&"repository:app:delete".to_string()),
+        "{scopes:?}"
+    );
+}
