@@ -8,6 +8,7 @@ mod fixture;
 mod harness;
 mod http;
 mod ls;
+mod proxy;
 mod prune;
 mod rm;
 mod tls;

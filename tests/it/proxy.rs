@@ -1,0 +1,100 @@
+//! Proxies from the environment, as the seed's CRI proxy set-up has them.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use crate::fixture::{image, Storage};
+use crate::harness::{regctl, Options, TestRegistry};
+
+/// An HTTP CONNECT proxy on loopback that records each tunnel's target.
+struct ConnectProxy {
+    port: u16,
+    targets: Arc<Mutex<Vec<String>>>,
+}
+
+fn start_proxy() -> ConnectProxy {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let targets = Arc::new(Mutex::new(Vec::new()));
+    let seen = targets.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let seen = seen.clone();
+            std::thread::spawn(move || tunnel(client, &seen));
+        }
+    });
+    ConnectProxy { port, targets }
+}
+
+fn tunnel(client: TcpStream, seen: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let target = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+            break;
+        }
+    }
+    seen.lock().unwrap().push(target.clone());
+    let Ok(upstream) = TcpStream::connect(&target) else {
+        return;
+    };
+    let mut client_w = client.try_clone().unwrap();
+    client_w
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .unwrap();
+    let mut up_r = upstream.try_clone().unwrap();
+    let mut up_w = upstream;
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut up_r, &mut client_w);
+    });
+    // Bytes the BufReader already holds are part of the TLS stream.
+    let _ = up_w.write_all(reader.buffer());
+    let mut rest = reader.into_inner();
+    let _ = std::io::copy(&mut rest, &mut up_w);
+}
+
+#[test]
+fn https_proxy_from_the_environment_is_used_and_no_proxy_bypasses_it() {
+    let reg = TestRegistry::start_with(Options::default(), |s: &Storage| {
+        s.push(
+            "app",
+            &["v1"],
+            &image("linux/amd64", "2024-01-01T00:00:00Z", "proxy"),
+        );
+    });
+    let proxy = start_proxy();
+    let run = regctl()
+        .trusted(&reg)
+        .env("HTTPS_PROXY", format!("http://127.0.0.1:{}", proxy.port))
+        .args(["ls", &reg.host()])
+        .run();
+    run.success();
+    assert_eq!(run.stdout, format!("{}/app:v1\n", reg.host()));
+    let targets = proxy.targets.lock().unwrap().clone();
+    assert!(
+        !targets.is_empty() && targets.iter().all(|t| *t == reg.host()),
+        "{targets:?}"
+    );
+
+    let before = targets.len();
+    let run = regctl()
+        .trusted(&reg)
+        .env("HTTPS_PROXY", format!("http://127.0.0.1:{}", proxy.port))
+        .env("NO_PROXY", "127.0.0.1")
+        .args(["ls", &reg.host()])
+        .run();
+    run.success();
+    assert_eq!(
+        proxy.targets.lock().unwrap().len(),
+        before,
+        "NO_PROXY bypassed the proxy"
+    );
+}
