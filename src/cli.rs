@@ -67,6 +67,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 
+    /// Retries of idempotent requests on 408, 429, 5xx and connection resets.
+    #[arg(long, global = true, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+
     /// Output format [default: table on a terminal, plain otherwise].
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,

@@ -19,6 +19,7 @@ use crate::cli::{Cli, Command, Format, GlobalArgs};
 use crate::credentials::{docker_config, Resolver, Secret};
 use crate::exit::Exit;
 use crate::output::{resolve_format, Printer};
+use crate::registry::retry::RetryPolicy;
 use crate::registry::{ClientOptions, Registry, RequestRecord, TlsOptions};
 
 /// What every command needs: how to reach registries, whose credentials to use,
@@ -86,6 +87,11 @@ impl Context {
                 plain_http: global.plain_http,
                 timeout: Some(Duration::from_secs(global.timeout)),
                 observer,
+                retry: RetryPolicy {
+                    retries: global.retries,
+                    budget: Duration::from_secs(global.timeout.saturating_mul(2)),
+                    ..RetryPolicy::default()
+                },
             },
             resolver,
             registries: Default::default(),

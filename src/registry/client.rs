@@ -11,6 +11,7 @@ use url::Url;
 
 use super::auth::{parse_challenge, Challenge, Scope, TokenCache, TokenResponse};
 use super::error::{parse_error_body, ErrorInfo, RegistryError, Result};
+use super::retry::{is_reset, retry_after, retryable_status, Backoff, RetryPolicy};
 use super::tls::{self, TlsOptions};
 use crate::credentials::{Credential, Resolved, Secret};
 
@@ -46,10 +47,22 @@ pub struct ClientOptions {
     pub timeout: Option<Duration>,
     /// Called for every request sent.
     pub observer: Option<Observer>,
+    /// Retries of idempotent requests.
+    pub retry: RetryPolicy,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A whole response: status, headers and body.
+pub(crate) struct Fetched {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body (empty when an error body could not be read).
+    pub body: Vec<u8>,
+}
 
 /// A request body, kept so the request can be sent again after a 401.
 struct Body {
@@ -100,7 +113,20 @@ impl Registry {
         Ok(Registry {
             host: host.to_string(),
             base,
-            http: build(reqwest::redirect::Policy::limited(10))?,
+            http: build(reqwest::redirect::Policy::custom(|attempt| {
+                let downgrade = attempt
+                    .previous()
+                    .last()
+                    .is_some_and(|p| p.scheme() == "https")
+                    && attempt.url().scheme() != "https";
+                if downgrade {
+                    attempt.error("refusing a redirect from HTTPS to HTTP")
+                } else if attempt.previous().len() >= 10 {
+                    attempt.error("too many redirects")
+                } else {
+                    attempt.follow()
+                }
+            }))?,
             token_http: build(reqwest::redirect::Policy::none())?,
             credential,
             challenge: tokio::sync::OnceCell::new(),
@@ -112,6 +138,11 @@ impl Registry {
     /// The registry host, as given.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// The retry settings in force.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.opts.retry
     }
 
     /// True when requests carry credentials (else they are anonymous).
@@ -202,6 +233,53 @@ impl Registry {
         accept: Option<&'static str>,
         body: Option<&Body>,
     ) -> Result<Response> {
+        let idempotent = method == Method::GET || method == Method::HEAD;
+        let mut backoff = Backoff::new(&self.opts.retry);
+        loop {
+            let result = self
+                .send_authorized(method.clone(), url, scope, accept, body)
+                .await;
+            let wait = match &result {
+                Ok(resp) if idempotent && retryable_status(resp.status()) => {
+                    Some(retry_after(resp.headers(), std::time::SystemTime::now()))
+                }
+                Err(RegistryError::Transport { reset: true, .. }) if idempotent => Some(None),
+                _ => None,
+            };
+            let Some(wait) = wait else { return result };
+            if backoff.wait(wait).await {
+                continue;
+            }
+            return match result {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let errors = read_limited(resp, MAX_ERROR_BODY, url)
+                        .await
+                        .map(|b| parse_error_body(&b))
+                        .unwrap_or_default();
+                    Err(RegistryError::Status {
+                        method: method.to_string(),
+                        url: redact_url(url),
+                        status,
+                        errors,
+                        attempts: backoff.attempts(),
+                    })
+                }
+                Err(e) => Err(e),
+            };
+        }
+    }
+
+    /// One attempt: with the authorization in force, and on a 401 from the
+    /// registry itself, renewed authorization once.
+    async fn send_authorized(
+        &self,
+        method: Method,
+        url: &Url,
+        scope: &Scope,
+        accept: Option<&'static str>,
+        body: Option<&Body>,
+    ) -> Result<Response> {
         let challenge = self.challenge().await?;
         let auth = match &challenge {
             Some(c) => self.authorization(c, scope, None).await?,
@@ -212,6 +290,10 @@ impl Registry {
             .await?;
         if resp.status() != StatusCode::UNAUTHORIZED {
             return Ok(resp);
+        }
+        if resp.url().origin() != self.base.origin() {
+            // Another host's challenge (after a redirect) is never answered.
+            return Err(self.unauthorized(&resp));
         }
         let retry_challenge = challenge_of(&resp).or(challenge);
         let stale = match &auth {
@@ -234,6 +316,48 @@ impl Registry {
             return Err(self.unauthorized(&resp));
         }
         Ok(resp)
+    }
+
+    /// GET with the body read (at most `limit` bytes for a success, a little for an
+    /// error); a connection reset mid-body is retried like one before the headers.
+    pub(crate) async fn fetch(
+        &self,
+        url: &Url,
+        scope: &Scope,
+        accept: Option<&'static str>,
+        limit: usize,
+    ) -> Result<Fetched> {
+        let mut backoff = Backoff::new(&self.opts.retry);
+        loop {
+            let resp = self.send(Method::GET, url, scope, accept).await?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let limit = if status.is_success() {
+                limit
+            } else {
+                MAX_ERROR_BODY
+            };
+            match read_limited(resp, limit, url).await {
+                Ok(body) => {
+                    return Ok(Fetched {
+                        status,
+                        headers,
+                        body,
+                    })
+                }
+                Err(RegistryError::Transport { reset: true, .. }) if backoff.wait(None).await => {
+                    continue
+                }
+                Err(e) if status.is_success() => return Err(e),
+                Err(_) => {
+                    return Ok(Fetched {
+                        status,
+                        headers,
+                        body: Vec::new(),
+                    })
+                }
+            }
+        }
     }
 
     fn unauthorized(&self, resp: &Response) -> RegistryError {
@@ -355,7 +479,28 @@ impl Registry {
         if let Some(a) = &auth {
             request = request.header(AUTHORIZATION, header_value(a));
         }
-        let resp = self.dispatch(&method, &url, request).await?;
+        let mut backoff = Backoff::new(&self.opts.retry);
+        let resp = loop {
+            let attempt = request
+                .try_clone()
+                .ok_or_else(|| RegistryError::Config("token request cannot be repeated".into()))?;
+            let wait = match self.dispatch(&method, &url, attempt).await {
+                Ok(resp) if retryable_status(resp.status()) => {
+                    retry_after(resp.headers(), std::time::SystemTime::now())
+                }
+                Err(RegistryError::Transport { reset: true, .. }) => None,
+                other => break other?,
+            };
+            if !backoff.wait(wait).await {
+                return Err(RegistryError::InvalidResponse {
+                    url: redact_url(&url),
+                    reason: format!(
+                        "the token server kept failing ({} attempts)",
+                        backoff.attempts()
+                    ),
+                });
+            }
+        };
         match resp.status() {
             s if s.is_success() => {}
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
@@ -452,6 +597,7 @@ impl Registry {
             method: method.to_string(),
             url: redact_url(url),
             detail,
+            reset: !err.is_timeout() && is_reset(err),
         }
     }
 
@@ -465,10 +611,22 @@ impl Registry {
         what: &str,
     ) -> RegistryError {
         let status = resp.status();
-        let errors = read_limited(resp, MAX_ERROR_BODY, url)
+        let body = read_limited(resp, MAX_ERROR_BODY, url)
             .await
-            .map(|b| parse_error_body(&b))
             .unwrap_or_default();
+        self.error_for(method, url, status, &body, what)
+    }
+
+    /// [`Registry::status_error`] for a response already read.
+    pub(crate) fn error_for(
+        &self,
+        method: &Method,
+        url: &Url,
+        status: StatusCode,
+        body: &[u8],
+        what: &str,
+    ) -> RegistryError {
+        let errors = parse_error_body(body);
         let detail = if errors.is_empty() {
             format!("HTTP {}", status.as_u16())
         } else {
@@ -495,6 +653,7 @@ impl Registry {
                 url: redact_url(url),
                 status: status.as_u16(),
                 errors,
+                attempts: 1,
             },
         }
     }
@@ -558,7 +717,12 @@ pub(crate) async fn read_limited(mut resp: Response, limit: usize, url: &Url) ->
                 return Err(RegistryError::Transport {
                     method: "reading body of".into(),
                     url: redact_url(url),
-                    detail: cause_chain(&e),
+                    detail: if e.is_timeout() {
+                        format!("no data from {} within the timeout (raise --timeout if the registry is slow)", authority(url))
+                    } else {
+                        cause_chain(&e)
+                    },
+                    reset: !e.is_timeout() && is_reset(&e),
                 })
             }
         }

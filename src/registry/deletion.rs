@@ -11,6 +11,7 @@ use super::client::Registry;
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
 use super::manifest::{DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
+use super::retry::{retryable_status, Backoff};
 
 const DELETE_HINT: &str =
     "; enable deletion in the registry's config (storage.delete.enabled: true, \
@@ -71,24 +72,36 @@ impl Registry {
         }
     }
 
-    /// Deletes the manifest `digest` of `repository`. Every tag pointing at it goes too.
+    /// Deletes the manifest `digest` of `repository`. Every tag pointing at it goes
+    /// too. A DELETE that fails in a way worth retrying (5xx, 429, a reset) is not
+    /// simply sent again: a HEAD first checks whether it took effect.
     pub async fn delete_manifest(&self, repository: &str, digest: &Digest) -> Result<()> {
         let url = self.url(&format!("v2/{repository}/manifests/{digest}"))?;
-        let resp = self
-            .send(
-                Method::DELETE,
-                &url,
-                &Scope::Delete(repository.to_string()),
-                None,
-            )
-            .await?;
-        match resp.status() {
-            StatusCode::ACCEPTED | StatusCode::OK => Ok(()),
-            StatusCode::METHOD_NOT_ALLOWED => Err(self.delete_unsupported("HTTP 405".into())),
-            _ => {
-                let what = format!("manifest {}/{repository}@{digest}", self.host());
-                Err(self.status_error(&Method::DELETE, &url, resp, &what).await)
+        let scope = Scope::Delete(repository.to_string());
+        let mut backoff = Backoff::new(self.retry_policy());
+        loop {
+            let outcome = self.send(Method::DELETE, &url, &scope, None).await;
+            let worth_retrying = match &outcome {
+                Ok(resp) => retryable_status(resp.status()),
+                Err(RegistryError::Transport { reset, .. }) => *reset,
+                Err(_) => false,
+            };
+            if worth_retrying {
+                match self.head_manifest(repository, &digest.to_string()).await {
+                    Err(RegistryError::NotFound { .. }) => return Ok(()),
+                    Ok(_) if backoff.wait(None).await => continue,
+                    _ => {}
+                }
             }
+            let resp = outcome?;
+            return match resp.status() {
+                StatusCode::ACCEPTED | StatusCode::OK => Ok(()),
+                StatusCode::METHOD_NOT_ALLOWED => Err(self.delete_unsupported("HTTP 405".into())),
+                _ => {
+                    let what = format!("manifest {}/{repository}@{digest}", self.host());
+                    Err(self.status_error(&Method::DELETE, &url, resp, &what).await)
+                }
+            };
         }
     }
 

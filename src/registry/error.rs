@@ -110,7 +110,9 @@ pub enum RegistryError {
     },
 
     /// Any other HTTP status.
-    #[error("{method} {url}: HTTP {status}{}", if errors.is_empty() { String::new() } else { format!(" ({})", describe(errors)) })]
+    #[error("{method} {url}: HTTP {status}{}{}",
+        if errors.is_empty() { String::new() } else { format!(" ({})", describe(errors)) },
+        if *attempts > 1 { format!("; gave up after {attempts} attempts") } else { String::new() })]
     Status {
         /// HTTP method.
         method: String,
@@ -120,6 +122,8 @@ pub enum RegistryError {
         status: u16,
         /// The registry's error entries.
         errors: Vec<ErrorInfo>,
+        /// How many times the request was sent.
+        attempts: u32,
     },
 
     /// The TLS handshake failed: certificate not trusted, wrong name, expired.
@@ -142,6 +146,8 @@ pub enum RegistryError {
         url: String,
         /// The cause chain, in words.
         detail: String,
+        /// The connection was reset or closed mid-message (worth a retry).
+        reset: bool,
     },
 
     /// The registry answered with something that is not what the spec says.

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use url::Url;
 
 use super::auth::Scope;
-use super::client::{parse_json, read_limited, redact_url, Registry};
-use super::error::{RegistryError, Result};
+use super::client::{parse_json, redact_url, Registry};
+use super::error::{parse_error_body, RegistryError, Result};
 
 /// Repositories asked for per catalog page.
 const CATALOG_PAGE_SIZE: u32 = 1000;
@@ -133,36 +133,27 @@ impl Registry {
         let mut url = first;
         loop {
             seen.insert(url.to_string());
-            let resp = self.send(Method::GET, &url, scope, None).await?;
-            if !resp.status().is_success() {
-                if resp.status() == StatusCode::BAD_REQUEST
+            let page = self.fetch(&url, scope, None, MAX_PAGE_BODY).await?;
+            if !page.status.is_success() {
+                let refused_size = page.status == StatusCode::BAD_REQUEST
                     && url.query().is_some_and(|q| q.contains("n="))
-                {
-                    let (status, errors) = self.error_entries(resp, &url).await;
-                    if errors.iter().any(|e| e.code == "PAGINATION_NUMBER_INVALID") {
-                        return Err(PageError::PageSizeRefused);
-                    }
-                    return Err(RegistryError::Status {
-                        method: "GET".into(),
-                        url: redact_url(&url),
-                        status: status.as_u16(),
-                        errors,
-                    }
-                    .into());
+                    && parse_error_body(&page.body)
+                        .iter()
+                        .any(|e| e.code == "PAGINATION_NUMBER_INVALID");
+                if refused_size {
+                    return Err(PageError::PageSizeRefused);
                 }
                 return Err(self
-                    .status_error(&Method::GET, &url, resp, what)
-                    .await
+                    .error_for(&Method::GET, &url, page.status, &page.body, what)
                     .into());
             }
-            let next = resp
-                .headers()
+            let next = page
+                .headers
                 .get_all(LINK)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .find_map(|v| next_link(v).map(str::to_string));
-            let bytes = read_limited(resp, MAX_PAGE_BODY, &url).await?;
-            items.extend(parse(&bytes, &url)?);
+            items.extend(parse(&page.body, &url)?);
             let Some(next) = next else {
                 return Ok(items);
             };

@@ -5,7 +5,7 @@ use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::auth::Scope;
-use super::client::{parse_json, read_limited, redact_url, Registry};
+use super::client::{parse_json, redact_url, Registry};
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
 use super::manifest::{is_index, ImageConfig, ImageManifest, Index, Platform, MANIFEST_ACCEPT};
@@ -106,12 +106,18 @@ impl Registry {
     /// GET of a manifest by tag or digest; the digest is computed from the bytes and
     /// checked against the one asked for and the one the registry announced.
     pub async fn get_manifest(&self, repository: &str, reference: &str) -> Result<Manifest> {
-        let (url, resp) = self
-            .manifest_request(Method::GET, repository, reference)
+        let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
+        let scope = Scope::Pull(repository.to_string());
+        let got = self
+            .fetch(&url, &scope, Some(MANIFEST_ACCEPT), MAX_MANIFEST_BODY)
             .await?;
-        let announced = header_digest(resp.headers(), &url)?;
-        let media_type = media_type(resp.headers());
-        let bytes = read_limited(resp, MAX_MANIFEST_BODY, &url).await?;
+        if got.status != StatusCode::OK {
+            let what = format!("manifest {}", display(self.host(), repository, reference));
+            return Err(self.error_for(&Method::GET, &url, got.status, &got.body, &what));
+        }
+        let announced = header_digest(&got.headers, &url)?;
+        let media_type = media_type(&got.headers);
+        let bytes = got.body;
         let asked = reference.parse::<Digest>().ok();
         let digest = match asked.as_ref().or(announced.as_ref()) {
             Some(d) => d.recompute(&bytes),
@@ -225,27 +231,21 @@ impl Registry {
         limit: usize,
     ) -> Result<Vec<u8>> {
         let url = self.url(&format!("v2/{repository}/blobs/{digest}"))?;
-        let resp = self
-            .send(
-                Method::GET,
-                &url,
-                &Scope::Pull(repository.to_string()),
-                None,
-            )
+        let got = self
+            .fetch(&url, &Scope::Pull(repository.to_string()), None, limit)
             .await?;
-        if !resp.status().is_success() {
+        if !got.status.is_success() {
             let what = format!("blob {}/{repository}@{digest}", self.host());
-            return Err(self.status_error(&Method::GET, &url, resp, &what).await);
+            return Err(self.error_for(&Method::GET, &url, got.status, &got.body, &what));
         }
-        let bytes = read_limited(resp, limit, &url).await?;
-        if !digest.matches(&bytes) {
+        if !digest.matches(&got.body) {
             return Err(RegistryError::DigestMismatch {
                 url: redact_url(&url),
                 expected: digest.to_string(),
-                actual: digest.recompute(&bytes).to_string(),
+                actual: digest.recompute(&got.body).to_string(),
             });
         }
-        Ok(bytes)
+        Ok(got.body)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod listing;
 pub mod manifest;
 pub mod manifests;
 pub mod reference;
+pub mod retry;
 pub mod tls;
 pub mod upload;
 
