@@ -99,14 +99,14 @@ fn head_without_digest_header_falls_back_to_get_and_hashes_the_bytes() {
     let server = fake(
         move |req| match (req.method.as_str(), req.target.as_str()) {
             (_, "/v2/") => Response::json(200, serde_json::json!({})),
-            (_, "/v2/app/manifests/v1") => Response {
-                status: 200,
-                headers: vec![(
+            (_, "/v2/app/manifests/v1") => Response::raw(
+                200,
+                vec![(
                     "Content-Type".into(),
                     "application/vnd.docker.distribution.manifest.v2+json".into(),
                 )],
-                body: manifest.to_vec(),
-            },
+                manifest.to_vec(),
+            ),
             _ => Response::json(404, serde_json::json!({})),
         },
     );
@@ -133,4 +133,36 @@ fn head_without_digest_header_falls_back_to_get_and_hashes_the_bytes() {
         accept.contains("application/vnd.oci.image.index.v1+json"),
         "{accept}"
     );
+}
+
+#[test]
+fn registry_without_a_catalog_is_exit_5_and_a_named_repository_still_lists() {
+    // GHCR answers the catalog with 404.
+    let server = fake(|req| match req.target.as_str() {
+        "/v2/" => Response::json(200, serde_json::json!({})),
+        "/v2/team/app/tags/list" => {
+            json_with_link(serde_json::json!({"name":"team/app","tags":["v1"]}), None)
+        }
+        _ => Response::json(
+            404,
+            serde_json::json!({"errors":[{"code":"NOT_FOUND","message":"404 page not found"}]}),
+        ),
+    });
+    let (cmd, host) = client(&server);
+    let run = cmd.args(["ls", &host]).run();
+    run.code(5);
+    assert!(
+        run.stderr.contains("does not support listing repositories"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!("regctl ls {host}/REPOSITORY")),
+        "{}",
+        run.stderr
+    );
+    let (cmd, _) = client(&server);
+    let one = cmd.args(["ls", &format!("{host}/team/app")]).run();
+    one.success();
+    assert_eq!(one.stdout, format!("{host}/team/app:v1\n"));
 }

@@ -342,6 +342,18 @@ impl Regctl {
         self
     }
 
+    /// Starts regctl and returns the running process (stdout and stderr piped).
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = self.cmd.spawn().unwrap();
+        // The home folder must outlive the process; it is small and temporary.
+        std::mem::forget(self.home);
+        child
+    }
+
     pub fn run(mut self) -> Run {
         self.cmd.stdin(if self.stdin.is_some() {
             Stdio::piped()

@@ -48,16 +48,81 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// A fault to act out instead of answering normally.
+    pub fault: Option<Fault>,
+}
+
+/// Misbehaviour a real registry cannot be made to show.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// Say nothing for this long, then answer.
+    Stall(std::time::Duration),
+    /// Send the headers (with the full Content-Length) and this many body bytes, then close.
+    CutBodyAfter(usize),
 }
 
 impl Response {
     pub fn json(status: u16, value: serde_json::Value) -> Self {
+        Response::raw(
+            status,
+            vec![("Content-Type".into(), "application/json".into())],
+            serde_json::to_vec(&value).unwrap(),
+        )
+    }
+
+    pub fn raw(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
         Response {
             status,
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: serde_json::to_vec(&value).unwrap(),
+            headers,
+            body,
+            fault: None,
         }
     }
+
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.fault = Some(fault);
+        self
+    }
+}
+
+/// Sends `req` to a plain-HTTP server on loopback `port` (as HTTP/1.0, so the
+/// answer is unchunked and ends at EOF) and returns its answer.
+pub fn forward(port: u16, req: &Request) -> Response {
+    let mut upstream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut head = format!("{} {} HTTP/1.0\r\n", req.method, req.target);
+    for (k, v) in &req.headers {
+        if !["connection", "content-length"].contains(&k.to_ascii_lowercase().as_str()) {
+            head += &format!("{k}: {v}\r\n");
+        }
+    }
+    head += &format!(
+        "X-Forwarded-Proto: https\r\nContent-Length: {}\r\n\r\n",
+        req.body.len()
+    );
+    upstream.write_all(head.as_bytes()).unwrap();
+    upstream.write_all(&req.body).unwrap();
+    let mut raw = Vec::new();
+    upstream.read_to_end(&mut raw).unwrap();
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let text = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = text.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| {
+            !["content-length", "transfer-encoding", "connection"]
+                .contains(&k.to_ascii_lowercase().as_str())
+        })
+        .collect();
+    Response::raw(status, headers, raw[end + 4..].to_vec())
 }
 
 type Handler = dyn Fn(&Request) -> Response + Send + Sync;
@@ -101,6 +166,11 @@ pub fn serve_tls(
     serve(Some(Arc::new(config)), Arc::new(handler))
 }
 
+/// Serves plain HTTP on a free loopback port.
+pub fn serve_plain(handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Server {
+    serve(None, Arc::new(handler))
+}
+
 fn serve(tls: Option<Arc<rustls::ServerConfig>>, handler: Arc<Handler>) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -140,6 +210,9 @@ fn connection<S: Read + Write>(mut stream: S, handler: &Handler, requests: &Mute
         };
         requests.lock().unwrap().push(request.clone());
         let resp = handler(&request);
+        if let Some(Fault::Stall(d)) = resp.fault {
+            std::thread::sleep(d);
+        }
         let mut head = format!(
             "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
             resp.status,
@@ -150,6 +223,11 @@ fn connection<S: Read + Write>(mut stream: S, handler: &Handler, requests: &Mute
         }
         head += "\r\n";
         if stream.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        if let Some(Fault::CutBodyAfter(n)) = resp.fault {
+            let _ = stream.write_all(&resp.body[..n.min(resp.body.len())]);
+            let _ = stream.flush();
             return;
         }
         if request.method != "HEAD" && stream.write_all(&resp.body).is_err() {

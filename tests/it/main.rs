@@ -10,6 +10,7 @@ mod http;
 mod ls;
 mod proxy;
 mod prune;
+mod resilience;
 mod rm;
 mod tls;
 mod token;

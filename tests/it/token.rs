@@ -2,6 +2,8 @@
 //! `x5c` with the signing certificate, checked against `auth.token.rootcertbundle`.
 //! The test user gets every action asked for; anonymous callers get `pull` only.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -16,6 +18,8 @@ pub const ISSUER: &str = "regctl-test-issuer";
 
 pub struct TokenServer {
     pub server: Server,
+    /// Every token issued, to check that none is ever printed.
+    pub issued: Arc<Mutex<Vec<String>>>,
 }
 
 impl TokenServer {
@@ -43,10 +47,19 @@ impl TokenServer {
 pub fn registry_with_token_auth(
     populate: impl FnOnce(&crate::fixture::Storage),
 ) -> (TestRegistry, TokenServer) {
-    let tokens = start(3600);
+    registry_trusting(start(3600), true, populate)
+}
+
+/// A registry (TLS or plain HTTP) whose auth is `tokens`.
+pub fn registry_trusting(
+    tokens: TokenServer,
+    tls: bool,
+    populate: impl FnOnce(&crate::fixture::Storage),
+) -> (TestRegistry, TokenServer) {
     let registry = TestRegistry::start_with(
         Options {
             auth: tokens.auth(),
+            tls,
             ..Options::default()
         },
         populate,
@@ -56,12 +69,45 @@ pub fn registry_with_token_auth(
 
 /// A token server whose tokens last `lifetime_secs`.
 pub fn start(lifetime_secs: u64) -> TokenServer {
+    start_with(lifetime_secs, |_| false)
+}
+
+/// A token server that issues an already expired token (while announcing a long
+/// `expires_in`) when `expired(n)` says so for the n-th token (from 0) of a scope:
+/// the registry then refuses a token the client believes valid.
+pub fn start_with(
+    lifetime_secs: u64,
+    expired: impl Fn(usize) -> bool + Send + Sync + 'static,
+) -> TokenServer {
     let pair = loopback_certificate();
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(&pair.key).unwrap()).unwrap();
     let der = CertificateDer::from_pem_file(&pair.cert).unwrap();
     let x5c = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-    let server = serve_tls(pair, move |req| issue(req, &key, &x5c, lifetime_secs));
-    TokenServer { server }
+    let issued = Arc::new(Mutex::new(Vec::new()));
+    let per_scope: Mutex<HashMap<String, usize>> = Mutex::new(HashMap::new());
+    let record = issued.clone();
+    let server = serve_tls(pair, move |req| {
+        let scope: String = req
+            .params()
+            .into_iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v)
+            .collect();
+        let n = {
+            let mut counts = per_scope.lock().unwrap();
+            let n = counts.entry(scope).or_default();
+            *n += 1;
+            *n - 1
+        };
+        let resp = issue(req, &key, &x5c, lifetime_secs, expired(n));
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&resp.body) {
+            if let Some(t) = v["token"].as_str() {
+                record.lock().unwrap().push(t.to_string());
+            }
+        }
+        resp
+    });
+    TokenServer { server, issued }
 }
 
 /// The refresh token (docker's `identitytoken`) this server accepts.
@@ -86,7 +132,13 @@ fn authorized(req: &Request) -> Option<bool> {
     (decoded == format!("{USER}:{PASSWORD}").as_bytes()).then_some(true)
 }
 
-fn issue(req: &Request, key: &jsonwebtoken::EncodingKey, x5c: &str, lifetime: u64) -> Response {
+fn issue(
+    req: &Request,
+    key: &jsonwebtoken::EncodingKey,
+    x5c: &str,
+    lifetime: u64,
+    expired: bool,
+) -> Response {
     let Some(logged_in) = authorized(req) else {
         return Response::json(
             401,
@@ -115,8 +167,8 @@ fn issue(req: &Request, key: &jsonwebtoken::EncodingKey, x5c: &str, lifetime: u6
         "iss": ISSUER,
         "sub": if logged_in { USER } else { "" },
         "aud": SERVICE,
-        "exp": now + lifetime,
-        "nbf": now - 10,
+        "exp": if expired { now - 3600 } else { now + lifetime },
+        "nbf": now - 7200,
         "iat": now,
         "jti": format!("{now}-{}", rand_suffix()),
         "access": access,

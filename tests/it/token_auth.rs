@@ -142,3 +142,67 @@ fn identity_token_from_docker_config_is_exchanged_at_the_realm() {
         "the refresh token is not logged"
     );
 }
+
+fn scope_counts(tokens: &crate::token::TokenServer) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for r in tokens.token_requests() {
+        for (k, v) in r.params() {
+            if k == "scope" {
+                *counts.entry(v).or_default() += 1;
+            }
+        }
+    }
+    counts
+}
+
+#[test]
+fn a_token_refused_as_expired_is_renewed_once() {
+    // The first token of every scope is already expired though announced for an hour.
+    let (reg, tokens) =
+        crate::token::registry_trusting(crate::token::start_with(3600, |n| n == 0), true, populate);
+    let run = regctl()
+        .trusted(&reg)
+        .args(["ls", &reg.host(), "--digests"])
+        .run();
+    run.success();
+    assert_eq!(run.lines().len(), 6);
+    for (scope, n) in scope_counts(&tokens) {
+        assert_eq!(n, 2, "{scope}: one refused token, one fresh");
+    }
+}
+
+#[test]
+fn tokens_that_keep_being_refused_end_with_exit_3_after_one_renewal() {
+    let (reg, tokens) =
+        crate::token::registry_trusting(crate::token::start_with(3600, |_| true), true, populate);
+    let run = regctl().trusted(&reg).args(["ls", &reg.host()]).run();
+    run.code(3);
+    assert_eq!(scope_counts(&tokens).get("registry:catalog:*"), Some(&2));
+}
+
+#[test]
+fn verbose_log_of_a_full_run_carries_no_token_or_password() {
+    let (reg, tokens) = registry_with_token_auth(populate);
+    let run = regctl()
+        .trusted(&reg)
+        .args(["ls", &reg.host(), "--digests", "-v"])
+        .run();
+    run.success();
+    assert!(
+        run.stderr.contains("GET https://127.0.0.1"),
+        "{}",
+        run.stderr
+    );
+    let issued = tokens.issued.lock().unwrap().clone();
+    assert!(!issued.is_empty());
+    for secret in issued
+        .iter()
+        .map(String::as_str)
+        .chain([crate::harness::PASSWORD])
+    {
+        assert!(
+            !run.stderr.contains(secret) && !run.stdout.contains(secret),
+            "a secret was printed"
+        );
+    }
+}

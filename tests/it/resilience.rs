@@ -1,0 +1,408 @@
+//! Faults survived or reported clearly: a fault-injecting TLS proxy in front of the
+//! real registry (plain HTTP behind it, htpasswd auth), and fake servers for what
+//! no registry does on its own.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::fixture::{image, Image, Storage};
+use crate::harness::{
+    loopback_certificate, regctl, Auth, Options, Regctl, TestRegistry, PASSWORD, USER,
+};
+use crate::http::{forward, serve_plain, serve_tls, Fault, Request, Response, Server};
+
+fn app() -> Image {
+    image("linux/amd64", "2024-01-01T00:00:00Z", "resilience")
+}
+
+fn populate(s: &Storage) {
+    for repo in ["a", "b", "c"] {
+        s.push(repo, &["v1", "v2"], &app());
+    }
+}
+
+/// The real registry behind a proxy that applies `rule` to every request; `rule`
+/// may answer itself or call `forward` and change what comes back.
+struct Fronted {
+    _registry: TestRegistry,
+    proxy: Server,
+}
+
+type Forward<'a> = &'a dyn Fn(&Request) -> Response;
+
+fn fronted(rule: impl Fn(&Request, Forward) -> Response + Send + Sync + 'static) -> Fronted {
+    let registry = TestRegistry::start_with(
+        Options {
+            tls: false,
+            auth: Auth::Htpasswd,
+            ..Options::default()
+        },
+        populate,
+    );
+    let port = registry.port;
+    let proxy = serve_tls(loopback_certificate(), move |req| {
+        rule(req, &|r| forward(port, r))
+    });
+    Fronted {
+        _registry: registry,
+        proxy,
+    }
+}
+
+impl Fronted {
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.proxy.port)
+    }
+
+    fn regctl(&self) -> Regctl {
+        regctl()
+            .args([
+                "--ca-file".as_ref(),
+                loopback_certificate().cert.as_os_str(),
+            ])
+            .env("REGCTL_USERNAME", USER)
+            .env("REGCTL_PASSWORD", PASSWORD)
+    }
+
+    fn count(&self, method: &str, target: &str) -> usize {
+        self.proxy
+            .requests()
+            .iter()
+            .filter(|r| r.method == method && r.target == target)
+            .count()
+    }
+}
+
+/// Fails the first `n` requests matching `target` with `fail`, then forwards.
+fn first_n(
+    target: &'static str,
+    n: usize,
+    fail: fn() -> Response,
+) -> impl Fn(&Request, Forward) -> Response + Send + Sync {
+    let seen = AtomicUsize::new(0);
+    move |req, fwd| {
+        if req.target == target && seen.fetch_add(1, Ordering::SeqCst) < n {
+            fail()
+        } else {
+            fwd(req)
+        }
+    }
+}
+
+fn status(code: u16) -> Response {
+    Response::json(
+        code,
+        serde_json::json!({"errors":[{"code":"UNAVAILABLE","message":"try later"}]}),
+    )
+}
+
+#[test]
+fn rate_limit_429_with_retry_after_then_success() {
+    let f = fronted(first_n("/v2/_catalog?n=1000", 1, || {
+        let mut r = status(429);
+        r.headers.push(("Retry-After".into(), "1".into()));
+        r
+    }));
+    let run = f.regctl().args(["ls", &f.host()]).run();
+    run.success();
+    assert_eq!(run.lines().len(), 6);
+    assert_eq!(f.count("GET", "/v2/_catalog?n=1000"), 2);
+}
+
+#[test]
+fn service_unavailable_twice_then_success() {
+    let f = fronted(first_n("/v2/b/tags/list", 2, || status(503)));
+    let run = f.regctl().args(["ls", &f.host()]).run();
+    run.success();
+    assert_eq!(run.lines().len(), 6);
+    assert_eq!(f.count("GET", "/v2/b/tags/list"), 3);
+}
+
+#[test]
+fn unavailable_forever_gives_up_after_the_retries_and_names_what_is_missing() {
+    let f = fronted(first_n("/v2/b/tags/list", usize::MAX, || status(503)));
+    let run = f.regctl().args(["ls", &f.host(), "--retries", "2"]).run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("gave up after 3 attempts"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("b: ") && run.stderr.contains("listing is incomplete"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(f.count("GET", "/v2/b/tags/list"), 3);
+    assert!(!run.stdout.contains("/b:"), "{}", run.stdout);
+}
+
+#[test]
+fn stalled_server_times_out_naming_the_host() {
+    let f = fronted(|req, fwd| {
+        let resp = fwd(req);
+        if req.target == "/v2/a/tags/list" {
+            resp.with_fault(Fault::Stall(Duration::from_secs(4)))
+        } else {
+            resp
+        }
+    });
+    let run = f.regctl().args(["ls", &f.host(), "--timeout", "1"]).run();
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains(&format!("no answer from {} within 1 s", f.host())),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn connection_reset_mid_body_is_retried() {
+    let seen = AtomicUsize::new(0);
+    let f = fronted(move |req, fwd| {
+        let resp = fwd(req);
+        if req.target == "/v2/_catalog?n=1000" && seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            resp.with_fault(Fault::CutBodyAfter(5))
+        } else {
+            resp
+        }
+    });
+    let run = f.regctl().args(["ls", &f.host()]).run();
+    run.success();
+    assert_eq!(run.lines().len(), 6);
+    assert_eq!(f.count("GET", "/v2/_catalog?n=1000"), 2);
+}
+
+#[test]
+fn truncated_json_is_an_error_naming_the_url_with_no_output() {
+    let f = fronted(|req, fwd| {
+        let mut resp = fwd(req);
+        if req.target == "/v2/_catalog?n=1000" {
+            resp.body.truncate(resp.body.len() / 2);
+        }
+        resp
+    });
+    let run = f.regctl().args(["ls", &f.host()]).run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("invalid JSON") && run.stderr.contains("/v2/_catalog"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn oversized_manifest_is_refused() {
+    let f = fronted(|req, fwd| {
+        let mut resp = fwd(req);
+        if req.method == "GET" && req.target == "/v2/a/manifests/v1" {
+            resp.body = vec![b' '; 5 * 1024 * 1024];
+        }
+        resp
+    });
+    let run = f
+        .regctl()
+        .args([
+            "digest",
+            &format!("{}/a:v1", f.host()),
+            "--platform",
+            "linux/amd64",
+        ])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("larger than 4194304 bytes"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn head_without_digest_header_is_resolved_by_hashing_the_manifest() {
+    let f = fronted(|req, fwd| {
+        let mut resp = fwd(req);
+        resp.headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case("docker-content-digest"));
+        resp
+    });
+    let run = f
+        .regctl()
+        .args(["digest", &format!("{}/a:v1", f.host())])
+        .run();
+    run.success();
+    assert_eq!(run.stdout.trim(), app().digest);
+}
+
+#[test]
+fn content_that_does_not_match_its_digest_is_refused() {
+    let digest = app().digest;
+    let target = format!("/v2/a/manifests/{digest}");
+    let f = fronted(move |req, fwd| {
+        let mut resp = fwd(req);
+        if req.method == "GET" && req.target == target {
+            resp.body.extend_from_slice(b"\n");
+        }
+        resp
+    });
+    let run = f
+        .regctl()
+        .args([
+            "digest",
+            &format!("{}/a@{}", f.host(), app().digest),
+            "--platform",
+            "linux/amd64",
+        ])
+        .run();
+    run.code(1);
+    assert!(run.stderr.contains("does not match"), "{}", run.stderr);
+}
+
+#[test]
+fn redirect_to_another_origin_carries_no_credentials() {
+    let config = app().config.clone();
+    let blob_store = Arc::new(serve_tls(loopback_certificate(), move |_| {
+        Response::raw(200, vec![], config.clone())
+    }));
+    let location = format!("https://127.0.0.1:{}/blob-storage/config", blob_store.port);
+    let config_digest = crate::fixture::sha256(&app().config);
+    let f = fronted(move |req, fwd| {
+        if req.target == format!("/v2/a/blobs/{config_digest}") {
+            Response::raw(307, vec![("Location".into(), location.clone())], Vec::new())
+        } else {
+            fwd(req)
+        }
+    });
+    let run = f
+        .regctl()
+        .args([
+            "digest",
+            &format!("{}/a:v1", f.host()),
+            "--platform",
+            "linux/amd64",
+        ])
+        .run();
+    run.success();
+    assert_eq!(run.stdout.trim(), app().digest);
+    let at_store = blob_store.requests();
+    assert_eq!(at_store.len(), 1);
+    assert_eq!(
+        at_store[0].header("authorization"),
+        None,
+        "no credentials to another origin"
+    );
+}
+
+#[test]
+fn http_token_realm_for_an_https_registry_is_refused() {
+    let realm = Arc::new(serve_plain(|_| {
+        Response::json(200, serde_json::json!({"token":"t"}))
+    }));
+    let challenge = format!(
+        "Bearer realm=\"http://127.0.0.1:{}/token\",service=\"x\"",
+        realm.port
+    );
+    let registry = serve_tls(loopback_certificate(), move |_| {
+        let mut r = Response::json(401, serde_json::json!({"errors":[{"code":"UNAUTHORIZED"}]}));
+        r.headers
+            .push(("WWW-Authenticate".into(), challenge.clone()));
+        r
+    });
+    let run = regctl()
+        .args([
+            "--ca-file".as_ref(),
+            loopback_certificate().cert.as_os_str(),
+        ])
+        .env("REGCTL_USERNAME", USER)
+        .env("REGCTL_PASSWORD", PASSWORD)
+        .args(["ls", &format!("127.0.0.1:{}", registry.port)])
+        .run();
+    run.code(1);
+    assert!(run.stderr.contains("is not HTTPS"), "{}", run.stderr);
+    assert!(
+        realm.requests().is_empty(),
+        "nothing was sent to the HTTP realm"
+    );
+}
+
+#[test]
+fn a_delete_that_took_effect_despite_an_error_is_not_sent_twice() {
+    let digest = image("linux/amd64", "2024-01-01T00:00:00Z", "resilience").digest;
+    let target = format!("/v2/a/manifests/{digest}");
+    let f = fronted(move |req, fwd| {
+        let resp = fwd(req);
+        if req.method == "DELETE" && req.target == target {
+            status(503)
+        } else {
+            resp
+        }
+    });
+    let run = f
+        .regctl()
+        .args(["rm", &format!("{}/a@{}", f.host(), app().digest), "--yes"])
+        .run();
+    run.success();
+    assert_eq!(
+        f.count("DELETE", &format!("/v2/a/manifests/{}", app().digest)),
+        1
+    );
+    let gone = f
+        .regctl()
+        .args(["digest", &format!("{}/a:v1", f.host())])
+        .run();
+    gone.code(4);
+    let kept = f.regctl().args(["ls", &format!("{}/b", f.host())]).run();
+    kept.success();
+    assert_eq!(kept.lines().len(), 2, "other repositories untouched");
+}
+
+#[test]
+fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
+    let deleted = format!("/manifests/{}", app().digest);
+    let f = fronted(move |req, fwd| {
+        let resp = fwd(req);
+        if req.method == "DELETE" && req.target.ends_with(&deleted) {
+            // Each deletion takes a second: Ctrl-C at 1.5 s lands mid-run.
+            resp.with_fault(Fault::Stall(Duration::from_secs(1)))
+        } else {
+            resp
+        }
+    });
+    // 3 repositories x 2 tags on one manifest each: 3 deletions by digest.
+    let child = f
+        .regctl()
+        .args([
+            "prune",
+            &f.host(),
+            "--match",
+            "v",
+            "--yes",
+            "--concurrency",
+            "1",
+        ])
+        .spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let done: usize = stderr
+        .split("interrupted: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("summary: {stderr}"));
+    let left = f.regctl().args(["ls", &f.host()]).run();
+    left.success();
+    assert!((1..3).contains(&done), "{stderr}");
+    assert!(stderr.contains("not started"), "{stderr}");
+    assert_eq!(
+        left.lines().len(),
+        6 - 2 * done,
+        "exactly the reported deletions happened: {stderr}"
+    );
+}

@@ -1,0 +1,108 @@
+//! Property tests: the parsers that read untrusted input never panic, whatever
+//! the input, and accept what they print.
+
+use proptest::prelude::*;
+use regctl::credentials::DockerConfig;
+use regctl::registry::auth::parse_challenge;
+use regctl::registry::listing::next_link;
+use regctl::registry::manifest::{ImageConfig, ImageManifest, Index, Platform};
+use regctl::registry::{Digest, Reference, RegistryTarget};
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 2000,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn references_never_panic(s in "\\PC{0,80}") {
+        let _ = s.parse::<Reference>();
+        let _ = s.parse::<RegistryTarget>();
+        let _ = s.parse::<Digest>();
+        let _ = s.parse::<Platform>();
+    }
+
+    #[test]
+    fn reference_like_strings_never_panic(s in "[a-zA-Z0-9.:/@_\\-\\[\\]]{0,120}") {
+        if let Ok(r) = s.parse::<Reference>() {
+            // What a reference prints parses back to the same reference.
+            prop_assert_eq!(r.to_string().parse::<Reference>().unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn valid_references_round_trip(
+        host in "[a-z][a-z0-9]{0,10}(\\.[a-z]{2,5})?(:[0-9]{1,5})?",
+        path in "[a-z0-9]{1,8}((\\.|_|__|-+)[a-z0-9]{1,8}){0,2}(/[a-z0-9]{1,8}){0,3}",
+        tag in "[A-Za-z0-9_][A-Za-z0-9_.\\-]{0,20}",
+    ) {
+        let host = if host.contains(['.', ':']) { host } else { format!("{host}.example") };
+        let text = format!("{host}/{path}:{tag}");
+        let r: Reference = text.parse().unwrap();
+        prop_assert_eq!(r.registry(), host.as_str());
+        prop_assert_eq!(r.repository(), path.as_str());
+        prop_assert_eq!(r.tag(), Some(tag.as_str()));
+    }
+
+    #[test]
+    fn challenges_never_panic(s in "\\PC{0,200}") {
+        let _ = parse_challenge(&s);
+    }
+
+    #[test]
+    fn challenge_like_strings_never_panic(s in "(Bearer|Basic|bearer) ([a-z]{1,8}=(\"[^\"]{0,20}\"?|[a-z/:]{0,10}),? ?){0,5}") {
+        let _ = parse_challenge(&s);
+    }
+
+    #[test]
+    fn links_never_panic(s in "\\PC{0,200}") {
+        let _ = next_link(&s);
+    }
+
+    #[test]
+    fn link_like_strings_never_panic(s in "(<[^>]{0,30}>?;? ?(rel=\"?(next|prev)\"?)?,? ?){0,4}") {
+        let _ = next_link(&s);
+    }
+
+    #[test]
+    fn docker_configs_never_panic(s in "\\PC{0,200}") {
+        if let Ok(cfg) = DockerConfig::parse(&s) {
+            let _ = cfg.lookup("registry.example:5000");
+        }
+    }
+
+    #[test]
+    fn config_like_json_never_panics(
+        key in "(https?://)?[a-z.:0-9/]{0,20}",
+        auth in "[A-Za-z0-9+/=!]{0,24}",
+        field in "(auth|username|password|identitytoken)",
+    ) {
+        let text = format!(r#"{{"auths":{{"{key}":{{"{field}":"{auth}"}}}},"credHelpers":{{}}}}"#);
+        if let Ok(cfg) = DockerConfig::parse(&text) {
+            let _ = cfg.lookup(&key);
+            let _ = cfg.lookup("registry.example");
+        }
+    }
+
+    #[test]
+    fn manifests_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = serde_json::from_slice::<Index>(&bytes);
+        let _ = serde_json::from_slice::<ImageManifest>(&bytes);
+        let _ = serde_json::from_slice::<ImageConfig>(&bytes);
+    }
+
+    #[test]
+    fn manifest_like_json_never_panics(
+        digest in "(sha256|sha512|md5):[0-9a-fA-F]{0,70}",
+        os in "[a-z]{0,8}",
+        size in any::<i64>(),
+    ) {
+        let text = format!(r#"{{"manifests":[{{"mediaType":"x","digest":"{digest}","size":{size},"platform":{{"os":"{os}","architecture":"amd64"}}}}],"config":{{"digest":"{digest}","size":{size}}}}}"#);
+        let _ = serde_json::from_str::<Index>(&text);
+        let _ = serde_json::from_str::<ImageManifest>(&text);
+    }
+}
