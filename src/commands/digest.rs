@@ -5,11 +5,11 @@ use futures::stream::{self, StreamExt as _};
 use serde::Serialize;
 
 use super::ls::worst;
-use super::Context;
+use super::{collect_interruptible, Context};
 use crate::cli::DigestArgs;
 use crate::exit::{Exit, UsageError};
 use crate::output::{render, Row};
-use crate::registry::{Digest, Platform, Reference, RegistryError};
+use crate::registry::{Digest, Platform, Reference};
 
 /// One resolved reference (or why it could not be).
 #[derive(Debug, Serialize)]
@@ -58,20 +58,21 @@ pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
         .map(|r| ctx.registry(r.registry()))
         .collect::<Result<Vec<_>>>()?;
 
-    let results: Vec<Result<Digest, RegistryError>> =
-        stream::iter(references.iter().zip(registries))
-            .map(|(reference, registry)| {
-                let platform = platform.clone();
-                async move {
-                    match &platform {
-                        Some(p) => registry.resolve_platform(reference, p).await,
-                        None => registry.resolve(reference).await.map(|h| h.digest),
-                    }
+    let resolving = stream::iter(references.iter().zip(registries))
+        .map(|(reference, registry)| {
+            let platform = platform.clone();
+            async move {
+                match &platform {
+                    Some(p) => registry.resolve_platform(reference, p).await,
+                    None => registry.resolve(reference).await.map(|h| h.digest),
                 }
-            })
-            .buffered(ctx.concurrency)
-            .collect()
-            .await;
+            }
+        })
+        .buffered(ctx.concurrency);
+    let Some(results) = collect_interruptible(ctx, "references", references.len(), resolving).await
+    else {
+        return Ok(Exit::Interrupted);
+    };
 
     let mut rows = Vec::new();
     let mut failed = Vec::new();

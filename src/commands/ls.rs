@@ -4,7 +4,7 @@ use anyhow::{Context as _, Result};
 use futures::stream::{self, StreamExt as _};
 use serde::Serialize;
 
-use super::Context;
+use super::{collect_interruptible, Context};
 use crate::cli::LsArgs;
 use crate::exit::{Exit, UsageError};
 use crate::output::{render, Row};
@@ -74,7 +74,8 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
             .note(format!("no repositories in {}", args.target));
     }
 
-    let tag_lists: Vec<(String, Result<Vec<String>, RegistryError>)> = stream::iter(repositories)
+    let total = repositories.len();
+    let tag_stream = stream::iter(repositories)
         .map(|repo| {
             let registry = registry.clone();
             async move {
@@ -82,9 +83,11 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
                 (repo, tags)
             }
         })
-        .buffer_unordered(ctx.concurrency)
-        .collect()
-        .await;
+        .buffer_unordered(ctx.concurrency);
+    let Some(tag_lists) = collect_interruptible(ctx, "repositories", total, tag_stream).await
+    else {
+        return Ok(Exit::Interrupted);
+    };
 
     let mut entries = Vec::new();
     let mut untagged = 0usize;
@@ -107,15 +110,18 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     entries.sort_by(|a, b| (&a.repository, &a.tag).cmp(&(&b.repository, &b.tag)));
 
     if args.digests {
-        let resolved: Vec<Result<Digest, RegistryError>> = stream::iter(entries.iter())
+        let digest_stream = stream::iter(entries.iter())
             .map(|e| {
                 let registry = registry.clone();
                 let reference = Reference::with_tag(&e.registry, &e.repository, &e.tag);
                 async move { registry.resolve(&reference).await.map(|h| h.digest) }
             })
-            .buffered(ctx.concurrency)
-            .collect()
-            .await;
+            .buffered(ctx.concurrency);
+        let Some(resolved) =
+            collect_interruptible(ctx, "digests", entries.len(), digest_stream).await
+        else {
+            return Ok(Exit::Interrupted);
+        };
         let mut kept = Vec::with_capacity(entries.len());
         for (mut entry, digest) in entries.into_iter().zip(resolved) {
             match digest {

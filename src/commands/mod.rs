@@ -124,6 +124,35 @@ impl Context {
     }
 }
 
+/// Collects `stream` (of `total` items). On Ctrl-C it stops, says how far it got
+/// (nothing partial reaches stdout) and returns `None`.
+pub(crate) async fn collect_interruptible<S: futures::Stream>(
+    ctx: &Context,
+    what: &str,
+    total: usize,
+    stream: S,
+) -> Option<Vec<S::Item>> {
+    use futures::StreamExt as _;
+    let mut items = Vec::with_capacity(total);
+    let mut stream = std::pin::pin!(stream);
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    loop {
+        tokio::select! {
+            item = stream.next() => match item {
+                Some(item) => items.push(item),
+                None => return Some(items),
+            },
+            _ = &mut ctrl_c => {
+                ctx.printer.note(format!(
+                    "interrupted: {} of {total} {what} done; nothing was printed",
+                    items.len()
+                ));
+                return None;
+            }
+        }
+    }
+}
+
 /// Runs the parsed command line and returns the process exit status.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match Context::from_args(&cli.global) {

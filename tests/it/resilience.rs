@@ -406,3 +406,28 @@ fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
         "exactly the reported deletions happened: {stderr}"
     );
 }
+
+#[test]
+fn ctrl_c_during_a_listing_prints_nothing_partial_and_says_how_far_it_got() {
+    let f = fronted(|req, fwd| {
+        let resp = fwd(req);
+        if req.target == "/v2/c/tags/list" {
+            resp.with_fault(Fault::Stall(Duration::from_secs(3)))
+        } else {
+            resp
+        }
+    });
+    let child = f.regctl().args(["ls", &f.host()]).spawn();
+    std::thread::sleep(Duration::from_millis(1000));
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: 2 of 3 repositories done; nothing was printed"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
