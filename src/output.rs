@@ -31,32 +31,82 @@ pub fn resolve_format(flag: Option<Format>) -> Format {
 
 /// Writes `rows` to stdout in `format`.
 pub fn render<R: Row>(format: Format, rows: &[R]) -> io::Result<()> {
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    match format {
-        Format::Plain => {
-            for row in rows {
-                writeln!(out, "{}", row.plain())?;
+    let mut writer = RowWriter::new(format);
+    for row in rows {
+        writer.write(row)?;
+    }
+    writer.finish()
+}
+
+/// Writes rows to stdout as they come: plain lines and JSON array elements are
+/// streamed (call [`RowWriter::flush`] at a natural boundary); a table needs every
+/// row, so it is drawn by [`RowWriter::finish`].
+pub struct RowWriter {
+    format: Format,
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    headers: Vec<&'static str>,
+    table_rows: Vec<Vec<String>>,
+    written: usize,
+}
+
+impl RowWriter {
+    /// A writer for `format` on stdout.
+    pub fn new(format: Format) -> Self {
+        RowWriter {
+            format,
+            out: io::BufWriter::new(io::stdout().lock()),
+            headers: Vec::new(),
+            table_rows: Vec::new(),
+            written: 0,
+        }
+    }
+
+    /// Writes (or, for a table, keeps) one row.
+    pub fn write<R: Row>(&mut self, row: &R) -> io::Result<()> {
+        match self.format {
+            Format::Plain => writeln!(self.out, "{}", row.plain())?,
+            Format::Json => {
+                let element = serde_json::to_string_pretty(row)?;
+                let sep = if self.written == 0 { "[\n" } else { ",\n" };
+                write!(self.out, "{sep}  {}", element.replace('\n', "\n  "))?;
+            }
+            Format::Table => {
+                if self.headers.is_empty() {
+                    self.headers = row.headers();
+                }
+                self.table_rows.push(row.cells());
             }
         }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, rows)?;
-            writeln!(out)?;
-        }
-        Format::Table => {
-            if let Some(first) = rows.first() {
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Pushes what was written so far to stdout.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// Ends the output: closes the JSON array, draws the table.
+    pub fn finish(mut self) -> io::Result<()> {
+        match self.format {
+            Format::Plain => {}
+            Format::Json if self.written == 0 => writeln!(self.out, "[]")?,
+            Format::Json => writeln!(self.out, "\n]")?,
+            Format::Table if self.table_rows.is_empty() => {}
+            Format::Table => {
                 let mut table = Table::new();
                 table
                     .load_preset(UTF8_BORDERS_ONLY)
                     .set_content_arrangement(ContentArrangement::Disabled)
-                    .set_header(first.headers());
-                for row in rows {
-                    table.add_row(row.cells());
+                    .set_header(std::mem::take(&mut self.headers));
+                for row in std::mem::take(&mut self.table_rows) {
+                    table.add_row(row);
                 }
-                writeln!(out, "{table}")?;
+                writeln!(self.out, "{table}")?;
             }
         }
+        self.out.flush()
     }
-    out.flush()
 }
 
 /// Status, warnings and the request log, all on stderr.

@@ -1,14 +1,15 @@
-//! `regctl ls REGISTRY[/PREFIX]`: every REGISTRY/REPOSITORY:TAG, sorted.
+//! `regctl ls REGISTRY[/PREFIX]`: every REGISTRY/REPOSITORY:TAG, sorted, streamed
+//! one repository at a time.
 
 use anyhow::{Context as _, Result};
 use futures::stream::{self, StreamExt as _};
 use serde::Serialize;
 
-use super::{collect_interruptible, Context};
+use super::Context;
 use crate::cli::LsArgs;
 use crate::exit::{Exit, UsageError};
-use crate::output::{render, Row};
-use crate::registry::{Digest, ErrorKind, Reference, RegistryError, RegistryTarget};
+use crate::output::{Row, RowWriter};
+use crate::registry::{Digest, ErrorKind, Reference, Registry, RegistryError, RegistryTarget};
 
 /// One listed tag.
 #[derive(Debug, Serialize)]
@@ -47,6 +48,13 @@ impl Row for Entry {
     }
 }
 
+/// What listing one repository gave.
+struct Listing {
+    entries: Vec<Entry>,
+    untagged: bool,
+    failures: Vec<(String, RegistryError)>,
+}
+
 pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     let target: RegistryTarget = args
         .target
@@ -54,7 +62,7 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         .map_err(|e: crate::registry::reference::ReferenceError| UsageError(e.to_string()))?;
     let registry = ctx.registry(&target.registry)?;
 
-    let (repositories, from_catalog): (Vec<String>, bool) = match registry.catalog().await {
+    let (mut repositories, from_catalog): (Vec<String>, bool) = match registry.catalog().await {
         Ok(all) => (
             all.into_iter().filter(|r| target.contains(r)).collect(),
             true,
@@ -73,69 +81,51 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         ctx.printer
             .note(format!("no repositories in {}", args.target));
     }
-
+    // Sorted repositories, listed in order: the output is sorted without holding it all.
+    repositories.sort();
+    repositories.dedup();
     let total = repositories.len();
-    let tag_stream = stream::iter(repositories)
-        .map(|repo| {
-            let registry = registry.clone();
-            async move {
-                let tags = registry.tags(&repo).await;
-                (repo, tags)
-            }
-        })
-        .buffer_unordered(ctx.concurrency);
-    let Some(tag_lists) = collect_interruptible(ctx, "repositories", total, tag_stream).await
-    else {
-        return Ok(Exit::Interrupted);
-    };
 
-    let mut entries = Vec::new();
+    let mut listings = stream::iter(repositories)
+        .map(|repo| {
+            list_repository(
+                &registry,
+                &target.registry,
+                repo,
+                args.digests,
+                from_catalog,
+            )
+        })
+        .buffered(ctx.concurrency);
+    let mut writer = RowWriter::new(ctx.format);
     let mut untagged = 0usize;
     let mut failures: Vec<(String, RegistryError)> = Vec::new();
-    for (repo, tags) in tag_lists {
-        match tags {
-            Ok(tags) if tags.is_empty() => untagged += 1,
-            Ok(tags) => entries.extend(tags.into_iter().map(|tag| Entry {
-                reference: Reference::with_tag(&target.registry, &repo, &tag).to_string(),
-                registry: target.registry.clone(),
-                repository: repo.clone(),
-                tag,
-                digest: None,
-            })),
-            // Listed by the catalog but without a tag list: a repository whose tags were all deleted.
-            Err(RegistryError::NotFound { .. }) if from_catalog => untagged += 1,
-            Err(e) => failures.push((repo, e)),
-        }
-    }
-    entries.sort_by(|a, b| (&a.repository, &a.tag).cmp(&(&b.repository, &b.tag)));
-
-    if args.digests {
-        let digest_stream = stream::iter(entries.iter())
-            .map(|e| {
-                let registry = registry.clone();
-                let reference = Reference::with_tag(&e.registry, &e.repository, &e.tag);
-                async move { registry.resolve(&reference).await.map(|h| h.digest) }
-            })
-            .buffered(ctx.concurrency);
-        let Some(resolved) =
-            collect_interruptible(ctx, "digests", entries.len(), digest_stream).await
-        else {
-            return Ok(Exit::Interrupted);
-        };
-        let mut kept = Vec::with_capacity(entries.len());
-        for (mut entry, digest) in entries.into_iter().zip(resolved) {
-            match digest {
-                Ok(d) => {
-                    entry.digest = Some(d);
-                    kept.push(entry);
-                }
-                Err(e) => failures.push((entry.reference.clone(), e)),
+    let mut done = 0usize;
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    loop {
+        let listing = tokio::select! {
+            next = listings.next() => match next {
+                Some(listing) => listing,
+                None => break,
+            },
+            _ = &mut ctrl_c => {
+                writer.finish().context("writing the listing")?;
+                ctx.printer.note(format!(
+                    "interrupted: {done} of {total} repositories listed; the output is incomplete"
+                ));
+                return Ok(Exit::Interrupted);
             }
+        };
+        done += 1;
+        untagged += usize::from(listing.untagged);
+        failures.extend(listing.failures);
+        for entry in &listing.entries {
+            writer.write(entry).context("writing the listing")?;
         }
-        entries = kept;
+        writer.flush().context("writing the listing")?;
     }
+    writer.finish().context("writing the listing")?;
 
-    render(ctx.format, &entries).context("writing the listing")?;
     if untagged > 0 {
         ctx.printer
             .note(format!("{untagged} repositories have no tags"));
@@ -152,6 +142,65 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     ));
     let kinds: Vec<ErrorKind> = failures.iter().map(|(_, e)| e.kind()).collect();
     Ok(worst(&kinds))
+}
+
+/// The sorted tags of one repository, with their digests when asked. The client
+/// bounds how many requests run at once, across all repositories.
+async fn list_repository(
+    registry: &Registry,
+    host: &str,
+    repo: String,
+    digests: bool,
+    from_catalog: bool,
+) -> Listing {
+    let mut listing = Listing {
+        entries: Vec::new(),
+        untagged: false,
+        failures: Vec::new(),
+    };
+    let mut tags = match registry.tags(&repo).await {
+        Ok(tags) => tags,
+        // Listed by the catalog but without a tag list: all its tags were deleted.
+        Err(RegistryError::NotFound { .. }) if from_catalog => Vec::new(),
+        Err(e) => {
+            listing.failures.push((repo, e));
+            return listing;
+        }
+    };
+    if tags.is_empty() {
+        listing.untagged = true;
+        return listing;
+    }
+    tags.sort();
+    tags.dedup();
+    let resolved: Vec<Option<Result<Digest, RegistryError>>> = if digests {
+        futures::future::join_all(tags.iter().map(|tag| async {
+            let reference = Reference::with_tag(host, &repo, tag);
+            Some(registry.resolve(&reference).await.map(|h| h.digest))
+        }))
+        .await
+    } else {
+        tags.iter().map(|_| None).collect()
+    };
+    for (tag, digest) in tags.into_iter().zip(resolved) {
+        let reference = Reference::with_tag(host, &repo, &tag).to_string();
+        let digest = match digest {
+            Some(Ok(d)) => Some(d),
+            Some(Err(e)) => {
+                listing.failures.push((reference, e));
+                continue;
+            }
+            None => None,
+        };
+        listing.entries.push(Entry {
+            reference,
+            registry: host.to_string(),
+            repository: repo.clone(),
+            tag,
+            digest,
+        });
+    }
+    listing
 }
 
 /// The exit status for several failures: their common one, else 1.

@@ -87,6 +87,7 @@ impl Context {
                 plain_http: global.plain_http,
                 timeout: Some(Duration::from_secs(global.timeout)),
                 observer,
+                max_in_flight: Some(usize::from(global.concurrency)),
                 retry: RetryPolicy {
                     retries: global.retries,
                     budget: Duration::from_secs(global.timeout.saturating_mul(2)),

@@ -49,6 +49,8 @@ pub struct ClientOptions {
     pub observer: Option<Observer>,
     /// Retries of idempotent requests.
     pub retry: RetryPolicy,
+    /// Requests in flight at once, across all callers (`None`: 16).
+    pub max_in_flight: Option<usize>,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -87,6 +89,7 @@ pub struct Registry {
     credential: Option<Resolved>,
     challenge: tokio::sync::OnceCell<Option<Challenge>>,
     tokens: TokenCache,
+    in_flight: tokio::sync::Semaphore,
     opts: ClientOptions,
 }
 
@@ -131,6 +134,7 @@ impl Registry {
             credential,
             challenge: tokio::sync::OnceCell::new(),
             tokens: TokenCache::default(),
+            in_flight: tokio::sync::Semaphore::new(opts.max_in_flight.unwrap_or(16).max(1)),
             opts,
         })
     }
@@ -558,6 +562,8 @@ impl Registry {
         url: &Url,
         request: reqwest::RequestBuilder,
     ) -> Result<Response> {
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = self.in_flight.acquire().await.ok();
         let started = Instant::now();
         let result = request.send().await;
         if let Some(observer) = &self.opts.observer {
