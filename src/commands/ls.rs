@@ -9,6 +9,7 @@ use super::Context;
 use crate::cli::LsArgs;
 use crate::exit::{Exit, UsageError};
 use crate::output::{Row, RowWriter};
+use crate::registry::auth::Scope;
 use crate::registry::{Digest, ErrorKind, Reference, Registry, RegistryError, RegistryTarget};
 
 /// One listed tag.
@@ -85,6 +86,11 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     repositories.sort();
     repositories.dedup();
     let total = repositories.len();
+    let scopes: Vec<Scope> = repositories
+        .iter()
+        .map(|r| Scope::Pull(r.clone()))
+        .collect();
+    registry.prefetch_tokens(&scopes).await;
 
     let mut listings = stream::iter(repositories)
         .map(|repo| {

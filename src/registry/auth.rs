@@ -167,6 +167,15 @@ impl TokenCache {
         slots.entry(scope.clone()).or_default().clone()
     }
 
+    /// Stores `token` for `scope` unless a fresh one is already there.
+    pub async fn offer(&self, scope: &Scope, token: Token) {
+        let slot = self.slot(scope);
+        let mut cached = slot.lock().await;
+        if !cached.as_ref().is_some_and(Token::fresh) {
+            *cached = Some(token);
+        }
+    }
+
     /// The cached token for `scope`, or a new one from `fetch`. With `stale`, the
     /// token the caller saw refused: it is replaced unless another task already did.
     pub async fn get<F, Fut, E>(

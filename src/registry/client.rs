@@ -17,6 +17,8 @@ use crate::credentials::{Credential, Resolved, Secret};
 
 /// Largest token response read (the token spec's answers are a few KiB).
 const MAX_TOKEN_BODY: usize = 64 * 1024;
+/// Scopes asked for in one token request when fetching ahead.
+const TOKEN_BATCH: usize = 32;
 /// Largest error body read, for its error codes.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
@@ -410,12 +412,34 @@ impl Registry {
                 let token = self
                     .tokens
                     .get(scope, stale, || {
-                        self.fetch_token(realm, service.as_deref(), scope)
+                        self.fetch_token(realm, service.as_deref(), std::slice::from_ref(scope))
                     })
                     .await?;
                 Ok(Some(AuthHeader::Bearer(token)))
             }
         }
+    }
+
+    /// Fetches tokens for many scopes ahead of use, `TOKEN_BATCH` scopes per token
+    /// request (the token spec allows several `scope` parameters), so that listing
+    /// a thousand repositories costs a few dozen token requests, not a thousand.
+    /// Does nothing unless the registry uses bearer tokens. Failures are ignored:
+    /// each request still fetches its own token when it finds none.
+    pub async fn prefetch_tokens(&self, scopes: &[Scope]) {
+        let Ok(Some(Challenge::Bearer { realm, service, .. })) = self.challenge().await else {
+            return;
+        };
+        let batches = scopes.chunks(TOKEN_BATCH).map(|batch| {
+            let (realm, service) = (&realm, &service);
+            async move {
+                if let Ok(token) = self.fetch_token(realm, service.as_deref(), batch).await {
+                    for scope in batch {
+                        self.tokens.offer(scope, token.clone()).await;
+                    }
+                }
+            }
+        });
+        futures::future::join_all(batches).await;
     }
 
     /// Asks the realm for a token: GET with Basic credentials (or anonymously), or
@@ -424,7 +448,7 @@ impl Registry {
         &self,
         realm: &str,
         service: Option<&str>,
-        scope: &Scope,
+        scopes: &[Scope],
     ) -> Result<super::auth::Token> {
         let realm_url = Url::parse(realm).map_err(|e| RegistryError::InvalidResponse {
             url: self.base.to_string(),
@@ -443,7 +467,7 @@ impl Registry {
         if let Some(s) = service {
             params.push(("service", s.to_string()));
         }
-        if *scope != Scope::None {
+        for scope in scopes.iter().filter(|s| **s != Scope::None) {
             params.push(("scope", scope.to_string()));
         }
         let (method, url, body, auth) = match self.credential.as_ref().map(|r| &r.credential) {

@@ -73,7 +73,8 @@ pub fn start(lifetime_secs: u64) -> TokenServer {
 }
 
 /// A token server that issues an already expired token (while announcing a long
-/// `expires_in`) when `expired(n)` says so for the n-th token (from 0) of a scope:
+/// `expires_in`) when `expired(n)` says so, n counting the tokens issued before for
+/// the scopes asked (the most of any):
 /// the registry then refuses a token the client believes valid.
 pub fn start_with(
     lifetime_secs: u64,
@@ -87,7 +88,8 @@ pub fn start_with(
     let per_scope: Mutex<HashMap<String, usize>> = Mutex::new(HashMap::new());
     let record = issued.clone();
     let server = serve_tls(pair, move |req| {
-        let scope: String = req
+        // n: how many tokens were issued before for the most-served scope asked for.
+        let scopes: Vec<String> = req
             .params()
             .into_iter()
             .filter(|(k, _)| k == "scope")
@@ -95,9 +97,11 @@ pub fn start_with(
             .collect();
         let n = {
             let mut counts = per_scope.lock().unwrap();
-            let n = counts.entry(scope).or_default();
-            *n += 1;
-            *n - 1
+            let n = scopes.iter().map(|s| counts.get(s).copied().unwrap_or(0)).max().unwrap_or(0);
+            for s in scopes {
+                *counts.entry(s).or_default() += 1;
+            }
+            n
         };
         let resp = issue(req, &key, &x5c, lifetime_secs, expired(n));
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&resp.body) {

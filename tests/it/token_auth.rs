@@ -26,6 +26,8 @@ fn lists_and_resolves_with_tokens_reused_per_scope() {
     assert_eq!(run.lines()[0], format!("{host}/alpha:v1 {digest}"));
 
     let requests = tokens.token_requests();
+    // One token for the catalog, one for the three repositories' pull scopes together.
+    assert_eq!(requests.len(), 2, "token requests are batched");
     let scopes: Vec<String> = requests
         .iter()
         .flat_map(|r| {
