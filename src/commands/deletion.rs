@@ -17,8 +17,10 @@ use crate::exit::{Exit, UsageError};
 use crate::output::Row;
 use crate::registry::deletion::TagRemoval;
 use crate::registry::manifest::{
-    is_index, Index, DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST,
+    is_image_manifest, is_index, looks_like_index, Index, DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX,
+    OCI_MANIFEST,
 };
+use crate::registry::reference::valid_tag;
 use crate::registry::{Digest, ErrorKind, Reference, Registry, RegistryError};
 
 /// Tags, their digests and which indexes reference which manifests, for one repository.
@@ -45,6 +47,8 @@ impl RepoState {
             Err(RegistryError::NotFound { .. }) => Vec::new(),
             Err(e) => return Err(e),
         };
+        // Tags off the grammar cannot be named safely in a URL: not touched.
+        let tags: Vec<String> = tags.into_iter().filter(|t| valid_tag(t)).collect();
         let heads: Vec<(
             String,
             Result<crate::registry::manifests::ManifestHead, RegistryError>,
@@ -76,28 +80,40 @@ impl RepoState {
                 Err(e) => return Err(e),
             }
         }
-        let indexes: BTreeSet<Digest> = state
+        // Every index reachable from a tag, nested ones too; a manifest whose
+        // Content-Type is not a known image type is read to find out what it is.
+        let mut queue: Vec<Digest> = state
             .media_types
             .iter()
-            .filter(|(_, t)| is_index(t))
+            .filter(|(_, t)| !is_image_manifest(t))
             .map(|(d, _)| d.clone())
             .collect();
-        for index in indexes {
+        let mut seen = BTreeSet::new();
+        while let Some(digest) = queue.pop() {
+            if !seen.insert(digest.clone()) {
+                continue;
+            }
             let manifest = registry
-                .get_manifest(repository, &index.to_string())
+                .get_manifest(repository, &digest.to_string())
                 .await?;
+            if !is_index(&manifest.media_type) && !looks_like_index(&manifest.bytes) {
+                continue;
+            }
             let parsed: Index = serde_json::from_slice(&manifest.bytes).map_err(|e| {
                 RegistryError::InvalidResponse {
-                    url: format!("{}/{repository}@{index}", registry.host()),
+                    url: format!("{}/{repository}@{digest}", registry.host()),
                     reason: format!("index is not valid: {e}"),
                 }
             })?;
             for child in parsed.manifests {
+                if !is_image_manifest(&child.media_type) {
+                    queue.push(child.digest.clone());
+                }
                 state
                     .index_parents
                     .entry(child.digest)
                     .or_default()
-                    .insert(index.clone());
+                    .insert(digest.clone());
             }
         }
         Ok(state)
@@ -112,14 +128,20 @@ impl RepoState {
             .collect()
     }
 
-    /// Tags of the indexes that reference `digest`.
+    /// Tags of the indexes that reference `digest`, directly or through nested indexes.
     pub fn index_tags_referencing(&self, digest: &Digest) -> Vec<String> {
-        self.index_parents
-            .get(digest)
-            .into_iter()
-            .flatten()
-            .flat_map(|index| self.tags_on(index))
-            .collect()
+        let mut tags = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        let mut queue = vec![digest];
+        while let Some(d) = queue.pop() {
+            for parent in self.index_parents.get(d).into_iter().flatten() {
+                if seen.insert(parent) {
+                    tags.extend(self.tags_on(parent));
+                    queue.push(parent);
+                }
+            }
+        }
+        tags.into_iter().collect()
     }
 }
 
@@ -136,6 +158,9 @@ pub enum Action {
         digest: Digest,
         /// Every tag that points at it.
         tags: Vec<String>,
+        /// The user named this digest, so an index referencing it does not stop it
+        /// (`rm` refuses that earlier unless `--force`).
+        named: bool,
     },
     /// Remove one tag; the manifest stays for `keep`.
     RemoveTag {
@@ -151,10 +176,21 @@ pub enum Action {
         media_type: String,
         /// Tags on the same digest that stay (checked afterwards).
         keep: Vec<String>,
+        /// An index references the manifest (it must survive: checked afterwards).
+        in_index: bool,
     },
 }
 
 impl Action {
+    /// Registry host of the action.
+    pub fn registry(&self) -> &str {
+        match self {
+            Action::DeleteManifest { registry, .. } | Action::RemoveTag { registry, .. } => {
+                registry
+            }
+        }
+    }
+
     /// Repository of the action.
     pub fn repository(&self) -> &str {
         match self {
@@ -190,6 +226,7 @@ pub fn plan(
             repository: state.repository.clone(),
             digest: digest.clone(),
             tags: state.tags_on(digest),
+            named: true,
         });
     }
     let mut by_digest: BTreeMap<&Digest, Vec<&String>> = BTreeMap::new();
@@ -213,6 +250,7 @@ pub fn plan(
                 repository: state.repository.clone(),
                 digest: digest.clone(),
                 tags: all,
+                named: false,
             });
         } else {
             for tag in tags {
@@ -223,6 +261,7 @@ pub fn plan(
                     digest: digest.clone(),
                     media_type: state.media_types.get(digest).cloned().unwrap_or_default(),
                     keep: keep.clone(),
+                    in_index: state.index_parents.contains_key(digest),
                 });
             }
         }
@@ -253,6 +292,7 @@ impl From<&Action> for PlanRow {
                 repository,
                 digest,
                 tags,
+                ..
             } => PlanRow {
                 reference: format!("{registry}/{repository}@{digest}"),
                 action: "delete-manifest",
@@ -318,21 +358,30 @@ fn join_or_none(tags: &[String]) -> String {
 /// Refuses early (before any request) when a deletion would need a confirmation
 /// nobody can give.
 pub fn check_can_confirm(yes: bool, dry_run: bool) -> Result<()> {
-    if yes || dry_run || std::io::stdin().is_terminal() {
+    // The question goes to stderr and the answer comes from stdin: both must be a terminal.
+    if yes || dry_run || (std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Ok(());
     }
     Err(UsageError(
-        "refusing to delete without --yes: standard input is not a terminal \
+        "refusing to delete without --yes: no terminal to ask for confirmation \
          (pass --yes in scripts, or --dry-run to see the plan)"
             .into(),
     )
     .into())
 }
 
+/// The answer to "delete as above?".
+enum Answer {
+    Yes,
+    No,
+    /// Ctrl-C at the prompt.
+    Interrupted,
+}
+
 /// Shows the plan on stderr and asks (default no), unless `--yes`.
-fn confirm(actions: &[Action], yes: bool) -> Result<bool> {
+fn confirm(actions: &[Action], yes: bool) -> Result<Answer> {
     if yes {
-        return Ok(true);
+        return Ok(Answer::Yes);
     }
     let rows: Vec<PlanRow> = actions.iter().map(PlanRow::from).collect();
     for row in &rows {
@@ -340,10 +389,22 @@ fn confirm(actions: &[Action], yes: bool) -> Result<bool> {
     }
     let tags: usize = actions.iter().map(|a| a.tags_removed().len()).sum();
     let prompt = format!("Delete as above ({} actions, {tags} tags)?", actions.len());
-    Ok(dialoguer::Confirm::new()
+    let term = dialoguer::console::Term::stderr();
+    match dialoguer::Confirm::new()
         .with_prompt(prompt)
         .default(false)
-        .interact_on(&dialoguer::console::Term::stderr())?)
+        .interact_on(&term)
+    {
+        Ok(true) => Ok(Answer::Yes),
+        Ok(false) => Ok(Answer::No),
+        Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+            // The prompt hid the cursor; give it back before leaving.
+            let _ = term.show_cursor();
+            eprintln!();
+            Ok(Answer::Interrupted)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What became of one action.
@@ -406,12 +467,7 @@ pub async fn execute(
     let progress = progress_bar(actions.len());
     let mut registries = Vec::with_capacity(actions.len());
     for action in &actions {
-        let host = match action {
-            Action::DeleteManifest { registry, .. } | Action::RemoveTag { registry, .. } => {
-                registry
-            }
-        };
-        registries.push(ctx.registry(host)?);
+        registries.push(ctx.registry(action.registry())?);
     }
     let results: Vec<(PlanRow, Option<Result<(), RegistryError>>)> =
         stream::iter(actions.iter().zip(registries))
@@ -485,63 +541,130 @@ async fn run_action(registry: &Registry, action: &Action) -> Result<(), Registry
             digest,
             media_type,
             keep,
+            in_index,
             ..
         } => {
-            // Kept to restore the siblings should the registry take them too.
+            // Kept to put things back should the registry take more than the tag.
             let original = registry
                 .get_manifest(repository, &digest.to_string())
                 .await?;
-            let how = registry.remove_tag(repository, tag, media_type).await?;
-            verify_kept(
+            let restore = Restore {
                 registry,
                 repository,
                 digest,
-                keep,
-                &original.bytes,
-                media_type,
-                how,
-            )
-            .await
+                media_type: static_media_type(media_type),
+                bytes: &original.bytes,
+            };
+            let how = match registry.remove_tag(repository, tag, media_type).await {
+                Ok(how) => how,
+                Err(e) => return Err(restore.tag_after_failure(tag, e).await),
+            };
+            restore.check(keep, *in_index, how).await
         }
     }
 }
 
-/// After removing a tag, checks that every sibling still points at `digest`;
-/// re-tags any that vanished and reports the registry's overreach.
-async fn verify_kept(
-    registry: &Registry,
-    repository: &str,
-    digest: &Digest,
-    keep: &[String],
-    original: &[u8],
-    media_type: &str,
-    how: TagRemoval,
-) -> Result<(), RegistryError> {
-    let mut lost = Vec::new();
-    for tag in keep {
-        let reference = Reference::with_tag(registry.host(), repository, tag);
-        match registry.resolve(&reference).await {
-            Ok(head) if head.digest == *digest => {}
-            Ok(_) | Err(RegistryError::NotFound { .. }) => lost.push(tag.clone()),
-            Err(e) => return Err(e),
+/// What is needed to put a manifest and its tags back.
+struct Restore<'a> {
+    registry: &'a Registry,
+    repository: &'a str,
+    digest: &'a Digest,
+    media_type: &'static str,
+    bytes: &'a [u8],
+}
+
+impl Restore<'_> {
+    /// The tag removal failed half-way (e.g. the throw-away manifest was pushed but
+    /// could not be deleted): point the tag back at the original manifest.
+    async fn tag_after_failure(&self, tag: &str, err: RegistryError) -> RegistryError {
+        let reference = Reference::with_tag(self.registry.host(), self.repository, tag);
+        if let Ok(head) = self.registry.resolve(&reference).await {
+            if head.digest != *self.digest {
+                let put = self
+                    .registry
+                    .put_manifest(self.repository, tag, self.media_type, self.bytes)
+                    .await;
+                let outcome = if put.is_ok() {
+                    "restored"
+                } else {
+                    "could not be restored"
+                };
+                return RegistryError::InvalidResponse {
+                    url: format!("{}/{}:{tag}", self.registry.host(), self.repository),
+                    reason: format!(
+                        "{err}; the tag was left on a throw-away manifest and {outcome} to {}",
+                        self.digest
+                    ),
+                };
+            }
         }
+        err
     }
-    if lost.is_empty() {
-        return Ok(());
+
+    /// After removing a tag: every kept tag must still exist, and the manifest too
+    /// when an index needs it. What vanished is put back and reported as the
+    /// registry's overreach. A kept tag that now points elsewhere was moved by
+    /// someone else meanwhile: it is left as it is.
+    async fn check(
+        &self,
+        keep: &[String],
+        in_index: bool,
+        how: TagRemoval,
+    ) -> Result<(), RegistryError> {
+        let mut lost = Vec::new();
+        for tag in keep {
+            let reference = Reference::with_tag(self.registry.host(), self.repository, tag);
+            match self.registry.resolve(&reference).await {
+                Ok(_) => {}
+                Err(RegistryError::NotFound { .. }) => lost.push(tag.clone()),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut manifest_lost = false;
+        if in_index && lost.is_empty() {
+            match self
+                .registry
+                .head_manifest(self.repository, &self.digest.to_string())
+                .await
+            {
+                Ok(_) => {}
+                Err(RegistryError::NotFound { .. }) => manifest_lost = true,
+                Err(e) => return Err(e),
+            }
+        }
+        if manifest_lost {
+            let reference = self.digest.to_string();
+            self.registry
+                .put_manifest(self.repository, &reference, self.media_type, self.bytes)
+                .await?;
+        }
+        for tag in &lost {
+            self.registry
+                .put_manifest(self.repository, tag, self.media_type, self.bytes)
+                .await?;
+        }
+        let mut problems = Vec::new();
+        if !lost.is_empty() {
+            problems.push(format!(
+                "it also removed {} (restored to {})",
+                lost.join(", "),
+                self.digest
+            ));
+        }
+        if manifest_lost {
+            problems.push(format!(
+                "it also deleted {}, which an index needs (restored)",
+                self.digest
+            ));
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(RegistryError::InvalidResponse {
+            url: format!("{}/{}", self.registry.host(), self.repository),
+            reason: format!("removing one tag ({how:?}): {}", problems.join("; ")),
+        })
     }
-    let static_type = static_media_type(media_type);
-    for tag in &lost {
-        registry
-            .put_manifest(repository, tag, static_type, original)
-            .await?;
-    }
-    Err(RegistryError::InvalidResponse {
-        url: format!("{}/{repository}", registry.host()),
-        reason: format!(
-            "removing one tag ({how:?}) also removed {}; they were restored to {digest}",
-            lost.join(", ")
-        ),
-    })
 }
 
 fn static_media_type(media_type: &str) -> &'static str {
@@ -559,11 +682,28 @@ pub async fn confirm_and_execute(
     actions: Vec<Action>,
     yes: bool,
 ) -> Result<Option<(Vec<Outcome>, Exit)>> {
-    if !confirm(&actions, yes)? {
-        ctx.printer.note("aborted: nothing was deleted");
-        return Ok(None);
+    match confirm(&actions, yes)? {
+        Answer::Yes => {}
+        Answer::No => {
+            ctx.printer.note("aborted: nothing was deleted");
+            return Ok(None);
+        }
+        Answer::Interrupted => {
+            ctx.printer.note("interrupted: nothing was deleted");
+            return Ok(Some((Vec::new(), Exit::Interrupted)));
+        }
     }
-    let (outcomes, errors, interrupted) = execute(ctx, actions).await?;
+    let (actions, changed) = revalidate(ctx, actions).await?;
+    let (mut outcomes, errors, interrupted) = execute(ctx, actions).await?;
+    for c in &changed {
+        ctx.printer.error(format!(
+            "{}: {}",
+            c.reference,
+            c.error.as_deref().unwrap_or("changed")
+        ));
+    }
+    let changed_any = !changed.is_empty();
+    outcomes.extend(changed);
     let done = |o: &&Outcome| o.outcome == "deleted" || o.outcome == "tag-removed";
     for o in outcomes.iter().filter(|o| o.outcome == "failed") {
         ctx.printer.error(format!(
@@ -586,11 +726,67 @@ pub async fn confirm_and_execute(
             errors.len()
         ));
         Exit::Interrupted
+    } else if changed_any && errors.is_empty() {
+        Exit::Failure
     } else {
         let kinds: Vec<ErrorKind> = errors.iter().map(RegistryError::kind).collect();
         worst(&kinds)
     };
     Ok(Some((outcomes, exit)))
+}
+
+/// Reads each repository again right before changing it, and drops the actions
+/// that no longer hold: a manifest that gained a tag not planned to go (or, not
+/// named by the user, became referenced by an index), a tag that moved. The
+/// confirmation may have waited a long time; others may have pushed meanwhile.
+async fn revalidate(ctx: &Context, actions: Vec<Action>) -> Result<(Vec<Action>, Vec<Outcome>)> {
+    let repositories: BTreeSet<(String, String)> = actions
+        .iter()
+        .map(|a| (a.registry().to_string(), a.repository().to_string()))
+        .collect();
+    let mut states = HashMap::new();
+    for (host, repository) in repositories {
+        let registry = ctx.registry(&host)?;
+        let state = RepoState::load(&registry, &repository, ctx.concurrency).await?;
+        states.insert((host, repository), state);
+    }
+    let mut kept = Vec::with_capacity(actions.len());
+    let mut changed = Vec::new();
+    for action in actions {
+        let key = (
+            action.registry().to_string(),
+            action.repository().to_string(),
+        );
+        let Some(state) = states.get(&key) else {
+            continue;
+        };
+        let still = match &action {
+            Action::DeleteManifest {
+                digest,
+                tags,
+                named,
+                ..
+            } => {
+                let planned: BTreeSet<&String> = tags.iter().collect();
+                state.tags_on(digest).iter().all(|t| planned.contains(t))
+                    && (*named || !state.index_parents.contains_key(digest))
+            }
+            Action::RemoveTag { tag, digest, .. } => state.tags.get(tag) == Some(digest),
+        };
+        if still {
+            kept.push(action);
+        } else {
+            let row = PlanRow::from(&action);
+            changed.push(Outcome {
+                reference: row.reference,
+                outcome: "changed",
+                digest: Some(row.digest),
+                tags_removed: Vec::new(),
+                error: Some("changed since it was planned; left untouched".into()),
+            });
+        }
+    }
+    Ok((kept, changed))
 }
 
 /// Said once after deleting, as the seed does by hand.

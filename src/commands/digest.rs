@@ -48,6 +48,7 @@ pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
                 .map_err(|e| UsageError(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    ctx.check_credential_scope(&args.references, &references)?;
     let platform = args
         .platform
         .as_deref()

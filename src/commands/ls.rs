@@ -10,6 +10,7 @@ use crate::cli::LsArgs;
 use crate::exit::{Exit, UsageError};
 use crate::output::{Row, RowWriter};
 use crate::registry::auth::Scope;
+use crate::registry::reference::{valid_repository, valid_tag};
 use crate::registry::{Digest, ErrorKind, Reference, Registry, RegistryError, RegistryTarget};
 
 /// One listed tag.
@@ -82,6 +83,16 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         ctx.printer
             .note(format!("no repositories in {}", args.target));
     }
+    // Names go into URL paths: anything off the grammar is skipped, and said.
+    repositories.retain(|r| {
+        let ok = valid_repository(r);
+        if !ok {
+            ctx.printer.warn(format!(
+                "skipping repository {r:?}: not a valid repository name"
+            ));
+        }
+        ok
+    });
     // Sorted repositories, listed in order: the output is sorted without holding it all.
     repositories.sort();
     repositories.dedup();
@@ -177,6 +188,16 @@ async fn list_repository(
         listing.untagged = true;
         return listing;
     }
+    for bad in tags.iter().filter(|t| !valid_tag(t)) {
+        listing.failures.push((
+            format!("{host}/{repo}"),
+            RegistryError::InvalidResponse {
+                url: format!("{host}/{repo}"),
+                reason: format!("the tag list holds {bad:?}, which is not a valid tag; skipped"),
+            },
+        ));
+    }
+    tags.retain(|t| valid_tag(t));
     tags.sort();
     tags.dedup();
     let resolved: Vec<Option<Result<Digest, RegistryError>>> = if digests {

@@ -7,7 +7,7 @@ mod ls;
 mod prune;
 mod rm;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Read as _;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,10 +17,11 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::{Cli, Command, Format, GlobalArgs};
 use crate::credentials::{docker_config, Resolver, Secret};
-use crate::exit::Exit;
+use crate::exit::{Exit, UsageError};
 use crate::output::{resolve_format, Printer};
+use crate::registry::reference::names_registry;
 use crate::registry::retry::RetryPolicy;
-use crate::registry::{ClientOptions, Registry, RequestRecord, TlsOptions};
+use crate::registry::{ClientOptions, Reference, Registry, RequestRecord, TlsOptions};
 
 /// What every command needs: how to reach registries, whose credentials to use,
 /// how to print.
@@ -100,6 +101,38 @@ impl Context {
             format: resolve_format(global.format),
             printer,
         })
+    }
+
+    /// Credentials from `--username` or `REGCTL_*` name no registry: refuse to send
+    /// them anywhere but the one registry the user typed. References without a
+    /// registry host (Docker Hub names) and runs across several registries are
+    /// usage errors, before any request.
+    pub fn check_credential_scope(
+        &self,
+        inputs: &[String],
+        references: &[Reference],
+    ) -> Result<()> {
+        let Some(source) = self.resolver.explicit_source() else {
+            return Ok(());
+        };
+        if let Some(input) = inputs.iter().find(|i| !names_registry(i)) {
+            return Err(UsageError(format!(
+                "`{input}` names no registry, so it means Docker Hub; the credentials from {source} \
+                 are not sent there unless you write the registry (docker.io/...)"
+            ))
+            .into());
+        }
+        let registries: BTreeSet<&str> = references.iter().map(Reference::registry).collect();
+        if registries.len() > 1 {
+            return Err(UsageError(format!(
+                "the credentials from {source} would go to {} registries ({}); name one registry per run, \
+                 or keep per-registry credentials in docker's config",
+                registries.len(),
+                registries.into_iter().collect::<Vec<_>>().join(", ")
+            ))
+            .into());
+        }
+        Ok(())
     }
 
     /// The client for `host`, created on first use with its credentials; one per

@@ -73,7 +73,10 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     let registry = ctx.registry(&target.registry)?;
 
     let repositories: Vec<String> = match registry.catalog().await {
-        Ok(all) => all.into_iter().filter(|r| target.contains(r)).collect(),
+        Ok(all) => all
+            .into_iter()
+            .filter(|r| target.contains(r) && crate::registry::reference::valid_repository(r))
+            .collect(),
         Err(e @ RegistryError::Unsupported { .. }) => match &target.prefix {
             Some(prefix) => {
                 ctx.printer

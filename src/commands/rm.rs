@@ -21,6 +21,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                 .map_err(|e| UsageError(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    ctx.check_credential_scope(&args.references, &references)?;
     check_can_confirm(args.yes, args.dry_run)?;
 
     let mut groups: BTreeMap<(String, String), Vec<&Reference>> = BTreeMap::new();
@@ -55,8 +56,22 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                 tags_removed: Vec::new(),
                 error: Some("not found".into()),
             };
-            match r.digest() {
-                Some(digest) => match registry.head_manifest(repository, &digest.to_string()).await {
+            match (r.tag(), r.digest()) {
+                // `repo:tag@digest`: remove that tag, if it still points at that digest.
+                (Some(tag), Some(digest)) => match state.tags.get(tag) {
+                    Some(current) if current == digest => {
+                        remove_tags.insert(tag.to_string());
+                    }
+                    Some(current) => skipped.push(Outcome {
+                        reference: r.to_string(),
+                        outcome: "refused",
+                        digest: Some(digest.clone()),
+                        tags_removed: Vec::new(),
+                        error: Some(format!("tag {tag} points at {current}, not {digest}; nothing done")),
+                    }),
+                    None => skipped.push(missing()),
+                },
+                (None, Some(digest)) => match registry.head_manifest(repository, &digest.to_string()).await {
                     Err(RegistryError::NotFound { .. }) => skipped.push(missing()),
                     Err(e) => return Err(e.into()),
                     Ok(_) if state.index_parents.contains_key(digest) && !args.force => skipped.push(Outcome {
@@ -73,8 +88,8 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                         delete_digests.insert(digest.clone());
                     }
                 },
-                None => {
-                    let tag = r.tag().unwrap_or("latest");
+                (tag, None) => {
+                    let tag = tag.unwrap_or("latest");
                     if state.tags.contains_key(tag) {
                         remove_tags.insert(tag.to_string());
                     } else {

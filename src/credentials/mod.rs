@@ -121,6 +121,12 @@ impl Resolver {
         })
     }
 
+    /// Where credentials given for the whole run come from (`--username` or the
+    /// `REGCTL_*` variables), if any: these are not tied to one registry.
+    pub fn explicit_source(&self) -> Option<&str> {
+        self.explicit.as_ref().map(|r| r.source.as_str())
+    }
+
     /// The credential for `registry` (`host[:port]`), or `None` for anonymous access.
     pub fn resolve(&self, registry: &str) -> Result<Option<Resolved>, CredentialError> {
         if let Some(explicit) = &self.explicit {

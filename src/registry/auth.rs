@@ -118,6 +118,8 @@ pub struct TokenResponse {
 
 /// Tokens last 60 s when the server does not say (the token spec's default).
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+/// The longest a token is trusted, whatever the server says.
+const MAX_TOKEN_LIFETIME_SECS: u64 = 86_400;
 /// Renew a little before expiry so a request does not carry a token that dies in flight.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
 
@@ -133,13 +135,18 @@ impl TokenResponse {
     /// The token it carries (`token` or `access_token`), if any.
     pub fn into_token(self) -> Option<Token> {
         let value = self.token.or(self.access_token).filter(|t| !t.is_empty())?;
+        // A server's number is capped: no token is trusted for more than a day,
+        // and an absurd `expires_in` cannot overflow the clock.
         let lifetime = self
             .expires_in
             .filter(|s| *s > 0)
-            .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs);
+            .map_or(DEFAULT_TOKEN_LIFETIME, |s| {
+                Duration::from_secs(s.min(MAX_TOKEN_LIFETIME_SECS))
+            });
+        let now = Instant::now();
         Some(Token {
             value: Secret::new(value),
-            expires_at: Instant::now() + lifetime,
+            expires_at: now.checked_add(lifetime).unwrap_or(now),
         })
     }
 }
@@ -309,6 +316,12 @@ mod tests {
         let t = t.into_token().unwrap();
         assert!(t.fresh());
         assert!(t.expires_at <= Instant::now() + DEFAULT_TOKEN_LIFETIME);
+        let huge: TokenResponse =
+            serde_json::from_str(r#"{"token":"x","expires_in":18446744073709551615}"#).unwrap();
+        assert!(
+            huge.into_token().unwrap().expires_at
+                <= Instant::now() + Duration::from_secs(MAX_TOKEN_LIFETIME_SECS)
+        );
         let none: TokenResponse = serde_json::from_str(r#"{"token":""}"#).unwrap();
         assert!(none.into_token().is_none());
     }

@@ -178,7 +178,32 @@ impl Registry {
         self.challenge
             .get_or_try_init(|| async {
                 let url = self.url("v2/")?;
-                let resp = self.execute(Method::GET, &url, None, None, None).await?;
+                let mut backoff = Backoff::new(&self.opts.retry);
+                let resp = loop {
+                    let result = self.execute(Method::GET, &url, None, None, None).await;
+                    let wait = match &result {
+                        Ok(resp) if retryable_status(resp.status()) => {
+                            Some(retry_after(resp.headers(), std::time::SystemTime::now()))
+                        }
+                        Err(RegistryError::Transport { reset: true, .. }) => Some(None),
+                        _ => None,
+                    };
+                    match wait {
+                        Some(wait) if backoff.wait(wait).await => continue,
+                        _ => break result?,
+                    }
+                };
+                if resp.url().origin() != self.base.origin() {
+                    // A challenge from wherever a redirect led would choose where
+                    // the credentials go: only the registry's own counts.
+                    return Err(RegistryError::InvalidResponse {
+                        url: redact_url(&url),
+                        reason: format!(
+                            "GET /v2/ was redirected to another origin ({}); not followed for authentication",
+                            resp.url().origin().ascii_serialization()
+                        ),
+                    });
+                }
                 match resp.status() {
                     s if s.is_success() => Ok(None),
                     StatusCode::UNAUTHORIZED => Ok(challenge_of(&resp)),
@@ -511,7 +536,10 @@ impl Registry {
         let resp = loop {
             let attempt = request
                 .try_clone()
-                .ok_or_else(|| RegistryError::Config("token request cannot be repeated".into()))?;
+                .ok_or_else(|| RegistryError::InvalidResponse {
+                    url: redact_url(&url),
+                    reason: "the token request cannot be sent again".into(),
+                })?;
             let wait = match self.dispatch(&method, &url, attempt).await {
                 Ok(resp) if retryable_status(resp.status()) => {
                     retry_after(resp.headers(), std::time::SystemTime::now())

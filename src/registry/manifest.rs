@@ -29,6 +29,19 @@ pub fn is_index(media_type: &str) -> bool {
     media_type == OCI_INDEX || media_type == DOCKER_LIST
 }
 
+/// True for the single-image media types (OCI manifest, Docker schema 2).
+pub fn is_image_manifest(media_type: &str) -> bool {
+    media_type == OCI_MANIFEST || media_type == DOCKER_MANIFEST
+}
+
+/// True when `bytes` are JSON with a `manifests` list: an index whatever the
+/// Content-Type said.
+pub fn looks_like_index(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .is_some_and(|v| v.get("manifests").is_some_and(|m| m.is_array()))
+}
+
 /// A content descriptor as it appears in manifests and indexes.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

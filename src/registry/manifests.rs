@@ -8,7 +8,9 @@ use super::auth::Scope;
 use super::client::{parse_json, redact_url, Registry};
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
-use super::manifest::{is_index, ImageConfig, ImageManifest, Index, Platform, MANIFEST_ACCEPT};
+use super::manifest::{
+    is_index, looks_like_index, ImageConfig, ImageManifest, Index, Platform, MANIFEST_ACCEPT,
+};
 use super::reference::Reference;
 
 /// Largest manifest read (Distribution's own limit is 4 MiB).
@@ -247,12 +249,6 @@ impl Registry {
         }
         Ok(got.body)
     }
-}
-
-fn looks_like_index(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(bytes)
-        .ok()
-        .is_some_and(|v| v.get("manifests").is_some())
 }
 
 fn parse_manifest<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {

@@ -182,6 +182,27 @@ impl FromStr for RegistryTarget {
     }
 }
 
+/// True when a repository name read from a registry follows the grammar (and so
+/// is safe to put in a URL path).
+pub fn valid_repository(name: &str) -> bool {
+    name.len() <= MAX_NAME_LEN && check_path(name).is_ok()
+}
+
+/// True when a tag read from a registry follows the grammar.
+pub fn valid_tag(tag: &str) -> bool {
+    check_tag(tag).is_ok()
+}
+
+/// True when `input` starts with a registry host (`host.tld/…`, `host:port/…`,
+/// `localhost/…`); false when docker would read it as a Docker Hub name.
+pub fn names_registry(input: &str) -> bool {
+    input.split_once('/').is_some_and(|(first, _)| {
+        first.contains(['.', ':'])
+            || first == "localhost"
+            || first.chars().any(|c| c.is_ascii_uppercase())
+    })
+}
+
 /// The config key docker uses for a registry's credentials.
 pub fn credential_key(registry: &str) -> String {
     if registry == DOCKER_HUB_REGISTRY {
@@ -357,6 +378,12 @@ mod tests {
         }
         assert_eq!(credential_key(DOCKER_HUB_REGISTRY), DOCKER_HUB_CONFIG_KEY);
         assert_eq!(parse("bitnami/redis").repository(), "bitnami/redis");
+        assert!(!names_registry("ubuntu") && !names_registry("bitnami/redis"));
+        assert!(
+            names_registry("docker.io/ubuntu")
+                && names_registry("localhost/a")
+                && names_registry("h:5000/a")
+        );
     }
 
     #[test]

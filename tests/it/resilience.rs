@@ -436,3 +436,101 @@ fn ctrl_c_during_a_listing_says_how_far_it_got_and_that_the_output_is_incomplete
         format!("{host}/a:v1\n{host}/a:v2\n{host}/b:v1\n{host}/b:v2\n")
     );
 }
+
+#[test]
+fn ping_is_retried_like_any_idempotent_request() {
+    let f = fronted(first_n("/v2/", 1, || status(503)));
+    let run = f.regctl().args(["ls", &f.host()]).run();
+    run.success();
+    assert_eq!(f.count("GET", "/v2/"), 2);
+}
+
+#[test]
+fn a_ping_redirected_elsewhere_does_not_choose_where_credentials_go() {
+    let realm = Arc::new(serve_tls(loopback_certificate(), |_| {
+        Response::json(200, serde_json::json!({"token":"t"}))
+    }));
+    let challenge = format!(
+        "Bearer realm=\"https://127.0.0.1:{}/token\",service=\"x\"",
+        realm.port
+    );
+    let elsewhere = Arc::new(serve_tls(loopback_certificate(), move |_| {
+        let mut r = Response::json(401, serde_json::json!({}));
+        r.headers
+            .push(("WWW-Authenticate".into(), challenge.clone()));
+        r
+    }));
+    let target = format!("https://127.0.0.1:{}/v2/", elsewhere.port);
+    let registry = serve_tls(loopback_certificate(), move |_| {
+        Response::raw(307, vec![("Location".into(), target.clone())], Vec::new())
+    });
+    let run = regctl()
+        .args([
+            "--ca-file".as_ref(),
+            loopback_certificate().cert.as_os_str(),
+        ])
+        .env("REGCTL_USERNAME", USER)
+        .env("REGCTL_PASSWORD", PASSWORD)
+        .args(["ls", &format!("127.0.0.1:{}", registry.port)])
+        .run();
+    run.code(1);
+    assert!(run.stderr.contains("another origin"), "{}", run.stderr);
+    assert!(
+        realm.requests().is_empty(),
+        "no credentials went to the other realm"
+    );
+}
+
+#[test]
+fn a_manifest_that_gains_a_tag_after_planning_is_left_untouched() {
+    // Both tags of `a` share one manifest, so removing both plans a delete by
+    // digest. A new tag is pushed onto that manifest between the plan and the
+    // deletion (at the second tag list, the re-check): nothing may be deleted.
+    let lists = AtomicUsize::new(0);
+    let manifest = app().manifest.clone();
+    let f = fronted(move |req, fwd| {
+        if req.method == "GET"
+            && req.target == "/v2/a/tags/list"
+            && lists.fetch_add(1, Ordering::SeqCst) == 1
+        {
+            let mut put = req.clone();
+            put.method = "PUT".into();
+            put.target = "/v2/a/manifests/pushed-meanwhile".into();
+            put.headers
+                .retain(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+            put.headers.push((
+                "Content-Type".into(),
+                crate::fixture::DOCKER_MANIFEST.into(),
+            ));
+            put.body = manifest.clone();
+            assert_eq!(fwd(&put).status, 201);
+        }
+        fwd(req)
+    });
+    let host = f.host();
+    let run = f
+        .regctl()
+        .args([
+            "rm",
+            &format!("{host}/a:v1"),
+            &format!("{host}/a:v2"),
+            "--yes",
+        ])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("changed since it was planned"),
+        "{}",
+        run.stderr
+    );
+    let left = f.regctl().args(["ls", &format!("{host}/a")]).run();
+    left.success();
+    assert_eq!(
+        left.lines(),
+        vec![
+            format!("{host}/a:pushed-meanwhile"),
+            format!("{host}/a:v1"),
+            format!("{host}/a:v2")
+        ]
+    );
+}

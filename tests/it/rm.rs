@@ -385,3 +385,89 @@ fn works_through_token_auth_with_delete_scope() {
         "{scopes:?}"
     );
 }
+
+#[test]
+fn a_manifest_inside_a_nested_index_is_protected() {
+    let m = image("linux/amd64", CREATED, "nested");
+    let reg = TestRegistry::start_with(Options::default(), |s: &Storage| {
+        s.push("nest", &["m"], &m);
+        // all -> outer index -> inner (untagged) index -> m
+        let (inner, inner_digest) = crate::fixture::index(std::slice::from_ref(&m));
+        s.manifest("nest", &inner);
+        let outer = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": crate::fixture::OCI_INDEX,
+            "manifests": [{"mediaType": crate::fixture::OCI_INDEX, "size": inner.len(), "digest": inner_digest}],
+        }))
+        .unwrap();
+        let outer_digest = s.manifest("nest", &outer);
+        s.tag("nest", "all", &outer_digest);
+    });
+    let host = reg.host();
+    let refused = rm(&reg, &[&format!("{host}/nest@{}", m.digest), "--yes"]);
+    refused.code(1);
+    assert!(refused.stderr.contains("tags: all"), "{}", refused.stderr);
+    let run = rm(&reg, &[&format!("{host}/nest:m"), "--dry-run"]);
+    run.success();
+    assert!(
+        run.stdout.starts_with("remove-tag"),
+        "the manifest is kept for the index: {}",
+        run.stdout
+    );
+    rm(&reg, &[&format!("{host}/nest:m"), "--yes"]).success();
+    assert_eq!(
+        head_status(&reg, "nest", &m.digest),
+        0,
+        "still there for the nested index"
+    );
+    assert_eq!(skopeo_tags(&reg, "nest"), vec!["all"]);
+}
+
+#[test]
+fn tag_and_digest_together_remove_that_tag_only_if_it_points_there() {
+    let reg = start();
+    let host = reg.host();
+    let wrong = rm(
+        &reg,
+        &[&format!("{host}/app:v1@{}", lone().digest), "--yes"],
+    );
+    wrong.code(1);
+    assert!(wrong.stderr.contains("points at"), "{}", wrong.stderr);
+    let right = rm(
+        &reg,
+        &[&format!("{host}/app:v1@{}", shared().digest), "--yes"],
+    );
+    right.success();
+    assert_eq!(
+        skopeo_tags(&reg, "app"),
+        vec!["latest", "stable", "v2"],
+        "latest and stable stay"
+    );
+}
+
+#[test]
+fn run_wide_credentials_are_not_sent_to_docker_hub_or_to_several_registries() {
+    let reg = start();
+    let host = reg.host();
+    let hub = regctl()
+        .trusted(&reg)
+        .args(["digest", "ubuntu:22.04"])
+        .run();
+    hub.code(2);
+    assert!(hub.stderr.contains("Docker Hub"), "{}", hub.stderr);
+    let two = regctl()
+        .trusted(&reg)
+        .args([
+            "digest",
+            &format!("{host}/app:v1"),
+            "other.example:5000/app:v1",
+        ])
+        .run();
+    two.code(2);
+    assert!(two.stderr.contains("2 registries"), "{}", two.stderr);
+    let removal = regctl()
+        .trusted(&reg)
+        .args(["rm", "library/app:v1", "--yes"])
+        .run();
+    removal.code(2);
+}

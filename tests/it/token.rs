@@ -97,7 +97,11 @@ pub fn start_with(
             .collect();
         let n = {
             let mut counts = per_scope.lock().unwrap();
-            let n = scopes.iter().map(|s| counts.get(s).copied().unwrap_or(0)).max().unwrap_or(0);
+            let n = scopes
+                .iter()
+                .map(|s| counts.get(s).copied().unwrap_or(0))
+                .max()
+                .unwrap_or(0);
             for s in scopes {
                 *counts.entry(s).or_default() += 1;
             }
