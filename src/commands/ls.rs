@@ -101,7 +101,10 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         .iter()
         .map(|r| Scope::Pull(r.clone()))
         .collect();
-    registry.prefetch_tokens(&scopes).await;
+    // Tokens are fetched ahead, in batches, while the listing runs: polled first,
+    // the prefetch holds every scope's cache slot before the first request goes.
+    let mut prefetch = std::pin::pin!(registry.prefetch_tokens(&scopes));
+    let mut prefetched = false;
 
     let mut listings = stream::iter(repositories)
         .map(|repo| {
@@ -121,6 +124,11 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
         let listing = tokio::select! {
+            biased;
+            () = &mut prefetch, if !prefetched => {
+                prefetched = true;
+                continue;
+            }
             next = listings.next() => match next {
                 Some(listing) => listing,
                 None => break,

@@ -161,6 +161,20 @@ impl Token {
 /// wait for a single token fetch.
 type Slot = Arc<tokio::sync::Mutex<Option<Token>>>;
 
+/// A held token slot, waiting for a token fetched ahead of use.
+pub struct Reservation {
+    /// The scope whose slot is held.
+    pub scope: Scope,
+    guard: tokio::sync::OwnedMutexGuard<Option<Token>>,
+}
+
+impl Reservation {
+    /// Stores `token` and releases the slot.
+    pub fn fill(mut self, token: Token) {
+        *self.guard = Some(token);
+    }
+}
+
 /// Tokens cached per scope, for one registry.
 #[derive(Default)]
 pub struct TokenCache {
@@ -174,13 +188,21 @@ impl TokenCache {
         slots.entry(scope.clone()).or_default().clone()
     }
 
-    /// Stores `token` for `scope` unless a fresh one is already there.
-    pub async fn offer(&self, scope: &Scope, token: Token) {
-        let slot = self.slot(scope);
-        let mut cached = slot.lock().await;
-        if !cached.as_ref().is_some_and(Token::fresh) {
-            *cached = Some(token);
+    /// Holds the slots of `scopes` that have no fresh token, so that requests
+    /// needing them wait for [`Reservation::fill`] instead of fetching tokens of
+    /// their own. Dropping a reservation unfilled lets them fetch as usual.
+    pub async fn reserve(&self, scopes: &[Scope]) -> Vec<Reservation> {
+        let mut reserved = Vec::new();
+        for scope in scopes {
+            let guard = self.slot(scope).lock_owned().await;
+            if !guard.as_ref().is_some_and(Token::fresh) {
+                reserved.push(Reservation {
+                    scope: scope.clone(),
+                    guard,
+                });
+            }
         }
+        reserved
     }
 
     /// The cached token for `scope`, or a new one from `fetch`. With `stale`, the
