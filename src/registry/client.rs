@@ -20,9 +20,9 @@ use crate::credentials::{Credential, Resolved, Secret};
 const MAX_TOKEN_BODY: usize = 64 * 1024;
 /// Scopes asked for in one token request when fetching ahead. Every request then
 /// carries a token this many scopes wide, which the registry parses each time:
-/// measured on Distribution 2.8 (bench/), 32 scopes cost it 1.41 ms of CPU per
-/// tag list, 8 scopes 1.07 ms, 1 scope 0.99 ms (but one token request per
-/// repository). 8 keeps both costs small.
+/// measured on Distribution 2.8 over HTTP/2 (BENCHMARKS.md), 32 scopes cost it
+/// 1.41 ms of CPU per tag list, 8 scopes 1.14 ms, while 1 scope needs one token
+/// request per repository. 8 keeps both costs small.
 const TOKEN_BATCH: usize = 8;
 /// Largest error body read, for its error codes.
 const MAX_ERROR_BODY: usize = 64 * 1024;
