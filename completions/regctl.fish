@@ -1,0 +1,119 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_regctl_global_optspecs
+    string join \n ca-file= certs-dir= insecure plain-http u/username= password-stdin concurrency= timeout= retries= format= v/verbose h/help V/version
+end
+
+function __fish_regctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_regctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_regctl_using_subcommand
+    set -l cmd (__fish_regctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c regctl -n "__fish_regctl_needs_command" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_needs_command" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_needs_command" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_needs_command" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_needs_command" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_needs_command" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_needs_command" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_needs_command" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_needs_command" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_needs_command" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_needs_command" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_needs_command" -s V -l version -d 'Print version'
+complete -c regctl -n "__fish_regctl_needs_command" -f -a "ls" -d 'List every REGISTRY/REPOSITORY:TAG, sorted'
+complete -c regctl -n "__fish_regctl_needs_command" -f -a "digest" -d 'Print the digest of each reference, in the order given'
+complete -c regctl -n "__fish_regctl_needs_command" -f -a "rm" -d 'Delete manifests by digest, or remove tags without touching the tags that share their manifest'
+complete -c regctl -n "__fish_regctl_needs_command" -f -a "prune" -d 'Delete tags by retention rules: keep the newest N, delete older than a duration, match or exclude names'
+complete -c regctl -n "__fish_regctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -l digests -d 'Also resolve each tag\'s digest'
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -l platform -d 'Resolve the child of a multi-platform index for os/arch[/variant]' -r
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l dry-run -d 'Print the plan and change nothing'
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l force -d 'Delete a digest even though an index references it'
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l ignore-missing -d 'Exit 0 when a reference is already gone'
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l keep -d 'Keep the newest N tags per repository (among those the name rules select)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l older-than -d 'Delete only tags whose image is older than this: 30d, 12h, 90m, 2w, 1d12h' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l match -d 'Consider only tags whose name matches REGEX' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l exclude -d 'Never consider tags whose name matches REGEX' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l dry-run -d 'Print the plan and change nothing'
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune help" -f -a "ls" -d 'List every REGISTRY/REPOSITORY:TAG, sorted'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune help" -f -a "digest" -d 'Print the digest of each reference, in the order given'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune help" -f -a "rm" -d 'Delete manifests by digest, or remove tags without touching the tags that share their manifest'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune help" -f -a "prune" -d 'Delete tags by retention rules: keep the newest N, delete older than a duration, match or exclude names'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
