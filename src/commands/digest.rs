@@ -9,7 +9,7 @@ use super::{collect_interruptible, Context};
 use crate::cli::DigestArgs;
 use crate::exit::{Exit, UsageError};
 use crate::output::{render, Row};
-use crate::registry::{Digest, Platform, Reference};
+use crate::registry::{Digest, Platform};
 
 /// One resolved reference (or why it could not be).
 #[derive(Debug, Serialize)]
@@ -40,15 +40,7 @@ impl Row for Resolved {
 
 pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
     // Validate everything before the first request.
-    let references = args
-        .references
-        .iter()
-        .map(|r| {
-            r.parse::<Reference>()
-                .map_err(|e| UsageError(e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    ctx.check_credential_scope(&args.references, &references)?;
+    let references = ctx.parse_references(&args.references)?;
     let platform = args
         .platform
         .as_deref()

@@ -103,15 +103,25 @@ impl Context {
         })
     }
 
+    /// Parses the references the user typed (all of them, before any request) and
+    /// checks that run-wide credentials can go to them.
+    pub fn parse_references(&self, inputs: &[String]) -> Result<Vec<Reference>> {
+        let references = inputs
+            .iter()
+            .map(|r| {
+                r.parse::<Reference>()
+                    .map_err(|e| UsageError(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.check_credential_scope(inputs, &references)?;
+        Ok(references)
+    }
+
     /// Credentials from `--username` or `REGCTL_*` name no registry: refuse to send
     /// them anywhere but the one registry the user typed. References without a
     /// registry host (Docker Hub names) and runs across several registries are
     /// usage errors, before any request.
-    pub fn check_credential_scope(
-        &self,
-        inputs: &[String],
-        references: &[Reference],
-    ) -> Result<()> {
+    fn check_credential_scope(&self, inputs: &[String], references: &[Reference]) -> Result<()> {
         let Some(source) = self.resolver.explicit_source() else {
             return Ok(());
         };

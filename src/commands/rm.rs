@@ -8,20 +8,12 @@ use anyhow::{Context as _, Result};
 use super::deletion::{check_can_confirm, confirm_and_execute, plan, Outcome, PlanRow, RepoState};
 use super::Context;
 use crate::cli::RmArgs;
-use crate::exit::{Exit, UsageError};
+use crate::exit::Exit;
 use crate::output::render;
 use crate::registry::{Reference, RegistryError};
 
 pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
-    let references = args
-        .references
-        .iter()
-        .map(|r| {
-            r.parse::<Reference>()
-                .map_err(|e| UsageError(e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    ctx.check_credential_scope(&args.references, &references)?;
+    let references = ctx.parse_references(&args.references)?;
     check_can_confirm(args.yes, args.dry_run)?;
 
     let mut groups: BTreeMap<(String, String), Vec<&Reference>> = BTreeMap::new();

@@ -27,6 +27,24 @@ pub enum TagRemoval {
 }
 
 impl Registry {
+    /// `DELETE /v2/<repository>/manifests/<reference>`, as one attempt.
+    async fn delete_request(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<(url::Url, reqwest::Response)> {
+        let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
+        let resp = self
+            .send(
+                Method::DELETE,
+                &url,
+                &Scope::Delete(repository.to_string()),
+                None,
+            )
+            .await?;
+        Ok((url, resp))
+    }
+
     fn delete_unsupported(&self, detail: String) -> RegistryError {
         RegistryError::Unsupported {
             registry: self.host().to_string(),
@@ -41,14 +59,8 @@ impl Registry {
     /// and 405 `UNSUPPORTED` where it is not.
     pub async fn probe_delete(&self, repository: &str) -> Result<()> {
         let nothing = Digest::sha256_of(b"regctl: probe for deletion support; no such manifest");
-        let url = self.url(&format!("v2/{repository}/manifests/{nothing}"))?;
-        let resp = self
-            .send(
-                Method::DELETE,
-                &url,
-                &Scope::Delete(repository.to_string()),
-                None,
-            )
+        let (url, resp) = self
+            .delete_request(repository, &nothing.to_string())
             .await?;
         match resp.status() {
             StatusCode::NOT_FOUND | StatusCode::ACCEPTED => Ok(()),
@@ -115,15 +127,7 @@ impl Registry {
         tag: &str,
         media_type: &str,
     ) -> Result<TagRemoval> {
-        let url = self.url(&format!("v2/{repository}/manifests/{tag}"))?;
-        let resp = self
-            .send(
-                Method::DELETE,
-                &url,
-                &Scope::Delete(repository.to_string()),
-                None,
-            )
-            .await?;
+        let (url, resp) = self.delete_request(repository, tag).await?;
         match resp.status() {
             StatusCode::ACCEPTED | StatusCode::OK => return Ok(TagRemoval::Deleted),
             StatusCode::FORBIDDEN => {
