@@ -370,16 +370,7 @@ fn works_through_token_auth_with_delete_scope() {
         listed,
         vec![format!("{host}/app:latest"), format!("{host}/app:stable")]
     );
-    let scopes: Vec<String> = tokens
-        .token_requests()
-        .iter()
-        .flat_map(|r| {
-            r.params()
-                .into_iter()
-                .filter(|(k, _)| k == "scope")
-                .map(|(_, v)| v)
-        })
-        .collect();
+    let scopes = tokens.scopes();
     assert!(
         scopes.contains(&"repository:app:delete".to_string()),
         "{scopes:?}"

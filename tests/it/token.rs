@@ -41,6 +41,19 @@ impl TokenServer {
     pub fn token_requests(&self) -> Vec<Request> {
         self.server.requests()
     }
+
+    /// Every `scope` asked for, over all token requests, in order.
+    pub fn scopes(&self) -> Vec<String> {
+        self.token_requests()
+            .iter()
+            .flat_map(|r| {
+                r.params()
+                    .into_iter()
+                    .filter(|(k, _)| k == "scope")
+                    .map(|(_, v)| v)
+            })
+            .collect()
+    }
 }
 
 /// Starts a token server and a TLS registry that trusts it.

@@ -28,15 +28,7 @@ fn lists_and_resolves_with_tokens_reused_per_scope() {
     let requests = tokens.token_requests();
     // One token for the catalog, one for the three repositories' pull scopes together.
     assert_eq!(requests.len(), 2, "token requests are batched");
-    let scopes: Vec<String> = requests
-        .iter()
-        .flat_map(|r| {
-            r.params()
-                .into_iter()
-                .filter(|(k, _)| k == "scope")
-                .map(|(_, v)| v)
-        })
-        .collect();
+    let scopes = tokens.scopes();
     assert!(
         scopes.contains(&"registry:catalog:*".to_string()),
         "{scopes:?}"
@@ -147,12 +139,8 @@ fn identity_token_from_docker_config_is_exchanged_at_the_realm() {
 
 fn scope_counts(tokens: &crate::token::TokenServer) -> std::collections::BTreeMap<String, usize> {
     let mut counts = std::collections::BTreeMap::new();
-    for r in tokens.token_requests() {
-        for (k, v) in r.params() {
-            if k == "scope" {
-                *counts.entry(v).or_default() += 1;
-            }
-        }
+    for scope in tokens.scopes() {
+        *counts.entry(scope).or_default() += 1;
     }
     counts
 }
