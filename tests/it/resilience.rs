@@ -56,13 +56,7 @@ impl Fronted {
     }
 
     fn regctl(&self) -> Regctl {
-        regctl()
-            .args([
-                "--ca-file".as_ref(),
-                loopback_certificate().cert.as_os_str(),
-            ])
-            .env("REGCTL_USERNAME", USER)
-            .env("REGCTL_PASSWORD", PASSWORD)
+        logged_in()
     }
 
     fn count(&self, method: &str, target: &str) -> usize {
@@ -72,6 +66,17 @@ impl Fronted {
             .filter(|r| r.method == method && r.target == target)
             .count()
     }
+}
+
+/// regctl trusting the loopback certificate, logged in as the test user.
+fn logged_in() -> Regctl {
+    regctl()
+        .args([
+            "--ca-file".as_ref(),
+            loopback_certificate().cert.as_os_str(),
+        ])
+        .env("REGCTL_USERNAME", USER)
+        .env("REGCTL_PASSWORD", PASSWORD)
 }
 
 /// Fails the first `n` requests matching `target` with `fail`, then forwards.
@@ -310,13 +315,7 @@ fn http_token_realm_for_an_https_registry_is_refused() {
             .push(("WWW-Authenticate".into(), challenge.clone()));
         r
     });
-    let run = regctl()
-        .args([
-            "--ca-file".as_ref(),
-            loopback_certificate().cert.as_os_str(),
-        ])
-        .env("REGCTL_USERNAME", USER)
-        .env("REGCTL_PASSWORD", PASSWORD)
+    let run = logged_in()
         .args(["ls", &format!("127.0.0.1:{}", registry.port)])
         .run();
     run.code(1);
@@ -464,13 +463,7 @@ fn a_ping_redirected_elsewhere_does_not_choose_where_credentials_go() {
     let registry = serve_tls(loopback_certificate(), move |_| {
         Response::raw(307, vec![("Location".into(), target.clone())], Vec::new())
     });
-    let run = regctl()
-        .args([
-            "--ca-file".as_ref(),
-            loopback_certificate().cert.as_os_str(),
-        ])
-        .env("REGCTL_USERNAME", USER)
-        .env("REGCTL_PASSWORD", PASSWORD)
+    let run = logged_in()
         .args(["ls", &format!("127.0.0.1:{}", registry.port)])
         .run();
     run.code(1);
