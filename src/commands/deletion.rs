@@ -15,7 +15,7 @@ use super::ls::worst;
 use super::Context;
 use crate::exit::{Exit, UsageError};
 use crate::output::Row;
-use crate::registry::deletion::TagRemoval;
+use crate::registry::deletion::{TagRemoval, TagRemovalError};
 use crate::registry::manifest::{
     is_image_manifest, is_index, looks_like_index, Index, DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX,
     OCI_MANIFEST,
@@ -33,6 +33,8 @@ pub struct RepoState {
     pub media_types: HashMap<Digest, String>,
     /// For each manifest that an index references: the indexes that do.
     pub index_parents: HashMap<Digest, BTreeSet<Digest>>,
+    /// Tags the registry listed that are not valid tag names (not read).
+    pub opaque_tags: Vec<String>,
 }
 
 impl RepoState {
@@ -47,8 +49,11 @@ impl RepoState {
             Err(RegistryError::NotFound { .. }) => Vec::new(),
             Err(e) => return Err(e),
         };
-        // Tags off the grammar cannot be named safely in a URL: not touched.
-        let tags: Vec<String> = tags.into_iter().filter(|t| valid_tag(t)).collect();
+        // Tags off the grammar cannot be named safely in a URL: not read, not touched,
+        // and while there are any, no manifest of this repository is deleted by
+        // digest on the strength of a tag list (it might carry one of them).
+        let (tags, opaque): (Vec<String>, Vec<String>) =
+            tags.into_iter().partition(|t| valid_tag(t));
         let heads: Vec<(
             String,
             Result<crate::registry::manifests::ManifestHead, RegistryError>,
@@ -66,6 +71,7 @@ impl RepoState {
             tags: BTreeMap::new(),
             media_types: HashMap::new(),
             index_parents: HashMap::new(),
+            opaque_tags: opaque,
         };
         for (tag, head) in heads {
             match head {
@@ -158,9 +164,10 @@ pub enum Action {
         digest: Digest,
         /// Every tag that points at it.
         tags: Vec<String>,
-        /// The user named this digest, so an index referencing it does not stop it
-        /// (`rm` refuses that earlier unless `--force`).
-        named: bool,
+        /// The user named this digest with `--force`: an index referencing it does
+        /// not stop it (without `--force`, `rm` refuses that when planning, and the
+        /// re-check before deleting refuses it too).
+        forced: bool,
     },
     /// Remove one tag; the manifest stays for `keep`.
     RemoveTag {
@@ -218,6 +225,7 @@ pub fn plan(
     state: &RepoState,
     remove: &BTreeSet<String>,
     delete_digests: &BTreeSet<Digest>,
+    forced: bool,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     for digest in delete_digests {
@@ -226,7 +234,7 @@ pub fn plan(
             repository: state.repository.clone(),
             digest: digest.clone(),
             tags: state.tags_on(digest),
-            named: true,
+            forced,
         });
     }
     let mut by_digest: BTreeMap<&Digest, Vec<&String>> = BTreeMap::new();
@@ -244,13 +252,16 @@ pub fn plan(
             .filter(|t| !remove.contains(*t))
             .cloned()
             .collect();
-        if keep.is_empty() && !state.index_parents.contains_key(digest) {
+        if keep.is_empty()
+            && !state.index_parents.contains_key(digest)
+            && state.opaque_tags.is_empty()
+        {
             actions.push(Action::DeleteManifest {
                 registry: registry.to_string(),
                 repository: state.repository.clone(),
                 digest: digest.clone(),
                 tags: all,
-                named: false,
+                forced: false,
             });
         } else {
             for tag in tags {
@@ -555,11 +566,15 @@ async fn run_action(registry: &Registry, action: &Action) -> Result<(), Registry
                 media_type: static_media_type(media_type),
                 bytes: &original.bytes,
             };
-            let how = match registry.remove_tag(repository, tag, media_type).await {
-                Ok(how) => how,
-                Err(e) => return Err(restore.tag_after_failure(tag, e).await),
-            };
-            restore.check(keep, *in_index, how).await
+            match registry.remove_tag(repository, tag, media_type).await {
+                Ok(how) => restore.check(keep, *in_index, Some(how)).await,
+                Err(failure) => {
+                    let err = restore.tag_after_failure(tag, failure).await;
+                    // The registry may have taken more than the tag before failing.
+                    restore.check(keep, *in_index, None).await?;
+                    Err(err)
+                }
+            }
         }
     }
 }
@@ -575,11 +590,17 @@ struct Restore<'a> {
 
 impl Restore<'_> {
     /// The tag removal failed half-way (e.g. the throw-away manifest was pushed but
-    /// could not be deleted): point the tag back at the original manifest.
-    async fn tag_after_failure(&self, tag: &str, err: RegistryError) -> RegistryError {
+    /// could not be deleted): if the tag is on that throw-away manifest, point it
+    /// back at the original. A tag someone else moved meanwhile is left alone.
+    async fn tag_after_failure(&self, tag: &str, failure: TagRemovalError) -> RegistryError {
+        let TagRemovalError {
+            error: err,
+            left_on,
+        } = failure;
+        let Some(left_on) = left_on else { return err };
         let reference = Reference::with_tag(self.registry.host(), self.repository, tag);
         if let Ok(head) = self.registry.resolve(&reference).await {
-            if head.digest != *self.digest {
+            if head.digest == left_on {
                 let put = self
                     .registry
                     .put_manifest(self.repository, tag, self.media_type, self.bytes)
@@ -609,7 +630,7 @@ impl Restore<'_> {
         &self,
         keep: &[String],
         in_index: bool,
-        how: TagRemoval,
+        how: Option<TagRemoval>,
     ) -> Result<(), RegistryError> {
         let mut lost = Vec::new();
         for tag in keep {
@@ -662,7 +683,11 @@ impl Restore<'_> {
         }
         Err(RegistryError::InvalidResponse {
             url: format!("{}/{}", self.registry.host(), self.repository),
-            reason: format!("removing one tag ({how:?}): {}", problems.join("; ")),
+            reason: format!(
+                "removing one tag ({}): {}",
+                how.map_or("failed".to_string(), |h| format!("{h:?}")),
+                problems.join("; ")
+            ),
         })
     }
 }
@@ -736,8 +761,9 @@ pub async fn confirm_and_execute(
 }
 
 /// Reads each repository again right before changing it, and drops the actions
-/// that no longer hold: a manifest that gained a tag not planned to go (or, not
-/// named by the user, became referenced by an index), a tag that moved. The
+/// that no longer hold: a manifest that gained a tag not planned to go (or became
+/// referenced by an index, unless forced), a tag that moved. The tags to keep and
+/// the index check of a tag removal are taken from what is there now. The
 /// confirmation may have waited a long time; others may have pushed meanwhile.
 async fn revalidate(ctx: &Context, actions: Vec<Action>) -> Result<(Vec<Action>, Vec<Outcome>)> {
     let repositories: BTreeSet<(String, String)> = actions
@@ -750,9 +776,20 @@ async fn revalidate(ctx: &Context, actions: Vec<Action>) -> Result<(Vec<Action>,
         let state = RepoState::load(&registry, &repository, ctx.concurrency).await?;
         states.insert((host, repository), state);
     }
+    // Tags the plan removes, per repository: the rest of a manifest's tags are kept.
+    let mut removing: HashMap<(String, String), BTreeSet<String>> = HashMap::new();
+    for action in &actions {
+        removing
+            .entry((
+                action.registry().to_string(),
+                action.repository().to_string(),
+            ))
+            .or_default()
+            .extend(action.tags_removed());
+    }
     let mut kept = Vec::with_capacity(actions.len());
     let mut changed = Vec::new();
-    for action in actions {
+    for mut action in actions {
         let key = (
             action.registry().to_string(),
             action.repository().to_string(),
@@ -760,18 +797,34 @@ async fn revalidate(ctx: &Context, actions: Vec<Action>) -> Result<(Vec<Action>,
         let Some(state) = states.get(&key) else {
             continue;
         };
-        let still = match &action {
+        let still = match &mut action {
             Action::DeleteManifest {
                 digest,
                 tags,
-                named,
+                forced,
                 ..
             } => {
                 let planned: BTreeSet<&String> = tags.iter().collect();
                 state.tags_on(digest).iter().all(|t| planned.contains(t))
-                    && (*named || !state.index_parents.contains_key(digest))
+                    && (*forced || !state.index_parents.contains_key(digest))
             }
-            Action::RemoveTag { tag, digest, .. } => state.tags.get(tag) == Some(digest),
+            Action::RemoveTag {
+                tag,
+                digest,
+                keep,
+                in_index,
+                ..
+            } => {
+                // What must survive is what is there now, not what was there then.
+                let removed = removing.get(&key);
+                *keep = state
+                    .tags_on(digest)
+                    .into_iter()
+                    .filter(|t| removed.is_none_or(|r| !r.contains(t)))
+                    .collect();
+                *in_index = state.index_parents.contains_key(digest);
+                state.tags.get(tag.as_str()) == Some(&*digest)
+            }
         };
         if still {
             kept.push(action);

@@ -102,7 +102,7 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         .map(|r| Scope::Pull(r.clone()))
         .collect();
     // Tokens are fetched ahead, in batches, while the listing runs: polled first,
-    // the prefetch holds every scope's cache slot before the first request goes.
+    // the prefetch takes the scopes' cache slots before its first token fetch.
     let mut prefetch = std::pin::pin!(registry.prefetch_tokens(&scopes));
     let mut prefetched = false;
 

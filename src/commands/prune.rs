@@ -105,7 +105,13 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
             .filter(|d| d.decision == "delete")
             .map(|d| d.tag.clone())
             .collect();
-        actions.extend(plan(&target.registry, &state, &remove, &BTreeSet::new()));
+        actions.extend(plan(
+            &target.registry,
+            &state,
+            &remove,
+            &BTreeSet::new(),
+            false,
+        ));
         decisions.extend(repo_decisions);
     }
 

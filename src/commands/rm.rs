@@ -90,7 +90,13 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                 }
             }
         }
-        actions.extend(plan(host, &state, &remove_tags, &delete_digests));
+        actions.extend(plan(
+            host,
+            &state,
+            &remove_tags,
+            &delete_digests,
+            args.force,
+        ));
     }
 
     for s in &skipped {

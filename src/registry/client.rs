@@ -195,7 +195,13 @@ impl Registry {
                     };
                     match wait {
                         Some(wait) if backoff.wait(wait).await => continue,
-                        _ => break result?,
+                        // Retried here already: callers must not retry it again.
+                        _ => break result.map_err(|e| match e {
+                            RegistryError::Transport { method, url, detail, .. } => {
+                                RegistryError::Transport { method, url, detail, reset: false }
+                            }
+                            other => other,
+                        })?,
                     }
                 };
                 if resp.url().origin() != self.base.origin() {
@@ -442,7 +448,12 @@ impl Registry {
                 let token = self
                     .tokens
                     .get(scope, stale, || {
-                        self.fetch_token(realm, service.as_deref(), std::slice::from_ref(scope))
+                        self.fetch_token(
+                            realm,
+                            service.as_deref(),
+                            std::slice::from_ref(scope),
+                            true,
+                        )
                     })
                     .await?;
                 Ok(Some(AuthHeader::Bearer(token)))
@@ -453,8 +464,9 @@ impl Registry {
     /// Fetches tokens for many scopes ahead of use, `TOKEN_BATCH` scopes per token
     /// request (the token spec allows several `scope` parameters), so that listing
     /// a thousand repositories costs a few dozen token requests, not a thousand.
-    /// The scopes' cache slots are held from the start, so requests that need them
-    /// wait for their batch instead of asking on their own; batches are fetched in
+    /// The scopes' cache slots are taken before the first fetch, so requests that
+    /// need them wait for their batch instead of asking on their own (one that got
+    /// to its slot earlier simply fetches its own token); batches are fetched in
     /// order, two at a time, so the first are ready first. Does nothing unless the
     /// registry uses bearer tokens; a failed batch leaves its requests to fetch
     /// their own tokens.
@@ -475,7 +487,9 @@ impl Registry {
         futures::stream::iter(batches)
             .map(|batch| async move {
                 let scopes: Vec<Scope> = batch.iter().map(|r| r.scope.clone()).collect();
-                if let Ok(token) = self.fetch_token(realm, service, &scopes).await {
+                // No retries here: requests waiting on a failed batch fetch their own
+                // tokens (with retries) rather than wait out this one's backoff.
+                if let Ok(token) = self.fetch_token(realm, service, &scopes, false).await {
                     for reservation in batch {
                         reservation.fill(token.clone());
                     }
@@ -493,6 +507,7 @@ impl Registry {
         realm: &str,
         service: Option<&str>,
         scopes: &[Scope],
+        retry: bool,
     ) -> Result<super::auth::Token> {
         let realm_url = Url::parse(realm).map_err(|e| RegistryError::InvalidResponse {
             url: self.base.to_string(),
@@ -551,7 +566,11 @@ impl Registry {
         if let Some(a) = &auth {
             request = request.header(AUTHORIZATION, header_value(a));
         }
-        let mut backoff = Backoff::new(&self.opts.retry);
+        let no_retries = RetryPolicy {
+            retries: 0,
+            ..self.opts.retry.clone()
+        };
+        let mut backoff = Backoff::new(if retry { &self.opts.retry } else { &no_retries });
         let resp = loop {
             let attempt = request
                 .try_clone()

@@ -17,6 +17,17 @@ const DELETE_HINT: &str =
     "; enable deletion in the registry's config (storage.delete.enabled: true, \
 or REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it";
 
+/// A tag removal that failed, and the throw-away manifest the tag may have been
+/// left on (so that it can be pointed back, and nothing else touched).
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct TagRemovalError {
+    /// What failed.
+    pub error: RegistryError,
+    /// The throw-away manifest's digest, once one was pushed onto the tag.
+    pub left_on: Option<Digest>,
+}
+
 /// How a tag was removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagRemoval {
@@ -126,14 +137,19 @@ impl Registry {
         repository: &str,
         tag: &str,
         media_type: &str,
-    ) -> Result<TagRemoval> {
-        let (url, resp) = self.delete_request(repository, tag).await?;
+    ) -> std::result::Result<TagRemoval, TagRemovalError> {
+        let before = |error| TagRemovalError {
+            error,
+            left_on: None,
+        };
+        let (url, resp) = self.delete_request(repository, tag).await.map_err(before)?;
         match resp.status() {
             StatusCode::ACCEPTED | StatusCode::OK => return Ok(TagRemoval::Deleted),
             StatusCode::FORBIDDEN => {
-                return Err(self
-                    .status_error(&Method::DELETE, &url, resp, &format!("tag {tag}"))
-                    .await)
+                return Err(before(
+                    self.status_error(&Method::DELETE, &url, resp, &format!("tag {tag}"))
+                        .await,
+                ))
             }
             _ => {}
         }
@@ -147,7 +163,10 @@ impl Registry {
             )
         };
         let config = placeholder_config(repository, tag);
-        let config_digest = self.upload_blob(repository, &config).await?;
+        let config_digest = self
+            .upload_blob(repository, &config)
+            .await
+            .map_err(before)?;
         let manifest = serde_json::json!({
             "schemaVersion": 2,
             "mediaType": manifest_type,
@@ -156,10 +175,18 @@ impl Registry {
         });
         // Serialising a json! value cannot fail.
         let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
+        // From here on the tag may point at the throw-away manifest: say so on failure.
+        let after = |error| TagRemovalError {
+            error,
+            left_on: Some(Digest::sha256_of(&bytes)),
+        };
         let placeholder = self
             .put_manifest(repository, tag, manifest_type, &bytes)
-            .await?;
-        self.delete_manifest(repository, &placeholder).await?;
+            .await
+            .map_err(after)?;
+        self.delete_manifest(repository, &placeholder)
+            .await
+            .map_err(after)?;
         Ok(TagRemoval::Placeholder)
     }
 }

@@ -462,3 +462,27 @@ fn run_wide_credentials_are_not_sent_to_docker_hub_or_to_several_registries() {
         .run();
     removal.code(2);
 }
+
+#[test]
+fn a_tag_name_off_the_grammar_keeps_its_manifest_from_deletion_by_digest() {
+    let reg = TestRegistry::start_with(Options::default(), |s: &Storage| {
+        let img = image("linux/amd64", CREATED, "opaque");
+        s.push("odd", &["v1"], &img);
+        // Written straight into storage: no client could push this name.
+        s.tag("odd", "-not-a-tag", &img.digest);
+    });
+    let host = reg.host();
+    let plan = rm(&reg, &[&format!("{host}/odd:v1"), "--dry-run"]);
+    plan.success();
+    assert!(plan.stdout.starts_with("remove-tag"), "{}", plan.stdout);
+    rm(&reg, &[&format!("{host}/odd:v1"), "--yes"]).success();
+    let odd = reg
+        .dir
+        .path()
+        .join("data/docker/registry/v2/repositories/odd/_manifests/tags/-not-a-tag/current/link");
+    assert!(odd.exists(), "the tag regctl could not name is untouched");
+    assert_eq!(
+        head_status(&reg, "odd", &image("linux/amd64", CREATED, "opaque").digest),
+        0
+    );
+}
