@@ -699,8 +699,8 @@ fn static_media_type(media_type: &str) -> &'static str {
         .unwrap_or(DOCKER_MANIFEST)
 }
 
-/// Asks for confirmation (unless `yes`), runs the actions and reports failures,
-/// the garbage-collection note and an interruption on stderr. `None` when the
+/// Asks for confirmation (unless `yes`), runs the actions and reports failures
+/// and an interruption on stderr. `None` when the
 /// user declined; else the outcomes and the exit status they call for.
 pub async fn confirm_and_execute(
     ctx: &Context,
@@ -736,9 +736,6 @@ pub async fn confirm_and_execute(
             o.reference,
             o.error.as_deref().unwrap_or("failed")
         ));
-    }
-    if outcomes.iter().any(|o| done(&o)) {
-        ctx.printer.note(GC_NOTE);
     }
     let exit = if interrupted {
         let left = outcomes
@@ -840,6 +837,16 @@ async fn revalidate(ctx: &Context, actions: Vec<Action>) -> Result<(Vec<Action>,
         }
     }
     Ok((kept, changed))
+}
+
+/// Says once, after the outcome, that deleting frees no disk space by itself.
+pub fn note_garbage_collection(ctx: &Context, outcomes: &[Outcome]) {
+    if outcomes
+        .iter()
+        .any(|o| o.outcome == "deleted" || o.outcome == "tag-removed")
+    {
+        ctx.printer.note(GC_NOTE);
+    }
 }
 
 /// Said once after deleting, as the seed does by hand.

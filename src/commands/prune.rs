@@ -10,7 +10,9 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::deletion::{check_can_confirm, confirm_and_execute, plan, Action, RepoState};
+use super::deletion::{
+    check_can_confirm, confirm_and_execute, note_garbage_collection, plan, Action, RepoState,
+};
 use super::Context;
 use crate::cli::PruneArgs;
 use crate::exit::{Exit, UsageError};
@@ -143,6 +145,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     ctx.printer.note(format!(
         "removed {removed_tags} tags and deleted {manifests} manifests (planned: {summary})"
     ));
+    note_garbage_collection(ctx, &outcomes);
     Ok(exit)
 }
 

@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context as _, Result};
 
-use super::deletion::{check_can_confirm, confirm_and_execute, plan, Outcome, PlanRow, RepoState};
+use super::deletion::{
+    check_can_confirm, confirm_and_execute, note_garbage_collection, plan, Outcome, PlanRow,
+    RepoState,
+};
 use super::Context;
 use crate::cli::RmArgs;
 use crate::exit::Exit;
@@ -126,6 +129,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     };
     outcomes.extend(skipped);
     render(ctx.format, &outcomes).context("writing the outcome")?;
+    note_garbage_collection(ctx, &outcomes);
     Ok(if exit == Exit::Success {
         skipped_exit
     } else {
