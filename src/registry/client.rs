@@ -12,7 +12,7 @@ use url::Url;
 
 use super::auth::{parse_challenge, Challenge, Scope, TokenCache, TokenResponse};
 use super::error::{parse_error_body, ErrorInfo, RegistryError, Result};
-use super::retry::{is_reset, retry_after, retryable_status, Backoff, RetryPolicy};
+use super::retry::{is_reset, worth_retrying, Backoff, RetryPolicy};
 use super::tls::{self, TlsOptions};
 use crate::credentials::{Credential, Resolved, Secret};
 
@@ -186,14 +186,7 @@ impl Registry {
                 let mut backoff = Backoff::new(&self.opts.retry);
                 let resp = loop {
                     let result = self.execute(Method::GET, &url, None, None, None).await;
-                    let wait = match &result {
-                        Ok(resp) if retryable_status(resp.status()) => {
-                            Some(retry_after(resp.headers(), std::time::SystemTime::now()))
-                        }
-                        Err(RegistryError::Transport { reset: true, .. }) => Some(None),
-                        _ => None,
-                    };
-                    match wait {
+                    match worth_retrying(&result) {
                         Some(wait) if backoff.wait(wait).await => continue,
                         // Retried here already: callers must not retry it again.
                         _ => break result.map_err(|e| match e {
@@ -281,12 +274,10 @@ impl Registry {
             let result = self
                 .send_authorized(method.clone(), url, scope, accept, body)
                 .await;
-            let wait = match &result {
-                Ok(resp) if idempotent && retryable_status(resp.status()) => {
-                    Some(retry_after(resp.headers(), std::time::SystemTime::now()))
-                }
-                Err(RegistryError::Transport { reset: true, .. }) if idempotent => Some(None),
-                _ => None,
+            let wait = if idempotent {
+                worth_retrying(&result)
+            } else {
+                None
             };
             let Some(wait) = wait else { return result };
             if backoff.wait(wait).await {
@@ -578,12 +569,9 @@ impl Registry {
                     url: redact_url(&url),
                     reason: "the token request cannot be sent again".into(),
                 })?;
-            let wait = match self.dispatch(&method, &url, attempt).await {
-                Ok(resp) if retryable_status(resp.status()) => {
-                    retry_after(resp.headers(), std::time::SystemTime::now())
-                }
-                Err(RegistryError::Transport { reset: true, .. }) => None,
-                other => break other?,
+            let outcome = self.dispatch(&method, &url, attempt).await;
+            let Some(wait) = worth_retrying(&outcome) else {
+                break outcome?;
             };
             if !backoff.wait(wait).await {
                 return Err(RegistryError::InvalidResponse {

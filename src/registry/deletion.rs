@@ -11,7 +11,7 @@ use super::client::Registry;
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
 use super::manifest::{DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
-use super::retry::{retryable_status, Backoff};
+use super::retry::{worth_retrying, Backoff};
 
 const DELETE_HINT: &str =
     "; enable deletion in the registry's config (storage.delete.enabled: true, \
@@ -104,12 +104,7 @@ impl Registry {
         let mut backoff = Backoff::new(self.retry_policy());
         loop {
             let outcome = self.send(Method::DELETE, &url, &scope, None).await;
-            let worth_retrying = match &outcome {
-                Ok(resp) => retryable_status(resp.status()),
-                Err(RegistryError::Transport { reset, .. }) => *reset,
-                Err(_) => false,
-            };
-            if worth_retrying {
+            if worth_retrying(&outcome).is_some() {
                 match self.head_manifest(repository, &digest.to_string()).await {
                     Err(RegistryError::NotFound { .. }) => return Ok(()),
                     Ok(_) if backoff.wait(None).await => continue,
