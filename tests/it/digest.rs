@@ -78,61 +78,34 @@ fn platform_picks_the_matching_child_of_an_index() {
     let reg = TestRegistry::start_with(Options::default(), populate);
     let host = reg.host();
     let (amd, arm, single) = images();
-    let run = regctl()
-        .trusted(&reg)
-        .args([
-            "digest",
-            &format!("{host}/multi:v1"),
-            "--platform",
-            "linux/arm64",
-        ])
-        .run();
-    run.success();
-    assert_eq!(run.stdout.trim(), arm.digest);
-    let run = regctl()
-        .trusted(&reg)
-        .args([
-            "digest",
-            &format!("{host}/multi:v1"),
-            "--platform",
-            "linux/amd64",
-        ])
-        .run();
-    assert_eq!(run.stdout.trim(), amd.digest);
-    let run = regctl()
-        .trusted(&reg)
-        .args([
-            "digest",
-            &format!("{host}/single:v1"),
-            "--platform",
-            "linux/amd64",
-        ])
-        .run();
-    assert_eq!(run.stdout.trim(), single.digest);
-    let missing = regctl()
-        .trusted(&reg)
-        .args([
-            "digest",
-            &format!("{host}/multi:v1"),
-            "--platform",
-            "windows/amd64",
-        ])
-        .run();
+    let platform = |repository: &str, platform: &str| {
+        regctl()
+            .trusted(&reg)
+            .args([
+                "digest",
+                &format!("{host}/{repository}:v1"),
+                "--platform",
+                platform,
+            ])
+            .run()
+    };
+    for (repository, wanted, digest) in [
+        ("multi", "linux/arm64", &arm.digest),
+        ("multi", "linux/amd64", &amd.digest),
+        ("single", "linux/amd64", &single.digest),
+    ] {
+        let run = platform(repository, wanted);
+        run.success();
+        assert_eq!(run.stdout.trim(), digest, "{repository} {wanted}");
+    }
+    let missing = platform("multi", "windows/amd64");
     missing.code(4);
     assert!(
         missing.stderr.contains("linux/arm64/v8"),
         "names what the index has: {}",
         missing.stderr
     );
-    let wrong = regctl()
-        .trusted(&reg)
-        .args([
-            "digest",
-            &format!("{host}/single:v1"),
-            "--platform",
-            "linux/arm64",
-        ])
-        .run();
+    let wrong = platform("single", "linux/arm64");
     wrong.code(4);
     assert!(wrong.stderr.contains("linux/amd64"), "{}", wrong.stderr);
 }
