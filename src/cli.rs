@@ -156,6 +156,10 @@ pub struct RmArgs {
     /// Exit 0 when a reference is already gone.
     #[arg(long)]
     pub ignore_missing: bool,
+    /// Leave the signatures, attestations, SBOMs and referrers of deleted
+    /// manifests in place (by default they are deleted with their subject).
+    #[arg(long)]
+    pub keep_attachments: bool,
 }
 
 /// `regctl prune`.
@@ -163,18 +167,29 @@ pub struct RmArgs {
 pub struct PruneArgs {
     /// REGISTRY, REGISTRY/PREFIX (the repository and those below it) or REGISTRY/REPOSITORY.
     pub target: String,
-    /// Keep the newest N tags per repository (among those the name rules select).
+    /// Keep the newest N images per repository (distinct manifests, among those
+    /// the name rules select); attachments are not counted.
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_keep)]
     pub keep: Option<usize>,
-    /// Delete only tags whose image is older than this: 30d, 12h, 90m, 2w, 1d12h.
+    /// Delete only images older than this: 30d, 12h, 90m, 2w, 1d12h.
     #[arg(long, value_name = "DURATION", value_parser = parse_age)]
     pub older_than: Option<std::time::Duration>,
-    /// Consider only tags whose name matches REGEX.
+    /// Consider only images all of whose tags match REGEX (needs --keep or
+    /// --older-than; to delete all it selects, say --keep 0).
     #[arg(long = "match", value_name = "REGEX", value_parser = parse_regex)]
     pub match_: Option<regex::Regex>,
-    /// Never consider tags whose name matches REGEX.
+    /// Never consider images with a tag matching REGEX.
     #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
     pub exclude: Option<regex::Regex>,
+    /// Refuse, before changing anything, a plan that deletes more than N images.
+    #[arg(long, value_name = "N")]
+    pub max_delete: Option<usize>,
+    /// Leave the attachments of deleted images in place.
+    #[arg(long)]
+    pub keep_attachments: bool,
+    /// Also delete attachments whose subject no longer exists.
+    #[arg(long)]
+    pub orphans: bool,
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,

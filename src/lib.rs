@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod commands;
 pub mod credentials;
+pub mod deletion;
 pub mod exit;
 pub mod output;
 pub mod registry;

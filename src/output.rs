@@ -132,3 +132,18 @@ impl Printer {
         eprintln!("error: {message}");
     }
 }
+
+/// Text from outside (a registry, a helper, a config file) made safe for a
+/// terminal: control characters (escape sequences, carriage returns, newlines)
+/// are shown escaped, the rest as it is.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,7 +1,7 @@
-//! `regctl prune TARGET`: delete tags by retention rules, never a manifest that a
-//! kept tag points at.
+//! `regctl prune TARGET`: delete images by retention rules. Decided per image
+//! (never a tag whose image stays); attachments and index children go with their
+//! image.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -10,38 +10,46 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::deletion::{
-    check_can_confirm, confirm_and_execute, note_garbage_collection, plan, Action, RepoState,
-};
+use super::deletion::{check_can_confirm, confirm_and_execute, note_garbage_collection, note_plan};
 use super::Context;
 use crate::cli::PruneArgs;
+use crate::deletion::retention::{self, DeleteReason, ImageDecision, KeepReason, Rules, Verdict};
+use crate::deletion::{Action, Cache, Cause, Created, Depth, Loader, Plan, Request, Undated};
 use crate::exit::{Exit, UsageError};
 use crate::output::{render, Row};
-use crate::registry::manifest::{is_index, ImageConfig, ImageManifest, Index};
-use crate::registry::manifests::MAX_MANIFEST_BODY;
 use crate::registry::{Digest, Registry, RegistryError, RegistryTarget};
 
-/// One tag and the decision about it.
+/// One line of prune's plan: an image and the decision about it, or a manifest
+/// that goes with a deleted image.
 #[derive(Debug, Serialize)]
-struct Decision {
+struct PlanLine {
     repository: String,
-    tag: String,
     digest: Digest,
+    tags: Vec<String>,
     created: Option<String>,
+    /// `keep` or `delete`.
     decision: &'static str,
+    /// `delete-manifest`, `remove-tag` (the manifest stays: an index needs it),
+    /// `rewrite-referrers-index`, or none for a kept image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
     reason: String,
+    /// For children and attachments: the manifest they belong to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    of: Option<Digest>,
 }
 
-impl Row for Decision {
+impl Row for PlanLine {
     fn headers(&self) -> Vec<&'static str> {
-        vec!["REPOSITORY", "TAG", "DIGEST", "CREATED", "DECISION", "WHY"]
+        vec!["REPOSITORY", "DIGEST", "TAGS", "CREATED", "DECISION", "WHY"]
     }
 
     fn cells(&self) -> Vec<String> {
+        let indent = if self.of.is_some() { "  " } else { "" };
         vec![
             self.repository.clone(),
-            self.tag.clone(),
-            self.digest.to_string(),
+            format!("{indent}{}", self.digest),
+            self.tags.join(", "),
             self.created.clone().unwrap_or_else(|| "-".into()),
             self.decision.to_string(),
             self.reason.clone(),
@@ -50,90 +58,139 @@ impl Row for Decision {
 
     fn plain(&self) -> String {
         format!(
-            "{} {}:{} {} {} ({})",
+            "{} {}@{} [{}] {} ({})",
             self.decision,
             self.repository,
-            self.tag,
             self.digest,
+            self.tags.join(", "),
             self.created.as_deref().unwrap_or("-"),
             self.reason
         )
     }
 }
 
+/// One repository's decisions, plan and orphan count.
+type Planned = (Vec<ImageDecision>, Plan, usize);
+
 pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     let target: RegistryTarget = args
         .target
         .parse()
         .map_err(|e: crate::registry::reference::ReferenceError| UsageError(e.to_string()))?;
-    if args.keep.is_none() && args.older_than.is_none() && args.match_.is_none() {
-        return Err(
-            UsageError("prune needs a rule: --keep, --older-than or --match".into()).into(),
-        );
+    if args.keep.is_none() && args.older_than.is_none() {
+        return Err(UsageError(
+            "prune needs --keep N or --older-than AGE (to delete everything --match selects, say --keep 0)"
+                .into(),
+        )
+        .into());
     }
     check_can_confirm(args.yes, args.dry_run)?;
     let registry = ctx.registry(&target.registry)?;
+    let repositories = repositories(ctx, &registry, &target).await?;
+    if repositories.is_empty() {
+        if let Some(prefix) = &target.prefix {
+            ctx.printer.error(format!(
+                "no repository {}/{prefix} (nor any below it)",
+                target.registry
+            ));
+            return Ok(Exit::NotFound);
+        }
+    }
+    if !args.dry_run {
+        if let Some(first) = repositories.first() {
+            registry.probe_delete(first).await?;
+        }
+    }
 
-    let repositories: Vec<String> = match registry.catalog().await {
-        Ok(all) => all
-            .into_iter()
-            .filter(|r| target.contains(r) && crate::registry::reference::valid_repository(r))
-            .collect(),
-        Err(e @ RegistryError::Unsupported { .. }) => match &target.prefix {
-            Some(prefix) => {
-                ctx.printer
-                    .warn(format!("{e}; pruning repository {prefix} alone"));
-                vec![prefix.clone()]
-            }
-            None => return Err(e.into()),
-        },
-        Err(e) => return Err(e.into()),
+    let rules = Rules {
+        keep: args.keep,
+        older_than: args.older_than,
+        match_tags: args.match_.clone(),
+        exclude_tags: args.exclude.clone(),
     };
-    if let Some(first) = repositories.first() {
-        registry.probe_delete(first).await?;
-    }
-
-    let now = OffsetDateTime::now_utc();
-    let mut decisions = Vec::new();
-    let mut actions: Vec<Action> = Vec::new();
-    for repository in &repositories {
-        let state = RepoState::load(&registry, repository, ctx.concurrency)
-            .await
-            .with_context(|| format!("reading {}/{repository}", target.registry))?;
-        let created = creation_times(&registry, &state, ctx.concurrency).await?;
-        let repo_decisions = decide(args, &state, &created, now);
-        let remove: BTreeSet<String> = repo_decisions
+    let request = |decisions: &[ImageDecision]| Request {
+        remove_tags: decisions
             .iter()
-            .filter(|d| d.decision == "delete")
-            .map(|d| d.tag.clone())
-            .collect();
-        actions.extend(plan(
-            &target.registry,
-            &state,
-            &remove,
-            &BTreeSet::new(),
-            false,
-        ));
-        decisions.extend(repo_decisions);
+            .filter(|d| matches!(d.verdict, Verdict::Delete(_)))
+            .flat_map(|d| d.tags.iter().cloned())
+            .collect(),
+        keep_attachments: args.keep_attachments,
+        orphans: args.orphans,
+        ..Request::default()
+    };
+    let cache = Cache::default();
+    let loader = Loader {
+        registry: &registry,
+        concurrency: ctx.concurrency,
+        cache: &cache,
+    };
+    let now = OffsetDateTime::now_utc();
+    let planned: Vec<Result<Planned, RegistryError>> = stream::iter(&repositories)
+        .map(|repository| {
+            let loader = &loader;
+            let rules = &rules;
+            let request = &request;
+            async move {
+                let mut snapshot = loader.snapshot(repository, Depth { created: true }).await?;
+                let decisions = retention::decide(&snapshot, rules, now);
+                let plan = loader.plan(&mut snapshot, &request(&decisions)).await?;
+                Ok((decisions, plan, snapshot.orphans().len()))
+            }
+        })
+        .buffered(ctx.concurrency.clamp(1, 8))
+        .collect()
+        .await;
+    let mut lines = Vec::new();
+    let mut plans = Vec::new();
+    let mut orphans = 0;
+    for (repository, result) in repositories.iter().zip(planned) {
+        let (decisions, plan, orphan_count) =
+            result.with_context(|| format!("reading {}/{repository}", target.registry))?;
+        lines.extend(plan_lines(repository, &decisions, &plan));
+        orphans += orphan_count;
+        if !plan.actions.is_empty() {
+            plans.push(plan);
+        }
     }
 
-    render(ctx.format, &decisions).context("writing the plan")?;
-    let undated = decisions.iter().filter(|d| d.created.is_none()).count();
+    render(ctx.format, &lines).context("writing the plan")?;
+    note_plan(ctx, &target.registry, &plans);
+    let undated = lines
+        .iter()
+        .filter(|l| l.of.is_none() && l.created.is_none())
+        .count();
     if undated > 0 {
-        ctx.printer
-            .note(format!("{undated} tags have no creation time and are kept"));
+        ctx.printer.note(format!(
+            "{undated} images have no creation time and are kept"
+        ));
     }
-    let summary = summarize(&actions);
+    if orphans > 0 && !args.orphans {
+        ctx.printer.note(format!(
+            "{orphans} attachments have no subject any more (orphans); --orphans deletes them"
+        ));
+    }
+    let images: usize = plans.iter().map(Plan::images_deleted).sum();
+    let summary = summarize(&plans);
+    if let Some(max) = args.max_delete {
+        if images > max {
+            return Err(UsageError(format!(
+                "the plan deletes {images} images, more than --max-delete {max}; nothing changed"
+            ))
+            .into());
+        }
+    }
     if args.dry_run {
         ctx.printer
             .note(format!("dry run: would remove {summary}; nothing changed"));
         return Ok(Exit::Success);
     }
-    if actions.is_empty() {
+    if plans.is_empty() {
         ctx.printer.note("nothing to delete");
         return Ok(Exit::Success);
     }
-    let Some((outcomes, exit)) = confirm_and_execute(ctx, actions, args.yes).await? else {
+    let Some((outcomes, exit)) =
+        confirm_and_execute(ctx, &registry, &loader, plans, args.yes).await?
+    else {
         return Ok(Exit::Failure);
     };
     let removed_tags: usize = outcomes
@@ -149,70 +206,171 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     Ok(exit)
 }
 
-fn summarize(actions: &[Action]) -> String {
-    let tags: usize = actions.iter().map(|a| a.tags_removed().len()).sum();
-    let manifests = actions
-        .iter()
-        .filter(|a| matches!(a, Action::DeleteManifest { .. }))
-        .count();
-    let repositories: BTreeSet<&str> = actions.iter().map(Action::repository).collect();
+/// The repositories `target` names, from the catalog; where the registry has no
+/// catalog, the repository named.
+async fn repositories(
+    ctx: &Context,
+    registry: &Registry,
+    target: &RegistryTarget,
+) -> Result<Vec<String>> {
+    Ok(match registry.catalog().await {
+        Ok(all) => all
+            .into_iter()
+            .filter(|r| target.contains(r) && crate::registry::reference::valid_repository(r))
+            .collect(),
+        Err(e @ RegistryError::Unsupported { .. }) => match &target.prefix {
+            Some(prefix) => {
+                ctx.printer
+                    .warn(format!("{e}; pruning repository {prefix} alone"));
+                vec![prefix.clone()]
+            }
+            None => return Err(e.into()),
+        },
+        Err(e) => return Err(e.into()),
+    })
+}
+
+fn summarize(plans: &[Plan]) -> String {
+    let tags: usize = plans.iter().map(|p| p.tags_removed().len()).sum();
+    let manifests: usize = plans.iter().map(|p| p.deleted().len()).sum();
+    let images: usize = plans.iter().map(Plan::images_deleted).sum();
     format!(
-        "{tags} tags, {manifests} manifests, in {} repositories",
-        repositories.len()
+        "{images} images ({manifests} manifests, {tags} tags) in {} repositories",
+        plans.len()
     )
 }
 
-/// The decision for each tag of one repository.
-fn decide(
-    args: &PruneArgs,
-    state: &RepoState,
-    created: &std::collections::HashMap<Digest, Option<OffsetDateTime>>,
-    now: OffsetDateTime,
-) -> Vec<Decision> {
-    let mut decisions = Vec::new();
-    let mut candidates: Vec<(&String, &Digest, OffsetDateTime)> = Vec::new();
-    for (tag, digest) in &state.tags {
-        let when = created.get(digest).copied().flatten();
-        let decision = |decision: &'static str, reason: String| Decision {
-            repository: state.repository.clone(),
-            tag: tag.clone(),
-            digest: digest.clone(),
-            created: when.and_then(|t| t.format(&Rfc3339).ok()),
-            decision,
-            reason,
+/// The decision lines of one repository, each deleted image followed by what
+/// goes with it.
+fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec<PlanLine> {
+    let mut lines = Vec::new();
+    for decision in decisions {
+        let action = plan.actions.iter().find(|a| {
+            a.digest() == &decision.digest && !matches!(a, Action::RewriteReferrersIndex { .. })
+        });
+        let (verdict, reason) = match &decision.verdict {
+            Verdict::Keep(reason) => ("keep", keep_reason(reason)),
+            Verdict::Delete(reason) => ("delete", delete_reason(reason)),
         };
-        if args.match_.as_ref().is_some_and(|re| !re.is_match(tag)) {
-            decisions.push(decision("keep", "does not match --match".into()));
-        } else if args.exclude.as_ref().is_some_and(|re| re.is_match(tag)) {
-            decisions.push(decision("keep", "matches --exclude".into()));
-        } else if let Some(when) = when {
-            candidates.push((tag, digest, when));
-        } else {
-            decisions.push(decision("keep", "no creation time".into()));
+        let mut reason = reason;
+        if let Some(Action::RemoveTag { .. }) = action {
+            reason += "; an index needs the manifest, so only its tags go";
+        }
+        lines.push(PlanLine {
+            repository: repository.to_string(),
+            digest: decision.digest.clone(),
+            tags: decision.tags.clone(),
+            created: created_text(&decision.created),
+            decision: verdict,
+            action: action.map(action_word),
+            reason,
+            of: None,
+        });
+        if matches!(decision.verdict, Verdict::Delete(_)) {
+            lines.extend(dependents(repository, plan, &decision.digest));
         }
     }
-    // Newest first; equal times by name, so the plan is the same on every run.
-    candidates.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| b.0.cmp(a.0)));
-    for (rank, (tag, digest, when)) in candidates.into_iter().enumerate() {
-        let age = now - when;
-        let (decision, reason) = match (args.keep, args.older_than) {
-            (Some(keep), _) if rank < keep => ("keep", format!("among the newest {keep}")),
-            (_, Some(limit)) if age < limit => ("keep", format!("newer than {}", human(limit))),
-            (_, Some(limit)) => ("delete", format!("older than {}", human(limit))),
-            (Some(keep), None) => ("delete", format!("not among the newest {keep}")),
-            (None, None) => ("delete", "matches --match".into()),
-        };
-        decisions.push(Decision {
-            repository: state.repository.clone(),
-            tag: tag.clone(),
-            digest: digest.clone(),
-            created: when.format(&Rfc3339).ok(),
-            decision,
-            reason,
-        });
+    for action in &plan.actions {
+        let orphan = matches!(
+            action,
+            Action::DeleteManifest {
+                cause: Cause::Orphan(..),
+                ..
+            }
+        );
+        if orphan || matches!(action, Action::RewriteReferrersIndex { .. }) {
+            lines.push(dependent_line(repository, action));
+        }
     }
-    decisions.sort_by(|a, b| a.tag.cmp(&b.tag));
-    decisions
+    lines
+}
+
+/// What goes with `root`: its children and attachments, recursively.
+fn dependents(repository: &str, plan: &Plan, root: &Digest) -> Vec<PlanLine> {
+    let mut lines = Vec::new();
+    let mut parents = vec![root.clone()];
+    while let Some(parent) = parents.pop() {
+        for action in &plan.actions {
+            if let Action::DeleteManifest {
+                digest,
+                cause: Cause::ChildOf(p) | Cause::AttachmentOf(p, _),
+                ..
+            } = action
+            {
+                if *p == parent {
+                    lines.push(dependent_line(repository, action));
+                    parents.push(digest.clone());
+                }
+            }
+        }
+    }
+    lines
+}
+
+fn dependent_line(repository: &str, action: &Action) -> PlanLine {
+    let row = super::deletion::PlanRow::new("", repository, action);
+    let reason = match &row.of {
+        Some(of) if row.reason == "child" => format!("child of {of}"),
+        Some(of) => format!("{} of {of}", row.reason),
+        None => row.reason.clone(),
+    };
+    PlanLine {
+        repository: repository.to_string(),
+        digest: action.digest().clone(),
+        tags: action.tags_removed(),
+        created: None,
+        decision: "delete",
+        action: Some(action_word(action)),
+        reason,
+        of: row.of.or_else(|| Some(action.digest().clone())),
+    }
+}
+
+fn action_word(action: &Action) -> &'static str {
+    match action {
+        Action::DeleteManifest { .. } => "delete-manifest",
+        Action::RemoveTag { .. } => "remove-tag",
+        Action::RewriteReferrersIndex { .. } => "rewrite-referrers-index",
+    }
+}
+
+fn created_text(created: &Created) -> Option<String> {
+    match created {
+        Created::At(t) => t.format(&Rfc3339).ok(),
+        Created::Unknown(_) => None,
+    }
+}
+
+fn keep_reason(reason: &KeepReason) -> String {
+    match reason {
+        KeepReason::Newest(n) => format!("among the newest {n}"),
+        KeepReason::NewerThan(limit) => format!("newer than {}", human(*limit)),
+        KeepReason::NotMatched(tag) => format!("tag {tag} does not match --match"),
+        KeepReason::Excluded(tag) => format!("tag {tag} matches --exclude"),
+        KeepReason::Undated(why) => format!("no creation time: {}", undated_text(why)),
+    }
+}
+
+fn undated_text(why: &Undated) -> String {
+    match why {
+        Undated::NoCreatedField => "the config has no valid `created`".into(),
+        Undated::ConfigTooLarge => "the config is larger than regctl reads".into(),
+        Undated::ConfigNotJson => "the config is not JSON".into(),
+        Undated::ConfigUnreadable => "the config could not be read".into(),
+        Undated::NotAnImageConfig(t) => {
+            format!("an artifact with config type {}", crate::output::escape(t))
+        }
+        Undated::ConfigMissing => "the config blob is missing".into(),
+        Undated::UnreadableManifest => "the manifest could not be read".into(),
+        Undated::NoDatedChild => "no platform of the index has a creation time".into(),
+    }
+}
+
+fn delete_reason(reason: &DeleteReason) -> String {
+    match reason {
+        DeleteReason::NotAmongNewest(n) => format!("not among the newest {n}"),
+        DeleteReason::OlderThan(limit) => format!("older than {}", human(*limit)),
+    }
 }
 
 fn human(d: Duration) -> String {
@@ -223,69 +381,4 @@ fn human(d: Duration) -> String {
         }
     }
     format!("{secs}s")
-}
-
-/// Creation time of each tagged manifest: the config's `created`, or for an
-/// index the newest of its children's. `None` when there is none to read.
-async fn creation_times(
-    registry: &Registry,
-    state: &RepoState,
-    concurrency: usize,
-) -> Result<std::collections::HashMap<Digest, Option<OffsetDateTime>>, RegistryError> {
-    let digests: BTreeSet<&Digest> = state.tags.values().collect();
-    let repository = state.repository.as_str();
-    stream::iter(digests)
-        .map(|digest| async move {
-            let when = created(registry, repository, digest, true).await?;
-            Ok::<_, RegistryError>((digest.clone(), when))
-        })
-        .buffer_unordered(concurrency)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect()
-}
-
-async fn created(
-    registry: &Registry,
-    repository: &str,
-    digest: &Digest,
-    follow_index: bool,
-) -> Result<Option<OffsetDateTime>, RegistryError> {
-    let manifest = registry
-        .get_manifest(repository, &digest.to_string())
-        .await?;
-    if is_index(&manifest.media_type) {
-        if !follow_index {
-            return Ok(None);
-        }
-        let Ok(index) = serde_json::from_slice::<Index>(&manifest.bytes) else {
-            return Ok(None);
-        };
-        let mut newest = None;
-        for child in &index.manifests {
-            let when = Box::pin(created(registry, repository, &child.digest, false)).await;
-            match when {
-                Ok(w) => newest = newest.max(w),
-                Err(RegistryError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        return Ok(newest);
-    }
-    let Ok(image) = serde_json::from_slice::<ImageManifest>(&manifest.bytes) else {
-        return Ok(None);
-    };
-    let config = match registry
-        .get_blob(repository, &image.config.digest, MAX_MANIFEST_BODY)
-        .await
-    {
-        Ok(bytes) => bytes,
-        Err(RegistryError::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let config: ImageConfig = serde_json::from_slice(&config).unwrap_or_default();
-    Ok(config
-        .created
-        .and_then(|c| OffsetDateTime::parse(&c, &Rfc3339).ok()))
 }

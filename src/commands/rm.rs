@@ -1,16 +1,18 @@
 //! `regctl rm REF...`: delete by digest, or remove tags without touching the tags
-//! that share their manifest.
+//! that share their manifest; what belongs to a deleted manifest (index children,
+//! signatures, SBOMs, referrers) goes with it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context as _, Result};
 
 use super::deletion::{
-    check_can_confirm, confirm_and_execute, note_garbage_collection, plan, Outcome, PlanRow,
-    RepoState,
+    check_can_confirm, confirm_and_execute, note_garbage_collection, note_plan, plan_rows,
+    OutcomeRow,
 };
 use super::Context;
 use crate::cli::RmArgs;
+use crate::deletion::{Cache, Depth, Loader, Plan, Refusal, Request, Snapshot};
 use crate::exit::Exit;
 use crate::output::render;
 use crate::registry::{Reference, RegistryError};
@@ -26,25 +28,42 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             .or_default()
             .push(r);
     }
-    // Before anything changes: does each registry delete at all?
-    let mut probed = BTreeSet::new();
-    for (host, repository) in groups.keys() {
-        if probed.insert(host.clone()) {
-            ctx.registry(host)?.probe_delete(repository).await?;
+    // Before anything changes (and never in a dry run): does each registry delete at all?
+    if !args.dry_run {
+        let mut probed = BTreeSet::new();
+        for (host, repository) in groups.keys() {
+            if probed.insert(host.clone()) {
+                ctx.registry(host)?.probe_delete(repository).await?;
+            }
         }
     }
 
-    let mut actions = Vec::new();
-    let mut skipped: Vec<Outcome> = Vec::new();
+    // One registry per run (checked when parsing, with run-wide credentials);
+    // plans are kept per registry host.
+    let mut by_host: BTreeMap<String, Vec<Plan>> = BTreeMap::new();
+    let mut skipped: Vec<OutcomeRow> = Vec::new();
+    let cache = Cache::default();
     for ((host, repository), refs) in &groups {
         let registry = ctx.registry(host)?;
-        let state = RepoState::load(&registry, repository, ctx.concurrency)
-            .await
-            .with_context(|| format!("reading {host}/{repository}"))?;
-        let mut remove_tags = BTreeSet::new();
-        let mut delete_digests = BTreeSet::new();
+        let loader = Loader {
+            registry: &registry,
+            concurrency: ctx.concurrency,
+            cache: &cache,
+        };
+        let mut snapshot = match loader.snapshot(repository, Depth::default()).await {
+            Ok(s) => s,
+            Err(RegistryError::NotFound { .. }) => Snapshot::new(repository),
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("reading {host}/{repository}")))
+            }
+        };
+        let mut request = Request {
+            force: args.force,
+            keep_attachments: args.keep_attachments,
+            ..Request::default()
+        };
         for r in refs {
-            let missing = || Outcome {
+            let missing = || OutcomeRow {
                 reference: r.to_string(),
                 outcome: "missing",
                 digest: r.digest().cloned(),
@@ -53,80 +72,122 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             };
             match (r.tag(), r.digest()) {
                 // `repo:tag@digest`: remove that tag, if it still points at that digest.
-                (Some(tag), Some(digest)) => match state.tags.get(tag) {
+                (Some(tag), Some(digest)) => match snapshot.tags.get(tag) {
                     Some(current) if current == digest => {
-                        remove_tags.insert(tag.to_string());
+                        request.remove_tags.insert(tag.to_string());
                     }
-                    Some(current) => skipped.push(Outcome {
-                        reference: r.to_string(),
-                        outcome: "refused",
-                        digest: Some(digest.clone()),
-                        tags_removed: Vec::new(),
-                        error: Some(format!("tag {tag} points at {current}, not {digest}; nothing done")),
-                    }),
-                    None => skipped.push(missing()),
-                },
-                (None, Some(digest)) => match registry.head_manifest(repository, &digest.to_string()).await {
-                    Err(RegistryError::NotFound { .. }) => skipped.push(missing()),
-                    Err(e) => return Err(e.into()),
-                    Ok(_) if state.index_parents.contains_key(digest) && !args.force => skipped.push(Outcome {
+                    Some(current) => skipped.push(OutcomeRow {
                         reference: r.to_string(),
                         outcome: "refused",
                         digest: Some(digest.clone()),
                         tags_removed: Vec::new(),
                         error: Some(format!(
-                            "an index references it (tags: {}); deleting it would break them; pass --force to delete it anyway",
-                            state.index_tags_referencing(digest).join(", ")
+                            "tag {tag} points at {current}, not {digest}; nothing done"
                         )),
                     }),
-                    Ok(_) => {
-                        delete_digests.insert(digest.clone());
-                    }
+                    None => skipped.push(missing()),
                 },
+                (None, Some(digest)) => {
+                    let known = snapshot.manifests.contains_key(digest);
+                    let exists = known
+                        || match registry
+                            .head_manifest(repository, &digest.to_string())
+                            .await
+                        {
+                            Ok(_) => true,
+                            Err(RegistryError::NotFound { .. }) => false,
+                            Err(e) => return Err(e.into()),
+                        };
+                    if !exists {
+                        skipped.push(missing());
+                    } else {
+                        if !known {
+                            loader.read_digests(&mut snapshot, [digest.clone()]).await?;
+                        }
+                        request.delete.insert(digest.clone());
+                    }
+                }
                 (tag, None) => {
                     let tag = tag.unwrap_or("latest");
-                    if state.tags.contains_key(tag) {
-                        remove_tags.insert(tag.to_string());
+                    if snapshot.tags.contains_key(tag) {
+                        request.remove_tags.insert(tag.to_string());
                     } else {
                         skipped.push(missing());
                     }
                 }
             }
         }
-        actions.extend(plan(
-            host,
-            &state,
-            &remove_tags,
-            &delete_digests,
-            args.force,
-        ));
+        let plan = loader.plan(&mut snapshot, &request).await?;
+        for refusal in &plan.refused {
+            let Refusal::ReferencedByIndex { digest, index_tags } = refusal;
+            skipped.push(OutcomeRow {
+                reference: format!("{host}/{repository}@{digest}"),
+                outcome: "refused",
+                digest: Some(digest.clone()),
+                tags_removed: Vec::new(),
+                error: Some(format!(
+                    "an index references it (tags: {}); deleting it would break them; pass --force to delete it anyway",
+                    index_tags.join(", ")
+                )),
+            });
+        }
+        if !plan.actions.is_empty() {
+            by_host.entry(host.clone()).or_default().push(plan);
+        }
     }
 
     for s in &skipped {
-        ctx.printer.error(format!(
+        let message = format!(
             "{}: {}",
             s.reference,
             s.error.as_deref().unwrap_or(s.outcome)
-        ));
+        );
+        if s.outcome == "missing" && args.ignore_missing {
+            continue;
+        }
+        ctx.printer.error(message);
     }
     let skipped_exit = skipped_exit(&skipped, args.ignore_missing);
 
     if args.dry_run {
-        let rows: Vec<PlanRow> = actions.iter().map(PlanRow::from).collect();
+        let rows: Vec<_> = by_host
+            .iter()
+            .flat_map(|(host, plans)| plan_rows(host, plans))
+            .collect();
         render(ctx.format, &rows).context("writing the plan")?;
+        for (host, plans) in &by_host {
+            note_plan(ctx, host, plans);
+        }
         ctx.printer.note(format!(
             "dry run: {} actions planned, nothing changed",
             rows.len()
         ));
         return Ok(skipped_exit);
     }
-    if actions.is_empty() {
+    if by_host.is_empty() {
         render(ctx.format, &skipped).context("writing the outcome")?;
         return Ok(skipped_exit);
     }
-    let Some((mut outcomes, exit)) = confirm_and_execute(ctx, actions, args.yes).await? else {
-        return Ok(Exit::Failure);
-    };
+    let mut outcomes = Vec::new();
+    let mut exit = Exit::Success;
+    for (host, plans) in by_host {
+        note_plan(ctx, &host, &plans);
+        let registry = ctx.registry(&host)?;
+        let loader = Loader {
+            registry: &registry,
+            concurrency: ctx.concurrency,
+            cache: &cache,
+        };
+        let Some((rows, host_exit)) =
+            confirm_and_execute(ctx, &registry, &loader, plans, args.yes).await?
+        else {
+            return Ok(Exit::Failure);
+        };
+        outcomes.extend(rows);
+        if exit == Exit::Success {
+            exit = host_exit;
+        }
+    }
     outcomes.extend(skipped);
     render(ctx.format, &outcomes).context("writing the outcome")?;
     note_garbage_collection(ctx, &outcomes);
@@ -139,7 +200,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
 
 /// Exit status for references not acted on: 4 for missing ones (0 with
 /// `--ignore-missing`), 1 for refused ones.
-fn skipped_exit(skipped: &[Outcome], ignore_missing: bool) -> Exit {
+fn skipped_exit(skipped: &[OutcomeRow], ignore_missing: bool) -> Exit {
     if skipped.iter().any(|s| s.outcome == "refused") {
         Exit::Failure
     } else if skipped.iter().any(|s| s.outcome == "missing") && !ignore_missing {

@@ -75,7 +75,7 @@ pub(crate) struct Fetched {
 
 /// A request body, kept so the request can be sent again after a 401.
 struct Body {
-    content_type: Option<&'static str>,
+    content_type: Option<String>,
     bytes: Vec<u8>,
 }
 
@@ -244,7 +244,7 @@ impl Registry {
         method: Method,
         url: &Url,
         scope: &Scope,
-        content_type: Option<&'static str>,
+        content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Result<Response> {
         self.send_with(
@@ -253,7 +253,7 @@ impl Registry {
             scope,
             None,
             Some(&Body {
-                content_type,
+                content_type: content_type.map(str::to_string),
                 bytes: body,
             }),
         )
@@ -623,7 +623,7 @@ impl Registry {
             request = request.header(ACCEPT, accept);
         }
         if let Some(body) = body {
-            if let Some(content_type) = body.content_type {
+            if let Some(content_type) = &body.content_type {
                 request = request.header(reqwest::header::CONTENT_TYPE, content_type);
             }
             request = request.body(body.bytes.clone());

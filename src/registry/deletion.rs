@@ -10,7 +10,7 @@ use super::auth::Scope;
 use super::client::Registry;
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
-use super::manifest::{DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
+use super::manifest::{DOCKER_MANIFEST, OCI_MANIFEST};
 use super::retry::{worth_retrying, Backoff};
 
 const DELETE_HINT: &str =
@@ -125,13 +125,13 @@ impl Registry {
 
     /// Removes `tag` from `repository` and nothing else. Tries the registry's tag
     /// deletion first; where it has none (Distribution 2.8 answers 400), moves the
-    /// tag onto a unique throw-away manifest of the same family (`oci` or Docker)
+    /// tag onto a unique throw-away manifest of the same family (OCI when `oci`, else Docker)
     /// and deletes that manifest's digest, which takes only this tag with it.
     pub async fn remove_tag(
         &self,
         repository: &str,
         tag: &str,
-        media_type: &str,
+        oci: bool,
     ) -> std::result::Result<TagRemoval, TagRemovalError> {
         let before = |error| TagRemovalError {
             error,
@@ -148,7 +148,6 @@ impl Registry {
             }
             _ => {}
         }
-        let oci = media_type == OCI_MANIFEST || media_type == OCI_INDEX;
         let (manifest_type, config_type) = if oci {
             (OCI_MANIFEST, "application/vnd.oci.image.config.v1+json")
         } else {

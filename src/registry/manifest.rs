@@ -42,6 +42,62 @@ pub fn looks_like_index(bytes: &[u8]) -> bool {
         .is_some_and(|v| v.get("manifests").is_some_and(|m| m.is_array()))
 }
 
+/// A manifest's media type, as the registry declared it (typed, so that what is
+/// put back is put back as what it was).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MediaType {
+    /// [`OCI_INDEX`].
+    OciIndex,
+    /// [`OCI_MANIFEST`].
+    OciManifest,
+    /// [`DOCKER_LIST`].
+    DockerList,
+    /// [`DOCKER_MANIFEST`].
+    DockerManifest,
+    /// Anything else, kept as given (possibly empty).
+    Other(String),
+}
+
+impl MediaType {
+    /// The media type of a `Content-Type` value or a `mediaType` field.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            OCI_INDEX => MediaType::OciIndex,
+            OCI_MANIFEST => MediaType::OciManifest,
+            DOCKER_LIST => MediaType::DockerList,
+            DOCKER_MANIFEST => MediaType::DockerManifest,
+            other => MediaType::Other(other.to_string()),
+        }
+    }
+
+    /// The media type's text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            MediaType::OciIndex => OCI_INDEX,
+            MediaType::OciManifest => OCI_MANIFEST,
+            MediaType::DockerList => DOCKER_LIST,
+            MediaType::DockerManifest => DOCKER_MANIFEST,
+            MediaType::Other(other) => other,
+        }
+    }
+
+    /// An OCI index or a Docker manifest list.
+    pub fn is_index(&self) -> bool {
+        matches!(self, MediaType::OciIndex | MediaType::DockerList)
+    }
+
+    /// An OCI media type (as opposed to Docker's), for choosing a manifest family.
+    pub fn is_oci(&self) -> bool {
+        matches!(self, MediaType::OciIndex | MediaType::OciManifest)
+    }
+}
+
+impl fmt::Display for MediaType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A content descriptor as it appears in manifests and indexes.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -57,6 +113,34 @@ pub struct Descriptor {
     /// For index entries: the platform the child is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
+    /// For artifacts (referrers): what kind of artifact it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+}
+
+/// The fields of any manifest (image, index or artifact) that the image graph
+/// needs: what it points at, and what it is attached to.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestFields {
+    /// The declared media type, if any.
+    #[serde(default)]
+    pub media_type: Option<String>,
+    /// An index's children.
+    #[serde(default)]
+    pub manifests: Option<Vec<Descriptor>>,
+    /// An image's config.
+    #[serde(default)]
+    pub config: Option<Descriptor>,
+    /// An image's layers.
+    #[serde(default)]
+    pub layers: Vec<Descriptor>,
+    /// OCI 1.1: the manifest this one is attached to (a signature, an SBOM, ...).
+    #[serde(default)]
+    pub subject: Option<Descriptor>,
+    /// OCI 1.1: the kind of artifact.
+    #[serde(default)]
+    pub artifact_type: Option<String>,
 }
 
 /// An index or manifest list.

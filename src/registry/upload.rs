@@ -64,7 +64,7 @@ impl Registry {
         &self,
         repository: &str,
         reference: &str,
-        media_type: &'static str,
+        media_type: &str,
         bytes: &[u8],
     ) -> Result<Digest> {
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;

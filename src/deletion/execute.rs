@@ -1,0 +1,436 @@
+//! Carrying out plans: a re-check against the registry right before changing it,
+//! then each repository's actions in order (parents before children, subjects
+//! before attachments), repositories side by side, no new action after a cancel.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::stream::{self, StreamExt as _};
+
+use super::load::{Depth, Loader};
+use super::plan::{Action, Cause, Plan};
+use super::snapshot::{fallback_tag, Snapshot};
+use crate::registry::deletion::{TagRemoval, TagRemovalError};
+use crate::registry::manifest::MediaType;
+use crate::registry::{Digest, Reference, Registry, RegistryError};
+
+/// How the repository changed after planning, so that an action was left undone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The tags on the manifest are not the ones planned (one was added or moved).
+    TagsChanged {
+        /// The tags planned.
+        planned: Vec<String>,
+        /// The tags now.
+        now: Vec<String>,
+    },
+    /// The tag points elsewhere now (or nowhere).
+    TagMoved(Option<Digest>),
+    /// An index that stays references the manifest now.
+    NowReferenced(Vec<Digest>),
+    /// The manifest it belongs to is left in place, so it stays too.
+    ParentLeft(Digest),
+}
+
+/// What became of one action.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The manifest is deleted.
+    Deleted,
+    /// The tag is removed, the manifest kept.
+    TagRemoved(TagRemoval),
+    /// The referrers index was re-pushed without the deleted entries.
+    Rewritten,
+    /// It was already gone (someone else deleted it meanwhile).
+    AlreadyGone,
+    /// Left undone: the repository changed after planning.
+    Changed(Change),
+    /// Not started: cancelled before its turn.
+    NotStarted,
+    /// It failed.
+    Failed(RegistryError),
+}
+
+impl Outcome {
+    /// True when the registry was changed as planned.
+    pub fn is_done(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Deleted | Outcome::TagRemoved(_) | Outcome::Rewritten | Outcome::AlreadyGone
+        )
+    }
+}
+
+/// An action and what became of it.
+#[derive(Debug)]
+pub struct Done {
+    /// The repository.
+    pub repository: String,
+    /// The action.
+    pub action: Action,
+    /// Its outcome.
+    pub outcome: Outcome,
+}
+
+/// Reads each plan's repository again and leaves out the actions that no longer
+/// hold: a manifest whose tags changed or that an index now references, a tag that
+/// moved, and whatever belongs to an action left out. What a tag removal must keep
+/// is taken from what is there now.
+pub async fn recheck(
+    loader: &Loader<'_>,
+    plans: Vec<Plan>,
+) -> Result<(Vec<Plan>, Vec<Done>), RegistryError> {
+    let mut kept = Vec::with_capacity(plans.len());
+    let mut changed = Vec::new();
+    for mut plan in plans {
+        let now = match loader.snapshot(&plan.repository, Depth::default()).await {
+            Ok(now) => now,
+            Err(RegistryError::NotFound { .. }) => Snapshot::new(&plan.repository),
+            Err(e) => return Err(e),
+        };
+        let (actions, left) = check_actions(&plan, &now);
+        plan.actions = actions;
+        changed.extend(left.into_iter().map(|(action, change)| Done {
+            repository: plan.repository.clone(),
+            action,
+            outcome: Outcome::Changed(change),
+        }));
+        kept.push(plan);
+    }
+    Ok((kept, changed))
+}
+
+/// The actions of `plan` that still hold on `now`, and the others with why.
+pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, Change)>) {
+    let removing = plan.tags_removed();
+    let deleting: BTreeSet<Digest> = plan.deleted().into_iter().cloned().collect();
+    let mut left_out: BTreeSet<Digest> = BTreeSet::new();
+    let mut kept = Vec::new();
+    let mut changed = Vec::new();
+    for action in &plan.actions {
+        let mut action = action.clone();
+        let change = match &mut action {
+            Action::DeleteManifest {
+                digest,
+                tags,
+                cause,
+                forced,
+                ..
+            } => {
+                let parent = match cause {
+                    Cause::ChildOf(p) | Cause::AttachmentOf(p, _) => Some(p.clone()),
+                    _ => None,
+                };
+                let now_tags = now.tags_on(digest);
+                let staying_parents: Vec<Digest> = now
+                    .parents(digest)
+                    .into_iter()
+                    .filter(|p| !deleting.contains(p) && !is_referrers_index(now, p))
+                    .collect();
+                if let Some(p) = parent.filter(|p| left_out.contains(p)) {
+                    Some(Change::ParentLeft(p))
+                } else if now_tags != *tags {
+                    Some(Change::TagsChanged {
+                        planned: tags.clone(),
+                        now: now_tags,
+                    })
+                } else if !*forced && !staying_parents.is_empty() {
+                    Some(Change::NowReferenced(staying_parents))
+                } else {
+                    None
+                }
+            }
+            Action::RemoveTag {
+                tag,
+                digest,
+                keep,
+                in_index,
+                ..
+            } => {
+                *keep = now
+                    .tags_on(digest)
+                    .into_iter()
+                    .filter(|t| !removing.contains(t))
+                    .collect();
+                *in_index = !now.parents(digest).is_empty();
+                let current = now.tags.get(tag.as_str());
+                (current != Some(digest)).then(|| Change::TagMoved(current.cloned()))
+            }
+            Action::RewriteReferrersIndex { tag, digest, .. } => {
+                let current = now.tags.get(tag.as_str());
+                (current != Some(digest)).then(|| Change::TagMoved(current.cloned()))
+            }
+        };
+        match change {
+            None => kept.push(action),
+            Some(change) => {
+                if let Action::DeleteManifest { digest, .. } = &action {
+                    left_out.insert(digest.clone());
+                }
+                changed.push((action, change));
+            }
+        }
+    }
+    (kept, changed)
+}
+
+fn is_referrers_index(snapshot: &Snapshot, digest: &Digest) -> bool {
+    let tags = snapshot.tags_on(digest);
+    !tags.is_empty() && tags.iter().all(|t| fallback_tag(t).is_some())
+}
+
+/// Runs `plans` on `registry`: each plan's actions in order, up to `concurrency`
+/// repositories at once. After `cancel` is set no action starts; `on_done` is
+/// called after each action.
+pub async fn execute(
+    registry: &Registry,
+    plans: Vec<Plan>,
+    concurrency: usize,
+    cancel: &AtomicBool,
+    on_done: &(dyn Fn() + Sync),
+) -> Vec<Done> {
+    let per_plan: Vec<Vec<Done>> = stream::iter(plans)
+        .map(|plan| async move {
+            let mut done = Vec::with_capacity(plan.actions.len());
+            let mut left_out: BTreeSet<Digest> = BTreeSet::new();
+            for action in plan.actions {
+                let outcome = if cancel.load(Ordering::SeqCst) {
+                    Outcome::NotStarted
+                } else if let Some(p) = parent_of(&action).filter(|p| left_out.contains(p)) {
+                    Outcome::Changed(Change::ParentLeft(p))
+                } else {
+                    let outcome = run(registry, &plan.repository, &action).await;
+                    on_done();
+                    outcome
+                };
+                if !outcome.is_done() {
+                    if let Action::DeleteManifest { digest, .. } = &action {
+                        left_out.insert(digest.clone());
+                    }
+                }
+                done.push(Done {
+                    repository: plan.repository.clone(),
+                    action,
+                    outcome,
+                });
+            }
+            done
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    per_plan.into_iter().flatten().collect()
+}
+
+fn parent_of(action: &Action) -> Option<Digest> {
+    match action {
+        Action::DeleteManifest {
+            cause: Cause::ChildOf(p) | Cause::AttachmentOf(p, _),
+            ..
+        } => Some(p.clone()),
+        _ => None,
+    }
+}
+
+async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome {
+    match action {
+        Action::DeleteManifest { digest, .. } => {
+            match registry.delete_manifest(repository, digest).await {
+                Ok(()) => Outcome::Deleted,
+                Err(RegistryError::NotFound { .. }) => Outcome::AlreadyGone,
+                Err(e) => Outcome::Failed(e),
+            }
+        }
+        Action::RewriteReferrersIndex {
+            tag,
+            digest,
+            media_type,
+            bytes,
+            delete_old,
+            ..
+        } => {
+            let put = registry
+                .put_manifest(repository, tag, media_type.as_str(), bytes)
+                .await;
+            if let Err(e) = put {
+                return Outcome::Failed(e);
+            }
+            if *delete_old {
+                match registry.delete_manifest(repository, digest).await {
+                    Ok(()) | Err(RegistryError::NotFound { .. }) => {}
+                    Err(e) => return Outcome::Failed(e),
+                }
+            }
+            Outcome::Rewritten
+        }
+        Action::RemoveTag {
+            tag,
+            digest,
+            media_type,
+            keep,
+            in_index,
+        } => {
+            let restore = Restore {
+                registry,
+                repository,
+                digest,
+                media_type,
+            };
+            match restore.remove_tag(tag, keep, *in_index).await {
+                Ok(how) => Outcome::TagRemoved(how),
+                Err(e) => Outcome::Failed(e),
+            }
+        }
+    }
+}
+
+/// What is needed to put a manifest and its tags back.
+struct Restore<'a> {
+    registry: &'a Registry,
+    repository: &'a str,
+    digest: &'a Digest,
+    media_type: &'a MediaType,
+}
+
+impl Restore<'_> {
+    /// Removes `tag` alone; checks afterwards that `keep` and (when an index needs
+    /// it) the manifest survived, and puts back what the registry took beyond it.
+    async fn remove_tag(
+        &self,
+        tag: &str,
+        keep: &[String],
+        in_index: bool,
+    ) -> Result<TagRemoval, RegistryError> {
+        // Kept to put things back should the registry take more than the tag.
+        let original = self
+            .registry
+            .get_manifest(self.repository, &self.digest.to_string())
+            .await?;
+        match self
+            .registry
+            .remove_tag(self.repository, tag, self.media_type.is_oci())
+            .await
+        {
+            Ok(how) => {
+                self.check(keep, in_index, Some(how), &original.bytes)
+                    .await?;
+                Ok(how)
+            }
+            Err(failure) => {
+                let err = self.tag_after_failure(tag, failure, &original.bytes).await;
+                // The registry may have taken more than the tag before failing.
+                self.check(keep, in_index, None, &original.bytes).await?;
+                Err(err)
+            }
+        }
+    }
+
+    /// The tag removal failed half-way (the throw-away manifest was pushed but
+    /// could not be deleted): if the tag is on that throw-away manifest, point it
+    /// back at the original. A tag someone else moved meanwhile is left alone.
+    async fn tag_after_failure(
+        &self,
+        tag: &str,
+        failure: TagRemovalError,
+        bytes: &[u8],
+    ) -> RegistryError {
+        let TagRemovalError {
+            error: err,
+            left_on,
+        } = failure;
+        let Some(left_on) = left_on else { return err };
+        let reference = Reference::with_tag(self.registry.host(), self.repository, tag);
+        if let Ok(head) = self.registry.resolve(&reference).await {
+            if head.digest == left_on {
+                let put = self
+                    .registry
+                    .put_manifest(self.repository, tag, self.media_type.as_str(), bytes)
+                    .await;
+                let outcome = if put.is_ok() {
+                    "restored"
+                } else {
+                    "could not be restored"
+                };
+                return RegistryError::InvalidResponse {
+                    url: format!("{}/{}:{tag}", self.registry.host(), self.repository),
+                    reason: format!(
+                        "{err}; the tag was left on a throw-away manifest and {outcome} to {}",
+                        self.digest
+                    ),
+                };
+            }
+        }
+        err
+    }
+
+    /// After removing a tag: every kept tag must still exist, and the manifest too
+    /// when an index needs it. What vanished is put back (with its own media type)
+    /// and reported as the registry's overreach. A kept tag that now points
+    /// elsewhere was moved by someone else meanwhile: it is left as it is.
+    async fn check(
+        &self,
+        keep: &[String],
+        in_index: bool,
+        how: Option<TagRemoval>,
+        bytes: &[u8],
+    ) -> Result<(), RegistryError> {
+        let mut lost = Vec::new();
+        for tag in keep {
+            let reference = Reference::with_tag(self.registry.host(), self.repository, tag);
+            match self.registry.resolve(&reference).await {
+                Ok(_) => {}
+                Err(RegistryError::NotFound { .. }) => lost.push(tag.clone()),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut manifest_lost = false;
+        if in_index && lost.is_empty() {
+            match self
+                .registry
+                .head_manifest(self.repository, &self.digest.to_string())
+                .await
+            {
+                Ok(_) => {}
+                Err(RegistryError::NotFound { .. }) => manifest_lost = true,
+                Err(e) => return Err(e),
+            }
+        }
+        let media_type = self.media_type.as_str();
+        if manifest_lost {
+            let reference = self.digest.to_string();
+            self.registry
+                .put_manifest(self.repository, &reference, media_type, bytes)
+                .await?;
+        }
+        for tag in &lost {
+            self.registry
+                .put_manifest(self.repository, tag, media_type, bytes)
+                .await?;
+        }
+        let mut problems = Vec::new();
+        if !lost.is_empty() {
+            problems.push(format!(
+                "it also removed {} (restored to {})",
+                lost.join(", "),
+                self.digest
+            ));
+        }
+        if manifest_lost {
+            problems.push(format!(
+                "it also deleted {}, which an index needs (restored)",
+                self.digest
+            ));
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(RegistryError::InvalidResponse {
+            url: format!("{}/{}", self.registry.host(), self.repository),
+            reason: format!(
+                "removing one tag ({}): {}",
+                how.map_or("failed".to_string(), |h| format!("{h:?}")),
+                problems.join("; ")
+            ),
+        })
+    }
+}

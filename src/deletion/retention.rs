@@ -1,0 +1,132 @@
+//! `prune`'s rules, decided per image (a distinct tagged manifest that is not an
+//! attachment), never per tag: a tag goes only when its image goes.
+
+use std::time::Duration;
+
+use regex::Regex;
+use time::OffsetDateTime;
+
+use super::snapshot::{Created, Snapshot, Undated};
+use crate::registry::Digest;
+
+/// What to keep.
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    /// Keep the newest N images (among those the name rules select).
+    pub keep: Option<usize>,
+    /// Delete only images older than this.
+    pub older_than: Option<Duration>,
+    /// Only images all of whose tags match are considered.
+    pub match_tags: Option<Regex>,
+    /// Images with a tag matching this are never considered.
+    pub exclude_tags: Option<Regex>,
+}
+
+/// Why an image stays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeepReason {
+    /// Among the newest N.
+    Newest(usize),
+    /// Newer than the age limit.
+    NewerThan(Duration),
+    /// This tag of it does not match `--match`.
+    NotMatched(String),
+    /// This tag of it matches `--exclude`.
+    Excluded(String),
+    /// Its creation time is not known.
+    Undated(Undated),
+}
+
+/// Why an image goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeleteReason {
+    /// Not among the newest N.
+    NotAmongNewest(usize),
+    /// Older than the age limit.
+    OlderThan(Duration),
+}
+
+/// The verdict on one image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// It stays, with all its tags.
+    Keep(KeepReason),
+    /// It goes, with all its tags.
+    Delete(DeleteReason),
+}
+
+/// One image and the verdict on it.
+#[derive(Clone, Debug)]
+pub struct ImageDecision {
+    /// The image's manifest.
+    pub digest: Digest,
+    /// Its tags, sorted.
+    pub tags: Vec<String>,
+    /// When it was made.
+    pub created: Created,
+    /// Keep or delete, and why.
+    pub verdict: Verdict,
+}
+
+/// The verdict on every image of `snapshot` (attachments are not images: they
+/// follow their subject). Images are ranked newest first; equal times are ordered
+/// by their greatest tag name, the later name counting as newer.
+pub fn decide(snapshot: &Snapshot, rules: &Rules, now: OffsetDateTime) -> Vec<ImageDecision> {
+    let mut decisions = Vec::new();
+    let mut candidates: Vec<(Digest, Vec<String>, OffsetDateTime)> = Vec::new();
+    for digest in snapshot.tagged() {
+        if snapshot.is_attachment(&digest) {
+            continue;
+        }
+        let tags = snapshot.tags_on(&digest);
+        let created = snapshot
+            .created
+            .get(&digest)
+            .cloned()
+            .unwrap_or(Created::Unknown(Undated::UnreadableManifest));
+        let keep = |reason| ImageDecision {
+            digest: digest.clone(),
+            tags: tags.clone(),
+            created: created.clone(),
+            verdict: Verdict::Keep(reason),
+        };
+        let unmatched = rules
+            .match_tags
+            .as_ref()
+            .and_then(|re| tags.iter().find(|t| !re.is_match(t)));
+        let excluded = rules
+            .exclude_tags
+            .as_ref()
+            .and_then(|re| tags.iter().find(|t| re.is_match(t)));
+        if let Some(tag) = unmatched {
+            decisions.push(keep(KeepReason::NotMatched(tag.clone())));
+        } else if let Some(tag) = excluded {
+            decisions.push(keep(KeepReason::Excluded(tag.clone())));
+        } else {
+            match &created {
+                Created::At(when) => candidates.push((digest.clone(), tags, *when)),
+                Created::Unknown(why) => decisions.push(keep(KeepReason::Undated(why.clone()))),
+            }
+        }
+    }
+    candidates.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| b.1.last().cmp(&a.1.last())));
+    for (rank, (digest, tags, when)) in candidates.into_iter().enumerate() {
+        let age = now - when;
+        let verdict = match (rules.keep, rules.older_than) {
+            (Some(keep), _) if rank < keep => Verdict::Keep(KeepReason::Newest(keep)),
+            (_, Some(limit)) if age < limit => Verdict::Keep(KeepReason::NewerThan(limit)),
+            (_, Some(limit)) => Verdict::Delete(DeleteReason::OlderThan(limit)),
+            (Some(keep), None) => Verdict::Delete(DeleteReason::NotAmongNewest(keep)),
+            // A usage error for the command; here, keep everything.
+            (None, None) => Verdict::Keep(KeepReason::Newest(usize::MAX)),
+        };
+        decisions.push(ImageDecision {
+            digest,
+            tags,
+            created: Created::At(when),
+            verdict,
+        });
+    }
+    decisions.sort_by(|a, b| a.tags.first().cmp(&b.tags.first()));
+    decisions
+}
