@@ -89,27 +89,39 @@ fn keep_newest_with_match_keeps_exactly_the_expected_set() {
     let reg = start();
     let run = prune(&reg, "svc", &["--keep", "2", "--match", "^a", "--yes"]);
     run.success();
-    assert!(run.stdout.contains("delete svc:a1"), "{}", run.stdout);
+    // Images, not tags: a2 shares its image with `stable` and a5 with `latest`,
+    // which --match does not select, so those images stay whole. Of the images
+    // whose every tag matches (a1, a3, a4) the newest two stay.
     assert!(
-        run.stdout.contains("keep svc:a5") && run.stdout.contains("among the newest 2"),
+        run.stdout
+            .contains(&format!("delete svc@{} [a1]", img(1).digest)),
         "{}",
         run.stdout
     );
     assert!(
-        run.stderr.contains("1 tags have no creation time"),
+        run.stdout.contains(&format!(
+            "keep svc@{} [a2, stable] 2024-01-02T00:00:00Z (tag stable does not match --match)",
+            img(2).digest
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("1 images have no creation time"),
         "{}",
         run.stderr
     );
-    // svc: a4, a5 newest; stable shares a2's digest, so a2 went by tag; latest shares a5.
-    // svc/worker: all three tags share one image of the same time: newest 2 by name kept.
     assert_eq!(
         tags(&reg, "svc"),
         vec![
+            format!("svc:a2 {}", img(2).digest),
+            format!("svc:a3 {}", img(3).digest),
             format!("svc:a4 {}", img(4).digest),
             format!("svc:a5 {}", img(5).digest),
             format!("svc:latest {}", img(5).digest),
             format!("svc:nodate {}", undated().digest),
             format!("svc:stable {}", img(2).digest),
+            format!("svc/worker:a1 {}", img(9).digest),
             format!("svc/worker:a2 {}", img(9).digest),
             format!("svc/worker:a3 {}", img(9).digest),
         ]
@@ -119,7 +131,7 @@ fn keep_newest_with_match_keeps_exactly_the_expected_set() {
         vec![format!("keepme:a1 {}", img(1).digest)],
         "outside the target"
     );
-    // a1 and a3 had no other tag: their manifests are gone; a2's stays for `stable`.
+    // a1's image had no other tag: its manifest is gone.
     let gone = regctl()
         .trusted(&reg)
         .args(["digest", &format!("{}/svc@{}", reg.host(), img(1).digest)])
@@ -154,10 +166,16 @@ fn older_than_deletes_only_old_images_and_exclude_protects() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|d| d["tag"] == "stable")
+        .find(|d| d["tags"].as_array().unwrap().contains(&"stable".into()))
         .unwrap();
     assert_eq!(stable["decision"], "keep");
-    assert_eq!(stable["reason"], "matches --exclude");
+    assert_eq!(stable["tags"], serde_json::json!(["a2", "stable"]));
+    assert_eq!(stable["reason"], "tag stable matches --exclude");
+    assert!(
+        run.stderr.contains("svc/worker: this leaves the repository with no tag"),
+        "{}",
+        run.stderr
+    );
     let left: Vec<String> = tags(&reg, "svc")
         .into_iter()
         .filter(|t| t.starts_with("svc:"))
@@ -165,6 +183,8 @@ fn older_than_deletes_only_old_images_and_exclude_protects() {
     assert_eq!(
         left,
         vec![
+            format!("svc:a2 {}", img(2).digest),
+            format!("svc:a5 {}", img(5).digest),
             format!("svc:latest {}", img(5).digest),
             format!("svc:nodate {}", undated().digest),
             format!("svc:stable {}", img(2).digest),
@@ -199,7 +219,8 @@ fn dry_run_changes_nothing_and_bad_rules_are_exit_2() {
         (vec!["--match", "(unclosed"], "regular expression"),
         (vec!["--older-than", "30 days"], "not a duration"),
         (vec!["--older-than", "12"], "not a duration"),
-        (vec!["--yes"], "needs a rule"),
+        (vec!["--yes"], "needs --keep N or --older-than"),
+        (vec!["--match", "^a", "--yes"], "say --keep 0"),
     ] {
         let run = prune(&reg, "svc", &args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
