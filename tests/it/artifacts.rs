@@ -46,6 +46,11 @@ impl Manifest {
         }
         d
     }
+
+    /// The digests of the blobs it names (not its own).
+    pub fn blob_digests(&self) -> Vec<String> {
+        self.blobs.iter().map(|b| sha256(b)).collect()
+    }
 }
 
 impl From<&Image> for Manifest {

@@ -1,12 +1,15 @@
 //! The graph-aware deletion tests' infrastructure, proven: images, signatures,
 //! SBOM referrers and multi-arch indexes pushed over the HTTP API to both
-//! registries are seen by regctl and pulled by skopeo.
+//! registries are seen by regctl, and Distribution's garbage collection frees
+//! exactly the blobs of a deleted image.
+
+use std::collections::BTreeSet;
 
 use crate::artifacts::{self, cosign_tag, digest_tag, Cosign, Manifest};
 use crate::fixture::{image, oci_image, Image};
 use crate::on_both;
 use crate::target::{Kind, Target};
-use crate::verify::assert_pulls;
+use crate::verify::{assert_blobs_freed, assert_pulls};
 
 const CREATED: &str = "2024-01-01T00:00:00Z";
 const SPDX: &str = "application/spdx+json";
@@ -174,5 +177,56 @@ fn distribution_has_no_referrers_api_and_no_subject_header() {
     assert!(
         target.http().manifest("app", "v1").is_none(),
         "its tag went with it"
+    );
+}
+
+/// The blobs of one image that no other manifest shares: manifest, config, layer.
+fn own_blobs(image: &Image) -> BTreeSet<String> {
+    let manifest = Manifest::from(image);
+    let mut blobs: BTreeSet<String> = manifest.blob_digests().into_iter().collect();
+    blobs.insert(manifest.digest);
+    blobs
+}
+
+#[test]
+fn garbage_collection_frees_exactly_the_deleted_images_blobs() {
+    let mut target = Target::start(Kind::Distribution);
+    let graph = push_graph(&target);
+    let keep = image("linux/amd64", CREATED, "gc keep");
+    let gone = image("linux/amd64", CREATED, "gc gone");
+    target.push_image("app", &["keep"], &keep);
+    target.push_image("app", &["gone"], &gone);
+
+    // Nothing deleted yet: the collector frees nothing (signature, referrer,
+    // fallback index and untagged index children are all kept).
+    let before = target.distribution().blobs();
+    let report = target.distribution().garbage_collect();
+    assert_blobs_freed(
+        &before,
+        &BTreeSet::new(),
+        &target.distribution().blobs(),
+        &report,
+    );
+
+    let reply = target.delete_manifest("app", &gone.digest);
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    let report = target.distribution().garbage_collect();
+    let after = target.distribution().blobs();
+    assert_blobs_freed(&before, &own_blobs(&gone), &after, &report);
+
+    assert_pulls(&target, "app:keep");
+    assert_pulls(&target, "app:v1");
+    assert_pulls(&target, "multi:v1");
+    assert_pulls(&target, &format!("app@{}", graph.sbom.digest));
+    assert!(crate::verify::pulls(&target, "app:gone").is_err());
+    let run = target
+        .regctl()
+        .args(["ls", &format!("{}/app", target.host())])
+        .run();
+    run.success();
+    assert!(
+        !run.stdout.contains("app:gone"),
+        "the deleted image's tag is gone: {}",
+        run.stdout
     );
 }

@@ -82,6 +82,15 @@ impl Target {
         self.kind() == Kind::Ferro
     }
 
+    /// The Distribution registry, for storage checks and garbage collection.
+    #[track_caller]
+    pub fn distribution(&mut self) -> &mut TestRegistry {
+        match self {
+            Target::Distribution(r) => r,
+            Target::Ferro(_) => panic!("this check needs Distribution's storage"),
+        }
+    }
+
     /// The server's log, for failure messages.
     pub fn log(&self) -> String {
         match self {

@@ -1,6 +1,8 @@
 //! Checks after a destructive operation, made with tools other than regctl:
-//! that what should remain still pulls (skopeo, every platform).
+//! that what should remain still pulls (skopeo, every platform), and that
+//! garbage collection freed exactly the blobs it should.
 
+use std::collections::BTreeSet;
 use std::process::Command;
 
 use crate::target::Target;
@@ -86,4 +88,27 @@ pub fn assert_pulls(target: &Target, repository_and_reference: &str) {
             target.log()
         );
     }
+}
+
+/// Asserts that after garbage collection exactly `before - freed` remain:
+/// every blob in `freed` was present before, and `after` is the rest.
+#[track_caller]
+pub fn assert_blobs_freed(
+    before: &BTreeSet<String>,
+    freed: &BTreeSet<String>,
+    after: &BTreeSet<String>,
+    gc_output: &str,
+) {
+    let unknown: Vec<_> = freed.difference(before).collect();
+    assert!(
+        unknown.is_empty(),
+        "expected freed blobs that were never stored: {unknown:?}"
+    );
+    let expected: BTreeSet<String> = before.difference(freed).cloned().collect();
+    let kept_too_many: Vec<_> = after.difference(&expected).collect();
+    let freed_too_many: Vec<_> = expected.difference(after).collect();
+    assert!(
+        kept_too_many.is_empty() && freed_too_many.is_empty(),
+        "after garbage collection:\n  still present but expected freed: {kept_too_many:?}\n  freed but expected kept: {freed_too_many:?}\ngarbage-collect said:\n{gc_output}"
+    );
 }
