@@ -8,6 +8,13 @@ use sha2::{Digest as _, Sha256};
 
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// The config media type of artifacts that have no config.
+pub const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
+/// The empty config blob, `{}`, and its digest (OCI image spec 1.1).
+pub const EMPTY_JSON: &[u8] = b"{}";
+pub const EMPTY_DIGEST: &str =
+    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 
 pub fn sha256(bytes: &[u8]) -> String {
     let hex: String = Sha256::digest(bytes)
@@ -17,9 +24,11 @@ pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{hex}")
 }
 
-/// A single-platform image: config, one layer, a schema2 manifest.
+/// A single-platform image: config, one layer, a schema2 or OCI manifest.
 #[derive(Clone)]
 pub struct Image {
+    /// The manifest's media type: [`DOCKER_MANIFEST`] or [`OCI_MANIFEST`].
+    pub media_type: &'static str,
     pub config: Vec<u8>,
     pub layer: Vec<u8>,
     pub manifest: Vec<u8>,
@@ -29,8 +38,37 @@ pub struct Image {
     pub variant: Option<String>,
 }
 
-/// A distinct image for `os/arch[/variant]`; `seed` makes its bytes unique.
+/// A distinct Docker schema2 image for `os/arch[/variant]`; `seed` makes its
+/// bytes unique.
 pub fn image(platform: &str, created: &str, seed: &str) -> Image {
+    build_image(&SCHEMA2, platform, created, seed)
+}
+
+/// Like [`image`], with OCI media types for the manifest, config and layer.
+pub fn oci_image(platform: &str, created: &str, seed: &str) -> Image {
+    build_image(&OCI, platform, created, seed)
+}
+
+/// The media types of one image format.
+struct Format {
+    manifest: &'static str,
+    config: &'static str,
+    layer: &'static str,
+}
+
+const SCHEMA2: Format = Format {
+    manifest: DOCKER_MANIFEST,
+    config: "application/vnd.docker.container.image.v1+json",
+    layer: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+};
+
+const OCI: Format = Format {
+    manifest: OCI_MANIFEST,
+    config: "application/vnd.oci.image.config.v1+json",
+    layer: "application/vnd.oci.image.layer.v1.tar+gzip",
+};
+
+fn build_image(format: &Format, platform: &str, created: &str, seed: &str) -> Image {
     let parts: Vec<&str> = platform.split('/').collect();
     let (os, architecture, variant) = (parts[0], parts[1], parts.get(2).map(|v| v.to_string()));
     let layer = format!("layer for {seed} {platform}").into_bytes();
@@ -47,20 +85,21 @@ pub fn image(platform: &str, created: &str, seed: &str) -> Image {
     let config = serde_json::to_vec(&config).unwrap();
     let manifest = serde_json::to_vec_pretty(&serde_json::json!({
         "schemaVersion": 2,
-        "mediaType": DOCKER_MANIFEST,
+        "mediaType": format.manifest,
         "config": {
-            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "mediaType": format.config,
             "size": config.len(),
             "digest": sha256(&config),
         },
         "layers": [{
-            "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "mediaType": format.layer,
             "size": layer.len(),
             "digest": sha256(&layer),
         }],
     }))
     .unwrap();
     Image {
+        media_type: format.manifest,
         digest: sha256(&manifest),
         config,
         layer,
@@ -81,7 +120,7 @@ pub fn index(children: &[Image]) -> (Vec<u8>, String) {
                 platform["variant"] = v.clone().into();
             }
             serde_json::json!({
-                "mediaType": DOCKER_MANIFEST,
+                "mediaType": c.media_type,
                 "size": c.manifest.len(),
                 "digest": c.digest,
                 "platform": platform,

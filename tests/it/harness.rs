@@ -189,6 +189,76 @@ impl TestRegistry {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.yml")
+    }
+
+    fn spawn_serve(&self) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(self.dir.path().join("registry.log"))
+            .unwrap();
+        Command::new("docker-registry")
+            .arg("serve")
+            .arg(self.config_path())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry is installed (scripts/test installs it)")
+    }
+
+    /// Runs Distribution's garbage collector the documented way: stops the
+    /// registry, runs plain `docker-registry garbage-collect <config>` (not
+    /// `--delete-untagged`), asserts it succeeded, and restarts the registry on
+    /// the same port with the same config. Returns the collector's output.
+    pub fn garbage_collect(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let out = Command::new("docker-registry")
+            .arg("garbage-collect")
+            .arg(self.config_path())
+            .output()
+            .expect("docker-registry is installed (scripts/test installs it)");
+        let report = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "garbage-collect failed:\n{report}");
+        self.child = self.spawn_serve();
+        assert!(
+            self.wait_ready(),
+            "registry did not restart on port {} after garbage-collect:\n{}",
+            self.port,
+            self.log()
+        );
+        report
+    }
+
+    /// The digests of the blobs in storage
+    /// (`data/docker/registry/v2/blobs/sha256/<2>/<hex>/data`).
+    pub fn blobs(&self) -> std::collections::BTreeSet<String> {
+        let root = self.dir.path().join("data/docker/registry/v2/blobs/sha256");
+        let mut digests = std::collections::BTreeSet::new();
+        let Ok(prefixes) = std::fs::read_dir(&root) else {
+            return digests;
+        };
+        for prefix in prefixes.flatten() {
+            for blob in std::fs::read_dir(prefix.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if blob.path().join("data").is_file() {
+                    let hex = blob.file_name().to_string_lossy().into_owned();
+                    digests.insert(format!("sha256:{hex}"));
+                }
+            }
+        }
+        digests
+    }
 }
 
 impl Drop for TestRegistry {

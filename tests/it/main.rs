@@ -1,10 +1,15 @@
-//! Integration tests: regctl against the real Distribution registry on loopback.
+//! Integration tests: regctl against real registries on loopback (Distribution,
+//! and ferro-oci-server for OCI 1.1).
 
+mod artifacts;
 mod cli;
 mod credentials;
+mod curl;
 mod digest;
 mod faults;
+mod ferro;
 mod fixture;
+mod graph_fixture;
 mod harness;
 mod http;
 mod ls;
@@ -12,6 +17,8 @@ mod proxy;
 mod prune;
 mod resilience;
 mod rm;
+mod target;
 mod tls;
 mod token;
 mod token_auth;
+mod verify;
