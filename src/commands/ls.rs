@@ -79,6 +79,19 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         },
         Err(e) => return Err(anyhow::Error::new(e).context(format!("listing {}", target.registry))),
     };
+    if let (true, Some(prefix)) = (repositories.is_empty(), &target.prefix) {
+        // The catalog does not name it (a pull-through cache lists only what it
+        // stored): the repository's own tag list says whether it exists.
+        match registry.tags(prefix).await {
+            Ok(_) => repositories.push(prefix.clone()),
+            Err(RegistryError::NotFound { .. }) => {
+                ctx.printer
+                    .error(format!("no repository {} (nor any below it)", args.target));
+                return Ok(Exit::NotFound);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     if repositories.is_empty() {
         ctx.printer
             .note(format!("no repositories in {}", args.target));

@@ -14,7 +14,9 @@ use super::deletion::{check_can_confirm, confirm_and_execute, note_garbage_colle
 use super::Context;
 use crate::cli::PruneArgs;
 use crate::deletion::retention::{self, DeleteReason, ImageDecision, KeepReason, Rules, Verdict};
-use crate::deletion::{Action, Cache, Cause, Created, Depth, Loader, Plan, Request, Undated};
+use crate::deletion::{
+    Action, Cache, Cause, Created, Depth, Loader, Plan, Request, Snapshot, Undated,
+};
 use crate::exit::{Exit, UsageError};
 use crate::output::{render, Row};
 use crate::registry::{Digest, Registry, RegistryError, RegistryTarget};
@@ -86,14 +88,19 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     }
     check_can_confirm(args.yes, args.dry_run)?;
     let registry = ctx.registry(&target.registry)?;
-    let repositories = repositories(ctx, &registry, &target).await?;
-    if repositories.is_empty() {
-        if let Some(prefix) = &target.prefix {
-            ctx.printer.error(format!(
-                "no repository {}/{prefix} (nor any below it)",
-                target.registry
-            ));
-            return Ok(Exit::NotFound);
+    let mut repositories = repositories(ctx, &registry, &target).await?;
+    if let (true, Some(prefix)) = (repositories.is_empty(), &target.prefix) {
+        // Not in the catalog: the repository's own tag list says whether it exists.
+        match registry.tags(prefix).await {
+            Ok(_) => repositories.push(prefix.clone()),
+            Err(RegistryError::NotFound { .. }) => {
+                ctx.printer.error(format!(
+                    "no repository {}/{prefix} (nor any below it)",
+                    target.registry
+                ));
+                return Ok(Exit::NotFound);
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     if !args.dry_run {
@@ -131,7 +138,13 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
             let rules = &rules;
             let request = &request;
             async move {
-                let mut snapshot = loader.snapshot(repository, Depth { created: true }).await?;
+                let mut snapshot = match loader.snapshot(repository, Depth { created: true }).await
+                {
+                    Ok(snapshot) => snapshot,
+                    // Listed by the catalog, but every tag was deleted.
+                    Err(RegistryError::NotFound { .. }) => Snapshot::new(repository),
+                    Err(e) => return Err(e),
+                };
                 let decisions = retention::decide(&snapshot, rules, now);
                 let plan = loader.plan(&mut snapshot, &request(&decisions)).await?;
                 Ok((decisions, plan, snapshot.orphans().len()))

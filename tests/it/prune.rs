@@ -172,7 +172,8 @@ fn older_than_deletes_only_old_images_and_exclude_protects() {
     assert_eq!(stable["tags"], serde_json::json!(["a2", "stable"]));
     assert_eq!(stable["reason"], "tag stable matches --exclude");
     assert!(
-        run.stderr.contains("svc/worker: this leaves the repository with no tag"),
+        run.stderr
+            .contains("svc/worker: this leaves the repository with no tag"),
         "{}",
         run.stderr
     );

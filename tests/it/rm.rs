@@ -228,7 +228,10 @@ fn dry_run_changes_nothing() {
     assert!(actions.contains(&("remove-tag", format!("{host}/app:v1").as_str())));
     for c in children() {
         let child = format!("{host}/multi@{}", c.digest);
-        assert!(actions.contains(&("delete-manifest", child.as_str())), "{actions:?}");
+        assert!(
+            actions.contains(&("delete-manifest", child.as_str())),
+            "{actions:?}"
+        );
     }
     let v1 = v
         .as_array()
