@@ -9,6 +9,7 @@ mod digest;
 mod faults;
 mod ferro;
 mod fixture;
+mod graph;
 mod graph_fixture;
 mod harness;
 mod http;

@@ -1,0 +1,574 @@
+//! Deletion on the image graph, end to end on both registries: images take their
+//! signatures, SBOMs and referrers with them, indexes their platforms, `prune`
+//! counts images (not tags, not signatures), and on Distribution the plain
+//! `garbage-collect` then frees exactly what the deleted images alone used while
+//! everything that remains still pulls.
+
+use std::collections::BTreeSet;
+
+use crate::artifacts::{self, cosign_tag, digest_tag, Cosign, Manifest};
+use crate::fixture::{image, oci_image, Image};
+use crate::on_both;
+use crate::target::{Kind, Target};
+use crate::verify::{assert_blobs_freed, assert_pulls};
+
+const SPDX: &str = "application/spdx+json";
+
+/// Every blob a set of manifests stores (their own bytes included).
+fn blobs_of(manifests: &[&Manifest]) -> BTreeSet<String> {
+    let mut blobs = BTreeSet::new();
+    for m in manifests {
+        blobs.insert(m.digest.clone());
+        blobs.extend(m.blob_digests());
+    }
+    blobs
+}
+
+/// On Distribution: runs the plain garbage collector and checks that exactly the
+/// blobs of `gone` that `kept` does not share were freed, and that every
+/// reference in `pulls` still pulls (every platform). On ferro (which has no
+/// garbage collector) only the pulls are checked.
+fn collect_and_check(
+    target: &mut Target,
+    before: &BTreeSet<String>,
+    gone: &[&Manifest],
+    kept: &[&Manifest],
+    pulls: &[String],
+) {
+    if target.kind() == Kind::Distribution {
+        let freed: BTreeSet<String> = blobs_of(gone)
+            .difference(&blobs_of(kept))
+            .cloned()
+            .collect();
+        let registry = target.distribution();
+        let output = registry.garbage_collect();
+        let after = registry.blobs();
+        assert_blobs_freed(before, &freed, &after, &output);
+    }
+    for reference in pulls {
+        assert_pulls(target, reference);
+    }
+}
+
+fn blobs_now(target: &mut Target) -> BTreeSet<String> {
+    match target.kind() {
+        Kind::Distribution => target.distribution().blobs(),
+        Kind::Ferro => BTreeSet::new(),
+    }
+}
+
+fn exists(target: &Target, repository: &str, digest: &str) -> bool {
+    target.http().manifest(repository, digest).is_some()
+}
+
+fn listing(target: &Target, repository: &str) -> Vec<String> {
+    let run = target
+        .regctl()
+        .args(["ls", &target.reference(repository)])
+        .run();
+    run.success();
+    let prefix = format!("{}/{repository}:", target.host());
+    run.lines()
+        .iter()
+        .map(|l| l.trim_start_matches(&prefix).to_string())
+        .collect()
+}
+
+fn json(run: &crate::harness::Run) -> Vec<serde_json::Value> {
+    serde_json::from_str::<serde_json::Value>(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// A signed image with an SBOM referrer (and, where the registry has no referrers
+/// API, the fallback index listing it).
+struct Signed {
+    image: Manifest,
+    signature: Manifest,
+    attestation: Manifest,
+    sbom: Manifest,
+    fallback: Option<Manifest>,
+}
+
+impl Signed {
+    fn push(target: &Target, repository: &str, tag: &str, seed: &str) -> Signed {
+        let img = oci_image("linux/amd64", "2024-01-01T00:00:00Z", seed);
+        target.push_image(repository, &[tag], &img);
+        let image = Manifest::from(&img);
+        let signature = target.push_cosign(repository, &image.digest, Cosign::Signature);
+        let attestation = target.push_cosign(repository, &image.digest, Cosign::Attestation);
+        let sbom = target.push_referrer(repository, &image, SPDX, seed.as_bytes());
+        let fallback = (!target.has_referrers_api()).then(|| {
+            target.push_referrers_fallback(repository, &image.digest, std::slice::from_ref(&sbom));
+            artifacts::referrers_fallback(std::slice::from_ref(&sbom))
+        });
+        Signed {
+            image,
+            signature,
+            attestation,
+            sbom,
+            fallback,
+        }
+    }
+
+    fn all(&self) -> Vec<&Manifest> {
+        let mut all = vec![&self.image, &self.signature, &self.attestation, &self.sbom];
+        all.extend(self.fallback.as_ref());
+        all
+    }
+
+    /// Its tags, as `ls` lists them.
+    fn tags(&self, tag: &str) -> Vec<String> {
+        let mut tags = vec![
+            tag.to_string(),
+            cosign_tag(&self.image.digest, Cosign::Signature),
+            cosign_tag(&self.image.digest, Cosign::Attestation),
+        ];
+        if self.fallback.is_some() {
+            tags.push(digest_tag(&self.image.digest));
+        }
+        tags
+    }
+}
+
+on_both!(
+    fn removing_an_image_takes_its_signature_attestation_and_sbom_and_nothing_else(target) {
+        let v1 = Signed::push(target, "app", "v1", "rm v1");
+        let v2 = Signed::push(target, "app", "v2", "rm v2");
+        let before = blobs_now(target);
+
+        let plan = target
+            .regctl()
+            .args(["rm", &target.reference("app:v1"), "--dry-run", "--format", "json"])
+            .run();
+        plan.success();
+        let mut reasons: Vec<(String, String)> = json(&plan)
+            .iter()
+            .map(|r| {
+                (
+                    r["digest"].as_str().unwrap().to_string(),
+                    r["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        reasons.sort();
+        let mut expected = vec![
+            (v1.image.digest.clone(), "all-tags-removed".to_string()),
+            (v1.signature.digest.clone(), "signature".to_string()),
+            (v1.attestation.digest.clone(), "attestation".to_string()),
+            (v1.sbom.digest.clone(), "referrer".to_string()),
+        ];
+        if let Some(f) = &v1.fallback {
+            expected.push((f.digest.clone(), "referrers-index".to_string()));
+        }
+        expected.sort();
+        assert_eq!(reasons, expected, "{}", plan.stdout);
+
+        let run = target
+            .regctl()
+            .args(["rm", &target.reference("app:v1"), "--yes"])
+            .run();
+        run.success();
+        let mut left = v2.tags("v2");
+        left.sort();
+        assert_eq!(listing(target, "app"), left);
+        for m in v1.all() {
+            assert!(!exists(target, "app", &m.digest), "{} is left", m.digest);
+        }
+        for m in v2.all() {
+            assert!(exists(target, "app", &m.digest), "{} went too", m.digest);
+        }
+        let sig2 = format!("app:{}", cosign_tag(&v2.image.digest, Cosign::Signature));
+        collect_and_check(
+            target,
+            &before,
+            &v1.all(),
+            &v2.all(),
+            &["app:v2".to_string(), sig2, format!("app@{}", v2.sbom.digest)],
+        );
+    }
+);
+
+on_both!(
+    fn keep_attachments_leaves_them(target) {
+        let v1 = Signed::push(target, "app", "v1", "keep v1");
+        let run = target
+            .regctl()
+            .args(["rm", &target.reference("app:v1"), "--yes", "--keep-attachments"])
+            .run();
+        run.success();
+        assert!(!exists(target, "app", &v1.image.digest));
+        for m in [&v1.signature, &v1.attestation, &v1.sbom] {
+            assert!(exists(target, "app", &m.digest), "{} went", m.digest);
+        }
+    }
+);
+
+/// Three platforms: a and b in index v1, b and c in index v2, c tagged on its own.
+fn platforms() -> [Image; 3] {
+    [
+        image("linux/amd64", "2024-01-01T00:00:00Z", "platform a"),
+        image("linux/arm64/v8", "2024-01-01T00:00:00Z", "platform b"),
+        image("linux/s390x", "2024-01-01T00:00:00Z", "platform c"),
+    ]
+}
+
+on_both!(
+    fn an_index_takes_its_platforms_but_not_shared_or_tagged_ones(target) {
+        let [a, b, c] = platforms();
+        target.push_index("multi", &["v1"], &[a.clone(), b.clone()]);
+        target.push_index("multi", &["v2"], &[b.clone(), c.clone()]);
+        target.push_image("multi", &["c"], &c);
+        let (i1, i2) = (
+            artifacts::index(&[a.clone(), b.clone()]),
+            artifacts::index(&[b.clone(), c.clone()]),
+        );
+        let (ma, mb, mc) = (Manifest::from(&a), Manifest::from(&b), Manifest::from(&c));
+        let before = blobs_now(target);
+
+        let run = target
+            .regctl()
+            .args(["rm", &target.reference("multi:v1"), "--yes"])
+            .run();
+        run.success();
+        assert!(!exists(target, "multi", &i1.digest));
+        assert!(!exists(target, "multi", &a.digest), "a went with its index");
+        assert!(exists(target, "multi", &b.digest), "b is in v2 too");
+        assert!(
+            run.stderr.contains(&format!("kept {}/multi@{}", target.host(), b.digest))
+                && run.stderr.contains("references it too"),
+            "{}",
+            run.stderr
+        );
+        collect_and_check(
+            target,
+            &before,
+            &[&i1, &ma],
+            &[&i2, &mb, &mc],
+            &["multi:v2".to_string(), "multi:c".to_string()],
+        );
+
+        let before = blobs_now(target);
+        let run = target
+            .regctl()
+            .args(["rm", &target.reference("multi:v2"), "--yes"])
+            .run();
+        run.success();
+        assert!(!exists(target, "multi", &b.digest), "b goes with v2");
+        assert!(exists(target, "multi", &c.digest), "c is tagged");
+        assert!(run.stderr.contains("it has tags: c"), "{}", run.stderr);
+        assert_eq!(listing(target, "multi"), vec!["c"]);
+        collect_and_check(target, &before, &[&i2, &mb], &[&mc], &["multi:c".to_string()]);
+    }
+);
+
+fn dated(day: u32, seed: &str) -> Image {
+    oci_image("linux/amd64", &format!("2024-01-{day:02}T00:00:00Z"), seed)
+}
+
+on_both!(
+    fn prune_keeps_images_not_tags_and_never_counts_signatures(target) {
+        let (i1, i2, i3) = (dated(1, "p1"), dated(2, "p2"), dated(3, "p3"));
+        target.push_image("app", &["v1"], &i1);
+        target.push_image("app", &["v2", "latest"], &i2);
+        target.push_image("app", &["v3"], &i3);
+        let old = [
+            image("linux/amd64", "2023-06-01T00:00:00Z", "old multi"),
+            image("linux/arm64/v8", "2023-06-01T00:00:00Z", "old multi"),
+        ];
+        target.push_index("app", &["old-multi"], &old);
+        let (m1, m2, m3) = (Manifest::from(&i1), Manifest::from(&i2), Manifest::from(&i3));
+        // Signed last: by push order and by name the signatures are the "newest tags".
+        let s1 = target.push_cosign("app", &m1.digest, Cosign::Signature);
+        let s2 = target.push_cosign("app", &m2.digest, Cosign::Signature);
+        let s3 = target.push_cosign("app", &m3.digest, Cosign::Signature);
+        let index = artifacts::index(&old);
+        let before = blobs_now(target);
+
+        let dry = target
+            .regctl()
+            .args(["-v", "prune", &target.reference("app"), "--keep", "2", "--dry-run", "--format", "json"])
+            .run();
+        dry.success();
+        for method in ["DELETE ", "PUT ", "POST ", "PATCH "] {
+            assert!(
+                !dry.stderr.lines().any(|l| l.starts_with(method)),
+                "a dry run sent {method}: {}",
+                dry.stderr
+            );
+        }
+        let lines = json(&dry);
+        let find = |digest: &str| {
+            lines
+                .iter()
+                .find(|l| l["digest"] == digest)
+                .unwrap_or_else(|| panic!("{digest} not in {}", dry.stdout))
+        };
+        assert_eq!(find(&m2.digest)["decision"], "keep");
+        assert_eq!(find(&m2.digest)["tags"], serde_json::json!(["latest", "v2"]));
+        assert_eq!(find(&m1.digest)["decision"], "delete");
+        assert_eq!(find(&s1.digest)["reason"], format!("signature of {}", m1.digest));
+        for child in &old {
+            assert_eq!(find(&child.digest)["reason"], format!("child of {}", index.digest));
+        }
+        assert!(
+            lines.iter().all(|l| l["digest"] != s2.digest && l["digest"] != s3.digest),
+            "signatures of kept images are not images: {}",
+            dry.stdout
+        );
+
+        let run = target
+            .regctl()
+            .args(["prune", &target.reference("app"), "--keep", "2", "--yes"])
+            .run();
+        run.success();
+        let mut left = vec![
+            "latest".to_string(),
+            "v2".to_string(),
+            "v3".to_string(),
+            cosign_tag(&m2.digest, Cosign::Signature),
+            cosign_tag(&m3.digest, Cosign::Signature),
+        ];
+        left.sort();
+        assert_eq!(listing(target, "app"), left);
+        let gone_children: Vec<Manifest> = old.iter().map(Manifest::from).collect();
+        let mut gone = vec![&m1, &s1, &index];
+        gone.extend(gone_children.iter());
+        collect_and_check(
+            target,
+            &before,
+            &gone,
+            &[&m2, &m3, &s2, &s3],
+            &["app:latest".to_string(), "app:v3".to_string()],
+        );
+    }
+);
+
+on_both!(
+    fn deleting_a_referrer_alone_takes_it_out_of_its_subjects_referrers(target) {
+        let img = oci_image("linux/amd64", "2024-01-01T00:00:00Z", "lone referrer");
+        target.push_image("app", &["v1"], &img);
+        let image = Manifest::from(&img);
+        let a = target.push_referrer("app", &image, SPDX, b"sbom a");
+        let b = target.push_referrer("app", &image, SPDX, b"sbom b");
+        let fallback_tag = digest_tag(&image.digest);
+        let both = artifacts::referrers_fallback(&[a.clone(), b.clone()]);
+        if !target.has_referrers_api() {
+            target.push_referrers_fallback("app", &image.digest, &[a.clone(), b.clone()]);
+        }
+        let listed = |target: &Target| -> Vec<String> {
+            let body = if target.has_referrers_api() {
+                target
+                    .http()
+                    .get(&format!("/v2/app/referrers/{}", image.digest))
+                    .json()
+            } else {
+                match target.http().manifest("app", &fallback_tag) {
+                    Some(bytes) => serde_json::from_slice(&bytes).unwrap(),
+                    None => return Vec::new(),
+                }
+            };
+            body["manifests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["digest"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let before = blobs_now(target);
+
+        let run = target
+            .regctl()
+            .args(["rm", &target.reference(&format!("app@{}", a.digest)), "--yes"])
+            .run();
+        run.success();
+        assert_eq!(listed(target), vec![b.digest.clone()]);
+        assert!(exists(target, "app", &image.digest) && exists(target, "app", &b.digest));
+
+        let run = target
+            .regctl()
+            .args(["rm", &target.reference(&format!("app@{}", b.digest)), "--yes"])
+            .run();
+        run.success();
+        assert_eq!(listed(target), Vec::<String>::new());
+        assert_eq!(listing(target, "app"), vec!["v1"], "the fallback tag went when empty");
+        let mut gone = vec![&a, &b];
+        if !target.has_referrers_api() {
+            gone.push(&both);
+        }
+        collect_and_check(target, &before, &gone, &[&image], &["app:v1".to_string()]);
+    }
+);
+
+on_both!(
+    fn orphaned_attachments_are_counted_and_deleted_with_orphans(target) {
+        let (keep, gone) = (dated(5, "orphan keep"), dated(1, "orphan gone"));
+        target.push_image("app", &["keep"], &keep);
+        target.push_image("app", &["gone"], &gone);
+        let gone_m = Manifest::from(&gone);
+        let sig = target.push_cosign("app", &gone_m.digest, Cosign::Signature);
+        // Another tool deletes the image and leaves its signature behind.
+        let reply = target.delete_manifest("app", &gone_m.digest);
+        assert_eq!(reply.status, 202, "{}", reply.text());
+
+        let run = target
+            .regctl()
+            .args(["prune", &target.reference("app"), "--keep", "5", "--dry-run"])
+            .run();
+        run.success();
+        assert!(run.stderr.contains("1 attachments have no subject"), "{}", run.stderr);
+
+        let run = target
+            .regctl()
+            .args(["prune", &target.reference("app"), "--keep", "5", "--orphans", "--yes"])
+            .run();
+        run.success();
+        assert!(run.stdout.contains("orphan-signature"), "{}", run.stdout);
+        assert!(!exists(target, "app", &sig.digest));
+        assert_eq!(listing(target, "app"), vec!["keep"]);
+    }
+);
+
+#[test]
+fn max_delete_refuses_a_large_plan_before_changing_anything() {
+    let target = Target::start(Kind::Distribution);
+    for day in 1..=3 {
+        target.push_image("app", &[&format!("v{day}")], &dated(day, "max"));
+    }
+    let run = target
+        .regctl()
+        .args([
+            "prune",
+            &target.reference("app"),
+            "--keep",
+            "0",
+            "--max-delete",
+            "2",
+            "--yes",
+        ])
+        .run();
+    run.code(2);
+    assert!(
+        run.stderr.contains("more than --max-delete 2"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.stdout
+            .lines()
+            .filter(|l| l.starts_with("delete "))
+            .count(),
+        3
+    );
+    assert_eq!(listing(&target, "app"), vec!["v1", "v2", "v3"]);
+}
+
+#[test]
+fn an_unreadable_config_keeps_its_image_and_the_rest_goes_on() {
+    let target = Target::start(Kind::Distribution);
+    target.push_image("app", &["old"], &dated(1, "readable"));
+    // A config that is not JSON, and an artifact with a 5 MiB config of its own type.
+    let mut broken = dated(2, "broken");
+    broken.config = b"not json".to_vec();
+    let broken_m = fixture_manifest(&broken, "application/vnd.oci.image.config.v1+json");
+    target.push_tagged("app", &["broken"], &broken_m);
+    let mut artifact = dated(3, "artifact");
+    artifact.config = vec![b' '; 5 * 1024 * 1024];
+    let artifact_m = fixture_manifest(&artifact, "application/vnd.example.config+json");
+    target.push_tagged("app", &["artifact"], &artifact_m);
+
+    let run = target
+        .regctl()
+        .args(["prune", &target.reference("app"), "--keep", "0", "--yes"])
+        .run();
+    run.success();
+    assert!(
+        run.stdout.contains("the config is not JSON"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("an artifact with config type application/vnd.example.config+json"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("2 images have no creation time"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(listing(&target, "app"), vec!["artifact", "broken"]);
+}
+
+/// An OCI manifest over `image`'s (possibly altered) config and layer, with the
+/// config declared as `config_type`.
+fn fixture_manifest(image: &Image, config_type: &str) -> Manifest {
+    let body = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": crate::fixture::OCI_MANIFEST,
+        "config": {
+            "mediaType": config_type,
+            "size": image.config.len(),
+            "digest": crate::fixture::sha256(&image.config),
+        },
+        "layers": [{
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "size": image.layer.len(),
+            "digest": crate::fixture::sha256(&image.layer),
+        }],
+    });
+    let bytes = serde_json::to_vec(&body).unwrap();
+    Manifest {
+        media_type: crate::fixture::OCI_MANIFEST,
+        artifact_type: None,
+        digest: crate::fixture::sha256(&bytes),
+        bytes,
+        blobs: vec![image.config.clone(), image.layer.clone()],
+    }
+}
+
+#[test]
+fn a_repository_that_does_not_exist_is_exit_4() {
+    let target = Target::start(Kind::Distribution);
+    target.push_image("app", &["v1"], &dated(1, "exists"));
+    for args in [
+        vec!["ls".to_string(), target.reference("nope")],
+        vec![
+            "prune".to_string(),
+            target.reference("nope"),
+            "--keep".into(),
+            "1".into(),
+            "--dry-run".into(),
+        ],
+    ] {
+        let run = target.regctl().args(&args).run();
+        run.code(4);
+        assert!(
+            run.stderr.contains("no repository"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn ignore_missing_reports_a_missing_reference_once_on_stdout() {
+    let target = Target::start(Kind::Distribution);
+    target.push_image("app", &["v1"], &dated(1, "missing"));
+    let run = target
+        .regctl()
+        .args([
+            "rm",
+            &target.reference("app:nope"),
+            "--ignore-missing",
+            "--yes",
+        ])
+        .run();
+    run.success();
+    assert_eq!(run.stdout.matches("missing").count(), 1, "{}", run.stdout);
+    assert!(run.stdout.starts_with("missing "), "{}", run.stdout);
+    assert!(!run.stderr.contains("error:"), "{}", run.stderr);
+}
