@@ -186,6 +186,15 @@ impl Plan {
         self.actions.iter().flat_map(Action::tags_removed).collect()
     }
 
+    /// The manifests deleted, in the order the plan deletes them.
+    pub fn deleted_in_order(&self) -> Vec<&Digest> {
+        self.actions
+            .iter()
+            .filter(|a| matches!(a, Action::DeleteManifest { .. }))
+            .map(Action::digest)
+            .collect()
+    }
+
     /// The images (manifests deleted in their own right) the plan deletes.
     pub fn images_deleted(&self) -> usize {
         self.actions.iter().filter(|a| a.deletes_image()).count()
@@ -498,4 +507,343 @@ fn without_entries(bytes: &[u8], dropped: &[Digest]) -> Option<Arc<[u8]>> {
             .any(|d| Some(d.to_string().as_str()) == digest)
     });
     serde_json::to_vec(&value).ok().map(Arc::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deletion::snapshot::{fallback_tag_for, Node};
+
+    fn digest(name: &str) -> Digest {
+        Digest::sha256_of(name.as_bytes())
+    }
+
+    /// A hand-built repository: `image(name)` nodes, indexes, attachments, tags.
+    struct Repo(Snapshot);
+
+    impl Repo {
+        fn new() -> Repo {
+            Repo(Snapshot::new("app"))
+        }
+
+        fn node(&mut self, name: &str, body: serde_json::Value, media_type: &str) -> Digest {
+            let bytes: Arc<[u8]> = Arc::from(serde_json::to_vec(&body).unwrap());
+            self.0
+                .manifests
+                .insert(digest(name), Node::from_bytes(media_type, bytes));
+            digest(name)
+        }
+
+        fn image(&mut self, name: &str) -> Digest {
+            let config = digest(&format!("{name} config"));
+            self.node(
+                name,
+                serde_json::json!({"schemaVersion": 2, "config": {
+                    "mediaType": "application/vnd.oci.image.config.v1+json",
+                    "digest": config.to_string(), "size": 2}}),
+                crate::registry::manifest::OCI_MANIFEST,
+            )
+        }
+
+        fn index(&mut self, name: &str, children: &[&Digest]) -> Digest {
+            let manifests: Vec<_> = children
+                .iter()
+                .map(|c| serde_json::json!({"digest": c.to_string(), "size": 1, "mediaType": ""}))
+                .collect();
+            self.node(
+                name,
+                serde_json::json!({"schemaVersion": 2, "manifests": manifests}),
+                crate::registry::manifest::OCI_INDEX,
+            )
+        }
+
+        fn referrer(&mut self, name: &str, subject: &Digest) -> Digest {
+            self.node(
+                name,
+                serde_json::json!({"schemaVersion": 2, "artifactType": "application/spdx+json",
+                    "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                        "digest": digest("{}").to_string(), "size": 2},
+                    "subject": {"digest": subject.to_string(), "size": 1, "mediaType": ""}}),
+                crate::registry::manifest::OCI_MANIFEST,
+            )
+        }
+
+        fn tag(&mut self, tag: &str, digest: &Digest) {
+            self.0.tags.insert(tag.to_string(), digest.clone());
+        }
+
+        fn sign(&mut self, subject: &Digest) -> Digest {
+            let sig = self.image(&format!("signature of {subject}"));
+            self.tag(&format!("{}.sig", fallback_tag_for(subject)), &sig);
+            sig
+        }
+    }
+
+    fn remove(tags: &[&str]) -> Request {
+        Request {
+            remove_tags: tags.iter().map(|t| t.to_string()).collect(),
+            ..Request::default()
+        }
+    }
+
+    /// The manifests deleted, each after whatever it belongs to; sorted by
+    /// digest for comparison once that order is checked.
+    fn deleted(plan: &Plan) -> Vec<(Digest, Cause)> {
+        let order: Vec<&Digest> = plan.deleted_in_order();
+        for (i, action) in plan.actions.iter().enumerate() {
+            if let Action::DeleteManifest {
+                cause: Cause::ChildOf(p) | Cause::AttachmentOf(p, _),
+                ..
+            } = action
+            {
+                let parent = order.iter().position(|d| *d == p);
+                assert!(parent.is_some_and(|at| at < i), "{p} after its dependent");
+            }
+        }
+        let mut deleted: Vec<(Digest, Cause)> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::DeleteManifest { digest, cause, .. } => {
+                    Some((digest.clone(), cause.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        deleted.sort_by(|a, b| a.0.cmp(&b.0));
+        deleted
+    }
+
+    fn sorted(mut v: Vec<(Digest, Cause)>) -> Vec<(Digest, Cause)> {
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    #[test]
+    fn a_tag_shared_with_another_is_removed_alone() {
+        let mut r = Repo::new();
+        let a = r.image("a");
+        r.tag("v1", &a);
+        r.tag("latest", &a);
+        let plan = super::plan(&r.0, &remove(&["v1"]));
+        assert_eq!(plan.actions.len(), 1);
+        assert!(matches!(
+            &plan.actions[0],
+            Action::RemoveTag { tag, keep, .. } if tag == "v1" && keep == &["latest".to_string()]
+        ));
+        assert!(!plan.leaves_no_tags);
+    }
+
+    #[test]
+    fn the_last_tag_takes_the_image_and_its_attachments_after_it() {
+        let mut r = Repo::new();
+        let a = r.image("a");
+        let b = r.image("b");
+        r.tag("v1", &a);
+        r.tag("v2", &b);
+        let sig = r.sign(&a);
+        let sbom = r.referrer("sbom", &a);
+        r.sign(&b);
+        let plan = super::plan(&r.0, &remove(&["v1"]));
+        assert_eq!(
+            deleted(&plan),
+            sorted(vec![
+                (a.clone(), Cause::AllTagsRemoved),
+                (
+                    sig.clone(),
+                    Cause::AttachmentOf(a.clone(), AttachmentKind::Signature)
+                ),
+                (
+                    sbom,
+                    Cause::AttachmentOf(
+                        a.clone(),
+                        AttachmentKind::Referrer(Some("application/spdx+json".into()))
+                    )
+                ),
+            ])
+        );
+        assert_eq!(plan.images_deleted(), 1);
+        let kept = Request {
+            keep_attachments: true,
+            ..remove(&["v1"])
+        };
+        let plan = super::plan(&r.0, &kept);
+        assert_eq!(deleted(&plan), vec![(a, Cause::AllTagsRemoved)]);
+        assert!(plan
+            .kept
+            .iter()
+            .any(|k| k.digest == sig && k.reason == KeptReason::KeepAttachments));
+    }
+
+    #[test]
+    fn an_index_takes_children_nothing_else_needs() {
+        let mut r = Repo::new();
+        let (a, b, c) = (r.image("a"), r.image("b"), r.image("c"));
+        let i1 = r.index("i1", &[&a, &b]);
+        let i2 = r.index("i2", &[&b, &c]);
+        let nested = r.index("nested", &[&i1]);
+        r.tag("v1", &i1);
+        r.tag("v2", &i2);
+        r.tag("c", &c);
+        let _ = nested;
+        // v1's index is inside `nested` (untagged, so not kept alive by a tag),
+        // but an index that stays references it: removing v1 removes the tag only.
+        let plan = super::plan(&r.0, &remove(&["v1"]));
+        assert!(matches!(
+            &plan.actions[..],
+            [Action::RemoveTag { in_index: true, .. }]
+        ));
+
+        r.0.manifests.remove(&digest("nested"));
+        let plan = super::plan(&r.0, &remove(&["v1"]));
+        assert_eq!(
+            deleted(&plan),
+            sorted(vec![
+                (i1.clone(), Cause::AllTagsRemoved),
+                (a, Cause::ChildOf(i1.clone()))
+            ])
+        );
+        assert_eq!(
+            plan.kept,
+            vec![Kept {
+                digest: b.clone(),
+                of: i1.clone(),
+                reason: KeptReason::SharedWith(vec![i2.clone()])
+            }]
+        );
+        let both = plan_both(&r.0);
+        assert_eq!(
+            both,
+            sorted(vec![
+                (i1.clone(), Cause::AllTagsRemoved),
+                (i2.clone(), Cause::AllTagsRemoved),
+                (digest("a"), Cause::ChildOf(i1)),
+                (b, Cause::ChildOf(i2)),
+            ]),
+            "c stays: it is tagged"
+        );
+    }
+
+    fn plan_both(s: &Snapshot) -> Vec<(Digest, Cause)> {
+        deleted(&super::plan(s, &remove(&["v1", "v2"])))
+    }
+
+    #[test]
+    fn a_named_child_needs_force() {
+        let mut r = Repo::new();
+        let a = r.image("a");
+        let i = r.index("i", &[&a]);
+        r.tag("v1", &i);
+        let named = Request {
+            delete: [a.clone()].into(),
+            ..Request::default()
+        };
+        let refused = super::plan(&r.0, &named);
+        assert!(refused.actions.is_empty());
+        assert_eq!(
+            refused.refused,
+            vec![Refusal::ReferencedByIndex {
+                digest: a.clone(),
+                index_tags: vec!["v1".into()]
+            }]
+        );
+        let forced = super::plan(
+            &r.0,
+            &Request {
+                force: true,
+                ..named
+            },
+        );
+        assert!(matches!(
+            &forced.actions[..],
+            [Action::DeleteManifest {
+                forced: true,
+                cause: Cause::Named,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn a_referrer_deleted_alone_is_taken_out_of_the_fallback_index() {
+        let mut r = Repo::new();
+        let a = r.image("a");
+        r.tag("v1", &a);
+        let s1 = r.referrer("sbom1", &a);
+        let s2 = r.referrer("sbom2", &a);
+        let fallback = r.index("fallback", &[&s1, &s2]);
+        r.tag(&fallback_tag_for(&a), &fallback);
+        let one = Request {
+            delete: [s1.clone()].into(),
+            ..Request::default()
+        };
+        let plan = super::plan(&r.0, &one);
+        assert_eq!(deleted(&plan), vec![(s1.clone(), Cause::Named)]);
+        let Some(Action::RewriteReferrersIndex {
+            bytes,
+            dropped,
+            delete_old: true,
+            ..
+        }) = plan.actions.last()
+        else {
+            panic!("{:?}", plan.actions)
+        };
+        assert_eq!(dropped, &vec![s1.clone()]);
+        let rewritten = Node::from_bytes("", bytes.clone());
+        assert_eq!(rewritten.children, vec![s2.clone()]);
+
+        let all = Request {
+            delete: [s1, s2].into(),
+            ..Request::default()
+        };
+        let plan = super::plan(&r.0, &all);
+        assert!(matches!(
+            plan.actions.last(),
+            Some(Action::DeleteManifest { cause: Cause::EmptyReferrersIndex(s), tags, .. })
+                if *s == a && tags.len() == 1
+        ));
+    }
+
+    #[test]
+    fn orphans_go_only_when_asked() {
+        let mut r = Repo::new();
+        let a = r.image("a");
+        r.tag("v1", &a);
+        let gone = digest("gone");
+        let sig = r.sign(&gone);
+        r.0.absent.insert(gone.clone());
+        assert_eq!(r.0.orphans().len(), 1);
+        assert!(super::plan(&r.0, &Request::default()).actions.is_empty());
+        let plan = super::plan(
+            &r.0,
+            &Request {
+                orphans: true,
+                ..Request::default()
+            },
+        );
+        assert_eq!(
+            deleted(&plan),
+            vec![(sig, Cause::Orphan(gone, AttachmentKind::Signature))]
+        );
+    }
+
+    #[test]
+    fn tags_regctl_cannot_read_keep_manifests_from_deletion_by_digest() {
+        let mut r = Repo::new();
+        let a = r.image("a");
+        r.tag("v1", &a);
+        r.0.opaque_tags.push("bad tag".into());
+        let plan = super::plan(&r.0, &remove(&["v1"]));
+        assert!(matches!(&plan.actions[..], [Action::RemoveTag { .. }]));
+        assert!(!plan.leaves_no_tags);
+    }
+
+    #[test]
+    fn removing_every_tag_says_so() {
+        let mut r = Repo::new();
+        let a = r.image("a");
+        r.tag("v1", &a);
+        r.sign(&a);
+        assert!(super::plan(&r.0, &remove(&["v1"])).leaves_no_tags);
+    }
 }

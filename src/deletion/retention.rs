@@ -130,3 +130,125 @@ pub fn decide(snapshot: &Snapshot, rules: &Rules, now: OffsetDateTime) -> Vec<Im
     decisions.sort_by(|a, b| a.tags.first().cmp(&b.tags.first()));
     decisions
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deletion::snapshot::{fallback_tag_for, Node};
+    use std::sync::Arc;
+
+    fn at(day: i64) -> Created {
+        Created::At(OffsetDateTime::UNIX_EPOCH + time::Duration::days(day))
+    }
+
+    /// Images with (tags, created); each also signed.
+    fn repo(images: &[(&[&str], Created)]) -> Snapshot {
+        let mut s = Snapshot::new("app");
+        for (i, (tags, created)) in images.iter().enumerate() {
+            let d = Digest::sha256_of(format!("image {i}").as_bytes());
+            s.manifests.insert(
+                d.clone(),
+                Node::from_bytes(
+                    crate::registry::manifest::OCI_MANIFEST,
+                    Arc::from(&b"{\"schemaVersion\":2}"[..]),
+                ),
+            );
+            for t in *tags {
+                s.tags.insert(t.to_string(), d.clone());
+            }
+            s.created.insert(d.clone(), created.clone());
+            let sig = Digest::sha256_of(format!("sig {i}").as_bytes());
+            s.tags.insert(format!("{}.sig", fallback_tag_for(&d)), sig);
+        }
+        s
+    }
+
+    fn verdicts(s: &Snapshot, rules: &Rules) -> Vec<(Vec<String>, Verdict)> {
+        decide(
+            s,
+            rules,
+            OffsetDateTime::UNIX_EPOCH + time::Duration::days(100),
+        )
+        .into_iter()
+        .map(|d| (d.tags, d.verdict))
+        .collect()
+    }
+
+    #[test]
+    fn keep_counts_images_and_never_signatures() {
+        let s = repo(&[
+            (&["v1"], at(1)),
+            (&["v2", "latest"], at(2)),
+            (&["v3"], at(3)),
+        ]);
+        let rules = Rules {
+            keep: Some(2),
+            ..Rules::default()
+        };
+        assert_eq!(
+            verdicts(&s, &rules),
+            vec![
+                (
+                    vec!["latest".into(), "v2".into()],
+                    Verdict::Keep(KeepReason::Newest(2))
+                ),
+                (
+                    vec!["v1".into()],
+                    Verdict::Delete(DeleteReason::NotAmongNewest(2))
+                ),
+                (vec!["v3".into()], Verdict::Keep(KeepReason::Newest(2))),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_image_with_an_unselected_tag_is_kept_whole() {
+        let s = repo(&[(&["v1", "stable"], at(1)), (&["v2"], at(2))]);
+        let rules = Rules {
+            keep: Some(0),
+            match_tags: Some(Regex::new("^v").unwrap()),
+            ..Rules::default()
+        };
+        assert_eq!(
+            verdicts(&s, &rules),
+            vec![
+                (
+                    vec!["stable".into(), "v1".into()],
+                    Verdict::Keep(KeepReason::NotMatched("stable".into()))
+                ),
+                (
+                    vec!["v2".into()],
+                    Verdict::Delete(DeleteReason::NotAmongNewest(0))
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn equal_times_are_ranked_by_tag_name_and_undated_images_kept() {
+        let s = repo(&[
+            (&["a"], at(1)),
+            (&["b"], at(1)),
+            (&["c"], Created::Unknown(Undated::ConfigNotJson)),
+        ]);
+        let rules = Rules {
+            keep: Some(1),
+            older_than: Some(Duration::from_secs(86_400)),
+            ..Rules::default()
+        };
+        assert_eq!(
+            verdicts(&s, &rules),
+            vec![
+                (
+                    vec!["a".into()],
+                    Verdict::Delete(DeleteReason::OlderThan(Duration::from_secs(86_400)))
+                ),
+                (vec!["b".into()], Verdict::Keep(KeepReason::Newest(1))),
+                (
+                    vec!["c".into()],
+                    Verdict::Keep(KeepReason::Undated(Undated::ConfigNotJson))
+                ),
+            ]
+        );
+    }
+}
