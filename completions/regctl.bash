@@ -279,7 +279,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__prune)
-            opts="-y -u -v -h --keep --older-than --match --exclude --dry-run --yes --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --format --verbose --help"
+            opts="-y -u -v -h --keep --older-than --match --exclude --max-delete --keep-attachments --orphans --dry-run --yes --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -298,6 +298,10 @@ _regctl() {
                     return 0
                     ;;
                 --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-delete)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -341,7 +345,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__rm)
-            opts="-y -u -v -h --dry-run --yes --force --ignore-missing --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --format --verbose --help"
+            opts="-y -u -v -h --dry-run --yes --force --ignore-missing --keep-attachments --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

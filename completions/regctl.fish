@@ -87,15 +87,17 @@ complete -c regctl -n "__fish_regctl_using_subcommand rm" -l dry-run -d 'Print t
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -l force -d 'Delete a digest even though an index references it'
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -l ignore-missing -d 'Exit 0 when a reference is already gone'
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l keep-attachments -d 'Leave the signatures, attestations, SBOMs and referrers of deleted manifests in place (by default they are deleted with their subject)'
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -l password-stdin -d 'Read the password from standard input'
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c regctl -n "__fish_regctl_using_subcommand prune" -l keep -d 'Keep the newest N tags per repository (among those the name rules select)' -r
-complete -c regctl -n "__fish_regctl_using_subcommand prune" -l older-than -d 'Delete only tags whose image is older than this: 30d, 12h, 90m, 2w, 1d12h' -r
-complete -c regctl -n "__fish_regctl_using_subcommand prune" -l match -d 'Consider only tags whose name matches REGEX' -r
-complete -c regctl -n "__fish_regctl_using_subcommand prune" -l exclude -d 'Never consider tags whose name matches REGEX' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l keep -d 'Keep the newest N images per repository (distinct manifests, among those the name rules select); attachments are not counted' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l older-than -d 'Delete only images older than this: 30d, 12h, 90m, 2w, 1d12h' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l match -d 'Consider only images all of whose tags match REGEX (needs --keep or --older-than; to delete all it selects, say --keep 0)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l exclude -d 'Never consider images with a tag matching REGEX' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l max-delete -d 'Refuse, before changing anything, a plan that deletes more than N images' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
@@ -105,6 +107,8 @@ complete -c regctl -n "__fish_regctl_using_subcommand prune" -l retries -d 'Retr
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
 table\t'An aligned table, for people'
 json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l keep-attachments -d 'Leave the attachments of deleted images in place'
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l orphans -d 'Also delete attachments whose subject no longer exists'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l dry-run -d 'Print the plan and change nothing'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'

@@ -79,7 +79,7 @@ fn invalid_input_is_exit_2_before_any_request() {
         ),
         (
             vec!["prune".into(), host.clone(), "--yes".into()],
-            "needs a rule",
+            "needs --keep N or --older-than",
         ),
     ];
     for (args, expected) in cases {

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::fixture::{image, Image, Storage};
@@ -360,10 +361,14 @@ fn a_delete_that_took_effect_despite_an_error_is_not_sent_twice() {
 #[test]
 fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
     let deleted = format!("/manifests/{}", app().digest);
+    let (arrived, first_delete) = std::sync::mpsc::sync_channel(8);
+    let arrived = Mutex::new(arrived);
     let f = fronted(move |req, fwd| {
         let resp = fwd(req);
         if req.method == "DELETE" && req.target.ends_with(&deleted) {
-            // Each deletion takes a second: Ctrl-C at 1.5 s lands mid-run.
+            let _ = arrived.lock().unwrap().try_send(());
+            // Each deletion takes a second, so Ctrl-C sent when the first one
+            // arrives lands while it is in flight.
             resp.with_fault(Fault::Stall(Duration::from_secs(1)))
         } else {
             resp
@@ -375,6 +380,8 @@ fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
         .args([
             "prune",
             &f.host(),
+            "--keep",
+            "0",
             "--match",
             "v",
             "--yes",
@@ -382,7 +389,9 @@ fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
             "1",
         ])
         .spawn();
-    std::thread::sleep(Duration::from_millis(1500));
+    first_delete
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the first deletion reaches the registry");
     let _ = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
@@ -397,7 +406,10 @@ fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
         .unwrap_or_else(|| panic!("summary: {stderr}"));
     let left = f.regctl().args(["ls", &f.host()]).run();
     left.success();
-    assert!((1..3).contains(&done), "{stderr}");
+    assert_eq!(
+        done, 1,
+        "the deletion in flight finishes, no other starts: {stderr}"
+    );
     assert!(stderr.contains("not started"), "{stderr}");
     assert_eq!(
         left.lines().len(),
@@ -408,6 +420,7 @@ fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
 
 #[test]
 fn ctrl_c_during_a_listing_says_how_far_it_got_and_that_the_output_is_incomplete() {
+    use std::io::{BufRead as _, Read as _};
     let f = fronted(|req, fwd| {
         let resp = fwd(req);
         if req.target == "/v2/c/tags/list" {
@@ -416,11 +429,17 @@ fn ctrl_c_during_a_listing_says_how_far_it_got_and_that_the_output_is_incomplete
             resp
         }
     });
-    let child = f.regctl().args(["ls", &f.host()]).spawn();
-    std::thread::sleep(Duration::from_millis(1000));
+    let mut child = f.regctl().args(["ls", &f.host()]).spawn();
+    // Ctrl-C once a and b are printed, while c's tag list is held back.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut listed = String::new();
+    for _ in 0..4 {
+        stdout.read_line(&mut listed).unwrap();
+    }
     let _ = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
+    stdout.read_to_string(&mut listed).unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
@@ -431,7 +450,7 @@ fn ctrl_c_during_a_listing_says_how_far_it_got_and_that_the_output_is_incomplete
     // Output streams per repository: what was listed before Ctrl-C is there, in order.
     let host = f.host();
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        listed,
         format!("{host}/a:v1\n{host}/a:v2\n{host}/b:v1\n{host}/b:v2\n")
     );
 }
