@@ -572,3 +572,4 @@ fn ignore_missing_reports_a_missing_reference_once_on_stdout() {
     assert!(run.stdout.starts_with("missing "), "{}", run.stdout);
     assert!(!run.stderr.contains("error:"), "{}", run.stderr);
 }
+
