@@ -1,0 +1,161 @@
+# Shared by the benchmark scripts: installs what they need, builds regctl, makes a
+# work folder, a certificate, an htpasswd file and a token server, and gives the
+# helpers that start registries and measure. Source it from the repository root
+# with PY set.
+need=()
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v wrk >/dev/null || need+=(wrk)
+command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v skopeo >/dev/null || need+=(skopeo)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v curl >/dev/null || need+=(curl)
+command -v openssl >/dev/null || need+=(openssl)
+[ -x /usr/bin/time ] || need+=(time)
+[ -x "$PY" ] && "$PY" -c 'import requests, jwt, cryptography' 2>/dev/null \
+  || need+=(python3 python3-requests python3-jwt python3-cryptography)
+if [ "${#need[@]}" -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "installing: ${need[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+unset HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy
+
+log() { echo "bench: $*" >&2; }
+log "building regctl (release)"
+cargo build --release --quiet
+regctl="$root/target/release/regctl"
+
+work=$(mktemp -d /tmp/regctl-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  local p
+  while :; do
+    p=$(shuf -i 20000-60000 -n 1)
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
+
+user=benchuser password=benchpassword
+openssl req -newkey rsa:2048 -nodes -keyout "$work/key.pem" -x509 -days 30 -out "$work/cert.pem" \
+  -subj "/CN=localhost" -addext "subjectAltName = IP:127.0.0.1,DNS:localhost" 2>/dev/null
+htpasswd -Bbn "$user" "$password" > "$work/htpasswd"
+
+fixture() { # dir repos tags images
+  log "writing a fixture of $2 repositories x $3 tags"
+  mkdir -p "$1"
+  "$PY" bench/fixture.py "$1" "$2" "$3" "$4" >/dev/null
+}
+
+start_registry() { # name storage auth-yaml -> sets port_<name>
+  local port; port=$(free_port)
+  cat > "$work/$1.yml" <<YAML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $2
+  cache:
+    blobdescriptor: inmemory
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+  tls:
+    certificate: $work/cert.pem
+    key: $work/key.pem
+$3
+YAML
+  docker-registry serve "$work/$1.yml" >"$work/$1.log" 2>&1 &
+  pids+=($!)
+  wait_port "$port"
+  eval "port_$1=$port pid_$1=$!"
+}
+
+token_port=$(free_port)
+"$PY" bench/token_server.py "$token_port" "$work/cert.pem" "$work/key.pem" "$user" "$password" &
+pids+=($!)
+wait_port "$token_port"
+realm="https://127.0.0.1:$token_port/token"
+
+# CPU seconds a process has used so far (user + system)
+tick=$(getconf CLK_TCK)
+cpu_of() { awk -v t="$tick" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat"; }
+
+# median of a list of numbers
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+# measure NAME RUNS cmd...: wall seconds, peak RSS (KiB), client CPU seconds and,
+# with SERVER_PID set, the server's CPU seconds: medians over RUNS runs
+measure() {
+  local name=$1 runs=$2; shift 2
+  : > "$work/m.$name"
+  for _ in $(seq "$runs"); do
+    local before=0 after=0
+    [ -n "${SERVER_PID:-}" ] && before=$(cpu_of "$SERVER_PID")
+    /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$@" > "$work/out.$name" 2>"$work/err.$name" \
+      || { echo "$name failed:" >&2; tail -5 "$work/err.$name" >&2; exit 1; }
+    [ -n "${SERVER_PID:-}" ] && after=$(cpu_of "$SERVER_PID")
+    awk -v b="$before" -v a="$after" '{print $1, $2, $3 + $4, a - b}' "$work/t" >> "$work/m.$name"
+  done
+  eval "wall_$name=$(cut -d' ' -f1 "$work/m.$name" | median)"
+  eval "rss_$name=$(cut -d' ' -f2 "$work/m.$name" | median)"
+  eval "ccpu_$name=$(cut -d' ' -f3 "$work/m.$name" | median)"
+  eval "scpu_$name=$(cut -d' ' -f4 "$work/m.$name" | median)"
+  eval "lines_$name=$(wc -l < "$work/out.$name")"
+}
+
+# wrk_rate NAME AUTH-LUA REQUEST-FILE: median requests/s over 3 runs of 8 s
+wrk_rate() {
+  local name=$1 prelude=$2 list=$3 port=$4
+  { printf '%s\n' "$prelude"; cat bench/requests.lua; } > "$work/$name.lua"
+  : > "$work/r.$name"
+  : > "$work/c.$name"
+  for _ in 1 2 3; do
+    local before after
+    before=$(cpu_of "$SERVER_PID")
+    wrk -t2 -c64 -d8s -s "$work/$name.lua" "https://127.0.0.1:$port" -- "$list" > "$work/wrk.$name"
+    after=$(cpu_of "$SERVER_PID")
+    if grep -q "Non-2xx" "$work/wrk.$name"; then echo "wrk $name: errors" >&2; cat "$work/wrk.$name" >&2; exit 1; fi
+    awk '/Requests\/sec/ {print $2}' "$work/wrk.$name" >> "$work/r.$name"
+    awk -v b="$before" -v a="$after" '/requests in/ {printf "%.3f\n", (a - b) * 1000 / $1}' "$work/wrk.$name" >> "$work/c.$name"
+  done
+  eval "rate_$name=$(median < "$work/r.$name")"
+  eval "cpureq_$name=$(median < "$work/c.$name")"
+}
+
+# curl_once NAME TOKENS-LUA REQUEST-FILE PORT: each request once, 64 at a time, by
+# one curl process (--parallel, connections reused): for requests that change the
+# registry (DELETE) and cannot be repeated as wrk repeats its mix. Sets
+# once_rate_NAME (requests per second) and once_cpureq_NAME.
+curl_once() {
+  local name=$1 tokens=$2 list=$3 port=$4
+  awk -v port="$port" -v ca="$work/cert.pem" '
+    FNR == NR { if (match($0, /^tokens\["[^"]+"\] = "[^"]+"/)) { split($0, p, "\""); token[p[2]] = p[4] }; next }
+    { if (n++) print "next"
+      printf "url = \"https://127.0.0.1:%s%s\"\nrequest = \"%s\"\n", port, $2, $1
+      printf "header = \"Authorization: Bearer %s\"\ncacert = \"%s\"\noutput = \"/dev/null\"\nwrite-out = \"%%{http_code}\\n\"\n", token[$3], ca }
+  ' "$tokens" "$list" > "$work/$name.curl"
+  local before after n
+  n=$(wc -l < "$list")
+  before=$(cpu_of "$SERVER_PID")
+  /usr/bin/time -f "%e" -o "$work/t.$name" curl -s --no-progress-meter --parallel --parallel-max 64 -K "$work/$name.curl" > "$work/codes.$name"
+  after=$(cpu_of "$SERVER_PID")
+  local bad; bad=$(grep -vc '^2' "$work/codes.$name" || true)
+  if [ "$bad" -ne 0 ] || [ "$(wc -l < "$work/codes.$name")" -ne "$n" ]; then
+    echo "curl $name: $bad failed" >&2; sort "$work/codes.$name" | uniq -c >&2; exit 1
+  fi
+  eval "once_rate_$name=$(awk -v n="$n" '{printf "%.2f", n / $1}' "$work/t.$name")"
+  eval "once_cpureq_$name=$(awk -v n="$n" -v b="$before" -v a="$after" 'BEGIN {printf "%.3f", (a - b) * 1000 / n}')"
+}
