@@ -143,6 +143,11 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             s.error.as_deref().unwrap_or(s.outcome)
         );
         if s.outcome == "missing" && args.ignore_missing {
+            // Reported once: on stdout after a real run; here, for a dry run.
+            if args.dry_run {
+                ctx.printer
+                    .note(format!("missing (ignored): {}", s.reference));
+            }
             continue;
         }
         ctx.printer.error(message);

@@ -198,6 +198,9 @@ pub async fn execute(
                     Outcome::NotStarted
                 } else if let Some(p) = parent_of(&action).filter(|p| left_out.contains(p)) {
                     Outcome::Changed(Change::ParentLeft(p))
+                } else if let Some(p) = referrers_index_blocked(&action, &left_out) {
+                    // A referrer it would drop is still there: it stays listed.
+                    Outcome::Changed(Change::ParentLeft(p))
                 } else {
                     let outcome = run(registry, &plan.repository, &action).await;
                     on_done();
@@ -220,6 +223,21 @@ pub async fn execute(
         .collect()
         .await;
     per_plan.into_iter().flatten().collect()
+}
+
+/// For a change to a referrers fallback index: a manifest it would drop (or, for
+/// an emptied index, any manifest of the plan) that was left in place.
+fn referrers_index_blocked(action: &Action, left_out: &BTreeSet<Digest>) -> Option<Digest> {
+    match action {
+        Action::RewriteReferrersIndex { dropped, .. } => {
+            dropped.iter().find(|d| left_out.contains(*d)).cloned()
+        }
+        Action::DeleteManifest {
+            cause: Cause::EmptyReferrersIndex(_),
+            ..
+        } => left_out.iter().next().cloned(),
+        _ => None,
+    }
 }
 
 fn parent_of(action: &Action) -> Option<Digest> {
@@ -432,5 +450,84 @@ impl Restore<'_> {
                 problems.join("; ")
             ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deletion::plan::{plan, Request};
+    use crate::deletion::snapshot::Node;
+    use std::sync::Arc;
+
+    fn digest(name: &str) -> Digest {
+        Digest::sha256_of(name.as_bytes())
+    }
+
+    /// An index `i` over `a`, tagged v1 and v2.
+    fn repository() -> Snapshot {
+        let mut s = Snapshot::new("app");
+        let a = digest("a");
+        let body = format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"digest":"{a}","size":1,"mediaType":""}}]}}"#
+        );
+        s.manifests.insert(
+            digest("i"),
+            Node::from_bytes(
+                crate::registry::manifest::OCI_INDEX,
+                Arc::from(body.as_bytes()),
+            ),
+        );
+        s.manifests.insert(
+            a,
+            Node::from_bytes(
+                crate::registry::manifest::OCI_MANIFEST,
+                Arc::from(&br#"{"schemaVersion":2}"#[..]),
+            ),
+        );
+        s.tags.insert("v1".into(), digest("i"));
+        s.tags.insert("v2".into(), digest("i"));
+        s
+    }
+
+    fn removing_both() -> Plan {
+        let request = Request {
+            remove_tags: ["v1".to_string(), "v2".to_string()].into(),
+            ..Request::default()
+        };
+        plan(&repository(), &request)
+    }
+
+    #[test]
+    fn an_unchanged_repository_keeps_the_whole_plan() {
+        let plan = removing_both();
+        assert_eq!(plan.actions.len(), 2, "the index and its child");
+        let (kept, changed) = check_actions(&plan, &repository());
+        assert_eq!(kept, plan.actions);
+        assert!(changed.is_empty());
+    }
+
+    #[test]
+    fn a_tag_pushed_meanwhile_leaves_the_manifest_and_its_children() {
+        let plan = removing_both();
+        let mut now = repository();
+        now.tags.insert("v3".into(), digest("i"));
+        let (kept, changed) = check_actions(&plan, &now);
+        assert!(kept.is_empty(), "{kept:?}");
+        assert!(matches!(
+            &changed[0].1,
+            Change::TagsChanged { now, .. } if now.contains(&"v3".to_string())
+        ));
+        assert_eq!(changed[1].1, Change::ParentLeft(digest("i")));
+    }
+
+    #[test]
+    fn a_planned_tag_that_moved_leaves_the_manifest() {
+        let plan = removing_both();
+        let mut now = repository();
+        now.tags.insert("v2".into(), digest("elsewhere"));
+        let (kept, changed) = check_actions(&plan, &now);
+        assert!(kept.is_empty(), "{kept:?}");
+        assert!(matches!(&changed[0].1, Change::TagsChanged { .. }));
     }
 }

@@ -194,15 +194,20 @@ on_both!(
 on_both!(
     fn keep_attachments_leaves_them(target) {
         let v1 = Signed::push(target, "app", "v1", "keep v1");
+        let before = blobs_now(target);
         let run = target
             .regctl()
             .args(["rm", &target.reference("app:v1"), "--yes", "--keep-attachments"])
             .run();
         run.success();
         assert!(!exists(target, "app", &v1.image.digest));
-        for m in [&v1.signature, &v1.attestation, &v1.sbom] {
+        let mut kept = vec![&v1.signature, &v1.attestation, &v1.sbom];
+        kept.extend(v1.fallback.as_ref());
+        for m in &kept {
             assert!(exists(target, "app", &m.digest), "{} went", m.digest);
         }
+        let sig = format!("app:{}", cosign_tag(&v1.image.digest, Cosign::Signature));
+        collect_and_check(target, &before, &[&v1.image], &kept, &[sig]);
     }
 );
 
@@ -409,6 +414,7 @@ on_both!(
         target.push_image("app", &["gone"], &gone);
         let gone_m = Manifest::from(&gone);
         let sig = target.push_cosign("app", &gone_m.digest, Cosign::Signature);
+        let before = blobs_now(target);
         // Another tool deletes the image and leaves its signature behind.
         let reply = target.delete_manifest("app", &gone_m.digest);
         assert_eq!(reply.status, 202, "{}", reply.text());
@@ -428,12 +434,18 @@ on_both!(
         assert!(run.stdout.contains("orphan-signature"), "{}", run.stdout);
         assert!(!exists(target, "app", &sig.digest));
         assert_eq!(listing(target, "app"), vec!["keep"]);
+        collect_and_check(
+            target,
+            &before,
+            &[&gone_m, &sig],
+            &[&Manifest::from(&keep)],
+            &["app:keep".to_string()],
+        );
     }
 );
 
-#[test]
-fn max_delete_refuses_a_large_plan_before_changing_anything() {
-    let target = Target::start(Kind::Distribution);
+on_both!(
+    fn max_delete_refuses_a_large_plan_before_changing_anything(target) {
     for day in 1..=3 {
         target.push_image("app", &[&format!("v{day}")], &dated(day, "max"));
     }
@@ -462,13 +474,14 @@ fn max_delete_refuses_a_large_plan_before_changing_anything() {
             .count(),
         3
     );
-    assert_eq!(listing(&target, "app"), vec!["v1", "v2", "v3"]);
-}
+    assert_eq!(listing(target, "app"), vec!["v1", "v2", "v3"]);
+    }
+);
 
-#[test]
-fn an_unreadable_config_keeps_its_image_and_the_rest_goes_on() {
-    let target = Target::start(Kind::Distribution);
-    target.push_image("app", &["old"], &dated(1, "readable"));
+on_both!(
+    fn an_unreadable_config_keeps_its_image_and_the_rest_goes_on(target) {
+    let readable = dated(1, "readable");
+    target.push_image("app", &["old"], &readable);
     // A config that is not JSON, and an artifact with a 5 MiB config of its own type.
     let mut broken = dated(2, "broken");
     broken.config = b"not json".to_vec();
@@ -478,6 +491,7 @@ fn an_unreadable_config_keeps_its_image_and_the_rest_goes_on() {
     artifact.config = vec![b' '; 5 * 1024 * 1024];
     let artifact_m = fixture_manifest(&artifact, "application/vnd.example.config+json");
     target.push_tagged("app", &["artifact"], &artifact_m);
+    let before = blobs_now(target);
 
     let run = target
         .regctl()
@@ -500,8 +514,16 @@ fn an_unreadable_config_keeps_its_image_and_the_rest_goes_on() {
         "{}",
         run.stderr
     );
-    assert_eq!(listing(&target, "app"), vec!["artifact", "broken"]);
-}
+    assert_eq!(listing(target, "app"), vec!["artifact", "broken"]);
+    collect_and_check(
+        target,
+        &before,
+        &[&Manifest::from(&readable)],
+        &[&broken_m, &artifact_m],
+        &["app:broken".to_string()],
+    );
+    }
+);
 
 /// An OCI manifest over `image`'s (possibly altered) config and layer, with the
 /// config declared as `config_type`.
@@ -554,9 +576,8 @@ fn a_repository_that_does_not_exist_is_exit_4() {
     }
 }
 
-#[test]
-fn ignore_missing_reports_a_missing_reference_once_on_stdout() {
-    let target = Target::start(Kind::Distribution);
+on_both!(
+    fn ignore_missing_reports_a_missing_reference_once_on_stdout(target) {
     target.push_image("app", &["v1"], &dated(1, "missing"));
     let run = target
         .regctl()
@@ -571,5 +592,5 @@ fn ignore_missing_reports_a_missing_reference_once_on_stdout() {
     assert_eq!(run.stdout.matches("missing").count(), 1, "{}", run.stdout);
     assert!(run.stdout.starts_with("missing "), "{}", run.stdout);
     assert!(!run.stderr.contains("error:"), "{}", run.stderr);
-}
-
+    }
+);
