@@ -9,7 +9,7 @@ use futures::stream::{self, StreamExt as _};
 
 use super::load::{Depth, Loader};
 use super::plan::{Action, Cause, Plan};
-use super::snapshot::{fallback_tag, Snapshot};
+use super::snapshot::Snapshot;
 use crate::registry::deletion::{TagRemoval, TagRemovalError};
 use crate::registry::manifest::MediaType;
 use crate::registry::{Digest, Reference, Registry, RegistryError};
@@ -125,7 +125,7 @@ pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, 
                 let staying_parents: Vec<Digest> = now
                     .parents(digest)
                     .into_iter()
-                    .filter(|p| !deleting.contains(p) && !is_referrers_index(now, p))
+                    .filter(|p| !deleting.contains(p) && !now.is_referrers_index(p))
                     .collect();
                 if let Some(p) = parent.filter(|p| left_out.contains(p)) {
                     Some(Change::ParentLeft(p))
@@ -172,11 +172,6 @@ pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, 
         }
     }
     (kept, changed)
-}
-
-fn is_referrers_index(snapshot: &Snapshot, digest: &Digest) -> bool {
-    let tags = snapshot.tags_on(digest);
-    !tags.is_empty() && tags.iter().all(|t| fallback_tag(t).is_some())
 }
 
 /// Runs `plans` on `registry`: each plan's actions in order, up to `concurrency`

@@ -243,13 +243,8 @@ impl<'a> Planner<'a> {
         self.snapshot
             .parents(digest)
             .into_iter()
-            .filter(|p| !self.is_deleting(p) && !self.is_referrers_index(p))
+            .filter(|p| !self.is_deleting(p) && !self.snapshot.is_referrers_index(p))
             .collect()
-    }
-
-    fn is_referrers_index(&self, digest: &Digest) -> bool {
-        let tags = self.snapshot.tags_on(digest);
-        !tags.is_empty() && tags.iter().all(|t| fallback_tag(t).is_some())
     }
 
     /// Tags on `digest` that stay once the plan so far is carried out.

@@ -245,6 +245,13 @@ impl Snapshot {
         tags.into_iter().collect()
     }
 
+    /// True for a referrers fallback index: every tag on it is a `sha256-<hex>`
+    /// fallback tag. Its entries are rewritten, never kept alive by it.
+    pub fn is_referrers_index(&self, digest: &Digest) -> bool {
+        let tags = self.tags_on(digest);
+        !tags.is_empty() && tags.iter().all(|t| fallback_tag(t).is_some())
+    }
+
     /// The distinct tagged manifests, in digest order.
     pub fn tagged(&self) -> BTreeSet<Digest> {
         self.tags.values().cloned().collect()

@@ -32,7 +32,7 @@
 
 use std::net::TcpStream;
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -97,17 +97,8 @@ impl FerroRegistry {
 
     /// Polls until `GET /v2/` answers 200, or the process exits, or 15 s pass.
     fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if v2_answers(self.port) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+        let port = self.port;
+        crate::harness::wait_until_ready(&mut self.child, || v2_answers(port))
     }
 }
 

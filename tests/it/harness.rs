@@ -173,17 +173,10 @@ impl TestRegistry {
     }
 
     fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+        let port = self.port;
+        wait_until_ready(&mut self.child, || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })
     }
 
     pub fn log(&self) -> String {
@@ -259,6 +252,22 @@ impl TestRegistry {
         }
         digests
     }
+}
+
+/// Polls `ready` until it holds (true), the process exits or 15 s pass (false):
+/// a server is ready when it answers, not after some time.
+pub fn wait_until_ready(child: &mut Child, ready: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if ready() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
 }
 
 impl Drop for TestRegistry {
