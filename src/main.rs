@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            regctl::output::to_stderr(format_args!("error: cannot start the async runtime: {e}"));
             return regctl::exit::Exit::Failure.into();
         }
     };

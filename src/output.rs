@@ -64,7 +64,7 @@ impl RowWriter {
     /// Writes (or, for a table, keeps) one row.
     pub fn write<R: Row>(&mut self, row: &R) -> io::Result<()> {
         match self.format {
-            Format::Plain => writeln!(self.out, "{}", row.plain())?,
+            Format::Plain => writeln!(self.out, "{}", escape(&row.plain()))?,
             Format::Json => {
                 let element = serde_json::to_string_pretty(row)?;
                 let sep = if self.written == 0 { "[\n" } else { ",\n" };
@@ -74,7 +74,8 @@ impl RowWriter {
                 if self.headers.is_empty() {
                     self.headers = row.headers();
                 }
-                self.table_rows.push(row.cells());
+                self.table_rows
+                    .push(row.cells().iter().map(|c| escape(c)).collect());
             }
         }
         self.written += 1;
@@ -119,18 +120,28 @@ pub struct Printer {
 impl Printer {
     /// A warning the user should see.
     pub fn warn(&self, message: impl std::fmt::Display) {
-        eprintln!("warning: {message}");
+        to_stderr(format_args!("warning: {message}"));
     }
 
     /// A note about the result (counts, skipped items).
     pub fn note(&self, message: impl std::fmt::Display) {
-        eprintln!("{message}");
+        to_stderr(message);
     }
 
     /// An error about one item, when the command goes on with the others.
     pub fn error(&self, message: impl std::fmt::Display) {
-        eprintln!("error: {message}");
+        to_stderr(format_args!("error: {message}"));
     }
+}
+
+/// Writes `message` and a newline to stderr. Never panics: a closed or failing
+/// stderr (a log reader that went away) must not stop a deletion half-way. Each
+/// line is escaped for the terminal; text from outside that may hold a newline is
+/// escaped where it enters a message, so every line break here is regctl's own.
+pub fn to_stderr(message: impl std::fmt::Display) {
+    let text = message.to_string();
+    let safe: Vec<String> = text.split('\n').map(escape).collect();
+    let _ = writeln!(io::stderr().lock(), "{}", safe.join("\n"));
 }
 
 /// Text from outside (a registry, a helper, a config file) made safe for a

@@ -222,7 +222,7 @@ fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
     }
     for row in rows {
         let indent = if row.of.is_some() { "    " } else { "  " };
-        eprintln!("{indent}{}", row.plain());
+        crate::output::to_stderr(format_args!("{indent}{}", row.plain()));
     }
     let tags: usize = rows.iter().map(|r| r.tags_removed.len()).sum();
     let prompt = format!("Delete as above ({} actions, {tags} tags)?", rows.len());
@@ -238,7 +238,7 @@ fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
         Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
             // The prompt hid the cursor; give it back before leaving.
             let _ = term.show_cursor();
-            eprintln!();
+            crate::output::to_stderr("");
             Ok(Answer::Interrupted)
         }
         Err(e) => Err(e.into()),

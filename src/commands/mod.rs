@@ -60,7 +60,8 @@ impl Context {
             env("REGCTL_USERNAME"),
             env("REGCTL_PASSWORD").map(Secret::new),
             docker_config::default_path(),
-        )?;
+        )?
+        .with_helper_timeout(Duration::from_secs(global.timeout));
         if global.insecure {
             printer.warn("--insecure: TLS certificates are not verified");
         }
@@ -69,13 +70,13 @@ impl Context {
                 let status = r
                     .status
                     .map_or("no response".to_string(), |s| s.to_string());
-                eprintln!(
+                crate::output::to_stderr(format_args!(
                     "{} {} -> {} ({} ms)",
                     r.method,
                     r.url,
                     status,
                     r.elapsed.as_millis()
-                );
+                ));
             }) as crate::registry::Observer
         });
         Ok(Context {
@@ -159,7 +160,7 @@ impl Context {
             .with_context(|| format!("looking up credentials for {host}"))?;
         if let Some(c) = &credential {
             if self.printer.verbose {
-                eprintln!("credentials for {host} from {}", c.source);
+                crate::output::to_stderr(format_args!("credentials for {host} from {}", c.source));
             }
         }
         let registry = Arc::new(Registry::new(host, self.options.clone(), credential)?);
@@ -212,7 +213,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Ok(exit) => exit.into(),
         Err(err) if is_broken_pipe(&err) => Exit::Success.into(),
         Err(err) => {
-            eprintln!("error: {}", chain(&err));
+            crate::output::to_stderr(format_args!("error: {}", chain(&err)));
             Exit::for_error(&err).into()
         }
     }

@@ -1,40 +1,53 @@
 //! Docker's `config.json`: `credHelpers`, `credsStore` and `auths`, read with the
 //! docker CLI's precedence.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::{Credential, CredentialError, Secret};
 
-/// The parts of docker's config that hold credentials.
+/// The parts of docker's config that hold credentials. Entries are kept as JSON
+/// and checked when looked up: a malformed entry for one registry does not break
+/// lookups for the others, and an error names the field, never its value (the
+/// value may be a secret).
 #[derive(Debug, Default, Deserialize)]
 pub struct DockerConfig {
     #[serde(default)]
-    auths: HashMap<String, AuthEntry>,
+    auths: Option<Value>,
     #[serde(default, rename = "credHelpers")]
-    cred_helpers: HashMap<String, String>,
+    cred_helpers: Option<Value>,
     #[serde(default, rename = "credsStore")]
-    creds_store: Option<String>,
+    creds_store: Option<Value>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 struct AuthEntry {
-    #[serde(default)]
     auth: Option<String>,
-    #[serde(default)]
     username: Option<String>,
-    #[serde(default)]
     password: Option<Secret>,
-    #[serde(default)]
     identitytoken: Option<Secret>,
 }
 
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret::new)
+impl AuthEntry {
+    /// The entry's fields; an error names the field that is not a string.
+    fn from_value(value: &Value) -> Result<Self, String> {
+        let Value::Object(map) = value else {
+            return Err("the entry is not a JSON object".into());
+        };
+        let field = |name: &str| match map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("`{name}` is not a string")),
+        };
+        Ok(AuthEntry {
+            auth: field("auth")?,
+            username: field("username")?,
+            password: field("password")?.map(Secret::new),
+            identitytoken: field("identitytoken")?.map(Secret::new),
+        })
     }
 }
 
@@ -88,29 +101,45 @@ impl DockerConfig {
     /// `credHelpers[host]`, then `credsStore`, then `auths[host]`.
     pub fn lookup(&self, key: &str) -> Result<Lookup, String> {
         let wanted = normalise_key(key);
-        if let Some((_, helper)) = self
-            .cred_helpers
-            .iter()
-            .find(|(k, _)| normalise_key(k) == wanted)
-        {
+        let helpers = object(self.cred_helpers.as_ref(), "credHelpers")?;
+        if let Some((_, helper)) = helpers.iter().find(|(k, _)| normalise_key(k) == wanted) {
+            let Value::String(helper) = helper else {
+                return Err("its `credHelpers` value is not a string".into());
+            };
             return Ok(Lookup::Helper(helper.clone()));
         }
-        if let Some(store) = self.creds_store.as_ref().filter(|s| !s.is_empty()) {
-            return Ok(Lookup::Helper(store.clone()));
+        match &self.creds_store {
+            None | Some(Value::Null) => {}
+            Some(Value::String(store)) if store.is_empty() => {}
+            Some(Value::String(store)) => return Ok(Lookup::Helper(store.clone())),
+            Some(_) => return Err("`credsStore` is not a string".into()),
         }
         // Prefer an exact key, then any key that normalises to the same host.
-        let entry = self.auths.get(key).or_else(|| {
-            self.auths
+        let auths = object(self.auths.as_ref(), "auths")?;
+        let entry = auths.get(key).or_else(|| {
+            auths
                 .iter()
                 .find(|(k, _)| normalise_key(k) == wanted)
                 .map(|(_, v)| v)
         });
         match entry {
-            Some(entry) => entry
+            Some(entry) => AuthEntry::from_value(entry)?
                 .credential()
                 .map(|c| c.map_or(Lookup::None, Lookup::Inline)),
             None => Ok(Lookup::None),
         }
+    }
+}
+
+/// The map at `field`, or an empty one when it is absent.
+fn object<'a>(
+    value: Option<&'a Value>,
+    field: &str,
+) -> Result<std::borrow::Cow<'a, serde_json::Map<String, Value>>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(std::borrow::Cow::Owned(serde_json::Map::new())),
+        Some(Value::Object(map)) => Ok(std::borrow::Cow::Borrowed(map)),
+        Some(_) => Err(format!("`{field}` is not a JSON object")),
     }
 }
 
@@ -214,6 +243,22 @@ mod tests {
     fn bad_auth_field_is_an_error() {
         let cfg = DockerConfig::parse(r#"{"auths":{"a":{"auth":"!!"}}}"#).unwrap();
         assert!(cfg.lookup("a").unwrap_err().contains("base64"));
+    }
+
+    #[test]
+    fn a_malformed_entry_names_the_field_not_the_value_and_spares_the_others() {
+        let cfg = DockerConfig::parse(
+            r#"{"auths":{"bad.example":{"username":"u","password":["hunter2-secret"]},
+                         "good.example":{"username":"u","password":"p"}},
+                "credHelpers":{"odd.example":{"x":"hunter2-secret"}}}"#,
+        )
+        .unwrap();
+        let err = cfg.lookup("bad.example").unwrap_err();
+        assert!(err.contains("`password` is not a string"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let err = cfg.lookup("odd.example").unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert_eq!(cfg.lookup("good.example").unwrap(), basic("u", "p"));
     }
 
     #[test]

@@ -1,24 +1,29 @@
 //! Docker credential helpers: `docker-credential-<name> get`, server URL on stdin,
-//! `{"Username":..,"Secret":..}` on stdout.
+//! `{"Username":..,"Secret":..}` on stdout. A helper is a program regctl does not
+//! control: it runs under a time limit and a cap on what is read, is killed when
+//! it overruns, and nothing it printed is echoed (it may hold the secret).
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
-use serde::Deserialize;
+use std::io::{Read, Write as _};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use super::{Credential, CredentialError, Secret};
 
-#[derive(Deserialize)]
-struct HelperOutput {
-    #[serde(rename = "Username", default)]
-    username: String,
-    #[serde(rename = "Secret")]
-    secret: String,
-}
+/// How long a helper may run when no other limit is given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most regctl reads of a helper's stdout or stderr.
+pub const MAX_OUTPUT: u64 = 64 * 1024;
 
-/// Asks helper `name` for the credentials of `server_url`. "credentials not found"
-/// means anonymous access.
-pub fn get(name: &str, server_url: &str) -> Result<Option<Credential>, CredentialError> {
+/// Asks helper `name` for the credentials of `server_url`, waiting at most
+/// `timeout`. "credentials not found" means anonymous access.
+pub fn get(
+    name: &str,
+    server_url: &str,
+    timeout: Duration,
+) -> Result<Option<Credential>, CredentialError> {
     let program = format!("docker-credential-{name}");
     let fail = |detail: String| CredentialError::Helper {
         helper: name.to_string(),
@@ -40,35 +45,148 @@ pub fn get(name: &str, server_url: &str) -> Result<Option<Credential>, Credentia
         // A helper that exits without reading stdin is judged by its output below.
         let _ = stdin.write_all(server_url.as_bytes());
     }
-    let output = child
-        .wait_with_output()
-        .map_err(|e| fail(format!("cannot read its output: {e}")))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
+    let over = Arc::new(AtomicBool::new(false));
+    let stdout = capped_reader(child.stdout.take(), over.clone());
+    let stderr = capped_reader(child.stderr.take(), over.clone());
+    let status = wait(&mut child, timeout, &over);
+    if over.load(Ordering::SeqCst) {
+        return Err(fail(format!(
+            "printed more than {MAX_OUTPUT} bytes and was stopped; a credential is far smaller"
+        )));
+    }
+    let Some(status) = status else {
+        return Err(fail(format!(
+            "did not answer within {} s and was stopped (raise --timeout if it needs longer)",
+            timeout.as_secs()
+        )));
+    };
+    let stdout = join(stdout);
+    let stderr = join(stderr);
+    if !status.success() {
         let said = format!(
             "{} {}",
-            stdout.trim(),
-            String::from_utf8_lossy(&output.stderr).trim()
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
         );
         if said.to_ascii_lowercase().contains("credentials not found") {
             return Ok(None);
         }
         return Err(fail(format!(
-            "exited with {}: {}",
-            output.status,
-            said.trim()
+            "exited with {status} (what it printed is not shown, as it may hold a secret; \
+             run `{program} get` to see it)"
         )));
     }
-    let parsed: HelperOutput = serde_json::from_str(stdout.trim())
-        .map_err(|e| fail(format!("its output is not the expected JSON: {e}")))?;
-    if parsed.username == "<token>" {
+    parse(&stdout).map_err(fail)
+}
+
+/// The helper's answer; an error names the field and position, never a value.
+fn parse(stdout: &[u8]) -> Result<Option<Credential>, String> {
+    let value: serde_json::Value = serde_json::from_slice(stdout).map_err(|e| {
+        format!(
+            "its output is not JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let field = |name: &str| -> Result<Option<String>, String> {
+        match value.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("its output's `{name}` is not a string")),
+        }
+    };
+    if !value.is_object() {
+        return Err("its output is not a JSON object".into());
+    }
+    let username = field("Username")?.unwrap_or_default();
+    let secret = field("Secret")?.ok_or("its output has no `Secret`")?;
+    if username == "<token>" {
         return Ok(Some(Credential::IdentityToken {
             username: String::new(),
-            token: Secret::new(parsed.secret),
+            token: Secret::new(secret),
         }));
     }
     Ok(Some(Credential::Basic {
-        username: parsed.username,
-        password: Secret::new(parsed.secret),
+        username,
+        password: Secret::new(secret),
     }))
+}
+
+/// Reads at most [`MAX_OUTPUT`] bytes in a thread of its own (so that a helper
+/// filling a pipe cannot block it); sets `over` when there was more.
+fn capped_reader<R: Read + Send + 'static>(
+    pipe: Option<R>,
+    over: Arc<AtomicBool>,
+) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let Some(pipe) = pipe else {
+            return bytes;
+        };
+        let mut limited = pipe.take(MAX_OUTPUT + 1);
+        let _ = limited.read_to_end(&mut bytes);
+        if bytes.len() as u64 > MAX_OUTPUT {
+            over.store(true, Ordering::SeqCst);
+            bytes.truncate(MAX_OUTPUT as usize);
+        }
+        bytes
+    })
+}
+
+fn join(reader: JoinHandle<Vec<u8>>) -> Vec<u8> {
+    reader.join().unwrap_or_default()
+}
+
+/// Waits for `child` to exit, at most `timeout`, and kills it when it overruns
+/// the time or prints too much (`over`); `None` when it was killed.
+fn wait(
+    child: &mut Child,
+    timeout: Duration,
+    over: &AtomicBool,
+) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline && !over.load(Ordering::SeqCst) => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_names_fields_never_values() {
+        let secret = "s3cr3t-value";
+        for (output, says) in [
+            (
+                format!(r#"{{"Username":"u","Secret":5,"x":"{secret}"}}"#),
+                "`Secret` is not a string",
+            ),
+            (
+                format!(r#"{{"Username":["{secret}"],"Secret":"a"}}"#),
+                "`Username` is not a string",
+            ),
+            (format!(r#"{{"Username":"{secret}"}}"#), "no `Secret`"),
+            (format!(r#"{{"Secret":"{secret}""#), "not JSON"),
+            (format!(r#"["{secret}"]"#), "not a JSON object"),
+        ] {
+            let err = parse(output.as_bytes()).unwrap_err();
+            assert!(err.contains(says), "{err}");
+            assert!(!err.contains(secret), "{err}");
+        }
+        assert!(matches!(
+            parse(br#"{"Username":"<token>","Secret":"t"}"#),
+            Ok(Some(Credential::IdentityToken { .. }))
+        ));
+    }
 }

@@ -69,6 +69,7 @@ pub struct Resolved {
 pub struct Resolver {
     explicit: Option<Resolved>,
     docker_config: Option<PathBuf>,
+    helper_timeout: Option<std::time::Duration>,
 }
 
 impl Resolver {
@@ -118,7 +119,15 @@ impl Resolver {
         Ok(Resolver {
             explicit,
             docker_config,
+            helper_timeout: None,
         })
+    }
+
+    /// How long a credential helper may take before it is killed (default
+    /// [`helper::DEFAULT_TIMEOUT`]).
+    pub fn with_helper_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.helper_timeout = Some(timeout);
+        self
     }
 
     /// Where credentials given for the whole run come from (`--username` or the
@@ -149,7 +158,8 @@ impl Resolver {
                 source: path.display().to_string(),
             }),
             docker_config::Lookup::Helper(name) => {
-                helper::get(&name, &key)?.map(|credential| Resolved {
+                let timeout = self.helper_timeout.unwrap_or(helper::DEFAULT_TIMEOUT);
+                helper::get(&name, &key, timeout)?.map(|credential| Resolved {
                     credential,
                     source: format!("docker-credential-{name}"),
                 })

@@ -201,7 +201,8 @@ fn credential_helpers_from_cred_helpers_and_creds_store() {
     run.code(3);
     assert!(run.stderr.contains("no credentials"), "{}", run.stderr);
 
-    // A failing helper is an error that names it and says what it said.
+    // A failing helper is an error that names it; what it printed is not echoed
+    // (a helper may print its JSON, secret included, and then fail).
     let run = ca(&reg, regctl())
         .docker_config(r#"{"credsStore":"broken"}"#)
         .env("PATH", path_with(bin.path()))
@@ -210,7 +211,8 @@ fn credential_helpers_from_cred_helpers_and_creds_store() {
     run.code(1);
     assert!(
         run.stderr.contains("docker-credential-broken")
-            && run.stderr.contains("keychain is locked"),
+            && run.stderr.contains("exit status: 3")
+            && !run.stderr.contains("keychain is locked"),
         "{}",
         run.stderr
     );
@@ -225,6 +227,78 @@ fn credential_helpers_from_cred_helpers_and_creds_store() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_helper_that_hangs_floods_or_fails_is_stopped_and_never_echoed() {
+    let reg = start();
+    let bin = tempfile::tempdir().unwrap();
+    let secret = "helper-secret-do-not-print";
+    helper(bin.path(), "hangs", "exec sleep 600");
+    helper(bin.path(), "floods", "exec cat /dev/zero");
+    helper(
+        bin.path(),
+        "leaks",
+        &format!(r#"printf '{{"Username":"u","Secret":"{secret}"}}'; echo '{secret}' >&2; exit 1"#),
+    );
+    helper(
+        bin.path(),
+        "typed",
+        &format!(r#"printf '{{"Username":["{secret}"],"Secret":"{secret}"}}'"#),
+    );
+    for (name, says) in [
+        ("hangs", "did not answer within 1 s"),
+        ("floods", "printed more than"),
+        ("leaks", "exit status: 1"),
+        ("typed", "`Username` is not a string"),
+    ] {
+        let run = ca(&reg, regctl())
+            .docker_config(&format!(r#"{{"credsStore":"{name}"}}"#))
+            .env("PATH", path_with(bin.path()))
+            .args(["--timeout", "1", "ls", &reg.host()])
+            .run();
+        run.code(1);
+        assert!(
+            run.stderr.contains(&format!("docker-credential-{name}")) && run.stderr.contains(says),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains(secret), "{name}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn a_malformed_docker_config_entry_names_the_field_never_the_value() {
+    let reg = start();
+    let secret = "config-secret-do-not-print";
+    let config = format!(
+        r#"{{"auths":{{"{}":{{"username":"{USER}","password":{{"v":"{secret}"}}}},
+                     "other.example":{{"username":"u","password":["{secret}"]}}}}}}"#,
+        reg.host()
+    );
+    let run = ca(&reg, regctl())
+        .docker_config(&config)
+        .args(["ls", &reg.host()])
+        .run();
+    run.code(2);
+    assert!(
+        run.stderr.contains("`password` is not a string"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(secret), "{}", run.stderr);
+    // Another registry's broken entry does not stand in the way.
+    let good = format!(
+        r#"{{"auths":{{"{}":{{"auth":"{}"}},
+                     "other.example":{{"username":"u","password":["{secret}"]}}}}}}"#,
+        reg.host(),
+        auth_entry(USER, PASSWORD)
+    );
+    let run = ca(&reg, regctl())
+        .docker_config(&good)
+        .args(["ls", &reg.host()])
+        .run();
+    expect_listing(&reg, &run);
 }
 
 #[test]
