@@ -11,5 +11,6 @@ pub mod deletion;
 pub mod exit;
 pub mod output;
 pub mod registry;
+pub mod text;
 
 pub use commands::run;

@@ -7,6 +7,7 @@ use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
 use serde::Serialize;
 
 use crate::cli::Format;
+pub use crate::text::escape;
 
 /// Something printable as a row of output.
 pub trait Row: Serialize {
@@ -142,19 +143,4 @@ pub fn to_stderr(message: impl std::fmt::Display) {
     let text = message.to_string();
     let safe: Vec<String> = text.split('\n').map(escape).collect();
     let _ = writeln!(io::stderr().lock(), "{}", safe.join("\n"));
-}
-
-/// Text from outside (a registry, a helper, a config file) made safe for a
-/// terminal: control characters (escape sequences, carriage returns, newlines)
-/// are shown escaped, the rest as it is.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -61,6 +61,7 @@ impl PlanRow {
             },
             Action::RemoveTag { .. } => ("tag-only".to_string(), None),
             Action::RewriteReferrersIndex { .. } => ("referrer-deleted".to_string(), None),
+            Action::RestoreTag { .. } => ("went-against-the-plan".to_string(), None),
         };
         let (reference, name, tags_kept) = match action {
             Action::DeleteManifest { digest, .. } => (
@@ -76,6 +77,11 @@ impl PlanRow {
             Action::RewriteReferrersIndex { tag, .. } => (
                 format!("{host}/{repository}:{tag}"),
                 "rewrite-referrers-index",
+                Vec::new(),
+            ),
+            Action::RestoreTag { tag, .. } => (
+                format!("{host}/{repository}:{tag}"),
+                "restore-tag",
                 Vec::new(),
             ),
         };
@@ -309,6 +315,10 @@ fn describe_change(change: &Change) -> String {
                 .join(", ")
         ),
         Change::ParentLeft(p) => format!("{p}, which it belongs to, was left in place; so is it"),
+        Change::UnverifiedTags(tags) => format!(
+            "the registry now lists tags regctl cannot verify ({}); one may point at it, so it is left untouched",
+            tags.iter().map(|t| crate::output::escape(t)).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -319,6 +329,14 @@ impl OutcomeRow {
             Outcome::Deleted => ("deleted", None),
             Outcome::TagRemoved(_) => ("tag-removed", None),
             Outcome::Rewritten => ("rewritten", None),
+            Outcome::Restored => (
+                "restored",
+                Some(format!(
+                    "the registry removed this tag, which the plan kept, with another change; \
+                     it was put back to {}",
+                    done.action.digest()
+                )),
+            ),
             Outcome::AlreadyGone => ("already-gone", None),
             Outcome::Changed(c) => ("changed", Some(describe_change(c))),
             Outcome::NotStarted => ("not-started", None),
@@ -385,7 +403,7 @@ pub async fn confirm_and_execute(
     let rows: Vec<OutcomeRow> = done.iter().map(|d| OutcomeRow::new(&host, d)).collect();
     for row in rows
         .iter()
-        .filter(|r| r.outcome == "failed" || r.outcome == "changed")
+        .filter(|r| matches!(r.outcome, "failed" | "changed" | "restored"))
     {
         ctx.printer.error(format!(
             "{}: {}",
@@ -402,7 +420,7 @@ pub async fn confirm_and_execute(
         .collect();
     let changed_any = done
         .iter()
-        .any(|d| matches!(d.outcome, Outcome::Changed(_)));
+        .any(|d| matches!(d.outcome, Outcome::Changed(_) | Outcome::Restored));
     let exit = if interrupted {
         let count = |name: &str| rows.iter().filter(|r| r.outcome == name).count();
         ctx.printer.note(format!(

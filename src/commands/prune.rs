@@ -344,6 +344,7 @@ fn action_word(action: &Action) -> &'static str {
         Action::DeleteManifest { .. } => "delete-manifest",
         Action::RemoveTag { .. } => "remove-tag",
         Action::RewriteReferrersIndex { .. } => "rewrite-referrers-index",
+        Action::RestoreTag { .. } => "restore-tag",
     }
 }
 

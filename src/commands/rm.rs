@@ -70,6 +70,17 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                 tags_removed: Vec::new(),
                 error: Some("not found".into()),
             };
+            let unverified = || OutcomeRow {
+                reference: r.to_string(),
+                outcome: "refused",
+                digest: r.digest().cloned(),
+                tags_removed: Vec::new(),
+                error: Some(
+                    "the registry lists this tag but does not serve a manifest that matches \
+                     its digest; nothing done"
+                        .into(),
+                ),
+            };
             match (r.tag(), r.digest()) {
                 // `repo:tag@digest`: remove that tag, if it still points at that digest.
                 (Some(tag), Some(digest)) => match snapshot.tags.get(tag) {
@@ -85,6 +96,9 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                             "tag {tag} points at {current}, not {digest}; nothing done"
                         )),
                     }),
+                    None if snapshot.unresolved_tags.iter().any(|t| t == tag) => {
+                        skipped.push(unverified())
+                    }
                     None => skipped.push(missing()),
                 },
                 (None, Some(digest)) => {
@@ -111,6 +125,8 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                     let tag = tag.unwrap_or("latest");
                     if snapshot.tags.contains_key(tag) {
                         request.remove_tags.insert(tag.to_string());
+                    } else if snapshot.unresolved_tags.iter().any(|t| t == tag) {
+                        skipped.push(unverified());
                     } else {
                         skipped.push(missing());
                     }

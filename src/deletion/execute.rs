@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures::stream::{self, StreamExt as _};
 
 use super::load::{Depth, Loader};
-use super::plan::{Action, Cause, Plan};
+use super::plan::{Action, Cause, Plan, Survivor};
 use super::snapshot::Snapshot;
 use crate::registry::deletion::{TagRemoval, TagRemovalError};
 use crate::registry::manifest::MediaType;
@@ -30,6 +30,9 @@ pub enum Change {
     NowReferenced(Vec<Digest>),
     /// The manifest it belongs to is left in place, so it stays too.
     ParentLeft(Digest),
+    /// Tags the registry lists now could not be verified: any might point at the
+    /// manifest, so it is not deleted by digest.
+    UnverifiedTags(Vec<String>),
 }
 
 /// What became of one action.
@@ -41,6 +44,8 @@ pub enum Outcome {
     TagRemoved(TagRemoval),
     /// The referrers index was re-pushed without the deleted entries.
     Rewritten,
+    /// A tag that went against the plan was put back.
+    Restored,
     /// It was already gone (someone else deleted it meanwhile).
     AlreadyGone,
     /// Left undone: the repository changed after planning.
@@ -56,7 +61,11 @@ impl Outcome {
     pub fn is_done(&self) -> bool {
         matches!(
             self,
-            Outcome::Deleted | Outcome::TagRemoved(_) | Outcome::Rewritten | Outcome::AlreadyGone
+            Outcome::Deleted
+                | Outcome::TagRemoved(_)
+                | Outcome::Rewritten
+                | Outcome::AlreadyGone
+                | Outcome::Restored
         )
     }
 }
@@ -90,6 +99,7 @@ pub async fn recheck(
         };
         let (actions, left) = check_actions(&plan, &now);
         plan.actions = actions;
+        plan.survivors = super::plan::survivors(&now, &plan.tags_removed());
         changed.extend(left.into_iter().map(|(action, change)| Done {
             repository: plan.repository.clone(),
             action,
@@ -127,8 +137,17 @@ pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, 
                     .into_iter()
                     .filter(|p| !deleting.contains(p) && !now.is_referrers_index(p))
                     .collect();
+                let unknown: Vec<String> = now
+                    .opaque_tags
+                    .iter()
+                    .chain(&now.unresolved_tags)
+                    .filter(|t| !removing.contains(*t))
+                    .cloned()
+                    .collect();
                 if let Some(p) = parent.filter(|p| left_out.contains(p)) {
                     Some(Change::ParentLeft(p))
+                } else if !unknown.is_empty() {
+                    Some(Change::UnverifiedTags(unknown))
                 } else if now_tags != *tags {
                     Some(Change::TagsChanged {
                         planned: tags.clone(),
@@ -156,7 +175,8 @@ pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, 
                 let current = now.tags.get(tag.as_str());
                 (current != Some(digest)).then(|| Change::TagMoved(current.cloned()))
             }
-            Action::RewriteReferrersIndex { tag, digest, .. } => {
+            Action::RewriteReferrersIndex { tag, digest, .. }
+            | Action::RestoreTag { tag, digest } => {
                 let current = now.tags.get(tag.as_str());
                 (current != Some(digest)).then(|| Change::TagMoved(current.cloned()))
             }
@@ -212,12 +232,65 @@ pub async fn execute(
                     outcome,
                 });
             }
+            if done.iter().any(|d| d.outcome.is_done()) {
+                done.extend(verify_survivors(registry, &plan.repository, &plan.survivors).await);
+            }
             done
         })
         .buffered(concurrency.max(1))
         .collect()
         .await;
     per_plan.into_iter().flatten().collect()
+}
+
+/// After a repository's changes: every tag the plan kept must still be listed.
+/// One that went with a change is put back (its manifest re-pushed under it, as
+/// it was served) and reported as a change regctl did not plan.
+async fn verify_survivors(
+    registry: &Registry,
+    repository: &str,
+    survivors: &[Survivor],
+) -> Vec<Done> {
+    if survivors.is_empty() {
+        return Vec::new();
+    }
+    let listed: BTreeSet<String> = match registry.tags(repository).await {
+        Ok(tags) => tags.into_iter().collect(),
+        Err(RegistryError::NotFound { .. }) => BTreeSet::new(),
+        Err(e) => {
+            return vec![Done {
+                repository: repository.to_string(),
+                action: Action::RestoreTag {
+                    tag: String::new(),
+                    digest: survivors[0].digest.clone(),
+                },
+                outcome: Outcome::Failed(e),
+            }]
+        }
+    };
+    let mut done = Vec::new();
+    for survivor in survivors.iter().filter(|s| !listed.contains(&s.tag)) {
+        let put = registry
+            .put_manifest(
+                repository,
+                &survivor.tag,
+                survivor.media_type.as_str(),
+                &survivor.bytes,
+            )
+            .await;
+        done.push(Done {
+            repository: repository.to_string(),
+            action: Action::RestoreTag {
+                tag: survivor.tag.clone(),
+                digest: survivor.digest.clone(),
+            },
+            outcome: match put {
+                Ok(_) => Outcome::Restored,
+                Err(e) => Outcome::Failed(e),
+            },
+        });
+    }
+    done
 }
 
 /// For a change to a referrers fallback index: a manifest it would drop (or, for
@@ -247,6 +320,8 @@ fn parent_of(action: &Action) -> Option<Digest> {
 
 async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome {
     match action {
+        // Only made by the check after the changes, never planned.
+        Action::RestoreTag { .. } => Outcome::NotStarted,
         Action::DeleteManifest { digest, .. } => {
             match registry.delete_manifest(repository, digest).await {
                 Ok(()) => Outcome::Deleted,

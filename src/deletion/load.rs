@@ -1,6 +1,7 @@
-//! Reads a repository into a [`Snapshot`]: its tags (a HEAD each), every manifest
-//! they lead to (a GET each, once per run: manifests are content-addressed, so a
-//! cache by digest is exact), referrers, and for `prune` the images' creation times.
+//! Reads a repository into a [`Snapshot`]: its tags (a GET each, the body hashed,
+//! so the digest is known from evidence), every manifest they lead to (a GET each,
+//! once per run: manifests are content-addressed, so a cache by digest is exact),
+//! referrers, and for `prune` the images' creation times.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +15,7 @@ use super::plan::{plan, Plan, Request};
 use super::snapshot::{is_image_config, Created, Node, Snapshot, Undated};
 use crate::registry::manifest::ImageConfig;
 use crate::registry::reference::valid_tag;
-use crate::registry::{Digest, Reference, Registry, RegistryError};
+use crate::registry::{Digest, Registry, RegistryError};
 
 /// Largest config blob read for a creation time.
 const MAX_CONFIG: usize = 4 * 1024 * 1024;
@@ -47,6 +48,9 @@ impl Cache {
     }
 }
 
+/// A tag read by GET: the digest its bytes hash to and the manifest.
+type TagRead = Result<(Digest, Node), RegistryError>;
+
 /// What to read besides tags and manifests.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Depth {
@@ -77,27 +81,45 @@ impl Loader<'_> {
         let (tags, opaque): (Vec<String>, Vec<String>) =
             tags.into_iter().partition(|t| valid_tag(t));
         snapshot.opaque_tags = opaque;
-        let heads: Vec<(String, Result<Digest, RegistryError>)> = stream::iter(tags)
+        // Each tag is read with a GET whose body is hashed: the digest it points at
+        // is known from evidence, not from a header a cache or a liar could set.
+        let read: Vec<(String, TagRead)> = stream::iter(tags)
             .map(|tag| async move {
-                let reference = Reference::with_tag(self.registry.host(), repository, &tag);
-                let head = self.registry.resolve(&reference).await.map(|h| h.digest);
-                (tag, head)
+                let manifest = self.registry.get_manifest(repository, &tag).await;
+                let node = manifest.map(|m| {
+                    let node = Node::from_bytes(&m.media_type, Arc::from(m.bytes));
+                    self.cache.put_manifest(repository, &m.digest, &node);
+                    (m.digest, node)
+                });
+                (tag, node)
             })
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
-        for (tag, head) in heads {
-            match head {
-                Ok(digest) => {
+        for (tag, read) in read {
+            match read {
+                Ok((digest, node)) => {
+                    snapshot.manifests.entry(digest.clone()).or_insert(node);
                     snapshot.tags.insert(tag, digest);
                 }
-                // Deleted between the tag list and the HEAD: not there any more.
-                Err(RegistryError::NotFound { .. }) => {}
+                // Listed but not served, or served with a digest that does not match
+                // the bytes: it might point anywhere.
+                Err(
+                    RegistryError::NotFound { .. }
+                    | RegistryError::DigestMismatch { .. }
+                    | RegistryError::InvalidResponse { .. },
+                ) => snapshot.unresolved_tags.push(tag),
                 Err(e) => return Err(e),
             }
         }
-        let tagged = snapshot.tagged();
-        self.read_manifests(&mut snapshot, tagged).await?;
+        snapshot.unresolved_tags.sort();
+        // The children of the indexes read, and theirs, recursively.
+        let children: BTreeSet<Digest> = snapshot
+            .manifests
+            .values()
+            .flat_map(|n| n.children.iter().cloned())
+            .collect();
+        self.read_manifests(&mut snapshot, children).await?;
         self.read_subjects(&mut snapshot).await?;
         if depth.created {
             self.read_created(&mut snapshot).await?;

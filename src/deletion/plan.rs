@@ -86,6 +86,14 @@ pub enum Action {
         /// The old version has no other tag, so it is deleted after the push.
         delete_old: bool,
     },
+    /// Not planned: put back a tag that went although the plan kept it (found
+    /// missing from the tag list after the plan's changes).
+    RestoreTag {
+        /// The tag.
+        tag: String,
+        /// The manifest it pointed at.
+        digest: Digest,
+    },
 }
 
 impl Action {
@@ -94,7 +102,8 @@ impl Action {
         match self {
             Action::DeleteManifest { digest, .. }
             | Action::RemoveTag { digest, .. }
-            | Action::RewriteReferrersIndex { digest, .. } => digest,
+            | Action::RewriteReferrersIndex { digest, .. }
+            | Action::RestoreTag { digest, .. } => digest,
         }
     }
 
@@ -103,7 +112,7 @@ impl Action {
         match self {
             Action::DeleteManifest { tags, .. } => tags.clone(),
             Action::RemoveTag { tag, .. } => vec![tag.clone()],
-            Action::RewriteReferrersIndex { .. } => Vec::new(),
+            Action::RewriteReferrersIndex { .. } | Action::RestoreTag { .. } => Vec::new(),
         }
     }
 
@@ -139,7 +148,7 @@ pub enum KeptReason {
     Tagged(Vec<String>),
     /// An index that stays references it.
     SharedWith(Vec<Digest>),
-    /// The repository has tags regctl cannot read; one may point at it.
+    /// The repository has tags regctl cannot read or verify; one may point at it.
     OpaqueTags,
     /// `--keep-attachments`.
     KeepAttachments,
@@ -156,6 +165,20 @@ pub struct Kept {
     pub reason: KeptReason,
 }
 
+/// A tag the plan keeps, with what is needed to put it back should a change take
+/// it against the plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Survivor {
+    /// The tag.
+    pub tag: String,
+    /// The manifest it points at.
+    pub digest: Digest,
+    /// The manifest's media type.
+    pub media_type: MediaType,
+    /// The manifest's bytes, as served.
+    pub bytes: Arc<[u8]>,
+}
+
 /// The changes for one repository.
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
@@ -169,6 +192,8 @@ pub struct Plan {
     pub kept: Vec<Kept>,
     /// True when no tag is left in the repository afterwards.
     pub leaves_no_tags: bool,
+    /// The tags that stay, checked after the changes.
+    pub survivors: Vec<Survivor>,
 }
 
 impl Plan {
@@ -308,8 +333,9 @@ impl<'a> Planner<'a> {
         plan.actions.extend(self.rewrites());
         let removed = plan.tags_removed();
         plan.leaves_no_tags = !self.snapshot.tags.is_empty()
-            && self.snapshot.opaque_tags.is_empty()
+            && !self.snapshot.has_unknown_tags()
             && self.snapshot.tags.keys().all(|t| removed.contains(t));
+        plan.survivors = survivors(self.snapshot, &removed);
         plan.refused = self.refused;
         plan.kept = self
             .kept
@@ -358,7 +384,7 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let goes = self.staying_tags(&digest).is_empty()
-                && self.snapshot.opaque_tags.is_empty()
+                && !self.snapshot.has_unknown_tags()
                 && self.staying_parents(&digest).is_empty();
             if goes {
                 self.deleting.push((digest, Cause::AllTagsRemoved));
@@ -435,7 +461,7 @@ impl<'a> Planner<'a> {
         if !parents.is_empty() {
             return Some(KeptReason::SharedWith(parents));
         }
-        if !self.snapshot.opaque_tags.is_empty() {
+        if self.snapshot.has_unknown_tags() {
             return Some(KeptReason::OpaqueTags);
         }
         None
@@ -488,6 +514,24 @@ impl<'a> Planner<'a> {
         }
         actions
     }
+}
+
+/// The tags of `snapshot` not in `removed`, with what puts them back.
+pub fn survivors(snapshot: &Snapshot, removed: &BTreeSet<String>) -> Vec<Survivor> {
+    snapshot
+        .tags
+        .iter()
+        .filter(|(tag, _)| !removed.contains(*tag))
+        .filter_map(|(tag, digest)| {
+            let node = snapshot.manifests.get(digest)?;
+            Some(Survivor {
+                tag: tag.clone(),
+                digest: digest.clone(),
+                media_type: node.media_type.clone(),
+                bytes: node.bytes.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The index `bytes` with the entries for `dropped` taken out, every other field

@@ -192,6 +192,11 @@ pub struct Snapshot {
     /// there are any, no manifest is deleted by digest on the strength of the tag
     /// list (it might carry one of them).
     pub opaque_tags: Vec<String>,
+    /// Tags the registry listed whose manifest could not be read in agreement with
+    /// its digest (a GET by tag answered 404, or a body that does not hash to the
+    /// digest announced): each might point at any manifest, so, like opaque tags,
+    /// they keep every manifest of the repository from deletion by digest.
+    pub unresolved_tags: Vec<String>,
     /// Every manifest read: tagged ones, index children, referrers.
     pub manifests: BTreeMap<Digest, Node>,
     /// The referrers API's answer per subject asked about.
@@ -209,6 +214,13 @@ impl Snapshot {
             repository: repository.to_string(),
             ..Snapshot::default()
         }
+    }
+
+    /// True when some listed tag could not be tied to a manifest (opaque or
+    /// unresolved): no manifest may then be deleted by digest on the strength of
+    /// the tag list.
+    pub fn has_unknown_tags(&self) -> bool {
+        !self.opaque_tags.is_empty() || !self.unresolved_tags.is_empty()
     }
 
     /// The tags pointing at `digest`, sorted.

@@ -817,7 +817,7 @@ pub(crate) async fn read_limited(mut resp: Response, limit: usize, url: &Url) ->
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], url: &Url) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| RegistryError::InvalidResponse {
         url: redact_url(url),
-        reason: format!("invalid JSON: {e}"),
+        reason: format!("invalid JSON: {}", crate::text::escape(&e.to_string())),
     })
 }
 

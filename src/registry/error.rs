@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use crate::text::escape;
+
 /// One entry of the spec's error body: `{"errors":[{"code":..,"message":..}]}`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct ErrorInfo {
@@ -26,15 +28,16 @@ pub fn parse_error_body(body: &[u8]) -> Vec<ErrorInfo> {
         .unwrap_or_default()
 }
 
-/// Renders error entries as `CODE: message; CODE: message`.
+/// Renders error entries as `CODE: message; CODE: message`, escaped for display
+/// (the registry chose the text).
 pub fn describe(errors: &[ErrorInfo]) -> String {
     errors
         .iter()
         .map(|e| {
             if e.message.is_empty() {
-                e.code.clone()
+                escape(&e.code)
             } else {
-                format!("{}: {}", e.code, e.message)
+                format!("{}: {}", escape(&e.code), escape(&e.message))
             }
         })
         .collect::<Vec<_>>()

@@ -12,6 +12,7 @@ use super::manifest::{
     is_index, looks_like_index, ImageConfig, ImageManifest, Index, Platform, MANIFEST_ACCEPT,
 };
 use super::reference::Reference;
+use crate::text::escape;
 
 /// Largest manifest read (Distribution's own limit is 4 MiB).
 pub const MAX_MANIFEST_BODY: usize = 4 * 1024 * 1024;
@@ -186,7 +187,7 @@ impl Registry {
             let available: Vec<String> = index
                 .manifests
                 .iter()
-                .filter_map(|d| d.platform.as_ref().map(|p| p.to_string()))
+                .filter_map(|d| d.platform.as_ref().map(|p| escape(&p.to_string())))
                 .collect();
             return index
                 .manifests
@@ -219,7 +220,7 @@ impl Registry {
             };
             Err(RegistryError::NotFound {
                 what: format!("platform {platform} in {url}"),
-                detail: format!("it is a single {actual} image"),
+                detail: format!("it is a single {} image", escape(&actual.to_string())),
             })
         }
     }
@@ -254,6 +255,6 @@ impl Registry {
 fn parse_manifest<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| RegistryError::InvalidResponse {
         url: what.to_string(),
-        reason: format!("manifest is not valid: {e}"),
+        reason: format!("manifest is not valid: {}", escape(&e.to_string())),
     })
 }

@@ -12,6 +12,7 @@ mod fixture;
 mod graph;
 mod graph_fixture;
 mod harness;
+mod hostile;
 mod http;
 mod ls;
 mod proxy;

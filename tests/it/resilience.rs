@@ -13,7 +13,7 @@ use crate::harness::{
 };
 use crate::http::{forward, serve_plain, serve_tls, Fault, Request, Response, Server};
 
-fn app() -> Image {
+pub fn app() -> Image {
     image("linux/amd64", "2024-01-01T00:00:00Z", "resilience")
 }
 
@@ -25,14 +25,22 @@ fn populate(s: &Storage) {
 
 /// The real registry behind a proxy that applies `rule` to every request; `rule`
 /// may answer itself or call `forward` and change what comes back.
-struct Fronted {
-    _registry: TestRegistry,
+pub struct Fronted {
+    pub registry: TestRegistry,
     proxy: Server,
 }
 
-type Forward<'a> = &'a dyn Fn(&Request) -> Response;
+pub type Forward<'a> = &'a dyn Fn(&Request) -> Response;
 
 fn fronted(rule: impl Fn(&Request, Forward) -> Response + Send + Sync + 'static) -> Fronted {
+    fronted_with(populate, rule)
+}
+
+/// [`fronted`] over storage that `populate` writes.
+pub fn fronted_with(
+    populate: impl FnOnce(&Storage),
+    rule: impl Fn(&Request, Forward) -> Response + Send + Sync + 'static,
+) -> Fronted {
     let registry = TestRegistry::start_with(
         Options {
             tls: false,
@@ -45,19 +53,33 @@ fn fronted(rule: impl Fn(&Request, Forward) -> Response + Send + Sync + 'static)
     let proxy = serve_tls(loopback_certificate(), move |req| {
         rule(req, &|r| forward(port, r))
     });
-    Fronted {
-        _registry: registry,
-        proxy,
-    }
+    Fronted { registry, proxy }
 }
 
 impl Fronted {
-    fn host(&self) -> String {
+    pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.proxy.port)
     }
 
-    fn regctl(&self) -> Regctl {
+    pub fn regctl(&self) -> Regctl {
         logged_in()
+    }
+
+    /// The tags of `repository` as the registry behind the proxy has them, with
+    /// their digests: what is really there.
+    pub fn backend_tags(&self, repository: &str) -> Vec<String> {
+        let run = regctl()
+            .args(["--plain-http", "ls", "--digests"])
+            .args([format!("{}/{repository}", self.registry.host())])
+            .env("REGCTL_USERNAME", USER)
+            .env("REGCTL_PASSWORD", PASSWORD)
+            .run();
+        run.success();
+        let prefix = format!("{}/{repository}:", self.registry.host());
+        run.lines()
+            .iter()
+            .map(|l| l.trim_start_matches(&prefix).to_string())
+            .collect()
     }
 
     fn count(&self, method: &str, target: &str) -> usize {

@@ -1,0 +1,226 @@
+//! A registry that lies, or sends text meant for the terminal rather than for
+//! regctl: answers no real registry gives on purpose, so a proxy in front of the
+//! real one (or a fake server) changes them. Deletion acts on evidence it can
+//! check; text from outside reaches the terminal escaped.
+
+use crate::fixture::{image, Image, Storage};
+use crate::harness::{loopback_certificate, regctl};
+use crate::http::{serve_tls, Response};
+use crate::resilience::{app, fronted_with, Forward};
+
+fn other() -> Image {
+    image("linux/amd64", "2024-02-01T00:00:00Z", "hostile other")
+}
+
+/// `a`: v1 and v2 on one image, v3 on another.
+fn populate(s: &Storage) {
+    s.push("a", &["v1", "v2"], &app());
+    s.push("a", &["v3"], &other());
+}
+
+fn manifest_of(target: &str, tag: &str) -> bool {
+    target == format!("/v2/a/manifests/{tag}")
+}
+
+#[test]
+fn a_head_digest_that_lies_does_not_get_a_sibling_deleted() {
+    // A stale cache in front of the registry: HEAD of v2 names another digest.
+    let f = fronted_with(populate, |req, fwd: Forward| {
+        let mut resp = fwd(req);
+        if req.method == "HEAD" && manifest_of(&req.target, "v2") {
+            for (k, v) in resp.headers.iter_mut() {
+                if k.eq_ignore_ascii_case("docker-content-digest") {
+                    *v = other().digest.clone();
+                }
+            }
+        }
+        resp
+    });
+    let run = f
+        .regctl()
+        .args(["rm", &format!("{}/a:v1", f.host()), "--yes"])
+        .run();
+    run.success();
+    assert_eq!(
+        f.backend_tags("a"),
+        vec![
+            format!("v2 {}", app().digest),
+            format!("v3 {}", other().digest)
+        ]
+    );
+}
+
+#[test]
+fn a_listed_tag_the_registry_does_not_serve_keeps_its_manifest() {
+    // The tag list names v2, but its manifest answers 404: it may well point at
+    // v1's manifest, which is therefore not deleted by digest.
+    let f = fronted_with(populate, |req, fwd: Forward| {
+        if manifest_of(&req.target, "v2") {
+            return Response::json(
+                404,
+                serde_json::json!({"errors":[{"code":"MANIFEST_UNKNOWN","message":"gone"}]}),
+            );
+        }
+        fwd(req)
+    });
+    let host = f.host();
+    let plan = f
+        .regctl()
+        .args(["rm", &format!("{host}/a:v1"), "--dry-run"])
+        .run();
+    plan.success();
+    assert!(plan.stdout.starts_with("remove-tag "), "{}", plan.stdout);
+    let run = f
+        .regctl()
+        .args(["rm", &format!("{host}/a:v1"), "--yes"])
+        .run();
+    run.success();
+    assert_eq!(
+        f.backend_tags("a"),
+        vec![
+            format!("v2 {}", app().digest),
+            format!("v3 {}", other().digest)
+        ]
+    );
+    // Named itself, such a tag is refused, not called missing.
+    let run = f
+        .regctl()
+        .args(["rm", &format!("{host}/a:v2"), "--yes"])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("does not serve a manifest"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_tag_that_goes_against_the_plan_is_put_back_and_reported() {
+    // The registry serves v3's manifest for v2, consistently (body and digest):
+    // regctl believes v1 alone is on its manifest and deletes it by digest, which
+    // takes the real v2 too. The check after the change finds v2 gone, puts it
+    // back (to what it was told v2 was) and says so with a failing exit.
+    let f = fronted_with(populate, |req, fwd: Forward| {
+        if manifest_of(&req.target, "v2") && req.method != "PUT" {
+            let mut swapped = req.clone();
+            swapped.target = "/v2/a/manifests/v3".into();
+            return fwd(&swapped);
+        }
+        fwd(req)
+    });
+    let run = f
+        .regctl()
+        .args(["rm", &format!("{}/a:v1", f.host()), "--yes"])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("a:v2") && run.stderr.contains("put back"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("restored "), "{}", run.stdout);
+    assert_eq!(
+        f.backend_tags("a"),
+        vec![
+            format!("v2 {}", other().digest),
+            format!("v3 {}", other().digest)
+        ]
+    );
+}
+
+const HOSTILE: &str = "\u{1b}[2J\u{1b}[31mred\r\nerror: FAKE LINE\u{7}";
+
+/// No raw control character and no line the server made up.
+#[track_caller]
+fn assert_clean(text: &str) {
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "raw control characters: {text:?}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("error: FAKE")),
+        "a line the server wrote: {text:?}"
+    );
+}
+
+#[test]
+fn registry_text_reaches_the_terminal_escaped() {
+    let server = serve_tls(loopback_certificate(), |req| {
+        match req.target.as_str() {
+            "/v2/" => Response::json(200, serde_json::json!({})),
+            "/v2/_catalog?n=1000" => {
+                Response::json(200, serde_json::json!({"repositories": ["a", "b"]}))
+            }
+            // An error code and message with escape sequences and a newline.
+            "/v2/a/tags/list" => Response::json(
+                403,
+                serde_json::json!({"errors":[{"code": HOSTILE, "message": HOSTILE}]}),
+            ),
+            // A manifest whose platforms carry them.
+            "/v2/b/manifests/v1" => Response::raw(
+                200,
+                vec![(
+                    "Content-Type".into(),
+                    "application/vnd.oci.image.index.v1+json".into(),
+                )],
+                serde_json::to_vec(&serde_json::json!({
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.index.v1+json",
+                    "manifests": [{
+                        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                        "digest": format!("sha256:{}", "a".repeat(64)),
+                        "size": 1,
+                        "platform": {"os": HOSTILE, "architecture": "amd64"}
+                    }]
+                }))
+                .unwrap(),
+            ),
+            // A manifest that is not what it claims, with the text in a value.
+            "/v2/b/manifests/v2" => Response::raw(
+                200,
+                vec![(
+                    "Content-Type".into(),
+                    "application/vnd.oci.image.index.v1+json".into(),
+                )],
+                serde_json::to_vec(&serde_json::json!({"manifests": HOSTILE})).unwrap(),
+            ),
+            _ => Response::json(404, serde_json::json!({})),
+        }
+    });
+    let host = format!("127.0.0.1:{}", server.port);
+    let ca = loopback_certificate().cert.clone();
+    let run = |args: &[&str]| {
+        regctl()
+            .args(["--ca-file".as_ref(), ca.as_os_str()])
+            .args(args)
+            .run()
+    };
+    for args in [
+        vec!["ls".to_string(), host.clone()],
+        vec!["ls".to_string(), format!("{host}/a")],
+        vec![
+            "digest".to_string(),
+            format!("{host}/b:v1"),
+            "--platform".into(),
+            "linux/arm64".into(),
+        ],
+        vec![
+            "digest".to_string(),
+            format!("{host}/b:v2"),
+            "--platform".into(),
+            "linux/arm64".into(),
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args);
+        assert_ne!(out.code, 0, "{args:?}");
+        assert_clean(&out.stderr);
+        assert_clean(&out.stdout);
+        assert!(
+            out.stderr.contains("\\u{1b}") || out.stdout.contains("\\u{1b}"),
+            "{args:?}: the text is shown, escaped: {}",
+            out.stderr
+        );
+    }
+}
