@@ -453,6 +453,10 @@ fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// What a dry run cannot know without writing, said with its summary.
+pub const DRY_RUN_UNCHECKED: &str =
+    "whether the registry allows deletion was not checked (that takes a DELETE)";
+
 /// Says once, after the outcome, how to get the disk space back.
 pub fn note_garbage_collection(ctx: &Context, outcomes: &[OutcomeRow]) {
     if outcomes

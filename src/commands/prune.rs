@@ -10,7 +10,9 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::deletion::{check_can_confirm, confirm_and_execute, note_garbage_collection, note_plan};
+use super::deletion::{
+    check_can_confirm, confirm_and_execute, note_garbage_collection, note_plan, DRY_RUN_UNCHECKED,
+};
 use super::Context;
 use crate::cli::PruneArgs;
 use crate::deletion::retention::{self, DeleteReason, ImageDecision, KeepReason, Rules, Verdict};
@@ -193,8 +195,9 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         }
     }
     if args.dry_run {
-        ctx.printer
-            .note(format!("dry run: would remove {summary}; nothing changed"));
+        ctx.printer.note(format!(
+            "dry run: would remove {summary}; nothing changed; {DRY_RUN_UNCHECKED}"
+        ));
         return Ok(Exit::Success);
     }
     if plans.is_empty() {

@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result};
 
 use super::deletion::{
     check_can_confirm, confirm_and_execute, note_garbage_collection, note_plan, plan_rows,
-    OutcomeRow,
+    OutcomeRow, DRY_RUN_UNCHECKED,
 };
 use super::Context;
 use crate::cli::RmArgs;
@@ -180,7 +180,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             note_plan(ctx, host, plans);
         }
         ctx.printer.note(format!(
-            "dry run: {} actions planned, nothing changed",
+            "dry run: {} actions planned, nothing changed; {DRY_RUN_UNCHECKED}",
             rows.len()
         ));
         return Ok(skipped_exit);

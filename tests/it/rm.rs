@@ -362,6 +362,27 @@ fn a_manifest_an_index_references_needs_force_and_the_index_takes_its_children()
 fn works_through_token_auth_with_delete_scope() {
     let (reg, tokens) = crate::token::registry_with_token_auth(populate);
     let host = reg.host();
+    // A dry run asks for no write scope and says what it could not check.
+    let dry = rm(
+        &reg,
+        &[
+            &format!("{host}/app:v1"),
+            &format!("{host}/multi:v1"),
+            "--dry-run",
+        ],
+    );
+    dry.success();
+    let scopes = tokens.scopes();
+    assert!(
+        scopes.iter().all(|s| s.ends_with(":pull")),
+        "a dry run asked for {scopes:?}"
+    );
+    assert!(
+        dry.stderr
+            .contains("whether the registry allows deletion was not checked"),
+        "{}",
+        dry.stderr
+    );
     let run = rm(
         &reg,
         &[
@@ -498,4 +519,21 @@ fn a_tag_name_off_the_grammar_keeps_its_manifest_from_deletion_by_digest() {
         head_status(&reg, "odd", &image("linux/amd64", CREATED, "opaque").digest),
         0
     );
+}
+
+#[test]
+fn a_closed_stderr_neither_stops_nor_breaks_a_removal() {
+    // `regctl -v rm ... 2>&1 | head -1`: the reader goes away at once. Every
+    // write to stderr then fails; the removal must finish, and exit 0.
+    let reg = start();
+    let host = reg.host();
+    let mut child = regctl()
+        .trusted(&reg)
+        .args(["-v", "rm", &format!("{host}/app:v1"), "--yes"])
+        .spawn();
+    drop(child.stderr.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("tag-removed "));
+    assert_eq!(skopeo_tags(&reg, "app"), vec!["latest", "stable", "v2"]);
 }
