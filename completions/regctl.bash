@@ -53,7 +53,7 @@ _regctl() {
 
     case "${cmd}" in
         regctl)
-            opts="-u -v -h -V --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --format --verbose --help --version ls digest rm prune help"
+            opts="-u -v -h -V --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --max-list-items --format --verbose --help --version ls digest rm prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -87,6 +87,10 @@ _regctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-list-items)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "plain table json" -- "${cur}"))
                     return 0
@@ -99,7 +103,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__digest)
-            opts="-u -v -h --platform --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --format --verbose --help"
+            opts="-u -v -h --platform --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --max-list-items --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -134,6 +138,10 @@ _regctl() {
                     return 0
                     ;;
                 --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-list-items)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -233,7 +241,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__ls)
-            opts="-u -v -h --digests --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --format --verbose --help"
+            opts="-u -v -h --digests --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --max-list-items --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -267,6 +275,10 @@ _regctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-list-items)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "plain table json" -- "${cur}"))
                     return 0
@@ -279,7 +291,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__prune)
-            opts="-y -u -v -h --keep --older-than --match --exclude --max-delete --keep-attachments --orphans --dry-run --yes --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --format --verbose --help"
+            opts="-y -u -v -h --keep --older-than --match --exclude --max-delete --keep-attachments --orphans --dry-run --yes --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --max-list-items --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,6 +345,10 @@ _regctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-list-items)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "plain table json" -- "${cur}"))
                     return 0
@@ -345,7 +361,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__rm)
-            opts="-y -u -v -h --dry-run --yes --force --ignore-missing --keep-attachments --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --format --verbose --help"
+            opts="-y -u -v -h --dry-run --yes --force --ignore-missing --keep-attachments --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --max-list-items --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -376,6 +392,10 @@ _regctl() {
                     return 0
                     ;;
                 --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-list-items)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

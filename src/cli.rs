@@ -71,6 +71,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
 
+    /// The most repositories (or tags of one repository) a listing may hold: a
+    /// registry whose pagination never ends is stopped here.
+    #[arg(long, global = true, default_value_t = 1_000_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_list_items: u64,
+
     /// Output format [default: table on a terminal, plain otherwise].
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,

@@ -127,6 +127,7 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
                 repo,
                 args.digests,
                 from_catalog,
+                ctx.concurrency,
             )
         })
         .buffered(ctx.concurrency);
@@ -190,6 +191,7 @@ async fn list_repository(
     repo: String,
     digests: bool,
     from_catalog: bool,
+    window: usize,
 ) -> Listing {
     let mut listing = Listing {
         entries: Vec::new(),
@@ -221,12 +223,17 @@ async fn list_repository(
     tags.retain(|t| valid_tag(t));
     tags.sort();
     tags.dedup();
+    // Through a window of `window` lookups at a time: memory follows the window,
+    // not the number of tags.
     let resolved: Vec<Option<Result<Digest, RegistryError>>> = if digests {
-        futures::future::join_all(tags.iter().map(|tag| async {
-            let reference = Reference::with_tag(host, &repo, tag);
-            Some(registry.resolve(&reference).await.map(|h| h.digest))
-        }))
-        .await
+        stream::iter(tags.iter())
+            .map(|tag| async {
+                let reference = Reference::with_tag(host, &repo, tag);
+                Some(registry.resolve(&reference).await.map(|h| h.digest))
+            })
+            .buffered(window)
+            .collect()
+            .await
     } else {
         tags.iter().map(|_| None).collect()
     };

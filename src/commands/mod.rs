@@ -90,6 +90,7 @@ impl Context {
                 timeout: Some(Duration::from_secs(global.timeout)),
                 observer,
                 max_in_flight: Some(usize::from(global.concurrency)),
+                max_list_items: Some(usize::try_from(global.max_list_items).unwrap_or(usize::MAX)),
                 retry: RetryPolicy {
                     retries: global.retries,
                     budget: Duration::from_secs(global.timeout.saturating_mul(2)),

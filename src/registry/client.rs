@@ -58,7 +58,13 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Requests in flight at once, across all callers (`None`: 16).
     pub max_in_flight: Option<usize>,
+    /// The most items one listing (catalog, tags, referrers) may hold (`None`:
+    /// [`DEFAULT_MAX_LIST_ITEMS`]).
+    pub max_list_items: Option<usize>,
 }
+
+/// The most items a listing holds unless told otherwise.
+pub const DEFAULT_MAX_LIST_ITEMS: usize = 1_000_000;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -149,6 +155,11 @@ impl Registry {
     /// The registry host, as given.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// The most items one listing may hold.
+    pub fn max_list_items(&self) -> usize {
+        self.opts.max_list_items.unwrap_or(DEFAULT_MAX_LIST_ITEMS)
     }
 
     /// The retry settings in force.

@@ -15,6 +15,8 @@ use super::manifest::{Descriptor, Index};
 
 /// Repositories asked for per catalog page.
 const CATALOG_PAGE_SIZE: u32 = 1000;
+/// Empty pages in a row that still point to a next one, before giving up.
+const MAX_EMPTY_PAGES: usize = 3;
 /// Largest list page read into memory.
 const MAX_PAGE_BODY: usize = 16 * 1024 * 1024;
 
@@ -162,6 +164,7 @@ impl Registry {
     {
         let mut items = Vec::new();
         let mut seen = HashSet::new();
+        let mut empty_pages = 0usize;
         let mut url = first;
         loop {
             seen.insert(url.to_string());
@@ -185,10 +188,37 @@ impl Registry {
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .find_map(|v| next_link(v).map(str::to_string));
-            items.extend(parse(&page.body, &url)?);
+            let page_items = parse(&page.body, &url)?;
+            empty_pages = if page_items.is_empty() {
+                empty_pages + 1
+            } else {
+                0
+            };
+            items.extend(page_items);
             let Some(next) = next else {
                 return Ok(items);
             };
+            // A registry whose pagination never ends must not grow memory and
+            // requests without limit.
+            if items.len() > self.max_list_items() {
+                return Err(RegistryError::InvalidResponse {
+                    url: redact_url(&url),
+                    reason: format!(
+                        "{what} goes on past {} entries; stopped there (raise --max-list-items if it really holds more)",
+                        self.max_list_items()
+                    ),
+                }
+                .into());
+            }
+            if empty_pages > MAX_EMPTY_PAGES {
+                return Err(RegistryError::InvalidResponse {
+                    url: redact_url(&url),
+                    reason: format!(
+                        "{what}: {empty_pages} pages in a row were empty yet pointed to another; stopped"
+                    ),
+                }
+                .into());
+            }
             let next_url = url
                 .join(&next)
                 .map_err(|e| RegistryError::InvalidResponse {

@@ -166,3 +166,69 @@ fn registry_without_a_catalog_is_exit_5_and_a_named_repository_still_lists() {
     one.success();
     assert_eq!(one.stdout, format!("{host}/team/app:v1\n"));
 }
+
+#[test]
+fn pagination_that_never_ends_is_stopped_at_the_bound() {
+    // Every catalog page names a new repository and a next page, forever.
+    let server = fake(|req| {
+        let target = req.target.as_str();
+        if target == "/v2/" {
+            return Response::json(200, serde_json::json!({}));
+        }
+        if let Some(rest) = target.strip_prefix("/v2/_catalog") {
+            let n: u64 = rest
+                .rsplit("last=r")
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            return json_with_link(
+                serde_json::json!({"repositories": [format!("r{}", n + 1)]}),
+                Some(&format!("/v2/_catalog?last=r{}", n + 1)),
+            );
+        }
+        Response::json(404, serde_json::json!({}))
+    });
+    let (cmd, host) = client(&server);
+    let run = cmd.args(["ls", &host, "--max-list-items", "50"]).run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("goes on past 50 entries"),
+        "{}",
+        run.stderr
+    );
+    let catalog_pages = server
+        .requests()
+        .iter()
+        .filter(|r| r.target.starts_with("/v2/_catalog"))
+        .count();
+    assert!(catalog_pages <= 52, "{catalog_pages} pages read");
+
+    // Empty tag pages that keep pointing to another are stopped after a few.
+    let server = fake(|req| {
+        let target = req.target.as_str();
+        if target == "/v2/" {
+            return Response::json(200, serde_json::json!({}));
+        }
+        if target.starts_with("/v2/_catalog") {
+            return json_with_link(serde_json::json!({"repositories": ["empty"]}), None);
+        }
+        if let Some(rest) = target.strip_prefix("/v2/empty/tags/list") {
+            return json_with_link(
+                serde_json::json!({"name": "empty", "tags": []}),
+                Some(&format!(
+                    "/v2/empty/tags/list?last=x{}",
+                    rest.trim_start_matches("?last=")
+                )),
+            );
+        }
+        Response::json(404, serde_json::json!({}))
+    });
+    let (cmd, host) = client(&server);
+    let run = cmd.args(["ls", &format!("{host}/empty")]).run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("pages in a row were empty"),
+        "{}",
+        run.stderr
+    );
+}
