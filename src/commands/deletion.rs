@@ -57,7 +57,9 @@ impl PlanRow {
                 Cause::ChildOf(p) => ("child".to_string(), Some(p.clone())),
                 Cause::AttachmentOf(s, kind) => (kind_word(kind), Some(s.clone())),
                 Cause::Orphan(s, kind) => (format!("orphan-{}", kind_word(kind)), Some(s.clone())),
-                Cause::EmptyReferrersIndex(s) => ("empty-referrers-index".into(), Some(s.clone())),
+                Cause::EmptyReferrersIndex { subject, .. } => {
+                    ("empty-referrers-index".into(), Some(subject.clone()))
+                }
             },
             Action::RemoveTag { .. } => ("tag-only".to_string(), None),
             Action::RewriteReferrersIndex { .. } => ("referrer-deleted".to_string(), None),
@@ -179,8 +181,8 @@ pub fn note_plan(ctx: &Context, host: &str, plans: &[Plan]) {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-                deletion::KeptReason::OpaqueTags => {
-                    "the repository has tags regctl cannot read".into()
+                deletion::KeptReason::Unknowns => {
+                    "the repository has tags or manifests regctl cannot read or verify".into()
                 }
                 deletion::KeptReason::KeepAttachments => "--keep-attachments".into(),
             };

@@ -365,6 +365,9 @@ fn keep_reason(reason: &KeepReason) -> String {
         KeepReason::NotMatched(tag) => format!("tag {tag} does not match --match"),
         KeepReason::Excluded(tag) => format!("tag {tag} matches --exclude"),
         KeepReason::Undated(why) => format!("no creation time: {}", undated_text(why)),
+        KeepReason::AttachedTo(subject) => {
+            format!("also an attachment of {subject}, which stays with it")
+        }
     }
 }
 

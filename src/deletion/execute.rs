@@ -89,14 +89,20 @@ pub async fn recheck(
     loader: &Loader<'_>,
     plans: Vec<Plan>,
 ) -> Result<(Vec<Plan>, Vec<Done>), RegistryError> {
+    let snapshots: Vec<Result<Snapshot, RegistryError>> = stream::iter(&plans)
+        .map(|plan| async move {
+            match loader.snapshot(&plan.repository, Depth::default()).await {
+                Err(RegistryError::NotFound { .. }) => Ok(Snapshot::new(&plan.repository)),
+                other => other,
+            }
+        })
+        .buffered(loader.concurrency.clamp(1, 8))
+        .collect()
+        .await;
     let mut kept = Vec::with_capacity(plans.len());
     let mut changed = Vec::new();
-    for mut plan in plans {
-        let now = match loader.snapshot(&plan.repository, Depth::default()).await {
-            Ok(now) => now,
-            Err(RegistryError::NotFound { .. }) => Snapshot::new(&plan.repository),
-            Err(e) => return Err(e),
-        };
+    for (mut plan, now) in plans.into_iter().zip(snapshots) {
+        let now = now?;
         let (actions, left) = check_actions(&plan, &now);
         plan.actions = actions;
         plan.survivors = super::plan::survivors(&now, &plan.tags_removed());
@@ -110,88 +116,135 @@ pub async fn recheck(
     Ok((kept, changed))
 }
 
-/// The actions of `plan` that still hold on `now`, and the others with why.
+/// The actions of `plan` that still hold on `now`, and the others with why. An
+/// action left out leaves out what depends on it (its children and attachments,
+/// the referrers index that would drop it), until nothing more changes.
 pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, Change)>) {
     let removing = plan.tags_removed();
-    let deleting: BTreeSet<Digest> = plan.deleted().into_iter().cloned().collect();
+    let planned: BTreeSet<Digest> = plan.deleted().into_iter().cloned().collect();
+    let unknown: Vec<String> = now
+        .opaque_tags
+        .iter()
+        .chain(&now.unresolved_tags)
+        .filter(|t| !removing.contains(*t))
+        .cloned()
+        .collect();
+    let mut changes: Vec<Option<Change>> = vec![None; plan.actions.len()];
     let mut left_out: BTreeSet<Digest> = BTreeSet::new();
+    loop {
+        let mut more = false;
+        for (i, action) in plan.actions.iter().enumerate() {
+            if changes[i].is_some() {
+                continue;
+            }
+            let change = check_one(action, now, &planned, &left_out, &unknown);
+            if let Some(change) = change {
+                left_out.insert(action.digest().clone());
+                changes[i] = Some(change);
+                more = true;
+            }
+        }
+        if !more {
+            break;
+        }
+    }
     let mut kept = Vec::new();
     let mut changed = Vec::new();
-    for action in &plan.actions {
+    for (action, change) in plan.actions.iter().zip(changes) {
         let mut action = action.clone();
-        let change = match &mut action {
-            Action::DeleteManifest {
-                digest,
-                tags,
-                cause,
-                forced,
-                ..
-            } => {
-                let parent = match cause {
-                    Cause::ChildOf(p) | Cause::AttachmentOf(p, _) => Some(p.clone()),
-                    _ => None,
-                };
-                let now_tags = now.tags_on(digest);
-                let staying_parents: Vec<Digest> = now
-                    .parents(digest)
-                    .into_iter()
-                    .filter(|p| !deleting.contains(p) && !now.is_referrers_index(p))
-                    .collect();
-                let unknown: Vec<String> = now
-                    .opaque_tags
-                    .iter()
-                    .chain(&now.unresolved_tags)
-                    .filter(|t| !removing.contains(*t))
-                    .cloned()
-                    .collect();
-                if let Some(p) = parent.filter(|p| left_out.contains(p)) {
-                    Some(Change::ParentLeft(p))
-                } else if !unknown.is_empty() {
-                    Some(Change::UnverifiedTags(unknown))
-                } else if now_tags != *tags {
-                    Some(Change::TagsChanged {
-                        planned: tags.clone(),
-                        now: now_tags,
-                    })
-                } else if !*forced && !staying_parents.is_empty() {
-                    Some(Change::NowReferenced(staying_parents))
-                } else {
-                    None
-                }
-            }
-            Action::RemoveTag {
-                tag,
-                digest,
-                keep,
-                in_index,
-                ..
-            } => {
-                *keep = now
-                    .tags_on(digest)
-                    .into_iter()
-                    .filter(|t| !removing.contains(t))
-                    .collect();
-                *in_index = !now.parents(digest).is_empty();
-                let current = now.tags.get(tag.as_str());
-                (current != Some(digest)).then(|| Change::TagMoved(current.cloned()))
-            }
-            Action::RewriteReferrersIndex { tag, digest, .. }
-            | Action::RestoreTag { tag, digest } => {
-                let current = now.tags.get(tag.as_str());
-                (current != Some(digest)).then(|| Change::TagMoved(current.cloned()))
-            }
-        };
+        if let Action::RemoveTag {
+            digest,
+            keep,
+            in_index,
+            ..
+        } = &mut action
+        {
+            // What must survive is what is there now, not what was there then.
+            *keep = now
+                .tags_on(digest)
+                .into_iter()
+                .filter(|t| !removing.contains(t))
+                .collect();
+            *in_index = !now.parents(digest).is_empty();
+        }
         match change {
             None => kept.push(action),
-            Some(change) => {
-                if let Action::DeleteManifest { digest, .. } = &action {
-                    left_out.insert(digest.clone());
-                }
-                changed.push((action, change));
-            }
+            Some(change) => changed.push((action, change)),
         }
     }
     (kept, changed)
+}
+
+/// Why `action` no longer holds on `now`, if it does not.
+fn check_one(
+    action: &Action,
+    now: &Snapshot,
+    planned: &BTreeSet<Digest>,
+    left_out: &BTreeSet<Digest>,
+    unknown: &[String],
+) -> Option<Change> {
+    if let Some(d) = blocked_by(action, left_out) {
+        return Some(Change::ParentLeft(d));
+    }
+    match action {
+        Action::DeleteManifest {
+            digest,
+            tags,
+            forced,
+            ..
+        } => {
+            let now_tags = now.tags_on(digest);
+            let staying_parents: Vec<Digest> = now
+                .parents(digest)
+                .into_iter()
+                .filter(|p| {
+                    let still_going = planned.contains(p) && !left_out.contains(p);
+                    !still_going && !now.is_referrers_index(p)
+                })
+                .collect();
+            if !unknown.is_empty() {
+                Some(Change::UnverifiedTags(unknown.to_vec()))
+            } else if now_tags != *tags {
+                Some(Change::TagsChanged {
+                    planned: tags.clone(),
+                    now: now_tags,
+                })
+            } else if !*forced && !staying_parents.is_empty() {
+                Some(Change::NowReferenced(staying_parents))
+            } else {
+                None
+            }
+        }
+        Action::RemoveTag { tag, digest, .. }
+        | Action::RewriteReferrersIndex { tag, digest, .. }
+        | Action::RestoreTag { tag, digest } => {
+            let current = now.tags.get(tag.as_str());
+            (current != Some(digest)).then(|| Change::TagMoved(current.cloned()))
+        }
+    }
+}
+
+/// What `action` waits on that was left in place, if anything: a holder (an
+/// index listing it, its subject, the referrers index rewritten without it), or,
+/// for a change to a referrers index, an entry it would drop.
+fn blocked_by(action: &Action, left_out: &BTreeSet<Digest>) -> Option<Digest> {
+    let waits_on: &[Digest] = match action {
+        Action::DeleteManifest {
+            cause: Cause::EmptyReferrersIndex { dropped, .. },
+            holders,
+            ..
+        } => {
+            return holders
+                .iter()
+                .chain(dropped)
+                .find(|d| left_out.contains(*d))
+                .cloned()
+        }
+        Action::DeleteManifest { holders, .. } => holders,
+        Action::RewriteReferrersIndex { dropped, .. } => dropped,
+        Action::RemoveTag { .. } | Action::RestoreTag { .. } => &[],
+    };
+    waits_on.iter().find(|d| left_out.contains(*d)).cloned()
 }
 
 /// Runs `plans` on `registry`: each plan's actions in order, up to `concurrency`
@@ -211,20 +264,16 @@ pub async fn execute(
             for action in plan.actions {
                 let outcome = if cancel.load(Ordering::SeqCst) {
                     Outcome::NotStarted
-                } else if let Some(p) = parent_of(&action).filter(|p| left_out.contains(p)) {
-                    Outcome::Changed(Change::ParentLeft(p))
-                } else if let Some(p) = referrers_index_blocked(&action, &left_out) {
-                    // A referrer it would drop is still there: it stays listed.
-                    Outcome::Changed(Change::ParentLeft(p))
+                } else if let Some(d) = blocked_by(&action, &left_out) {
+                    // What it depends on stayed: so does it.
+                    Outcome::Changed(Change::ParentLeft(d))
                 } else {
                     let outcome = run(registry, &plan.repository, &action).await;
                     on_done();
                     outcome
                 };
                 if !outcome.is_done() {
-                    if let Action::DeleteManifest { digest, .. } = &action {
-                        left_out.insert(digest.clone());
-                    }
+                    left_out.insert(action.digest().clone());
                 }
                 done.push(Done {
                     repository: plan.repository.clone(),
@@ -291,31 +340,6 @@ async fn verify_survivors(
         });
     }
     done
-}
-
-/// For a change to a referrers fallback index: a manifest it would drop (or, for
-/// an emptied index, any manifest of the plan) that was left in place.
-fn referrers_index_blocked(action: &Action, left_out: &BTreeSet<Digest>) -> Option<Digest> {
-    match action {
-        Action::RewriteReferrersIndex { dropped, .. } => {
-            dropped.iter().find(|d| left_out.contains(*d)).cloned()
-        }
-        Action::DeleteManifest {
-            cause: Cause::EmptyReferrersIndex(_),
-            ..
-        } => left_out.iter().next().cloned(),
-        _ => None,
-    }
-}
-
-fn parent_of(action: &Action) -> Option<Digest> {
-    match action {
-        Action::DeleteManifest {
-            cause: Cause::ChildOf(p) | Cause::AttachmentOf(p, _),
-            ..
-        } => Some(p.clone()),
-        _ => None,
-    }
 }
 
 async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome {
@@ -599,5 +623,148 @@ mod tests {
         let (kept, changed) = check_actions(&plan, &now);
         assert!(kept.is_empty(), "{kept:?}");
         assert!(matches!(&changed[0].1, Change::TagsChanged { .. }));
+    }
+
+    // ---- review: re-check ----
+
+    /// v1 -> I1 {a, s}, v2 -> I2 {b, s}; both tags planned away. While the
+    /// prompt waited, I2 was tagged v3: I2 and b are left, but s (planned as a
+    /// child of I1) is still deleted, and I2 points at nothing.
+    #[test]
+    fn review_a_shared_child_stays_when_one_of_its_indexes_is_left() {
+        use crate::deletion::plan::Action;
+        let index = |children: &[&Digest]| {
+            let m: Vec<_> = children
+                .iter()
+                .map(|c| serde_json::json!({"digest": c.to_string(), "size": 1, "mediaType": ""}))
+                .collect();
+            let body = serde_json::json!({"schemaVersion": 2, "manifests": m});
+            Node::from_bytes(
+                crate::registry::manifest::OCI_INDEX,
+                Arc::from(serde_json::to_vec(&body).unwrap()),
+            )
+        };
+        let image = || {
+            Node::from_bytes(
+                crate::registry::manifest::OCI_MANIFEST,
+                Arc::from(&br#"{"schemaVersion":2}"#[..]),
+            )
+        };
+        let (a, b, s) = (digest("a"), digest("b"), digest("s"));
+        let mut before = Snapshot::new("app");
+        before.manifests.insert(digest("i1"), index(&[&a, &s]));
+        before.manifests.insert(digest("i2"), index(&[&b, &s]));
+        for d in [&a, &b, &s] {
+            before.manifests.insert(d.clone(), image());
+        }
+        before.tags.insert("v1".into(), digest("i1"));
+        before.tags.insert("v2".into(), digest("i2"));
+        let request = Request {
+            remove_tags: ["v1".to_string(), "v2".to_string()].into(),
+            ..Request::default()
+        };
+        let planned = plan(&before, &request);
+        assert!(planned.deleted().contains(&s));
+        // Leave the index that s was NOT planned under (s's cause names the other).
+        let cause_parent = planned
+            .actions
+            .iter()
+            .find_map(|a| match a {
+                Action::DeleteManifest {
+                    digest,
+                    cause: Cause::ChildOf(p),
+                    ..
+                } if *digest == s => Some(p.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let other = if cause_parent == digest("i1") {
+            digest("i2")
+        } else {
+            digest("i1")
+        };
+        let mut now = before.clone();
+        now.tags.insert("v3".into(), other.clone());
+        let (kept, _) = check_actions(&planned, &now);
+        let deleting: Vec<&Digest> = kept
+            .iter()
+            .filter(|a| matches!(a, Action::DeleteManifest { .. }))
+            .map(Action::digest)
+            .collect();
+        assert!(deleting.contains(&&cause_parent));
+        assert!(!deleting.contains(&&other));
+        assert!(
+            !deleting.contains(&&s),
+            "s is deleted while {other} (tagged v3) still lists it: {kept:#?}"
+        );
+    }
+
+    /// A referrer planned for deletion is left at the re-check (someone tagged
+    /// it meanwhile); the fallback index must keep listing it.
+    #[test]
+    fn review_a_referrer_left_at_recheck_stays_in_the_fallback_index() {
+        use crate::deletion::plan::Action;
+        use crate::deletion::snapshot::fallback_tag_for;
+        let a = digest("a");
+        let referrer = |name: &str| {
+            let body = serde_json::json!({"schemaVersion": 2, "artifactType": "application/spdx+json",
+                "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                    "digest": digest("{}").to_string(), "size": 2},
+                "subject": {"digest": a.to_string(), "size": 1, "mediaType": ""}, "n": name});
+            let bytes = serde_json::to_vec(&body).unwrap();
+            (
+                Digest::sha256_of(&bytes),
+                Node::from_bytes(crate::registry::manifest::OCI_MANIFEST, Arc::from(bytes)),
+            )
+        };
+        let (r1, n1) = referrer("1");
+        let (r2, n2) = referrer("2");
+        let body = serde_json::json!({"schemaVersion": 2, "manifests": [
+            {"digest": r1.to_string(), "size": 1, "mediaType": ""},
+            {"digest": r2.to_string(), "size": 1, "mediaType": ""}]});
+        let mut s = Snapshot::new("app");
+        s.manifests.insert(
+            a.clone(),
+            Node::from_bytes(
+                crate::registry::manifest::OCI_MANIFEST,
+                Arc::from(&br#"{"schemaVersion":2}"#[..]),
+            ),
+        );
+        s.manifests.insert(r1.clone(), n1);
+        s.manifests.insert(r2.clone(), n2);
+        s.manifests.insert(
+            digest("f"),
+            Node::from_bytes(
+                crate::registry::manifest::OCI_INDEX,
+                Arc::from(serde_json::to_vec(&body).unwrap()),
+            ),
+        );
+        s.tags.insert("v1".into(), a.clone());
+        s.tags.insert(fallback_tag_for(&a), digest("f"));
+        let planned = plan(
+            &s,
+            &Request {
+                delete: [r1.clone()].into(),
+                ..Request::default()
+            },
+        );
+        assert!(matches!(
+            planned.actions.first(),
+            Some(Action::RewriteReferrersIndex { .. })
+        ));
+        let mut now = s.clone();
+        now.tags.insert("pinned".into(), r1.clone());
+        let (kept, changed) = check_actions(&planned, &now);
+        assert_eq!(
+            changed.len(),
+            2,
+            "r1 and the rewrite are left: {changed:#?}"
+        );
+        assert!(
+            !kept
+                .iter()
+                .any(|a| matches!(a, Action::RewriteReferrersIndex { .. })),
+            "the fallback index is still re-pushed without r1, which stays: {kept:#?}"
+        );
     }
 }

@@ -35,6 +35,9 @@ pub enum KeepReason {
     Excluded(String),
     /// Its creation time is not known.
     Undated(Undated),
+    /// One of its tags makes it an attachment (a signature, say) of this
+    /// manifest, which is there: it follows that manifest, not the rules.
+    AttachedTo(Digest),
 }
 
 /// Why an image goes.
@@ -98,7 +101,15 @@ pub fn decide(snapshot: &Snapshot, rules: &Rules, now: OffsetDateTime) -> Vec<Im
             .exclude_tags
             .as_ref()
             .and_then(|re| tags.iter().find(|t| re.is_match(t)));
-        if let Some(tag) = unmatched {
+        let attached_to = tags.iter().find_map(|t| {
+            snapshot
+                .attachment_tag(t)
+                .map(|(subject, _)| subject)
+                .filter(|s| snapshot.manifests.contains_key(s))
+        });
+        if let Some(subject) = attached_to {
+            decisions.push(keep(KeepReason::AttachedTo(subject)));
+        } else if let Some(tag) = unmatched {
             decisions.push(keep(KeepReason::NotMatched(tag.clone())));
         } else if let Some(tag) = excluded {
             decisions.push(keep(KeepReason::Excluded(tag.clone())));

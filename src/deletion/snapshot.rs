@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use crate::registry::manifest::{Descriptor, ManifestFields, MediaType};
+use serde_json::Value;
+
+use crate::registry::manifest::{Descriptor, MediaType};
 use crate::registry::Digest;
 
 /// One manifest of the repository.
@@ -31,35 +33,65 @@ pub struct Node {
 }
 
 impl Node {
-    /// A node from the bytes served for it.
+    /// A node from the bytes served for it. Read leniently, field by field: an
+    /// index entry with an odd `platform` still names its child. A manifest whose
+    /// references cannot all be read is marked unreadable.
     pub fn from_bytes(media_type: &str, bytes: Arc<[u8]>) -> Node {
-        let fields = serde_json::from_slice::<ManifestFields>(&bytes).ok();
-        let declared = fields.as_ref().and_then(|f| f.media_type.clone());
+        let value = serde_json::from_slice::<Value>(&bytes).ok();
+        let declared = value
+            .as_ref()
+            .and_then(|v| v.get("mediaType"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let media_type = match (media_type, declared) {
             ("", Some(declared)) => MediaType::parse(&declared),
             (given, _) => MediaType::parse(given),
         };
-        let Some(fields) = fields else {
+        let Some(Value::Object(fields)) = value else {
             return Node::unreadable(media_type, bytes);
         };
-        let artifact_type = fields.artifact_type.clone().or_else(|| {
-            fields
-                .config
-                .as_ref()
-                .map(|c| c.media_type.clone())
-                .filter(|t| !is_image_config(t) && t != EMPTY_CONFIG)
-        });
+        let digest_of = |d: &Value| d.get("digest")?.as_str()?.parse::<Digest>().ok();
+        let mut readable = true;
+        let mut children = Vec::new();
+        match fields.get("manifests") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(entries)) => {
+                for entry in entries {
+                    match digest_of(entry) {
+                        Some(d) => children.push(d),
+                        None => readable = false,
+                    }
+                }
+            }
+            Some(_) => readable = false,
+        }
+        let config: Option<Descriptor> = fields
+            .get("config")
+            .and_then(|c| serde_json::from_value(c.clone()).ok());
+        let subject = match fields.get("subject") {
+            None | Some(Value::Null) => None,
+            Some(d) => {
+                let parsed = digest_of(d);
+                readable &= parsed.is_some();
+                parsed
+            }
+        };
+        let artifact_type = fields
+            .get("artifactType")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| {
+                config
+                    .as_ref()
+                    .map(|c| c.media_type.clone())
+                    .filter(|t| !is_image_config(t) && t != EMPTY_CONFIG)
+            });
         Node {
             media_type,
-            readable: true,
-            children: fields
-                .manifests
-                .unwrap_or_default()
-                .into_iter()
-                .map(|d| d.digest)
-                .collect(),
-            config: fields.config,
-            subject: fields.subject.map(|s| s.digest),
+            readable,
+            children,
+            config,
+            subject,
             artifact_type,
             bytes,
         }
@@ -150,7 +182,8 @@ pub struct Attachment {
     pub kind: AttachmentKind,
 }
 
-/// The subject named by a cosign tag (`sha256-<hex>.sig|.att|.sbom`) and its kind.
+/// The subject named by a cosign tag (`sha256-<hex>.sig|.att|.sbom`, or
+/// `sha512-...`) and its kind.
 pub fn cosign_tag(tag: &str) -> Option<(Digest, AttachmentKind)> {
     let (stem, suffix) = tag.rsplit_once('.')?;
     let kind = match suffix {
@@ -162,23 +195,28 @@ pub fn cosign_tag(tag: &str) -> Option<(Digest, AttachmentKind)> {
     Some((fallback_tag(stem)?, kind))
 }
 
-/// The subject named by a referrers fallback tag (`sha256-<hex>`).
+/// The subject named by a tag of the referrers tag schema (`sha256-<hex>`, or
+/// `sha512-<hex>`): the algorithm, a dash, the lower-case hex of the digest.
 pub fn fallback_tag(tag: &str) -> Option<Digest> {
-    let hex = tag.strip_prefix("sha256-")?;
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let (algorithm, hex) = tag.split_once('-')?;
+    let length = match algorithm {
+        "sha256" => 64,
+        "sha512" => 128,
+        _ => return None,
+    };
+    let lower_hex = hex.len() == length
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !lower_hex {
         return None;
     }
-    format!("sha256:{}", hex.to_ascii_lowercase()).parse().ok()
+    format!("{algorithm}:{hex}").parse().ok()
 }
 
 /// The referrers fallback tag for `subject`.
 pub fn fallback_tag_for(subject: &Digest) -> String {
     subject.to_string().replacen(':', "-", 1)
-}
-
-/// True for the tags that name an attachment rather than an image.
-pub fn is_attachment_tag(tag: &str) -> bool {
-    cosign_tag(tag).is_some() || fallback_tag(tag).is_some()
 }
 
 /// A repository's tags and manifests.
@@ -216,11 +254,13 @@ impl Snapshot {
         }
     }
 
-    /// True when some listed tag could not be tied to a manifest (opaque or
-    /// unresolved): no manifest may then be deleted by digest on the strength of
-    /// the tag list.
-    pub fn has_unknown_tags(&self) -> bool {
-        !self.opaque_tags.is_empty() || !self.unresolved_tags.is_empty()
+    /// True when something in the repository might reference a manifest without
+    /// regctl knowing: a tag it cannot read or verify, or a manifest it cannot
+    /// parse. Then no manifest is deleted by digest on the strength of what is known.
+    pub fn has_unknowns(&self) -> bool {
+        !self.opaque_tags.is_empty()
+            || !self.unresolved_tags.is_empty()
+            || self.manifests.values().any(|n| !n.readable)
     }
 
     /// The tags pointing at `digest`, sorted.
@@ -257,11 +297,34 @@ impl Snapshot {
         tags.into_iter().collect()
     }
 
-    /// True for a referrers fallback index: every tag on it is a `sha256-<hex>`
+    /// What `tag` attaches its manifest to, if it is an attachment tag: a cosign
+    /// tag (`sha256-<hex>.sig|.att|.sbom`) names its subject; a fallback tag
+    /// (`sha256-<hex>`) does so only on an index (a plain image tagged like a
+    /// digest is somebody's image).
+    pub fn attachment_tag(&self, tag: &str) -> Option<(Digest, AttachmentKind)> {
+        if let Some(found) = cosign_tag(tag) {
+            return Some(found);
+        }
+        let subject = fallback_tag(tag)?;
+        let on_index = self
+            .tags
+            .get(tag)
+            .and_then(|d| self.manifests.get(d))
+            .is_some_and(Node::is_index);
+        on_index.then_some((subject, AttachmentKind::ReferrersIndex))
+    }
+
+    /// True for a referrers fallback index: an index every tag of which is a
     /// fallback tag. Its entries are rewritten, never kept alive by it.
     pub fn is_referrers_index(&self, digest: &Digest) -> bool {
         let tags = self.tags_on(digest);
-        !tags.is_empty() && tags.iter().all(|t| fallback_tag(t).is_some())
+        !tags.is_empty()
+            && tags.iter().all(|t| {
+                matches!(
+                    self.attachment_tag(t),
+                    Some((_, AttachmentKind::ReferrersIndex))
+                )
+            })
     }
 
     /// The distinct tagged manifests, in digest order.
@@ -269,46 +332,76 @@ impl Snapshot {
         self.tags.values().cloned().collect()
     }
 
-    /// Everything attached to `subject`: cosign tags, OCI referrers (from the
-    /// referrers API, the fallback index, or a tagged manifest's `subject`), and
-    /// the fallback index itself.
-    pub fn attachments_of(&self, subject: &Digest) -> Vec<Attachment> {
-        let mut found = BTreeMap::<Digest, AttachmentKind>::new();
+    /// Every subject's attachments, found in one pass: cosign tags, the
+    /// referrers fallback index and the referrers it lists, the referrers API's
+    /// answers, and manifests whose `subject` names it. A referrer whose own
+    /// `subject` names another manifest belongs to that one, wherever it is listed.
+    pub fn attachment_map(&self) -> BTreeMap<Digest, Vec<Attachment>> {
+        let mut map: BTreeMap<Digest, BTreeMap<Digest, AttachmentKind>> = BTreeMap::new();
+        let mut add = |subject: &Digest, digest: &Digest, kind: AttachmentKind| {
+            if subject != digest {
+                map.entry(subject.clone())
+                    .or_default()
+                    .entry(digest.clone())
+                    .or_insert(kind);
+            }
+        };
+        let own_subject = |d: &Digest| self.manifests.get(d).and_then(|n| n.subject.clone());
         for (tag, digest) in &self.tags {
-            if let Some((s, kind)) = cosign_tag(tag) {
-                if s == *subject {
-                    found.entry(digest.clone()).or_insert(kind);
-                }
-            } else if fallback_tag(tag).as_ref() == Some(subject) {
-                found.insert(digest.clone(), AttachmentKind::ReferrersIndex);
+            let Some((subject, kind)) = self.attachment_tag(tag) else {
+                continue;
+            };
+            if kind == AttachmentKind::ReferrersIndex {
                 if let Some(index) = self.manifests.get(digest) {
                     for child in &index.children {
-                        let kind = AttachmentKind::Referrer(self.artifact_type(child));
-                        found.entry(child.clone()).or_insert(kind);
+                        if own_subject(child).is_none_or(|s| s == subject) {
+                            add(
+                                &subject,
+                                child,
+                                AttachmentKind::Referrer(self.artifact_type(child)),
+                            );
+                        }
                     }
                 }
             }
+            add(&subject, digest, kind);
         }
-        for descriptor in self.referrers.get(subject).into_iter().flatten() {
-            let kind = AttachmentKind::Referrer(
-                descriptor
-                    .artifact_type
-                    .clone()
-                    .or_else(|| self.artifact_type(&descriptor.digest)),
-            );
-            found.entry(descriptor.digest.clone()).or_insert(kind);
-        }
-        for (digest, node) in &self.manifests {
-            if node.subject.as_ref() == Some(subject) {
-                let kind = AttachmentKind::Referrer(node.artifact_type.clone());
-                found.entry(digest.clone()).or_insert(kind);
+        for (subject, list) in &self.referrers {
+            for descriptor in list {
+                if own_subject(&descriptor.digest).is_none_or(|s| s == *subject) {
+                    let kind = AttachmentKind::Referrer(
+                        descriptor
+                            .artifact_type
+                            .clone()
+                            .or_else(|| self.artifact_type(&descriptor.digest)),
+                    );
+                    add(subject, &descriptor.digest, kind);
+                }
             }
         }
-        found.remove(subject);
-        found
-            .into_iter()
-            .map(|(digest, kind)| Attachment { digest, kind })
+        for (digest, node) in &self.manifests {
+            if let Some(subject) = &node.subject {
+                add(
+                    subject,
+                    digest,
+                    AttachmentKind::Referrer(node.artifact_type.clone()),
+                );
+            }
+        }
+        map.into_iter()
+            .map(|(subject, found)| {
+                let list = found
+                    .into_iter()
+                    .map(|(digest, kind)| Attachment { digest, kind })
+                    .collect();
+                (subject, list)
+            })
             .collect()
+    }
+
+    /// Everything attached to `subject` (see [`Snapshot::attachment_map`]).
+    pub fn attachments_of(&self, subject: &Digest) -> Vec<Attachment> {
+        self.attachment_map().remove(subject).unwrap_or_default()
     }
 
     fn artifact_type(&self, digest: &Digest) -> Option<String> {
@@ -325,26 +418,20 @@ impl Snapshot {
             return Some(subject);
         }
         let tags = self.tags_on(digest);
-        if !tags.is_empty() && tags.iter().all(|t| is_attachment_tag(t)) {
-            return tags
-                .iter()
-                .find_map(|t| cosign_tag(t).map(|(s, _)| s).or_else(|| fallback_tag(t)));
-        }
-        for (tag, index) in &self.tags {
-            if let Some(subject) = fallback_tag(tag) {
-                let listed = self
-                    .manifests
-                    .get(index)
-                    .is_some_and(|n| n.children.contains(digest));
-                if listed {
-                    return Some(subject);
-                }
-            }
-        }
-        self.referrers
+        let by_tag: Vec<Digest> = tags
             .iter()
-            .find(|(_, list)| list.iter().any(|d| d.digest == *digest))
-            .map(|(subject, _)| subject.clone())
+            .filter_map(|t| self.attachment_tag(t).map(|(s, _)| s))
+            .collect();
+        if !tags.is_empty() && by_tag.len() == tags.len() {
+            return by_tag.into_iter().next();
+        }
+        if !tags.is_empty() {
+            return None;
+        }
+        self.attachment_map()
+            .into_iter()
+            .find(|(_, list)| list.iter().any(|a| a.digest == *digest))
+            .map(|(subject, _)| subject)
     }
 
     /// True when `digest` is an attachment, not an image of its own.
@@ -354,10 +441,11 @@ impl Snapshot {
 
     /// Attachments whose subject is known to be gone from the repository.
     pub fn orphans(&self) -> Vec<(Digest, Attachment)> {
+        let map = self.attachment_map();
         let mut out = Vec::new();
         for subject in &self.absent {
-            for attachment in self.attachments_of(subject) {
-                out.push((subject.clone(), attachment));
+            for attachment in map.get(subject).into_iter().flatten() {
+                out.push((subject.clone(), attachment.clone()));
             }
         }
         out
@@ -368,11 +456,8 @@ impl Snapshot {
     pub fn unresolved_subjects(&self) -> BTreeSet<Digest> {
         let mut subjects = BTreeSet::new();
         for tag in self.tags.keys() {
-            if let Some(s) = cosign_tag(tag)
-                .map(|(s, _)| s)
-                .or_else(|| fallback_tag(tag))
-            {
-                subjects.insert(s);
+            if let Some((subject, _)) = self.attachment_tag(tag) {
+                subjects.insert(subject);
             }
         }
         for node in self.manifests.values() {
