@@ -235,6 +235,11 @@ fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
     let tags: usize = rows.iter().map(|r| r.tags_removed.len()).sum();
     let prompt = format!("Delete as above ({} actions, {tags} tags)?", rows.len());
     let term = dialoguer::console::Term::stderr();
+    // Ctrl-C at the prompt: the terminal library raises SIGINT. Caught here (the
+    // listener stays for the run), it comes back as an interrupted read, so the
+    // cursor is given back and the user told that nothing was deleted.
+    #[cfg(unix)]
+    let _sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
     let answer = dialoguer::Confirm::new()
         .with_prompt(prompt)
         .default(false)

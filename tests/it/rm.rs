@@ -537,3 +537,106 @@ fn a_closed_stderr_neither_stops_nor_breaks_a_removal() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("tag-removed "));
     assert_eq!(skopeo_tags(&reg, "app"), vec!["latest", "stable", "v2"]);
 }
+
+/// regctl on a terminal (a pty made by `script`), answering its prompt.
+struct Terminal {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    output: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    grew: std::sync::mpsc::Receiver<()>,
+}
+
+impl Terminal {
+    fn start(reg: &TestRegistry, args: &[&str]) -> Terminal {
+        use std::io::Read as _;
+        let mut command = vec![env!("CARGO_BIN_EXE_regctl").to_string()];
+        command.extend(["--ca-file".into(), reg.ca.display().to_string()]);
+        command.extend(args.iter().map(|a| a.to_string()));
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command.join(" "), "/dev/null"])
+            .env("REGCTL_USERNAME", crate::harness::USER)
+            .env("REGCTL_PASSWORD", crate::harness::PASSWORD)
+            .env("HOME", reg.dir.path())
+            .env("TERM", "xterm")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("script (util-linux) is installed");
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, grew) = std::sync::mpsc::channel();
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+                let _ = tx.send(());
+            }
+        });
+        Terminal {
+            child,
+            stdin,
+            output,
+            grew,
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the terminal shows `what`.
+    fn wait_for(&self, what: &str) {
+        while !self.text().contains(what) {
+            self.grew
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("never showed {what:?}: {:?}", self.text()));
+        }
+    }
+
+    fn send(&mut self, keys: &str) {
+        use std::io::Write as _;
+        self.stdin.write_all(keys.as_bytes()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn finish(mut self) -> (i32, String) {
+        let status = self.child.wait().unwrap();
+        while self.grew.recv().is_ok() {}
+        (status.code().unwrap_or(-1), self.text())
+    }
+}
+
+#[test]
+fn the_prompt_needs_y_and_enter_and_ctrl_c_deletes_nothing() {
+    let reg = start();
+    let host = reg.host();
+    let before = storage_state(&reg);
+    // `y` alone does nothing; Ctrl-C then leaves, the cursor visible again.
+    let mut term = Terminal::start(&reg, &["rm", &format!("{host}/app:v1")]);
+    term.wait_for("Delete as above");
+    term.send("y");
+    term.wait_for("y");
+    term.send("\u{3}");
+    let (code, shown) = term.finish();
+    assert_eq!(code, 130, "{shown:?}");
+    assert!(shown.contains("nothing was deleted"), "{shown:?}");
+    assert!(
+        shown.contains("\u{1b}[?25h"),
+        "cursor shown again: {shown:?}"
+    );
+    assert_eq!(storage_state(&reg), before);
+
+    // `y` and Enter deletes.
+    let mut term = Terminal::start(&reg, &["rm", &format!("{host}/app:v1")]);
+    term.wait_for("Delete as above");
+    term.send("y\r");
+    let (code, shown) = term.finish();
+    assert_eq!(code, 0, "{shown:?}");
+    assert_eq!(skopeo_tags(&reg, "app"), vec!["latest", "stable", "v2"]);
+}
