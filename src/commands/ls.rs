@@ -83,8 +83,10 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         // The catalog does not name it (a pull-through cache lists only what it
         // stored): the repository's own tag list says whether it exists.
         match registry.tags(prefix).await {
-            Ok(_) => repositories.push(prefix.clone()),
-            Err(RegistryError::NotFound { .. }) => {
+            // Some registries answer any name with an empty list: a repository
+            // the catalog does not name and that has no tag is not there.
+            Ok(tags) if !tags.is_empty() => repositories.push(prefix.clone()),
+            Ok(_) | Err(RegistryError::NotFound { .. }) => {
                 ctx.printer
                     .error(format!("no repository {} (nor any below it)", args.target));
                 return Ok(Exit::NotFound);

@@ -94,8 +94,10 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     if let (true, Some(prefix)) = (repositories.is_empty(), &target.prefix) {
         // Not in the catalog: the repository's own tag list says whether it exists.
         match registry.tags(prefix).await {
-            Ok(_) => repositories.push(prefix.clone()),
-            Err(RegistryError::NotFound { .. }) => {
+            // Some registries answer any name with an empty list: a repository
+            // the catalog does not name and that has no tag is not there.
+            Ok(tags) if !tags.is_empty() => repositories.push(prefix.clone()),
+            Ok(_) | Err(RegistryError::NotFound { .. }) => {
                 ctx.printer.error(format!(
                     "no repository {}/{prefix} (nor any below it)",
                     target.registry

@@ -446,82 +446,82 @@ on_both!(
 
 on_both!(
     fn max_delete_refuses_a_large_plan_before_changing_anything(target) {
-    for day in 1..=3 {
-        target.push_image("app", &[&format!("v{day}")], &dated(day, "max"));
-    }
-    let run = target
-        .regctl()
-        .args([
-            "prune",
-            &target.reference("app"),
-            "--keep",
-            "0",
-            "--max-delete",
-            "2",
-            "--yes",
-        ])
-        .run();
-    run.code(2);
-    assert!(
-        run.stderr.contains("more than --max-delete 2"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(
-        run.stdout
-            .lines()
-            .filter(|l| l.starts_with("delete "))
-            .count(),
-        3
-    );
-    assert_eq!(listing(target, "app"), vec!["v1", "v2", "v3"]);
+        for day in 1..=3 {
+            target.push_image("app", &[&format!("v{day}")], &dated(day, "max"));
+        }
+        let run = target
+            .regctl()
+            .args([
+                "prune",
+                &target.reference("app"),
+                "--keep",
+                "0",
+                "--max-delete",
+                "2",
+                "--yes",
+            ])
+            .run();
+        run.code(2);
+        assert!(
+            run.stderr.contains("more than --max-delete 2"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            run.stdout
+                .lines()
+                .filter(|l| l.starts_with("delete "))
+                .count(),
+            3
+        );
+        assert_eq!(listing(target, "app"), vec!["v1", "v2", "v3"]);
     }
 );
 
 on_both!(
     fn an_unreadable_config_keeps_its_image_and_the_rest_goes_on(target) {
-    let readable = dated(1, "readable");
-    target.push_image("app", &["old"], &readable);
-    // A config that is not JSON, and an artifact with a 5 MiB config of its own type.
-    let mut broken = dated(2, "broken");
-    broken.config = b"not json".to_vec();
-    let broken_m = fixture_manifest(&broken, "application/vnd.oci.image.config.v1+json");
-    target.push_tagged("app", &["broken"], &broken_m);
-    let mut artifact = dated(3, "artifact");
-    artifact.config = vec![b' '; 5 * 1024 * 1024];
-    let artifact_m = fixture_manifest(&artifact, "application/vnd.example.config+json");
-    target.push_tagged("app", &["artifact"], &artifact_m);
-    let before = blobs_now(target);
+        let readable = dated(1, "readable");
+        target.push_image("app", &["old"], &readable);
+        // A config that is not JSON, and an artifact with a 5 MiB config of its own type.
+        let mut broken = dated(2, "broken");
+        broken.config = b"not json".to_vec();
+        let broken_m = fixture_manifest(&broken, "application/vnd.oci.image.config.v1+json");
+        target.push_tagged("app", &["broken"], &broken_m);
+        let mut artifact = dated(3, "artifact");
+        artifact.config = vec![b' '; 5 * 1024 * 1024];
+        let artifact_m = fixture_manifest(&artifact, "application/vnd.example.config+json");
+        target.push_tagged("app", &["artifact"], &artifact_m);
+        let before = blobs_now(target);
 
-    let run = target
-        .regctl()
-        .args(["prune", &target.reference("app"), "--keep", "0", "--yes"])
-        .run();
-    run.success();
-    assert!(
-        run.stdout.contains("the config is not JSON"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("an artifact with config type application/vnd.example.config+json"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stderr.contains("2 images have no creation time"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(listing(target, "app"), vec!["artifact", "broken"]);
-    collect_and_check(
-        target,
-        &before,
-        &[&Manifest::from(&readable)],
-        &[&broken_m, &artifact_m],
-        &["app:broken".to_string()],
-    );
+        let run = target
+            .regctl()
+            .args(["prune", &target.reference("app"), "--keep", "0", "--yes"])
+            .run();
+        run.success();
+        assert!(
+            run.stdout.contains("the config is not JSON"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("an artifact with config type application/vnd.example.config+json"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stderr.contains("2 images have no creation time"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(listing(target, "app"), vec!["artifact", "broken"]);
+        collect_and_check(
+            target,
+            &before,
+            &[&Manifest::from(&readable)],
+            &[&broken_m, &artifact_m],
+            &["app:broken".to_string()],
+        );
     }
 );
 
@@ -552,45 +552,45 @@ fn fixture_manifest(image: &Image, config_type: &str) -> Manifest {
     }
 }
 
-#[test]
-fn a_repository_that_does_not_exist_is_exit_4() {
-    let target = Target::start(Kind::Distribution);
-    target.push_image("app", &["v1"], &dated(1, "exists"));
-    for args in [
-        vec!["ls".to_string(), target.reference("nope")],
-        vec![
-            "prune".to_string(),
-            target.reference("nope"),
-            "--keep".into(),
-            "1".into(),
-            "--dry-run".into(),
-        ],
-    ] {
-        let run = target.regctl().args(&args).run();
-        run.code(4);
-        assert!(
-            run.stderr.contains("no repository"),
-            "{args:?}: {}",
-            run.stderr
-        );
+on_both!(
+    fn a_repository_that_does_not_exist_is_exit_4(target) {
+        target.push_image("app", &["v1"], &dated(1, "exists"));
+        for args in [
+            vec!["ls".to_string(), target.reference("nope")],
+            vec![
+                "prune".to_string(),
+                target.reference("nope"),
+                "--keep".into(),
+                "1".into(),
+                "--dry-run".into(),
+            ],
+        ] {
+            let run = target.regctl().args(&args).run();
+            run.code(4);
+            assert!(
+                run.stderr.contains("no repository"),
+                "{args:?}: {}",
+                run.stderr
+            );
+        }
     }
-}
+);
 
 on_both!(
     fn ignore_missing_reports_a_missing_reference_once_on_stdout(target) {
-    target.push_image("app", &["v1"], &dated(1, "missing"));
-    let run = target
-        .regctl()
-        .args([
-            "rm",
-            &target.reference("app:nope"),
-            "--ignore-missing",
-            "--yes",
-        ])
-        .run();
-    run.success();
-    assert_eq!(run.stdout.matches("missing").count(), 1, "{}", run.stdout);
-    assert!(run.stdout.starts_with("missing "), "{}", run.stdout);
-    assert!(!run.stderr.contains("error:"), "{}", run.stderr);
+        target.push_image("app", &["v1"], &dated(1, "missing"));
+        let run = target
+            .regctl()
+            .args([
+                "rm",
+                &target.reference("app:nope"),
+                "--ignore-missing",
+                "--yes",
+            ])
+            .run();
+        run.success();
+        assert_eq!(run.stdout.matches("missing").count(), 1, "{}", run.stdout);
+        assert!(run.stdout.starts_with("missing "), "{}", run.stdout);
+        assert!(!run.stderr.contains("error:"), "{}", run.stderr);
     }
 );

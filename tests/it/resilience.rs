@@ -389,9 +389,9 @@ fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
         let resp = fwd(req);
         if req.method == "DELETE" && req.target.ends_with(&deleted) {
             let _ = arrived.lock().unwrap().try_send(());
-            // Each deletion takes a second, so Ctrl-C sent when the first one
+            // Each deletion takes three seconds, so Ctrl-C sent when the first one
             // arrives lands while it is in flight.
-            resp.with_fault(Fault::Stall(Duration::from_secs(1)))
+            resp.with_fault(Fault::Stall(Duration::from_secs(3)))
         } else {
             resp
         }
