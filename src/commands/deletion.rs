@@ -16,13 +16,98 @@ use crate::exit::{Exit, UsageError};
 use crate::output::Row;
 use crate::registry::{Digest, ErrorKind, Registry};
 
+/// What a plan line does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    /// Delete a manifest by digest.
+    DeleteManifest,
+    /// Remove one tag, keep the manifest.
+    RemoveTag,
+    /// Re-push a referrers fallback index without deleted entries.
+    RewriteReferrersIndex,
+    /// Put back a tag a change took against the plan.
+    RestoreTag,
+}
+
+impl ActionKind {
+    /// The action of `action`.
+    pub fn of(action: &Action) -> ActionKind {
+        match action {
+            Action::DeleteManifest { .. } => ActionKind::DeleteManifest,
+            Action::RemoveTag { .. } => ActionKind::RemoveTag,
+            Action::RewriteReferrersIndex { .. } => ActionKind::RewriteReferrersIndex,
+            Action::RestoreTag { .. } => ActionKind::RestoreTag,
+        }
+    }
+
+    /// The word printed for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::DeleteManifest => "delete-manifest",
+            ActionKind::RemoveTag => "remove-tag",
+            ActionKind::RewriteReferrersIndex => "rewrite-referrers-index",
+            ActionKind::RestoreTag => "restore-tag",
+        }
+    }
+}
+
+/// What became of a reference or an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeKind {
+    /// The manifest is deleted.
+    Deleted,
+    /// The tag is removed, the manifest kept.
+    TagRemoved,
+    /// The referrers index was re-pushed.
+    Rewritten,
+    /// A tag taken against the plan was put back.
+    Restored,
+    /// Someone else deleted it meanwhile.
+    AlreadyGone,
+    /// Left untouched: the registry changed after planning.
+    Changed,
+    /// Not started: interrupted before its turn.
+    NotStarted,
+    /// It failed.
+    Failed,
+    /// The reference does not exist.
+    Missing,
+    /// Not done, for the reason given.
+    Refused,
+}
+
+impl OutcomeKind {
+    /// The word printed for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Deleted => "deleted",
+            OutcomeKind::TagRemoved => "tag-removed",
+            OutcomeKind::Rewritten => "rewritten",
+            OutcomeKind::Restored => "restored",
+            OutcomeKind::AlreadyGone => "already-gone",
+            OutcomeKind::Changed => "changed",
+            OutcomeKind::NotStarted => "not-started",
+            OutcomeKind::Failed => "failed",
+            OutcomeKind::Missing => "missing",
+            OutcomeKind::Refused => "refused",
+        }
+    }
+
+    /// True when it changed the registry as planned.
+    pub fn removed_something(self) -> bool {
+        matches!(self, OutcomeKind::Deleted | OutcomeKind::TagRemoved)
+    }
+}
+
 /// A plan line: what happens to which reference, and why.
 #[derive(Debug, Serialize)]
 pub struct PlanRow {
     /// `registry/repo:tag` or `registry/repo@digest`.
     pub reference: String,
-    /// `delete-manifest`, `remove-tag` or `rewrite-referrers-index`.
-    pub action: &'static str,
+    /// What is done.
+    pub action: ActionKind,
     /// The manifest concerned.
     pub digest: Digest,
     /// Tags that disappear.
@@ -65,31 +150,20 @@ impl PlanRow {
             Action::RewriteReferrersIndex { .. } => ("referrer-deleted".to_string(), None),
             Action::RestoreTag { .. } => ("went-against-the-plan".to_string(), None),
         };
-        let (reference, name, tags_kept) = match action {
-            Action::DeleteManifest { digest, .. } => (
-                format!("{host}/{repository}@{digest}"),
-                "delete-manifest",
-                Vec::new(),
-            ),
-            Action::RemoveTag { tag, keep, .. } => (
-                format!("{host}/{repository}:{tag}"),
-                "remove-tag",
-                keep.clone(),
-            ),
-            Action::RewriteReferrersIndex { tag, .. } => (
-                format!("{host}/{repository}:{tag}"),
-                "rewrite-referrers-index",
-                Vec::new(),
-            ),
-            Action::RestoreTag { tag, .. } => (
-                format!("{host}/{repository}:{tag}"),
-                "restore-tag",
-                Vec::new(),
-            ),
+        let (reference, tags_kept) = match action {
+            Action::DeleteManifest { digest, .. } => {
+                (format!("{host}/{repository}@{digest}"), Vec::new())
+            }
+            Action::RemoveTag { tag, keep, .. } => {
+                (format!("{host}/{repository}:{tag}"), keep.clone())
+            }
+            Action::RewriteReferrersIndex { tag, .. } | Action::RestoreTag { tag, .. } => {
+                (format!("{host}/{repository}:{tag}"), Vec::new())
+            }
         };
         PlanRow {
             reference,
-            action: name,
+            action: ActionKind::of(action),
             digest: action.digest().clone(),
             tags_removed: action.tags_removed(),
             tags_kept,
@@ -98,9 +172,10 @@ impl PlanRow {
         }
     }
 
-    fn why(&self) -> String {
+    /// Why, in words: `child of sha256:…`, `signature of sha256:…`, `named`.
+    pub fn why(&self) -> String {
         match &self.of {
-            Some(of) if self.reason == "child" => format!("child of {of}"),
+            Some(of) if matches!(self.reason.as_str(), "child") => format!("child of {of}"),
             Some(of) => format!("{} of {of}", self.reason),
             None => self.reason.clone(),
         }
@@ -115,7 +190,7 @@ impl Row for PlanRow {
     fn cells(&self) -> Vec<String> {
         let indent = if self.of.is_some() { "  " } else { "" };
         vec![
-            format!("{indent}{}", self.action),
+            format!("{indent}{}", self.action.as_str()),
             self.reference.clone(),
             self.why(),
             self.tags_removed.join(", "),
@@ -124,16 +199,18 @@ impl Row for PlanRow {
     }
 
     fn plain(&self) -> String {
-        let mut line = format!("{} {}", self.action, self.reference);
+        let mut line = format!("{} {}", self.action.as_str(), self.reference);
         match self.action {
-            "remove-tag" => {
+            ActionKind::RemoveTag => {
                 line += &format!(
                     " ({}; kept on it: {})",
                     self.digest,
                     join_or_none(&self.tags_kept)
                 )
             }
-            "rewrite-referrers-index" => line += &format!(" ({}; {})", self.digest, self.why()),
+            ActionKind::RewriteReferrersIndex => {
+                line += &format!(" ({}; {})", self.digest, self.why())
+            }
             _ => {
                 line += &format!(
                     " ({}; tags removed: {})",
@@ -224,7 +301,7 @@ enum Answer {
 }
 
 /// Shows the plan on stderr and asks (default no; `y` and Enter), unless `--yes`.
-fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
+async fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
     if yes {
         return Ok(Answer::Yes);
     }
@@ -235,27 +312,47 @@ fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
     let tags: usize = rows.iter().map(|r| r.tags_removed.len()).sum();
     let prompt = format!("Delete as above ({} actions, {tags} tags)?", rows.len());
     let term = dialoguer::console::Term::stderr();
-    // Ctrl-C at the prompt: the terminal library raises SIGINT. Caught here (the
-    // listener stays for the run), it comes back as an interrupted read, so the
-    // cursor is given back and the user told that nothing was deleted.
+    // Ctrl-C at the prompt arrives as SIGINT: from the terminal itself between
+    // reads, or raised by the terminal library when it reads the key. Caught here
+    // either way (the listener stays for the run) instead of killing the process
+    // with the cursor hidden. The prompt runs on a thread of its own, so that a
+    // signal can end the wait; the terminal is not in raw mode then.
     #[cfg(unix)]
-    let _sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
-    let answer = dialoguer::Confirm::new()
-        .with_prompt(prompt)
-        .default(false)
-        .wait_for_newline(true)
-        .interact_on(&term);
+    let mut sigint =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let prompt_term = term.clone();
+    std::thread::spawn(move || {
+        let answer = dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(false)
+            .wait_for_newline(true)
+            .interact_on(&prompt_term);
+        let _ = tx.send(answer);
+    });
+    #[cfg(unix)]
+    let answer = tokio::select! {
+        answer = rx => answer,
+        _ = sigint.recv() => return Ok(interrupted(&term)),
+    };
+    #[cfg(not(unix))]
+    let answer = rx.await;
     match answer {
-        Ok(true) => Ok(Answer::Yes),
-        Ok(false) => Ok(Answer::No),
-        Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
-            // The prompt hid the cursor; give it back before leaving.
-            let _ = term.show_cursor();
-            crate::output::to_stderr("");
-            Ok(Answer::Interrupted)
+        Ok(Ok(true)) => Ok(Answer::Yes),
+        Ok(Ok(false)) => Ok(Answer::No),
+        Ok(Err(dialoguer::Error::IO(e))) if e.kind() == std::io::ErrorKind::Interrupted => {
+            Ok(interrupted(&term))
         }
-        Err(e) => Err(e.into()),
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => Ok(interrupted(&term)),
     }
+}
+
+/// The prompt hid the cursor; give it back before leaving.
+fn interrupted(term: &dialoguer::console::Term) -> Answer {
+    let _ = term.show_cursor();
+    crate::output::to_stderr("");
+    Answer::Interrupted
 }
 
 /// What became of one action, as printed.
@@ -263,9 +360,8 @@ fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
 pub struct OutcomeRow {
     /// The reference acted on.
     pub reference: String,
-    /// `deleted`, `tag-removed`, `rewritten`, `already-gone`, `changed`,
-    /// `not-started`, `failed`, `missing` or `refused`.
-    pub outcome: &'static str,
+    /// What became of it.
+    pub outcome: OutcomeKind,
     /// The manifest concerned, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<Digest>,
@@ -283,7 +379,7 @@ impl Row for OutcomeRow {
 
     fn cells(&self) -> Vec<String> {
         vec![
-            self.outcome.to_string(),
+            self.outcome.as_str().to_string(),
             self.reference.clone(),
             self.tags_removed.join(", "),
         ]
@@ -291,10 +387,10 @@ impl Row for OutcomeRow {
 
     fn plain(&self) -> String {
         match &self.error {
-            Some(e) => format!("{} {}: {e}", self.outcome, self.reference),
+            Some(e) => format!("{} {}: {e}", self.outcome.as_str(), self.reference),
             None => format!(
                 "{} {} (tags removed: {})",
-                self.outcome,
+                self.outcome.as_str(),
                 self.reference,
                 join_or_none(&self.tags_removed)
             ),
@@ -332,22 +428,22 @@ fn describe_change(change: &Change) -> String {
 impl OutcomeRow {
     fn new(host: &str, done: &Done) -> OutcomeRow {
         let row = PlanRow::new(host, &done.repository, &done.action);
-        let (outcome, error): (&'static str, Option<String>) = match &done.outcome {
-            Outcome::Deleted => ("deleted", None),
-            Outcome::TagRemoved(_) => ("tag-removed", None),
-            Outcome::Rewritten => ("rewritten", None),
+        let (outcome, error): (OutcomeKind, Option<String>) = match &done.outcome {
+            Outcome::Deleted => (OutcomeKind::Deleted, None),
+            Outcome::TagRemoved(_) => (OutcomeKind::TagRemoved, None),
+            Outcome::Rewritten => (OutcomeKind::Rewritten, None),
             Outcome::Restored => (
-                "restored",
+                OutcomeKind::Restored,
                 Some(format!(
                     "the registry removed this tag, which the plan kept, with another change; \
                      it was put back to {}",
                     done.action.digest()
                 )),
             ),
-            Outcome::AlreadyGone => ("already-gone", None),
-            Outcome::Changed(c) => ("changed", Some(describe_change(c))),
-            Outcome::NotStarted => ("not-started", None),
-            Outcome::Failed(e) => ("failed", Some(e.to_string())),
+            Outcome::AlreadyGone => (OutcomeKind::AlreadyGone, None),
+            Outcome::Changed(c) => (OutcomeKind::Changed, Some(describe_change(c))),
+            Outcome::NotStarted => (OutcomeKind::NotStarted, None),
+            Outcome::Failed(e) => (OutcomeKind::Failed, Some(e.to_string())),
         };
         OutcomeRow {
             reference: row.reference,
@@ -374,7 +470,7 @@ pub async fn confirm_and_execute(
     yes: bool,
 ) -> Result<Option<(Vec<OutcomeRow>, Exit)>> {
     let host = registry.host().to_string();
-    match confirm(&plan_rows(&host, &plans), yes)? {
+    match confirm(&plan_rows(&host, &plans), yes).await? {
         Answer::Yes => {}
         Answer::No => {
             ctx.printer.note("aborted: nothing was deleted");
@@ -408,14 +504,16 @@ pub async fn confirm_and_execute(
     let interrupted = cancel.load(Ordering::SeqCst);
     done.extend(changed);
     let rows: Vec<OutcomeRow> = done.iter().map(|d| OutcomeRow::new(&host, d)).collect();
-    for row in rows
-        .iter()
-        .filter(|r| matches!(r.outcome, "failed" | "changed" | "restored"))
-    {
+    for row in rows.iter().filter(|r| {
+        matches!(
+            r.outcome,
+            OutcomeKind::Failed | OutcomeKind::Changed | OutcomeKind::Restored
+        )
+    }) {
         ctx.printer.error(format!(
             "{}: {}",
             row.reference,
-            row.error.as_deref().unwrap_or(row.outcome)
+            row.error.as_deref().unwrap_or(row.outcome.as_str())
         ));
     }
     let kinds: Vec<ErrorKind> = done
@@ -429,12 +527,12 @@ pub async fn confirm_and_execute(
         .iter()
         .any(|d| matches!(d.outcome, Outcome::Changed(_) | Outcome::Restored));
     let exit = if interrupted {
-        let count = |name: &str| rows.iter().filter(|r| r.outcome == name).count();
+        let count = |kind: OutcomeKind| rows.iter().filter(|r| r.outcome == kind).count();
         ctx.printer.note(format!(
             "interrupted: {} done, {} failed, {} not started",
             done.iter().filter(|d| d.outcome.is_done()).count(),
-            count("failed"),
-            count("not-started")
+            count(OutcomeKind::Failed),
+            count(OutcomeKind::NotStarted)
         ));
         Exit::Interrupted
     } else if !kinds.is_empty() {
@@ -466,10 +564,7 @@ pub const DRY_RUN_UNCHECKED: &str =
 
 /// Says once, after the outcome, how to get the disk space back.
 pub fn note_garbage_collection(ctx: &Context, outcomes: &[OutcomeRow]) {
-    if outcomes
-        .iter()
-        .any(|o| o.outcome == "deleted" || o.outcome == "tag-removed")
-    {
+    if outcomes.iter().any(|o| o.outcome.removed_something()) {
         ctx.printer.note(GC_NOTE);
     }
 }

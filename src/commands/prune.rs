@@ -11,7 +11,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::deletion::{
-    check_can_confirm, confirm_and_execute, note_garbage_collection, note_plan, DRY_RUN_UNCHECKED,
+    check_can_confirm, confirm_and_execute, note_garbage_collection, note_plan, ActionKind,
+    OutcomeKind, DRY_RUN_UNCHECKED,
 };
 use super::Context;
 use crate::cli::PruneArgs;
@@ -23,6 +24,23 @@ use crate::exit::{Exit, UsageError};
 use crate::output::{render, Row};
 use crate::registry::{Digest, Registry, RegistryError, RegistryTarget};
 
+/// Keep or delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum Decision {
+    Keep,
+    Delete,
+}
+
+impl Decision {
+    fn as_str(self) -> &'static str {
+        match self {
+            Decision::Keep => "keep",
+            Decision::Delete => "delete",
+        }
+    }
+}
+
 /// One line of prune's plan: an image and the decision about it, or a manifest
 /// that goes with a deleted image.
 #[derive(Debug, Serialize)]
@@ -31,12 +49,11 @@ struct PlanLine {
     digest: Digest,
     tags: Vec<String>,
     created: Option<String>,
-    /// `keep` or `delete`.
-    decision: &'static str,
-    /// `delete-manifest`, `remove-tag` (the manifest stays: an index needs it),
-    /// `rewrite-referrers-index`, or none for a kept image.
+    decision: Decision,
+    /// `remove-tag` when the manifest stays (an index needs it); none for a kept
+    /// image.
     #[serde(skip_serializing_if = "Option::is_none")]
-    action: Option<&'static str>,
+    action: Option<ActionKind>,
     reason: String,
     /// For children and attachments: the manifest they belong to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,7 +72,7 @@ impl Row for PlanLine {
             format!("{indent}{}", self.digest),
             self.tags.join(", "),
             self.created.clone().unwrap_or_else(|| "-".into()),
-            self.decision.to_string(),
+            self.decision.as_str().to_string(),
             self.reason.clone(),
         ]
     }
@@ -63,7 +80,7 @@ impl Row for PlanLine {
     fn plain(&self) -> String {
         format!(
             "{} {}@{} [{}] {} ({})",
-            self.decision,
+            self.decision.as_str(),
             self.repository,
             self.digest,
             self.tags.join(", "),
@@ -76,6 +93,7 @@ impl Row for PlanLine {
 /// One repository's decisions, plan and orphan count.
 type Planned = (Vec<ImageDecision>, Plan, usize);
 
+/// Runs `regctl prune`: decides per image, plans, asks, carries it out.
 pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     let target: RegistryTarget = args
         .target
@@ -213,10 +231,13 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     };
     let removed_tags: usize = outcomes
         .iter()
-        .filter(|o| o.outcome == "deleted" || o.outcome == "tag-removed")
+        .filter(|o| o.outcome.removed_something())
         .map(|o| o.tags_removed.len())
         .sum();
-    let manifests = outcomes.iter().filter(|o| o.outcome == "deleted").count();
+    let manifests = outcomes
+        .iter()
+        .filter(|o| o.outcome == OutcomeKind::Deleted)
+        .count();
     ctx.printer.note(format!(
         "removed {removed_tags} tags and deleted {manifests} manifests (planned: {summary})"
     ));
@@ -267,8 +288,8 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
             a.digest() == &decision.digest && !matches!(a, Action::RewriteReferrersIndex { .. })
         });
         let (verdict, reason) = match &decision.verdict {
-            Verdict::Keep(reason) => ("keep", keep_reason(reason)),
-            Verdict::Delete(reason) => ("delete", delete_reason(reason)),
+            Verdict::Keep(reason) => (Decision::Keep, keep_reason(reason)),
+            Verdict::Delete(reason) => (Decision::Delete, delete_reason(reason)),
         };
         let mut reason = reason;
         if let Some(Action::RemoveTag { .. }) = action {
@@ -280,7 +301,7 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
             tags: decision.tags.clone(),
             created: created_text(&decision.created),
             decision: verdict,
-            action: action.map(action_word),
+            action: action.map(ActionKind::of),
             reason,
             of: None,
         });
@@ -327,29 +348,15 @@ fn dependents(repository: &str, plan: &Plan, root: &Digest) -> Vec<PlanLine> {
 
 fn dependent_line(repository: &str, action: &Action) -> PlanLine {
     let row = super::deletion::PlanRow::new("", repository, action);
-    let reason = match &row.of {
-        Some(of) if row.reason == "child" => format!("child of {of}"),
-        Some(of) => format!("{} of {of}", row.reason),
-        None => row.reason.clone(),
-    };
     PlanLine {
         repository: repository.to_string(),
         digest: action.digest().clone(),
         tags: action.tags_removed(),
         created: None,
-        decision: "delete",
-        action: Some(action_word(action)),
-        reason,
+        decision: Decision::Delete,
+        action: Some(row.action),
+        reason: row.why(),
         of: row.of.or_else(|| Some(action.digest().clone())),
-    }
-}
-
-fn action_word(action: &Action) -> &'static str {
-    match action {
-        Action::DeleteManifest { .. } => "delete-manifest",
-        Action::RemoveTag { .. } => "remove-tag",
-        Action::RewriteReferrersIndex { .. } => "rewrite-referrers-index",
-        Action::RestoreTag { .. } => "restore-tag",
     }
 }
 

@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result};
 
 use super::deletion::{
     check_can_confirm, confirm_and_execute, note_garbage_collection, note_plan, plan_rows,
-    OutcomeRow, DRY_RUN_UNCHECKED,
+    OutcomeKind, OutcomeRow, DRY_RUN_UNCHECKED,
 };
 use super::Context;
 use crate::cli::RmArgs;
@@ -17,6 +17,7 @@ use crate::exit::Exit;
 use crate::output::render;
 use crate::registry::{Reference, RegistryError};
 
+/// Runs `regctl rm`: plans the removal of each reference, asks, carries it out.
 pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     let references = ctx.parse_references(&args.references)?;
     check_can_confirm(args.yes, args.dry_run)?;
@@ -65,14 +66,14 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         for r in refs {
             let missing = || OutcomeRow {
                 reference: r.to_string(),
-                outcome: "missing",
+                outcome: OutcomeKind::Missing,
                 digest: r.digest().cloned(),
                 tags_removed: Vec::new(),
                 error: Some("not found".into()),
             };
             let unverified = || OutcomeRow {
                 reference: r.to_string(),
-                outcome: "refused",
+                outcome: OutcomeKind::Refused,
                 digest: r.digest().cloned(),
                 tags_removed: Vec::new(),
                 error: Some(
@@ -89,7 +90,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                     }
                     Some(current) => skipped.push(OutcomeRow {
                         reference: r.to_string(),
-                        outcome: "refused",
+                        outcome: OutcomeKind::Refused,
                         digest: Some(digest.clone()),
                         tags_removed: Vec::new(),
                         error: Some(format!(
@@ -138,7 +139,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             let Refusal::ReferencedByIndex { digest, index_tags } = refusal;
             skipped.push(OutcomeRow {
                 reference: format!("{host}/{repository}@{digest}"),
-                outcome: "refused",
+                outcome: OutcomeKind::Refused,
                 digest: Some(digest.clone()),
                 tags_removed: Vec::new(),
                 error: Some(format!(
@@ -156,9 +157,9 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         let message = format!(
             "{}: {}",
             s.reference,
-            s.error.as_deref().unwrap_or(s.outcome)
+            s.error.as_deref().unwrap_or(s.outcome.as_str())
         );
-        if s.outcome == "missing" && args.ignore_missing {
+        if s.outcome == OutcomeKind::Missing && args.ignore_missing {
             // Reported once: on stdout after a real run; here, for a dry run.
             if args.dry_run {
                 ctx.printer
@@ -222,9 +223,9 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
 /// Exit status for references not acted on: 4 for missing ones (0 with
 /// `--ignore-missing`), 1 for refused ones.
 fn skipped_exit(skipped: &[OutcomeRow], ignore_missing: bool) -> Exit {
-    if skipped.iter().any(|s| s.outcome == "refused") {
+    if skipped.iter().any(|s| s.outcome == OutcomeKind::Refused) {
         Exit::Failure
-    } else if skipped.iter().any(|s| s.outcome == "missing") && !ignore_missing {
+    } else if skipped.iter().any(|s| s.outcome == OutcomeKind::Missing) && !ignore_missing {
         Exit::NotFound
     } else {
         Exit::Success

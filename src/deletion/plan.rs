@@ -221,15 +221,6 @@ impl Plan {
         self.actions.iter().flat_map(Action::tags_removed).collect()
     }
 
-    /// The manifests deleted, in the order the plan deletes them.
-    pub fn deleted_in_order(&self) -> Vec<&Digest> {
-        self.actions
-            .iter()
-            .filter(|a| matches!(a, Action::DeleteManifest { .. }))
-            .map(Action::digest)
-            .collect()
-    }
-
     /// The images (manifests deleted in their own right) the plan deletes.
     pub fn images_deleted(&self) -> usize {
         self.actions.iter().filter(|a| a.deletes_image()).count()
@@ -753,7 +744,7 @@ mod tests {
     /// The manifests deleted, each after whatever it belongs to; sorted by
     /// digest for comparison once that order is checked.
     fn deleted(plan: &Plan) -> Vec<(Digest, Cause)> {
-        let order: Vec<&Digest> = plan.deleted_in_order();
+        let order: Vec<&Digest> = plan.actions.iter().map(Action::digest).collect();
         for (i, action) in plan.actions.iter().enumerate() {
             if let Action::DeleteManifest {
                 cause: Cause::ChildOf(p) | Cause::AttachmentOf(p, _),
