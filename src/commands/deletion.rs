@@ -318,8 +318,7 @@ async fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
     // with the cursor hidden. The prompt runs on a thread of its own, so that a
     // signal can end the wait; the terminal is not in raw mode then.
     #[cfg(unix)]
-    let mut sigint =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let prompt_term = term.clone();
     std::thread::spawn(move || {

@@ -336,8 +336,17 @@ impl Registry {
             return Ok(resp);
         }
         if resp.url().origin() != self.base.origin() {
-            // Another host's challenge (after a redirect) is never answered.
-            return Err(self.unauthorized(&resp));
+            // Another host's challenge (after a redirect) is never answered, and
+            // its 401 says nothing about the credentials for this registry.
+            return Err(RegistryError::Unauthorized {
+                registry: self.host.clone(),
+                detail: format!(
+                    "a redirect led to {}, which asked for credentials; regctl sends this registry's credentials only to it",
+                    resp.url().origin().ascii_serialization()
+                ),
+                hint: "check the registry's redirect (storage middleware) settings",
+                insufficient_scope: false,
+            });
         }
         let retry_challenge = challenge_of(&resp).or(challenge);
         let stale = match &auth {
@@ -676,7 +685,13 @@ impl Registry {
         if let Some(tls_err) = tls::explain(err, &self.host, &self.opts.tls) {
             return tls_err;
         }
-        let detail = if err.is_timeout() {
+        let detail = if err.is_connect() && err.is_timeout() {
+            format!(
+                "cannot connect to {} within {} s (the connect timeout)",
+                authority(url),
+                CONNECT_TIMEOUT.as_secs()
+            )
+        } else if err.is_timeout() {
             format!(
                 "no answer from {} within {} s (raise --timeout if the registry is slow)",
                 authority(url),
@@ -835,10 +850,15 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], url: &Url
 /// The URL with secret-looking query values replaced by `***`.
 pub fn redact_url(url: &Url) -> String {
     const SECRET_WORDS: [&str; 6] = ["token", "password", "secret", "key", "sig", "credential"];
-    if url.query().is_none() {
-        return url.to_string();
-    }
     let mut redacted = url.clone();
+    // User info a server put in a URL (a Location, a Link) is a credential too.
+    if !url.username().is_empty() || url.password().is_some() {
+        let _ = redacted.set_username("***");
+        let _ = redacted.set_password(None);
+    }
+    if url.query().is_none() {
+        return redacted.to_string();
+    }
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| {
@@ -911,5 +931,21 @@ mod tests {
             redact_url(&Url::parse("https://r.example/v2/").unwrap()),
             "https://r.example/v2/"
         );
+    }
+
+    #[test]
+    fn redacts_user_info_in_urls() {
+        for raw in [
+            "https://user:hunter2@r.example/v2/_catalog?last=a",
+            "https://hunter2@r.example/v2/",
+            "https://:hunter2@r.example/v2/",
+        ] {
+            let shown = redact_url(&Url::parse(raw).unwrap());
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("user"),
+                "{shown}"
+            );
+            assert!(shown.starts_with("https://***@r.example/v2/"), "{shown}");
+        }
     }
 }

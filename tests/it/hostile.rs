@@ -224,3 +224,41 @@ fn registry_text_reaches_the_terminal_escaped() {
         );
     }
 }
+
+#[test]
+fn a_401_from_where_a_redirect_led_is_not_blamed_on_the_credentials() {
+    let elsewhere = std::sync::Arc::new(serve_tls(loopback_certificate(), |_| {
+        let mut resp = Response::json(401, serde_json::json!({}));
+        resp.headers.push((
+            "WWW-Authenticate".into(),
+            "Basic realm=\"elsewhere\"".into(),
+        ));
+        resp
+    }));
+    let target = format!("https://127.0.0.1:{}/v2/_catalog", elsewhere.port);
+    let server = serve_tls(loopback_certificate(), move |req| {
+        match req.target.as_str() {
+            "/v2/" => Response::json(200, serde_json::json!({})),
+            _ => Response::raw(307, vec![("Location".into(), target.clone())], Vec::new()),
+        }
+    });
+    let run = regctl()
+        .args([
+            "--ca-file".as_ref(),
+            loopback_certificate().cert.as_os_str(),
+        ])
+        .env("REGCTL_USERNAME", "someone")
+        .env("REGCTL_PASSWORD", "not-sent-elsewhere")
+        .args(["ls", &format!("127.0.0.1:{}", server.port)])
+        .run();
+    run.code(3);
+    assert!(
+        run.stderr.contains("a redirect led to") && !run.stderr.contains("refused the credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(elsewhere
+        .requests()
+        .iter()
+        .all(|r| r.header("authorization").is_none()));
+}
