@@ -344,9 +344,13 @@ impl Loader<'_> {
                 Err(_) => Created::Unknown(Undated::ConfigNotJson),
             },
             Err(RegistryError::NotFound { .. }) => Created::Unknown(Undated::ConfigMissing),
-            Err(RegistryError::InvalidResponse { .. } | RegistryError::DigestMismatch { .. }) => {
-                Created::Unknown(Undated::ConfigUnreadable)
-            }
+            // Served oddly, or not served to these credentials: this image has no
+            // date, the rest of the plan goes on.
+            Err(
+                RegistryError::InvalidResponse { .. }
+                | RegistryError::DigestMismatch { .. }
+                | RegistryError::Denied { .. },
+            ) => Created::Unknown(Undated::ConfigUnreadable),
             Err(e) => return Err(e),
         };
         self.cache
