@@ -78,6 +78,17 @@ pub fn index(children: &[Image]) -> Manifest {
     }
 }
 
+/// An OCI index over other indexes (`children`), nested.
+pub fn nest(children: &[&Manifest]) -> Manifest {
+    let manifests: Vec<Value> = children.iter().map(|c| c.descriptor()).collect();
+    let body = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": manifests,
+    });
+    Manifest::new(OCI_INDEX, &body, Vec::new())
+}
+
 /// The three kinds of manifest cosign attaches to an image by tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cosign {

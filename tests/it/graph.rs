@@ -594,3 +594,133 @@ on_both!(
         assert!(!run.stderr.contains("error:"), "{}", run.stderr);
     }
 );
+
+/// `app`: v1, latest and stable on one image; v2 alone on another. `other`: v1 on
+/// the first image too (the same digest in another repository).
+struct Shared {
+    shared: Manifest,
+    lone: Manifest,
+}
+
+fn push_shared(target: &Target) -> Shared {
+    let shared = image("linux/amd64", "2024-01-01T00:00:00Z", "rm shared");
+    let lone = image("linux/amd64", "2024-01-01T00:00:00Z", "rm lone");
+    target.push_image("app", &["v1", "latest", "stable"], &shared);
+    target.push_image("app", &["v2"], &lone);
+    target.push_image("other", &["v1"], &shared);
+    Shared {
+        shared: Manifest::from(&shared),
+        lone: Manifest::from(&lone),
+    }
+}
+
+on_both!(
+    fn removing_a_tag_keeps_the_tags_that_share_its_manifest(target) {
+        let s = push_shared(target);
+        let before = blobs_now(target);
+        let run = target
+            .regctl()
+            .args(["rm", &target.reference("app:v1"), "--yes"])
+            .run();
+        run.success();
+        assert!(run.stdout.starts_with("tag-removed "), "{}", run.stdout);
+        assert_eq!(listing(target, "app"), vec!["latest", "stable", "v2"]);
+        assert_eq!(listing(target, "other"), vec!["v1"]);
+        assert!(exists(target, "app", &s.shared.digest));
+        // Nothing an image uses is freed; a throw-away manifest, if one was
+        // needed, is freed by the collector.
+        collect_and_check(
+            target,
+            &before,
+            &[],
+            &[&s.shared, &s.lone],
+            &["app:latest".into(), "app:stable".into(), "other:v1".into()],
+        );
+    }
+);
+
+on_both!(
+    fn removing_the_only_tag_deletes_its_manifest_and_nothing_else(target) {
+        let s = push_shared(target);
+        let before = blobs_now(target);
+        let run = target
+            .regctl()
+            .args(["rm", &target.reference("app:v2"), "--yes"])
+            .run();
+        run.success();
+        assert!(!exists(target, "app", &s.lone.digest));
+        assert_eq!(listing(target, "app"), vec!["latest", "stable", "v1"]);
+        collect_and_check(
+            target,
+            &before,
+            &[&s.lone],
+            &[&s.shared],
+            &["app:v1".into(), "other:v1".into()],
+        );
+    }
+);
+
+on_both!(
+    fn deleting_by_digest_takes_exactly_its_tags_in_that_repository(target) {
+        let s = push_shared(target);
+        let before = blobs_now(target);
+        let run = target
+            .regctl()
+            .args([
+                "rm",
+                &target.reference(&format!("app@{}", s.shared.digest)),
+                "--yes",
+                "--format",
+                "json",
+            ])
+            .run();
+        run.success();
+        let rows = json(&run);
+        assert_eq!(rows[0]["outcome"], "deleted");
+        assert_eq!(
+            rows[0]["tags_removed"],
+            serde_json::json!(["latest", "stable", "v1"])
+        );
+        assert_eq!(listing(target, "app"), vec!["v2"]);
+        assert_eq!(listing(target, "other"), vec!["v1"], "the other repository keeps it");
+        // The blobs stay: `other` still uses them (on Distribution, the
+        // manifest's blob too, as `other`'s revision).
+        collect_and_check(
+            target,
+            &before,
+            &[],
+            &[&s.shared, &s.lone],
+            &["app:v2".into(), "other:v1".into()],
+        );
+    }
+);
+
+on_both!(
+    fn a_manifest_inside_a_nested_index_is_protected(target) {
+        let m = image("linux/amd64", "2024-01-01T00:00:00Z", "nested");
+        target.push_image("nest", &["m"], &m);
+        // all -> outer index -> inner (untagged) index -> m
+        let inner = artifacts::index(std::slice::from_ref(&m));
+        target.push("nest", &inner.digest, &inner);
+        let outer = artifacts::nest(&[&inner]);
+        target.push_tagged("nest", &["all"], &outer);
+        let m_digest = Manifest::from(&m).digest;
+        let refused = target
+            .regctl()
+            .args(["rm", &target.reference(&format!("nest@{m_digest}")), "--yes"])
+            .run();
+        refused.code(1);
+        assert!(refused.stderr.contains("tags: all"), "{}", refused.stderr);
+        // Removing `m` removes the tag only: the nested index still needs it.
+        let run = target
+            .regctl()
+            .args(["rm", &target.reference("nest:m"), "--yes"])
+            .run();
+        run.success();
+        assert!(run.stdout.starts_with("tag-removed "), "{}", run.stdout);
+        assert!(exists(target, "nest", &m_digest));
+        assert_eq!(listing(target, "nest"), vec!["all"]);
+        // skopeo 1.9 does not copy an index of indexes; the inner one it does.
+        assert_pulls(target, &format!("nest@{}", inner.digest));
+    }
+);
