@@ -724,3 +724,50 @@ on_both!(
         assert_pulls(target, &format!("nest@{}", inner.digest));
     }
 );
+
+/// An RFC 3339 time `days` ago.
+fn days_ago(days: u64) -> String {
+    let t = std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400);
+    let secs = t
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+on_both!(
+    fn older_than_deletes_only_old_images_and_exclude_protects_a_whole_image(target) {
+        let old = oci_image("linux/amd64", &days_ago(90), "aged old");
+        let pinned = oci_image("linux/amd64", &days_ago(80), "aged pinned");
+        let new = oci_image("linux/amd64", &days_ago(2), "aged new");
+        target.push_image("app", &["old"], &old);
+        target.push_image("app", &["pinned", "1.0"], &pinned);
+        target.push_image("app", &["new"], &new);
+        let before = blobs_now(target);
+        let run = target
+            .regctl()
+            .args([
+                "prune",
+                &target.reference("app"),
+                "--older-than",
+                "30d",
+                "--exclude",
+                "^pinned$",
+                "--yes",
+            ])
+            .run();
+        run.success();
+        // `1.0` is not excluded, but its image is (through `pinned`): kept whole.
+        assert_eq!(listing(target, "app"), vec!["1.0", "new", "pinned"]);
+        collect_and_check(
+            target,
+            &before,
+            &[&Manifest::from(&old)],
+            &[&Manifest::from(&pinned), &Manifest::from(&new)],
+            &["app:1.0".into(), "app:new".into()],
+        );
+    }
+);
