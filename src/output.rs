@@ -39,6 +39,16 @@ pub fn render<R: Row>(format: Format, rows: &[R]) -> io::Result<()> {
     writer.finish()
 }
 
+/// Writes `rows` like [`render`], except that a reader that went away (a closed
+/// pipe) is no reason to stop: the work goes on and the exit status still tells
+/// its outcome. Other write errors are returned.
+pub fn render_data<R: Row>(format: Format, rows: &[R]) -> io::Result<()> {
+    match render(format, rows) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// Writes rows to stdout as they come: plain lines and JSON array elements are
 /// streamed (call [`RowWriter::flush`] at a natural boundary); a table needs every
 /// row, so it is drawn by [`RowWriter::finish`].

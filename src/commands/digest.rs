@@ -8,7 +8,7 @@ use super::ls::worst;
 use super::{collect_interruptible, Context};
 use crate::cli::DigestArgs;
 use crate::exit::{Exit, UsageError};
-use crate::output::{render, Row};
+use crate::output::{render_data, Row};
 use crate::registry::{Digest, Platform};
 
 /// One resolved reference (or why it could not be).
@@ -94,6 +94,6 @@ pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
             }
         }
     }
-    render(ctx.format, &rows).context("writing digests")?;
+    render_data(ctx.format, &rows).context("writing digests")?;
     Ok(worst(&failed))
 }

@@ -21,7 +21,7 @@ use crate::deletion::{
     Action, Cache, Cause, Created, Depth, Loader, Plan, Request, Snapshot, Undated,
 };
 use crate::exit::{Exit, UsageError};
-use crate::output::{render, Row};
+use crate::output::{render_data, Row};
 use crate::registry::{Digest, Registry, RegistryError, RegistryTarget};
 
 /// Keep or delete.
@@ -188,7 +188,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         }
     }
 
-    render(ctx.format, &lines).context("writing the plan")?;
+    render_data(ctx.format, &lines).context("writing the plan")?;
     note_plan(ctx, &target.registry, &plans);
     let undated = lines
         .iter()

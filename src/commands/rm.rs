@@ -14,7 +14,7 @@ use super::Context;
 use crate::cli::RmArgs;
 use crate::deletion::{Cache, Depth, Loader, Plan, Refusal, Request, Snapshot};
 use crate::exit::Exit;
-use crate::output::render;
+use crate::output::render_data;
 use crate::registry::{Reference, RegistryError};
 
 /// Runs `regctl rm`: plans the removal of each reference, asks, carries it out.
@@ -176,7 +176,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             .iter()
             .flat_map(|(host, plans)| plan_rows(host, plans))
             .collect();
-        render(ctx.format, &rows).context("writing the plan")?;
+        render_data(ctx.format, &rows).context("writing the plan")?;
         for (host, plans) in &by_host {
             note_plan(ctx, host, plans);
         }
@@ -187,7 +187,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         return Ok(skipped_exit);
     }
     if by_host.is_empty() {
-        render(ctx.format, &skipped).context("writing the outcome")?;
+        render_data(ctx.format, &skipped).context("writing the outcome")?;
         return Ok(skipped_exit);
     }
     let mut outcomes = Vec::new();
@@ -211,7 +211,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         }
     }
     outcomes.extend(skipped);
-    render(ctx.format, &outcomes).context("writing the outcome")?;
+    render_data(ctx.format, &outcomes).context("writing the outcome")?;
     note_garbage_collection(ctx, &outcomes);
     Ok(if exit == Exit::Success {
         skipped_exit

@@ -640,3 +640,42 @@ fn the_prompt_needs_y_and_enter_and_ctrl_c_deletes_nothing() {
     assert_eq!(code, 0, "{shown:?}");
     assert_eq!(skopeo_tags(&reg, "app"), vec!["latest", "stable", "v2"]);
 }
+
+#[test]
+fn a_closed_stdout_changes_neither_the_work_nor_the_exit_status() {
+    // `regctl ... | head -0`: the reader is gone before regctl writes a line.
+    let reg = start();
+    let host = reg.host();
+    let closed = |args: &[&str]| {
+        let mut child = regctl().trusted(&reg).args(args).spawn();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = closed(&[
+        "rm",
+        &format!("{host}/app:v2"),
+        &format!("{host}/app:gone"),
+        "--yes",
+    ]);
+    assert_eq!(
+        code,
+        Some(4),
+        "the missing reference still decides: {stderr}"
+    );
+    assert_eq!(
+        head_status(&reg, "app", &lone().digest),
+        4,
+        "v2's image was deleted"
+    );
+    let (code, stderr) = closed(&["prune", &format!("{host}/multi"), "--keep", "0", "--yes"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        head_status(&reg, "multi", &crate::fixture::index(&children()).1),
+        4,
+        "the prune was carried out: {stderr}"
+    );
+}
