@@ -14,6 +14,69 @@ use crate::registry::deletion::{TagRemoval, TagRemovalError};
 use crate::registry::manifest::MediaType;
 use crate::registry::{Digest, Reference, Registry, RegistryError};
 
+/// Why an action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// The registry failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A tag removal failed half-way, with the tag on its throw-away manifest; it
+    /// was pointed back at `digest`, or could not be.
+    #[error("{error}; the tag was left on a throw-away manifest and {} to {digest}", if *.restored { "pointed back" } else { "could not be pointed back" })]
+    LeftOnPlaceholder {
+        /// What failed.
+        error: RegistryError,
+        /// Whether the tag points at `digest` again.
+        restored: bool,
+        /// The manifest the tag pointed at.
+        digest: Digest,
+    },
+    /// Removing one tag took more than the tag; what it took was put back.
+    #[error("removing one tag ({}) took more: {}", removal_word(.how), took_words(.lost_tags, .manifest_lost, .digest))]
+    TookMore {
+        /// How the tag was removed, when it was.
+        how: Option<TagRemoval>,
+        /// Tags that went too (put back).
+        lost_tags: Vec<String>,
+        /// The manifest went too although an index needs it (put back).
+        manifest_lost: bool,
+        /// The manifest.
+        digest: Digest,
+    },
+}
+
+impl ActionError {
+    /// The class of failure, for the exit status.
+    pub fn kind(&self) -> crate::registry::ErrorKind {
+        match self {
+            ActionError::Registry(e) | ActionError::LeftOnPlaceholder { error: e, .. } => e.kind(),
+            ActionError::TookMore { .. } => crate::registry::ErrorKind::Other,
+        }
+    }
+}
+
+fn removal_word(how: &Option<TagRemoval>) -> &'static str {
+    match how {
+        Some(TagRemoval::Deleted) => "the registry's tag deletion",
+        Some(TagRemoval::Placeholder) => "through a throw-away manifest",
+        None => "failed",
+    }
+}
+
+fn took_words(lost_tags: &[String], manifest_lost: &bool, digest: &Digest) -> String {
+    let mut parts = Vec::new();
+    if !lost_tags.is_empty() {
+        parts.push(format!(
+            "tags {} (put back on {digest})",
+            lost_tags.join(", ")
+        ));
+    }
+    if *manifest_lost {
+        parts.push(format!("{digest}, which an index needs (put back)"));
+    }
+    parts.join("; ")
+}
+
 /// How the repository changed after planning, so that an action was left undone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
@@ -53,7 +116,7 @@ pub enum Outcome {
     /// Not started: cancelled before its turn.
     NotStarted,
     /// It failed.
-    Failed(RegistryError),
+    Failed(ActionError),
 }
 
 impl Outcome {
@@ -313,7 +376,7 @@ async fn verify_survivors(
                     tag: String::new(),
                     digest: survivors[0].digest.clone(),
                 },
-                outcome: Outcome::Failed(e),
+                outcome: Outcome::Failed(e.into()),
             }]
         }
     };
@@ -335,7 +398,7 @@ async fn verify_survivors(
             },
             outcome: match put {
                 Ok(_) => Outcome::Restored,
-                Err(e) => Outcome::Failed(e),
+                Err(e) => Outcome::Failed(e.into()),
             },
         });
     }
@@ -350,7 +413,7 @@ async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome 
             match registry.delete_manifest(repository, digest).await {
                 Ok(()) => Outcome::Deleted,
                 Err(RegistryError::NotFound { .. }) => Outcome::AlreadyGone,
-                Err(e) => Outcome::Failed(e),
+                Err(e) => Outcome::Failed(e.into()),
             }
         }
         Action::RewriteReferrersIndex {
@@ -365,12 +428,12 @@ async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome 
                 .put_manifest(repository, tag, media_type.as_str(), bytes)
                 .await;
             if let Err(e) = put {
-                return Outcome::Failed(e);
+                return Outcome::Failed(e.into());
             }
             if *delete_old {
                 match registry.delete_manifest(repository, digest).await {
                     Ok(()) | Err(RegistryError::NotFound { .. }) => {}
-                    Err(e) => return Outcome::Failed(e),
+                    Err(e) => return Outcome::Failed(e.into()),
                 }
             }
             Outcome::Rewritten
@@ -412,7 +475,7 @@ impl Restore<'_> {
         tag: &str,
         keep: &[String],
         in_index: bool,
-    ) -> Result<TagRemoval, RegistryError> {
+    ) -> Result<TagRemoval, ActionError> {
         // Kept to put things back should the registry take more than the tag.
         let original = self
             .registry
@@ -445,12 +508,14 @@ impl Restore<'_> {
         tag: &str,
         failure: TagRemovalError,
         bytes: &[u8],
-    ) -> RegistryError {
+    ) -> ActionError {
         let TagRemovalError {
             error: err,
             left_on,
         } = failure;
-        let Some(left_on) = left_on else { return err };
+        let Some(left_on) = left_on else {
+            return err.into();
+        };
         let reference = Reference::with_tag(self.registry.host(), self.repository, tag);
         if let Ok(head) = self.registry.resolve(&reference).await {
             if head.digest == left_on {
@@ -458,21 +523,14 @@ impl Restore<'_> {
                     .registry
                     .put_manifest(self.repository, tag, self.media_type.as_str(), bytes)
                     .await;
-                let outcome = if put.is_ok() {
-                    "restored"
-                } else {
-                    "could not be restored"
-                };
-                return RegistryError::InvalidResponse {
-                    url: format!("{}/{}:{tag}", self.registry.host(), self.repository),
-                    reason: format!(
-                        "{err}; the tag was left on a throw-away manifest and {outcome} to {}",
-                        self.digest
-                    ),
+                return ActionError::LeftOnPlaceholder {
+                    error: err,
+                    restored: put.is_ok(),
+                    digest: self.digest.clone(),
                 };
             }
         }
-        err
+        err.into()
     }
 
     /// After removing a tag: every kept tag must still exist, and the manifest too
@@ -485,14 +543,14 @@ impl Restore<'_> {
         in_index: bool,
         how: Option<TagRemoval>,
         bytes: &[u8],
-    ) -> Result<(), RegistryError> {
+    ) -> Result<(), ActionError> {
         let mut lost = Vec::new();
         for tag in keep {
             let reference = Reference::with_tag(self.registry.host(), self.repository, tag);
             match self.registry.resolve(&reference).await {
                 Ok(_) => {}
                 Err(RegistryError::NotFound { .. }) => lost.push(tag.clone()),
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         let mut manifest_lost = false;
@@ -504,7 +562,7 @@ impl Restore<'_> {
             {
                 Ok(_) => {}
                 Err(RegistryError::NotFound { .. }) => manifest_lost = true,
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         let media_type = self.media_type.as_str();
@@ -519,30 +577,14 @@ impl Restore<'_> {
                 .put_manifest(self.repository, tag, media_type, bytes)
                 .await?;
         }
-        let mut problems = Vec::new();
-        if !lost.is_empty() {
-            problems.push(format!(
-                "it also removed {} (restored to {})",
-                lost.join(", "),
-                self.digest
-            ));
-        }
-        if manifest_lost {
-            problems.push(format!(
-                "it also deleted {}, which an index needs (restored)",
-                self.digest
-            ));
-        }
-        if problems.is_empty() {
+        if lost.is_empty() && !manifest_lost {
             return Ok(());
         }
-        Err(RegistryError::InvalidResponse {
-            url: format!("{}/{}", self.registry.host(), self.repository),
-            reason: format!(
-                "removing one tag ({}): {}",
-                how.map_or("failed".to_string(), |h| format!("{h:?}")),
-                problems.join("; ")
-            ),
+        Err(ActionError::TookMore {
+            how,
+            lost_tags: lost,
+            manifest_lost,
+            digest: self.digest.clone(),
         })
     }
 }

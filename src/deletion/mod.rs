@@ -13,7 +13,7 @@ pub mod plan;
 pub mod retention;
 pub mod snapshot;
 
-pub use execute::{check_actions, execute, recheck, Change, Done, Outcome};
+pub use execute::{check_actions, execute, recheck, ActionError, Change, Done, Outcome};
 pub use load::{Cache, Depth, Loader};
 pub use plan::{plan, Action, Cause, Kept, KeptReason, Plan, Refusal, Request};
 pub use snapshot::{Attachment, AttachmentKind, Created, Node, Snapshot, Undated};
