@@ -445,13 +445,26 @@ async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome 
             keep,
             in_index,
         } => {
+            // The tag is read again right before it goes: one pushed anew since the
+            // plan (or the re-check) is someone else's change, left alone.
+            let original = match registry.get_manifest(repository, tag).await {
+                Ok(m) if m.digest == *digest => m,
+                Ok(m) => return Outcome::Changed(Change::TagMoved(Some(m.digest))),
+                Err(RegistryError::NotFound { .. }) => {
+                    return Outcome::Changed(Change::TagMoved(None))
+                }
+                Err(e) => return Outcome::Failed(e.into()),
+            };
             let restore = Restore {
                 registry,
                 repository,
                 digest,
                 media_type,
             };
-            match restore.remove_tag(tag, keep, *in_index).await {
+            match restore
+                .remove_tag(tag, keep, *in_index, &original.bytes)
+                .await
+            {
                 Ok(how) => Outcome::TagRemoved(how),
                 Err(e) => Outcome::Failed(e),
             }
@@ -469,32 +482,28 @@ struct Restore<'a> {
 
 impl Restore<'_> {
     /// Removes `tag` alone; checks afterwards that `keep` and (when an index needs
-    /// it) the manifest survived, and puts back what the registry took beyond it.
+    /// it) the manifest survived, and puts back what the registry took beyond it
+    /// (`original`: the manifest's bytes, as served).
     async fn remove_tag(
         &self,
         tag: &str,
         keep: &[String],
         in_index: bool,
+        original: &[u8],
     ) -> Result<TagRemoval, ActionError> {
-        // Kept to put things back should the registry take more than the tag.
-        let original = self
-            .registry
-            .get_manifest(self.repository, &self.digest.to_string())
-            .await?;
         match self
             .registry
             .remove_tag(self.repository, tag, self.media_type.is_oci())
             .await
         {
             Ok(how) => {
-                self.check(keep, in_index, Some(how), &original.bytes)
-                    .await?;
+                self.check(keep, in_index, Some(how), original).await?;
                 Ok(how)
             }
             Err(failure) => {
-                let err = self.tag_after_failure(tag, failure, &original.bytes).await;
+                let err = self.tag_after_failure(tag, failure, original).await;
                 // The registry may have taken more than the tag before failing.
-                self.check(keep, in_index, None, &original.bytes).await?;
+                self.check(keep, in_index, None, original).await?;
                 Err(err)
             }
         }

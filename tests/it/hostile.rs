@@ -258,3 +258,44 @@ fn a_401_from_where_a_redirect_led_is_not_blamed_on_the_credentials() {
         .iter()
         .all(|r| r.header("authorization").is_none()));
 }
+
+#[test]
+fn a_tag_pushed_anew_right_before_its_removal_is_left_alone() {
+    // Another client pushes v3's image to v1 after the plan and the re-check have
+    // read v1 (its third read is the one right before the removal).
+    let reads = std::sync::atomic::AtomicUsize::new(0);
+    let other_manifest = other().manifest.clone();
+    let f = fronted_with(populate, move |req, fwd: Forward| {
+        if req.method == "GET"
+            && manifest_of(&req.target, "v1")
+            && reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2
+        {
+            let mut put = req.clone();
+            put.method = "PUT".into();
+            put.headers
+                .retain(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+            put.headers.push((
+                "Content-Type".into(),
+                crate::fixture::DOCKER_MANIFEST.into(),
+            ));
+            put.body = other_manifest.clone();
+            assert_eq!(fwd(&put).status, 201);
+        }
+        fwd(req)
+    });
+    let run = f
+        .regctl()
+        .args(["rm", &format!("{}/a:v1", f.host()), "--yes"])
+        .run();
+    run.code(1);
+    assert!(run.stderr.contains("the tag moved"), "{}", run.stderr);
+    assert_eq!(
+        f.backend_tags("a"),
+        vec![
+            format!("v1 {}", other().digest),
+            format!("v2 {}", app().digest),
+            format!("v3 {}", other().digest)
+        ],
+        "the fresh push stays where its client put it"
+    );
+}
