@@ -11,6 +11,7 @@ pub mod deletion;
 pub mod exit;
 pub mod output;
 pub mod registry;
+pub mod terminal;
 pub mod text;
 
 pub use commands::run;

@@ -312,13 +312,16 @@ async fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
     let tags: usize = rows.iter().map(|r| r.tags_removed.len()).sum();
     let prompt = format!("Delete as above ({} actions, {tags} tags)?", rows.len());
     let term = dialoguer::console::Term::stderr();
-    // Ctrl-C at the prompt arrives as SIGINT: from the terminal itself between
-    // reads, or raised by the terminal library when it reads the key. Caught here
-    // either way (the listener stays for the run) instead of killing the process
-    // with the cursor hidden. The prompt runs on a thread of its own, so that a
-    // signal can end the wait; the terminal is not in raw mode then.
+    // Ctrl-C at the prompt arrives as SIGINT: raised by the terminal library when
+    // it reads the key (it has restored the terminal then), from the terminal
+    // between reads, or from outside. Caught here in every case (the listener
+    // stays for the run) instead of killing the process with the cursor hidden.
+    // The prompt runs on a thread of its own, so that a signal can end the wait;
+    // the terminal's settings are put back, as the prompt may hold it in raw mode.
     #[cfg(unix)]
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    #[cfg(unix)]
+    let saved = crate::terminal::save();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let prompt_term = term.clone();
     std::thread::spawn(move || {
@@ -332,7 +335,12 @@ async fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
     #[cfg(unix)]
     let answer = tokio::select! {
         answer = rx => answer,
-        _ = sigint.recv() => return Ok(interrupted(&term)),
+        _ = sigint.recv() => {
+            if let Some(saved) = &saved {
+                crate::terminal::restore(saved);
+            }
+            return Ok(interrupted(&term));
+        }
     };
     #[cfg(not(unix))]
     let answer = rx.await;
@@ -417,6 +425,9 @@ fn describe_change(change: &Change) -> String {
                 .join(", ")
         ),
         Change::ParentLeft(p) => format!("{p}, which it belongs to, was left in place; so is it"),
+        Change::Unlisted => "the tag list no longer names this tag, kept by the plan, yet it still \
+                             answers; the registry contradicts itself, so nothing was pushed"
+            .into(),
         Change::UnverifiedTags(tags) => format!(
             "the registry now lists tags regctl cannot verify ({}); one may point at it, so it is left untouched",
             tags.iter().map(|t| crate::output::escape(t)).collect::<Vec<_>>().join(", ")
@@ -469,25 +480,31 @@ pub async fn confirm_and_execute(
     yes: bool,
 ) -> Result<Option<(Vec<OutcomeRow>, Exit)>> {
     let host = registry.host().to_string();
-    match confirm(&plan_rows(&host, &plans), yes).await? {
+    // Listening from here on: a Ctrl-C at the prompt, during the re-check or
+    // between deletions is never lost.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let watcher = watch_interrupt(cancel.clone())?;
+    let answer = confirm(&plan_rows(&host, &plans), yes).await;
+    let stop = |message: &str| {
+        watcher.abort();
+        ctx.printer.note(message);
+    };
+    match answer? {
         Answer::Yes => {}
         Answer::No => {
-            ctx.printer.note("aborted: nothing was deleted");
+            stop("aborted: nothing was deleted");
             return Ok(None);
         }
         Answer::Interrupted => {
-            ctx.printer.note("interrupted: nothing was deleted");
+            stop("interrupted: nothing was deleted");
             return Ok(Some((Vec::new(), Exit::Interrupted)));
         }
     }
     let (plans, changed) = deletion::recheck(loader, plans).await?;
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = cancel.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::SeqCst);
-        }
-    });
+    if cancel.load(Ordering::SeqCst) {
+        stop("interrupted: nothing was deleted");
+        return Ok(Some((Vec::new(), Exit::Interrupted)));
+    }
     let total: usize = plans.iter().map(|p| p.actions.len()).sum();
     let progress = progress_bar(total);
     let tick = || {
@@ -542,6 +559,28 @@ pub async fn confirm_and_execute(
         Exit::Success
     };
     Ok(Some((rows, exit)))
+}
+
+/// Sets `cancel` on Ctrl-C. The listener is registered before this returns, so
+/// no interrupt between now and the end of the run is missed.
+fn watch_interrupt(cancel: Arc<AtomicBool>) -> Result<tokio::task::JoinHandle<()>> {
+    #[cfg(unix)]
+    {
+        let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        Ok(tokio::spawn(async move {
+            if sigint.recv().await.is_some() {
+                cancel.store(true, Ordering::SeqCst);
+            }
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.store(true, Ordering::SeqCst);
+            }
+        }))
+    }
 }
 
 fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {

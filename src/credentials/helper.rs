@@ -6,8 +6,8 @@
 use std::io::{Read, Write as _};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{Credential, CredentialError, Secret};
@@ -26,7 +26,8 @@ pub fn get(
 ) -> Result<Option<Credential>, CredentialError> {
     let program = format!("docker-credential-{name}");
     let fail = |detail: String| CredentialError::Helper {
-        helper: name.to_string(),
+        // The name comes from docker's config: shown escaped.
+        helper: crate::text::escape(name),
         detail,
     };
     let mut child = Command::new(&program)
@@ -37,18 +38,23 @@ pub fn get(
         .spawn()
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => fail(format!(
-                "`{program}` is not on PATH (docker's config names it in credHelpers or credsStore)"
+                "`{}` is not on PATH (docker's config names it in credHelpers or credsStore)",
+                crate::text::escape(&program)
             )),
-            _ => fail(format!("cannot run `{program}`: {e}")),
+            _ => fail(format!(
+                "cannot run `{}`: {e}",
+                crate::text::escape(&program)
+            )),
         })?;
     if let Some(mut stdin) = child.stdin.take() {
         // A helper that exits without reading stdin is judged by its output below.
         let _ = stdin.write_all(server_url.as_bytes());
     }
+    let deadline = Instant::now() + timeout;
     let over = Arc::new(AtomicBool::new(false));
     let stdout = capped_reader(child.stdout.take(), over.clone());
     let stderr = capped_reader(child.stderr.take(), over.clone());
-    let status = wait(&mut child, timeout, &over);
+    let status = wait(&mut child, deadline, &over);
     if over.load(Ordering::SeqCst) {
         return Err(fail(format!(
             "printed more than {MAX_OUTPUT} bytes and was stopped; a credential is far smaller"
@@ -60,8 +66,15 @@ pub fn get(
             timeout.as_secs()
         )));
     };
-    let stdout = join(stdout);
-    let stderr = join(stderr);
+    // A process the helper started may hold its output open after it exits:
+    // the time limit covers the reading too.
+    let (Some(stdout), Some(stderr)) = (collect(&stdout, deadline), collect(&stderr, deadline))
+    else {
+        return Err(fail(format!(
+            "left its output open past {} s (a process it started holds it)",
+            timeout.as_secs()
+        )));
+    };
     if !status.success() {
         let said = format!(
             "{} {}",
@@ -73,7 +86,8 @@ pub fn get(
         }
         return Err(fail(format!(
             "exited with {status} (what it printed is not shown, as it may hold a secret; \
-             run `{program} get` to see it)"
+             run `{} get` to see it)",
+            crate::text::escape(&program)
         )));
     }
     parse(&stdout).map_err(fail)
@@ -117,34 +131,37 @@ fn parse(stdout: &[u8]) -> Result<Option<Credential>, String> {
 fn capped_reader<R: Read + Send + 'static>(
     pipe: Option<R>,
     over: Arc<AtomicBool>,
-) -> JoinHandle<Vec<u8>> {
+) -> Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut bytes = Vec::new();
-        let Some(pipe) = pipe else {
-            return bytes;
-        };
-        let mut limited = pipe.take(MAX_OUTPUT + 1);
-        let _ = limited.read_to_end(&mut bytes);
-        if bytes.len() as u64 > MAX_OUTPUT {
-            over.store(true, Ordering::SeqCst);
-            bytes.truncate(MAX_OUTPUT as usize);
+        if let Some(pipe) = pipe {
+            let mut limited = pipe.take(MAX_OUTPUT + 1);
+            let _ = limited.read_to_end(&mut bytes);
+            if bytes.len() as u64 > MAX_OUTPUT {
+                over.store(true, Ordering::SeqCst);
+                bytes.truncate(MAX_OUTPUT as usize);
+            }
         }
-        bytes
-    })
+        let _ = tx.send(bytes);
+    });
+    rx
 }
 
-fn join(reader: JoinHandle<Vec<u8>>) -> Vec<u8> {
-    reader.join().unwrap_or_default()
+/// What a reader read, if it finished by `deadline`.
+fn collect(reader: &Receiver<Vec<u8>>, deadline: Instant) -> Option<Vec<u8>> {
+    reader
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .ok()
 }
 
-/// Waits for `child` to exit, at most `timeout`, and kills it when it overruns
+/// Waits for `child` to exit, until `deadline`, and kills it when it overruns
 /// the time or prints too much (`over`); `None` when it was killed.
 fn wait(
     child: &mut Child,
-    timeout: Duration,
+    deadline: Instant,
     over: &AtomicBool,
 ) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {
             Ok(Some(status)) => return Some(status),

@@ -93,6 +93,9 @@ pub enum Change {
     NowReferenced(Vec<Digest>),
     /// The manifest it belongs to is left in place, so it stays too.
     ParentLeft(Digest),
+    /// The tag list no longer names the tag, yet the tag still answers: the
+    /// registry contradicts itself, and nothing is pushed.
+    Unlisted,
     /// Tags the registry lists now could not be verified: any might point at the
     /// manifest, so it is not deleted by digest.
     UnverifiedTags(Vec<String>),
@@ -324,6 +327,8 @@ pub async fn execute(
         .map(|plan| async move {
             let mut done = Vec::with_capacity(plan.actions.len());
             let mut left_out: BTreeSet<Digest> = BTreeSet::new();
+            // Whether any change was sent: even a failed one may have taken effect.
+            let mut sent = false;
             for action in plan.actions {
                 let outcome = if cancel.load(Ordering::SeqCst) {
                     Outcome::NotStarted
@@ -331,6 +336,7 @@ pub async fn execute(
                     // What it depends on stayed: so does it.
                     Outcome::Changed(Change::ParentLeft(d))
                 } else {
+                    sent = true;
                     let outcome = run(registry, &plan.repository, &action).await;
                     on_done();
                     outcome
@@ -344,7 +350,7 @@ pub async fn execute(
                     outcome,
                 });
             }
-            if done.iter().any(|d| d.outcome.is_done()) {
+            if sent {
                 done.extend(verify_survivors(registry, &plan.repository, &plan.survivors).await);
             }
             done
@@ -366,9 +372,9 @@ async fn verify_survivors(
     if survivors.is_empty() {
         return Vec::new();
     }
+    // A tag list that cannot be read proves nothing gone: nothing is pushed.
     let listed: BTreeSet<String> = match registry.tags(repository).await {
         Ok(tags) => tags.into_iter().collect(),
-        Err(RegistryError::NotFound { .. }) => BTreeSet::new(),
         Err(e) => {
             return vec![Done {
                 repository: repository.to_string(),
@@ -382,6 +388,32 @@ async fn verify_survivors(
     };
     let mut done = Vec::new();
     for survivor in survivors.iter().filter(|s| !listed.contains(&s.tag)) {
+        // The list may lag: only a tag its own read says is gone is put back.
+        match registry.get_manifest(repository, &survivor.tag).await {
+            Err(RegistryError::NotFound { .. }) => {}
+            Ok(_) => {
+                done.push(Done {
+                    repository: repository.to_string(),
+                    action: Action::RestoreTag {
+                        tag: survivor.tag.clone(),
+                        digest: survivor.digest.clone(),
+                    },
+                    outcome: Outcome::Changed(Change::Unlisted),
+                });
+                continue;
+            }
+            Err(e) => {
+                done.push(Done {
+                    repository: repository.to_string(),
+                    action: Action::RestoreTag {
+                        tag: survivor.tag.clone(),
+                        digest: survivor.digest.clone(),
+                    },
+                    outcome: Outcome::Failed(e.into()),
+                });
+                continue;
+            }
+        }
         let put = registry
             .put_manifest(
                 repository,

@@ -236,6 +236,12 @@ fn a_helper_that_hangs_floods_or_fails_is_stopped_and_never_echoed() {
     let secret = "helper-secret-do-not-print";
     helper(bin.path(), "hangs", "exec sleep 600");
     helper(bin.path(), "floods", "exec cat /dev/zero");
+    // Answers, but a process it started keeps its output open.
+    helper(
+        bin.path(),
+        "lingers",
+        r#"sleep 5 & printf '{"Username":"u","Secret":"s"}'"#,
+    );
     helper(
         bin.path(),
         "leaks",
@@ -249,6 +255,7 @@ fn a_helper_that_hangs_floods_or_fails_is_stopped_and_never_echoed() {
     for (name, says) in [
         ("hangs", "did not answer within 1 s"),
         ("floods", "printed more than"),
+        ("lingers", "left its output open"),
         ("leaks", "exit status: 1"),
         ("typed", "`Username` is not a string"),
     ] {

@@ -97,8 +97,14 @@ fn a_tag_that_goes_against_the_plan_is_put_back_and_reported() {
     // regctl believes v1 alone is on its manifest and deletes it by digest, which
     // takes the real v2 too. The check after the change finds v2 gone, puts it
     // back (to what it was told v2 was) and says so with a failing exit.
-    let f = fronted_with(populate, |req, fwd: Forward| {
-        if manifest_of(&req.target, "v2") && req.method != "PUT" {
+    // It lies while regctl plans and re-checks (the first two reads of v2), and
+    // tells the truth afterwards: v2 is gone.
+    let lies = std::sync::atomic::AtomicUsize::new(0);
+    let f = fronted_with(populate, move |req, fwd: Forward| {
+        if manifest_of(&req.target, "v2")
+            && req.method == "GET"
+            && lies.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2
+        {
             let mut swapped = req.clone();
             swapped.target = "/v2/a/manifests/v3".into();
             return fwd(&swapped);
@@ -297,5 +303,33 @@ fn a_tag_pushed_anew_right_before_its_removal_is_left_alone() {
             format!("v3 {}", other().digest)
         ],
         "the fresh push stays where its client put it"
+    );
+}
+
+#[test]
+fn a_registry_that_contradicts_itself_after_a_deletion_gets_nothing_pushed() {
+    // As above, but the lie goes on: the tag list says v2 is gone, a read of v2
+    // still answers. regctl says so, pushes nothing, and fails.
+    let f = fronted_with(populate, |req, fwd: Forward| {
+        if manifest_of(&req.target, "v2") && req.method == "GET" {
+            let mut swapped = req.clone();
+            swapped.target = "/v2/a/manifests/v3".into();
+            return fwd(&swapped);
+        }
+        fwd(req)
+    });
+    let run = f
+        .regctl()
+        .args(["rm", &format!("{}/a:v1", f.host()), "--yes"])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("a:v2") && run.stderr.contains("contradicts itself"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !f.proxy_saw("PUT", "/v2/a/manifests/v2"),
+        "nothing was pushed"
     );
 }

@@ -65,6 +65,11 @@ impl Fronted {
         logged_in()
     }
 
+    /// Whether a request `method target` went through the proxy.
+    pub fn proxy_saw(&self, method: &str, target: &str) -> bool {
+        self.count(method, target) > 0
+    }
+
     /// The tags of `repository` as the registry behind the proxy has them, with
     /// their digests: what is really there.
     pub fn backend_tags(&self, repository: &str) -> Vec<String> {
