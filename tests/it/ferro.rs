@@ -30,13 +30,11 @@
 //! (`<storage>/sha256/<2 hex>/<62 hex>`, config and layers only); manifests, tags
 //! and the referrer index live in `<storage>/metadata.json`.
 
-use std::net::TcpStream;
 use std::process::{Child, Command};
-use std::time::Duration;
 
 use tempfile::TempDir;
 
-use crate::harness::free_port;
+use crate::harness::{free_port, spawn_until_listening, stop};
 
 /// The binary, installed by `scripts/test` with
 /// `cargo install --locked ferro-oci-server --version 1.0.0`.
@@ -51,30 +49,24 @@ pub struct FerroRegistry {
 }
 
 impl FerroRegistry {
-    /// Starts it on a free port, retrying on a lost port race; waits until
-    /// `GET /v2/` answers 200.
+    /// Starts it on a free port, retrying on a lost port race; waits until it
+    /// logs that it is listening.
     pub fn start() -> Self {
-        let mut dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("ferro.log");
         for attempt in 0.. {
             let port = free_port();
-            let log = std::fs::File::create(dir.path().join("ferro.log")).unwrap();
-            let child = Command::new(BINARY)
-                .env("FERRO_OCI_LISTEN", format!("127.0.0.1:{port}"))
+            let mut cmd = Command::new(BINARY);
+            cmd.env("FERRO_OCI_LISTEN", format!("127.0.0.1:{port}"))
                 .env("FERRO_OCI_STORAGE_DIR", dir.path().join("storage"))
-                .env("RUST_LOG", "warn")
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .expect(
-                    "ferro-oci-server is installed (scripts/test installs it with cargo install)",
-                );
-            let mut registry = FerroRegistry { dir, port, child };
-            if registry.wait_ready() {
-                return registry;
+                .env("RUST_LOG", "info")
+                .env("NO_COLOR", "1");
+            if let Some(child) = spawn_until_listening(cmd, &log, "listening") {
+                return FerroRegistry { dir, port, child };
             }
-            let log = registry.log();
-            assert!(attempt < 3, "ferro-oci-server did not start: {log}");
-            dir = registry.take_dir();
+            // Exited before listening: most likely the port was taken meanwhile.
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            assert!(attempt < 3, "ferro-oci-server did not start: {said}");
         }
         unreachable!()
     }
@@ -84,43 +76,14 @@ impl FerroRegistry {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// What the server logged (at `warn` and above).
+    /// What the server logged (at `info` and above).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("ferro.log")).unwrap_or_default()
     }
-
-    fn take_dir(mut self) -> TempDir {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
-    }
-
-    /// Polls until `GET /v2/` answers 200, or the process exits, or 15 s pass.
-    fn wait_ready(&mut self) -> bool {
-        let port = self.port;
-        crate::harness::wait_until_ready(&mut self.child, || v2_answers(port))
-    }
-}
-
-/// One plain `GET /v2/` over a fresh connection: true on a 200 status line.
-fn v2_answers(port: u16) -> bool {
-    use std::io::{Read as _, Write as _};
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request =
-        format!("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
 }
 
 impl Drop for FerroRegistry {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
 }

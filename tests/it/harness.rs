@@ -3,11 +3,11 @@
 //! runs the regctl binary against it with a clean environment.
 
 use std::io::Write as _;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -124,7 +124,7 @@ impl TestRegistry {
 
     /// Creates the folder and config, lets `populate` write storage, then starts it.
     pub fn start_with(opts: Options, populate: impl FnOnce(&crate::fixture::Storage)) -> Self {
-        let mut dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
         populate(&crate::fixture::Storage::new(&data));
@@ -137,27 +137,17 @@ impl TestRegistry {
             let config = config_yaml(dir.path(), port, &opts, &cert, &key);
             let config_path = dir.path().join("config.yml");
             std::fs::write(&config_path, config).unwrap();
-            let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
-            let child = Command::new("docker-registry")
-                .arg("serve")
-                .arg(&config_path)
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .expect("docker-registry is installed (scripts/test installs it)");
-            let mut registry = TestRegistry {
-                dir,
-                port,
-                ca: cert.clone(),
-                child,
-            };
-            if registry.wait_ready() {
-                return registry;
+            if let Some(child) = spawn_serve(dir.path()) {
+                return TestRegistry {
+                    dir,
+                    port,
+                    ca: cert,
+                    child,
+                };
             }
-            assert!(attempt < 3, "registry did not start: {}", registry.log());
-            let _ = registry.child.kill();
-            let _ = registry.child.wait();
-            dir = registry.take_dir();
+            // Exited before listening: most likely the port was taken meanwhile.
+            let log = std::fs::read_to_string(dir.path().join("registry.log")).unwrap_or_default();
+            assert!(attempt < 3, "registry did not start: {log}");
         }
         unreachable!()
     }
@@ -166,40 +156,8 @@ impl TestRegistry {
         Self::start_with(opts, |_| {})
     }
 
-    fn take_dir(mut self) -> TempDir {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
-    }
-
-    fn wait_ready(&mut self) -> bool {
-        let port = self.port;
-        wait_until_ready(&mut self.child, || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        })
-    }
-
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
-    }
-
-    fn config_path(&self) -> PathBuf {
-        self.dir.path().join("config.yml")
-    }
-
-    fn spawn_serve(&self) -> Child {
-        let log = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(self.dir.path().join("registry.log"))
-            .unwrap();
-        Command::new("docker-registry")
-            .arg("serve")
-            .arg(self.config_path())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("docker-registry is installed (scripts/test installs it)")
     }
 
     /// Runs Distribution's garbage collector the documented way: stops the
@@ -207,11 +165,10 @@ impl TestRegistry {
     /// `--delete-untagged`), asserts it succeeded, and restarts the registry on
     /// the same port with the same config. Returns the collector's output.
     pub fn garbage_collect(&mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
         let out = Command::new("docker-registry")
             .arg("garbage-collect")
-            .arg(self.config_path())
+            .arg(self.dir.path().join("config.yml"))
             .output()
             .expect("docker-registry is installed (scripts/test installs it)");
         let report = format!(
@@ -220,13 +177,14 @@ impl TestRegistry {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(out.status.success(), "garbage-collect failed:\n{report}");
-        self.child = self.spawn_serve();
-        assert!(
-            self.wait_ready(),
-            "registry did not restart on port {} after garbage-collect:\n{}",
-            self.port,
-            self.log()
-        );
+        let Some(restarted) = spawn_serve(self.dir.path()) else {
+            panic!(
+                "registry did not restart on port {} after garbage-collect:\n{}",
+                self.port,
+                self.log()
+            )
+        };
+        self.child = restarted;
         report
     }
 
@@ -254,32 +212,79 @@ impl TestRegistry {
     }
 }
 
-/// Polls `ready` until it holds (true), the process exits or 15 s pass (false):
-/// a server is ready when it answers, not after some time.
-pub fn wait_until_ready(child: &mut Child, ready: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return false;
-        }
-        if ready() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+/// `docker-registry serve` of the config in `dir`, its output in
+/// `dir/registry.log`; `None` when it exits before it listens (a lost port race).
+fn spawn_serve(dir: &Path) -> Option<Child> {
+    let mut cmd = Command::new("docker-registry");
+    cmd.arg("serve").arg(dir.join("config.yml"));
+    spawn_until_listening(cmd, &dir.join("registry.log"), "listening on")
+}
+
+/// Starts a server with its stdout and stderr copied, line by line, to `log`,
+/// and waits for the event that says it accepts connections: a line holding
+/// `listening` (the server logs it once its socket is bound). `None` when the
+/// server exits first. The wait has a deadline only so that a broken server
+/// fails the test instead of hanging it.
+pub fn spawn_until_listening(mut cmd: Command, log: &Path, listening: &str) -> Option<Child> {
+    use std::io::BufRead as _;
+    let file = std::sync::Arc::new(std::sync::Mutex::new(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap(),
+    ));
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?} cannot start (scripts/test installs it): {e}"));
+    let (tx, events) = std::sync::mpsc::channel::<bool>();
+    let pipes: Vec<Box<dyn std::io::Read + Send>> = vec![
+        Box::new(child.stdout.take().unwrap()),
+        Box::new(child.stderr.take().unwrap()),
+    ];
+    for pipe in pipes {
+        let (file, tx, listening) = (file.clone(), tx.clone(), listening.to_string());
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = writeln!(file.lock().unwrap(), "{line}");
+                if line.contains(&listening) {
+                    let _ = tx.send(true);
+                }
+            }
+            let _ = tx.send(false);
+        });
     }
-    false
+    drop(tx);
+    let mut closed = 0;
+    loop {
+        match events.recv_timeout(Duration::from_secs(60)) {
+            Ok(true) => return Some(child),
+            Ok(false) if closed == 0 => closed += 1,
+            _ => {
+                stop(&mut child);
+                return None;
+            }
+        }
+    }
+}
+
+/// Kills a server and reaps it.
+pub fn stop(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 impl Drop for TestRegistry {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
 }
 
 fn config_yaml(dir: &Path, port: u16, opts: &Options, cert: &Path, key: &Path) -> String {
     let mut yaml = format!(
-        "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n  headers:\n    X-Content-Type-Options: [nosniff]\n",
+        "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n  headers:\n    X-Content-Type-Options: [nosniff]\n",
         dir.join("data").display(),
         opts.delete_enabled
     );
