@@ -6,7 +6,7 @@
 use crate::fixture::{image, Image, Storage};
 use crate::harness::{loopback_certificate, regctl};
 use crate::http::{serve_tls, Response};
-use crate::resilience::{app, fronted_with, Forward};
+use crate::resilience::{app, fronted_with, Forward, Fronted};
 
 fn other() -> Image {
     image("linux/amd64", "2024-02-01T00:00:00Z", "hostile other")
@@ -21,11 +21,8 @@ fn populate(s: &Storage) {
 /// `rm a:v1` succeeds, and the registry behind the proxy still has v2 and v3
 /// where they were.
 #[track_caller]
-fn removing_v1_keeps_v2_and_v3(f: &crate::resilience::Fronted) {
-    let run = f
-        .regctl()
-        .args(["rm", &format!("{}/a:v1", f.host()), "--yes"])
-        .run();
+fn removing_v1_keeps_v2_and_v3(f: &Fronted) {
+    let run = rm_v1(f);
     run.success();
     assert_eq!(
         f.backend_tags("a"),
@@ -34,6 +31,30 @@ fn removing_v1_keeps_v2_and_v3(f: &crate::resilience::Fronted) {
             format!("v3 {}", other().digest)
         ]
     );
+}
+
+/// `rm a:v1 --yes` through the proxy.
+fn rm_v1(f: &Fronted) -> crate::harness::Run {
+    f.regctl()
+        .args(["rm", &format!("{}/a:v1", f.host()), "--yes"])
+        .run()
+}
+
+/// A proxy that answers the first `lies` GETs of v2 with v3's manifest (body and
+/// digest agree: a consistent lie), and tells the truth afterwards.
+fn serving_v3_as_v2(lies: usize) -> Fronted {
+    let told = std::sync::atomic::AtomicUsize::new(0);
+    fronted_with(populate, move |req, fwd: Forward| {
+        if manifest_of(&req.target, "v2")
+            && req.method == "GET"
+            && told.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < lies
+        {
+            let mut swapped = req.clone();
+            swapped.target = "/v2/a/manifests/v3".into();
+            return fwd(&swapped);
+        }
+        fwd(req)
+    })
 }
 
 fn manifest_of(target: &str, tag: &str) -> bool {
@@ -99,22 +120,8 @@ fn a_tag_that_goes_against_the_plan_is_put_back_and_reported() {
     // back (to what it was told v2 was) and says so with a failing exit.
     // It lies while regctl plans and re-checks (the first two reads of v2), and
     // tells the truth afterwards: v2 is gone.
-    let lies = std::sync::atomic::AtomicUsize::new(0);
-    let f = fronted_with(populate, move |req, fwd: Forward| {
-        if manifest_of(&req.target, "v2")
-            && req.method == "GET"
-            && lies.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2
-        {
-            let mut swapped = req.clone();
-            swapped.target = "/v2/a/manifests/v3".into();
-            return fwd(&swapped);
-        }
-        fwd(req)
-    });
-    let run = f
-        .regctl()
-        .args(["rm", &format!("{}/a:v1", f.host()), "--yes"])
-        .run();
+    let f = serving_v3_as_v2(2);
+    let run = rm_v1(&f);
     run.code(1);
     assert!(
         run.stderr.contains("a:v2") && run.stderr.contains("put back"),
@@ -289,10 +296,7 @@ fn a_tag_pushed_anew_right_before_its_removal_is_left_alone() {
         }
         fwd(req)
     });
-    let run = f
-        .regctl()
-        .args(["rm", &format!("{}/a:v1", f.host()), "--yes"])
-        .run();
+    let run = rm_v1(&f);
     run.code(1);
     assert!(run.stderr.contains("the tag moved"), "{}", run.stderr);
     assert_eq!(
@@ -310,18 +314,8 @@ fn a_tag_pushed_anew_right_before_its_removal_is_left_alone() {
 fn a_registry_that_contradicts_itself_after_a_deletion_gets_nothing_pushed() {
     // As above, but the lie goes on: the tag list says v2 is gone, a read of v2
     // still answers. regctl says so, pushes nothing, and fails.
-    let f = fronted_with(populate, |req, fwd: Forward| {
-        if manifest_of(&req.target, "v2") && req.method == "GET" {
-            let mut swapped = req.clone();
-            swapped.target = "/v2/a/manifests/v3".into();
-            return fwd(&swapped);
-        }
-        fwd(req)
-    });
-    let run = f
-        .regctl()
-        .args(["rm", &format!("{}/a:v1", f.host()), "--yes"])
-        .run();
+    let f = serving_v3_as_v2(usize::MAX);
+    let run = rm_v1(&f);
     run.code(1);
     assert!(
         run.stderr.contains("a:v2") && run.stderr.contains("contradicts itself"),
