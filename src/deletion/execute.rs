@@ -2,7 +2,7 @@
 //! then each repository's actions in order (parents before children, subjects
 //! before attachments), repositories side by side, no new action after a cancel.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::stream::{self, StreamExt as _};
@@ -182,6 +182,23 @@ pub async fn recheck(
     Ok((kept, changed))
 }
 
+/// A snapshot with its tags and parents indexed once, for checking many actions.
+struct Indexed<'a> {
+    snapshot: &'a Snapshot,
+    tags: HashMap<Digest, Vec<String>>,
+    parents: HashMap<Digest, Vec<Digest>>,
+}
+
+impl Indexed<'_> {
+    fn tags_on(&self, digest: &Digest) -> &[String] {
+        self.tags.get(digest).map_or(&[], Vec::as_slice)
+    }
+
+    fn parents(&self, digest: &Digest) -> &[Digest] {
+        self.parents.get(digest).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// The actions of `plan` that still hold on `now`, and the others with why. An
 /// action left out leaves out what depends on it (its children and attachments,
 /// the referrers index that would drop it), until nothing more changes.
@@ -195,6 +212,11 @@ pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, 
         .filter(|t| !removing.contains(*t))
         .cloned()
         .collect();
+    let graph = Indexed {
+        snapshot: now,
+        tags: now.tags_by_digest(),
+        parents: now.parents_by_child(),
+    };
     let mut changes: Vec<Option<Change>> = vec![None; plan.actions.len()];
     let mut left_out: BTreeSet<Digest> = BTreeSet::new();
     loop {
@@ -203,7 +225,7 @@ pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, 
             if changes[i].is_some() {
                 continue;
             }
-            let change = check_one(action, now, &planned, &left_out, &unknown);
+            let change = check_one(action, &graph, &planned, &left_out, &unknown);
             if let Some(change) = change {
                 left_out.insert(action.digest().clone());
                 changes[i] = Some(change);
@@ -226,12 +248,13 @@ pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, 
         } = &mut action
         {
             // What must survive is what is there now, not what was there then.
-            *keep = now
+            *keep = graph
                 .tags_on(digest)
-                .into_iter()
-                .filter(|t| !removing.contains(t))
+                .iter()
+                .filter(|t| !removing.contains(*t))
+                .cloned()
                 .collect();
-            *in_index = !now.parents(digest).is_empty();
+            *in_index = !graph.parents(digest).is_empty();
         }
         match change {
             None => kept.push(action),
@@ -244,7 +267,7 @@ pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, 
 /// Why `action` no longer holds on `now`, if it does not.
 fn check_one(
     action: &Action,
-    now: &Snapshot,
+    now: &Indexed,
     planned: &BTreeSet<Digest>,
     left_out: &BTreeSet<Digest>,
     unknown: &[String],
@@ -259,14 +282,15 @@ fn check_one(
             forced,
             ..
         } => {
-            let now_tags = now.tags_on(digest);
+            let now_tags = now.tags_on(digest).to_vec();
             let staying_parents: Vec<Digest> = now
                 .parents(digest)
-                .into_iter()
+                .iter()
                 .filter(|p| {
                     let still_going = planned.contains(p) && !left_out.contains(p);
-                    !still_going && !now.is_referrers_index(p)
+                    !still_going && !now.snapshot.are_referrers_index_tags(now.tags_on(p))
                 })
+                .cloned()
                 .collect();
             if !unknown.is_empty() {
                 Some(Change::UnverifiedTags(unknown.to_vec()))
@@ -284,7 +308,7 @@ fn check_one(
         Action::RemoveTag { tag, digest, .. }
         | Action::RewriteReferrersIndex { tag, digest, .. }
         | Action::RestoreTag { tag, digest } => {
-            let current = now.tags.get(tag.as_str());
+            let current = now.snapshot.tags.get(tag.as_str());
             (current != Some(digest)).then(|| Change::TagMoved(current.cloned()))
         }
     }

@@ -249,24 +249,11 @@ struct Planner<'a> {
 
 impl<'a> Planner<'a> {
     fn new(snapshot: &'a Snapshot, request: &'a Request) -> Self {
-        let mut tags_on: HashMap<Digest, Vec<String>> = HashMap::new();
-        for (tag, digest) in &snapshot.tags {
-            tags_on.entry(digest.clone()).or_default().push(tag.clone());
-        }
-        let mut parents: HashMap<Digest, Vec<Digest>> = HashMap::new();
-        for (digest, node) in &snapshot.manifests {
-            for child in &node.children {
-                parents
-                    .entry(child.clone())
-                    .or_default()
-                    .push(digest.clone());
-            }
-        }
         Planner {
             snapshot,
             request,
-            tags_on,
-            parents,
+            tags_on: snapshot.tags_by_digest(),
+            parents: snapshot.parents_by_child(),
             attachments: snapshot.attachment_map(),
             unknowns: snapshot.has_unknowns(),
             deleting: Vec::new(),
@@ -289,6 +276,10 @@ impl<'a> Planner<'a> {
         self.parents.get(digest).map_or(&[], Vec::as_slice)
     }
 
+    fn is_referrers_index(&self, digest: &Digest) -> bool {
+        self.snapshot.are_referrers_index_tags(self.tags_of(digest))
+    }
+
     fn delete(&mut self, digest: Digest, cause: Cause) {
         self.deleting_set.insert(digest.clone());
         self.kept.remove(&digest);
@@ -300,7 +291,7 @@ impl<'a> Planner<'a> {
     fn staying_parents(&self, digest: &Digest) -> Vec<Digest> {
         self.parents_of(digest)
             .iter()
-            .filter(|p| !self.deleting_set.contains(*p) && !self.snapshot.is_referrers_index(p))
+            .filter(|p| !self.deleting_set.contains(*p) && !self.is_referrers_index(p))
             .cloned()
             .collect()
     }
@@ -486,7 +477,7 @@ impl<'a> Planner<'a> {
         let mut candidates: Vec<(Digest, Digest, Cause)> = Vec::new();
         for (parent, _) in &self.deleting {
             // A referrers index's entries belong to its subject, not to it.
-            if !self.snapshot.is_referrers_index(parent) {
+            if !self.is_referrers_index(parent) {
                 if let Some(node) = self.snapshot.manifests.get(parent) {
                     for child in &node.children {
                         let cause = Cause::ChildOf(parent.clone());

@@ -77,11 +77,12 @@ pub struct ImageDecision {
 pub fn decide(snapshot: &Snapshot, rules: &Rules, now: OffsetDateTime) -> Vec<ImageDecision> {
     let mut decisions = Vec::new();
     let mut candidates: Vec<(Digest, Vec<String>, OffsetDateTime)> = Vec::new();
-    for digest in snapshot.tagged() {
-        if snapshot.is_attachment(&digest) {
+    let mut by_digest: Vec<(Digest, Vec<String>)> = snapshot.tags_by_digest().into_iter().collect();
+    by_digest.sort();
+    for (digest, tags) in by_digest {
+        if snapshot.subject_of_tagged(&digest, &tags).is_some() {
             continue;
         }
-        let tags = snapshot.tags_on(&digest);
         let created = snapshot
             .created
             .get(&digest)

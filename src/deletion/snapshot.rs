@@ -2,7 +2,7 @@
 //! their children, attachments (signatures, attestations, SBOMs, OCI referrers)
 //! point at their subject. Pure data and queries; [`super::load`] fills it in.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -272,6 +272,34 @@ impl Snapshot {
             .collect()
     }
 
+    /// The tags of every tagged manifest, in one pass: for loops over many
+    /// manifests, where [`Snapshot::tags_on`] each time would scan every tag.
+    pub fn tags_by_digest(&self) -> HashMap<Digest, Vec<String>> {
+        let mut by_digest: HashMap<Digest, Vec<String>> = HashMap::new();
+        for (tag, digest) in &self.tags {
+            by_digest
+                .entry(digest.clone())
+                .or_default()
+                .push(tag.clone());
+        }
+        by_digest
+    }
+
+    /// The indexes that list each manifest, in one pass (see
+    /// [`Snapshot::tags_by_digest`]).
+    pub fn parents_by_child(&self) -> HashMap<Digest, Vec<Digest>> {
+        let mut parents: HashMap<Digest, Vec<Digest>> = HashMap::new();
+        for (digest, node) in &self.manifests {
+            for child in &node.children {
+                parents
+                    .entry(child.clone())
+                    .or_default()
+                    .push(digest.clone());
+            }
+        }
+        parents
+    }
+
     /// The indexes read that list `digest` among their children.
     pub fn parents(&self, digest: &Digest) -> Vec<Digest> {
         self.manifests
@@ -317,7 +345,12 @@ impl Snapshot {
     /// True for a referrers fallback index: an index every tag of which is a
     /// fallback tag. Its entries are rewritten, never kept alive by it.
     pub fn is_referrers_index(&self, digest: &Digest) -> bool {
-        let tags = self.tags_on(digest);
+        self.are_referrers_index_tags(&self.tags_on(digest))
+    }
+
+    /// True when `tags` (all the tags of one manifest) make it a referrers
+    /// fallback index.
+    pub fn are_referrers_index_tags(&self, tags: &[String]) -> bool {
         !tags.is_empty()
             && tags.iter().all(|t| {
                 matches!(
@@ -414,24 +447,34 @@ impl Snapshot {
     /// field, or because every tag on it is an attachment tag, or because a
     /// fallback index or the referrers API lists it.
     pub fn subject_of(&self, digest: &Digest) -> Option<Digest> {
+        let tags = self.tags_on(digest);
+        if !tags.is_empty() {
+            return self.subject_of_tagged(digest, &tags);
+        }
         if let Some(subject) = self.manifests.get(digest).and_then(|n| n.subject.clone()) {
             return Some(subject);
-        }
-        let tags = self.tags_on(digest);
-        let by_tag: Vec<Digest> = tags
-            .iter()
-            .filter_map(|t| self.attachment_tag(t).map(|(s, _)| s))
-            .collect();
-        if !tags.is_empty() && by_tag.len() == tags.len() {
-            return by_tag.into_iter().next();
-        }
-        if !tags.is_empty() {
-            return None;
         }
         self.attachment_map()
             .into_iter()
             .find(|(_, list)| list.iter().any(|a| a.digest == *digest))
             .map(|(subject, _)| subject)
+    }
+
+    /// [`Snapshot::subject_of`] for a manifest with `tags` (all of them, not
+    /// empty): its `subject` field, or the subject its tags name when every one is
+    /// an attachment tag.
+    pub fn subject_of_tagged(&self, digest: &Digest, tags: &[String]) -> Option<Digest> {
+        if let Some(subject) = self.manifests.get(digest).and_then(|n| n.subject.clone()) {
+            return Some(subject);
+        }
+        let by_tag: Vec<Digest> = tags
+            .iter()
+            .filter_map(|t| self.attachment_tag(t).map(|(s, _)| s))
+            .collect();
+        if by_tag.len() == tags.len() {
+            return by_tag.into_iter().next();
+        }
+        None
     }
 
     /// True when `digest` is an attachment, not an image of its own.
