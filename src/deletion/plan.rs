@@ -491,9 +491,12 @@ impl<'a> Planner<'a> {
             }
         }
         if self.request.orphans {
-            for (subject, attachment) in self.snapshot.orphans() {
-                let cause = Cause::Orphan(subject.clone(), attachment.kind);
-                candidates.push((attachment.digest, subject, cause));
+            // Attachments of subjects known to be gone (the map is built once).
+            for subject in &self.snapshot.absent {
+                for attachment in self.attachments.get(subject).into_iter().flatten() {
+                    let cause = Cause::Orphan(subject.clone(), attachment.kind.clone());
+                    candidates.push((attachment.digest.clone(), subject.clone(), cause));
+                }
             }
         }
         let mut added = false;
