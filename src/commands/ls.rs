@@ -5,7 +5,7 @@ use anyhow::{Context as _, Result};
 use futures::stream::{self, StreamExt as _};
 use serde::Serialize;
 
-use super::Context;
+use super::{add_uncatalogued, Context};
 use crate::cli::LsArgs;
 use crate::exit::{Exit, UsageError};
 use crate::output::{Row, RowWriter};
@@ -79,20 +79,10 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         },
         Err(e) => return Err(anyhow::Error::new(e).context(format!("listing {}", target.registry))),
     };
-    if let (true, Some(prefix)) = (repositories.is_empty(), &target.prefix) {
-        // The catalog does not name it (a pull-through cache lists only what it
-        // stored): the repository's own tag list says whether it exists.
-        match registry.tags(prefix).await {
-            // Some registries answer any name with an empty list: a repository
-            // the catalog does not name and that has no tag is not there.
-            Ok(tags) if !tags.is_empty() => repositories.push(prefix.clone()),
-            Ok(_) | Err(RegistryError::NotFound { .. }) => {
-                ctx.printer
-                    .error(format!("no repository {} (nor any below it)", args.target));
-                return Ok(Exit::NotFound);
-            }
-            Err(e) => return Err(e.into()),
-        }
+    if repositories.is_empty()
+        && !add_uncatalogued(ctx, &registry, &target, &mut repositories).await?
+    {
+        return Ok(Exit::NotFound);
     }
     if repositories.is_empty() {
         ctx.printer

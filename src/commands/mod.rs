@@ -21,7 +21,9 @@ use crate::exit::{Exit, UsageError};
 use crate::output::{resolve_format, Printer};
 use crate::registry::reference::names_registry;
 use crate::registry::retry::RetryPolicy;
-use crate::registry::{ClientOptions, Reference, Registry, RequestRecord, TlsOptions};
+use crate::registry::{
+    ClientOptions, Reference, Registry, RegistryError, RegistryTarget, RequestRecord, TlsOptions,
+};
 
 /// What every command needs: how to reach registries, whose credentials to use,
 /// how to print.
@@ -196,6 +198,36 @@ pub(crate) async fn collect_interruptible<S: futures::Stream>(
                 return None;
             }
         }
+    }
+}
+
+/// For a target naming a repository (or prefix) that the catalog does not list:
+/// asks the repository's own tag list, as a pull-through cache lists only what it
+/// stored. Adds it to `repositories` when it has tags; otherwise says that it does
+/// not exist and returns false (some registries answer any name with an empty
+/// list, so a repository neither listed nor tagged is not there).
+async fn add_uncatalogued(
+    ctx: &Context,
+    registry: &Registry,
+    target: &RegistryTarget,
+    repositories: &mut Vec<String>,
+) -> Result<bool> {
+    let Some(prefix) = &target.prefix else {
+        return Ok(true);
+    };
+    match registry.tags(prefix).await {
+        Ok(tags) if !tags.is_empty() => {
+            repositories.push(prefix.clone());
+            Ok(true)
+        }
+        Ok(_) | Err(RegistryError::NotFound { .. }) => {
+            ctx.printer.error(format!(
+                "no repository {}/{prefix} (nor any below it)",
+                target.registry
+            ));
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -14,7 +14,7 @@ use super::deletion::{
     check_can_confirm, confirm_and_execute, note_garbage_collection, note_plan, ActionKind,
     OutcomeKind, DRY_RUN_UNCHECKED,
 };
-use super::Context;
+use super::{add_uncatalogued, Context};
 use crate::cli::PruneArgs;
 use crate::deletion::retention::{self, DeleteReason, ImageDecision, KeepReason, Rules, Verdict};
 use crate::deletion::{
@@ -109,21 +109,10 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     check_can_confirm(args.yes, args.dry_run)?;
     let registry = ctx.registry(&target.registry)?;
     let mut repositories = repositories(ctx, &registry, &target).await?;
-    if let (true, Some(prefix)) = (repositories.is_empty(), &target.prefix) {
-        // Not in the catalog: the repository's own tag list says whether it exists.
-        match registry.tags(prefix).await {
-            // Some registries answer any name with an empty list: a repository
-            // the catalog does not name and that has no tag is not there.
-            Ok(tags) if !tags.is_empty() => repositories.push(prefix.clone()),
-            Ok(_) | Err(RegistryError::NotFound { .. }) => {
-                ctx.printer.error(format!(
-                    "no repository {}/{prefix} (nor any below it)",
-                    target.registry
-                ));
-                return Ok(Exit::NotFound);
-            }
-            Err(e) => return Err(e.into()),
-        }
+    if repositories.is_empty()
+        && !add_uncatalogued(ctx, &registry, &target, &mut repositories).await?
+    {
+        return Ok(Exit::NotFound);
     }
     if !args.dry_run {
         if let Some(first) = repositories.first() {
