@@ -24,6 +24,8 @@ pub enum ActionKind {
     DeleteManifest,
     /// Remove one tag, keep the manifest.
     RemoveTag,
+    /// Remove a tag whose manifest is missing.
+    RemoveDanglingTag,
     /// Re-push a referrers fallback index without deleted entries.
     RewriteReferrersIndex,
     /// Put back a tag a change took against the plan.
@@ -36,6 +38,7 @@ impl ActionKind {
         match action {
             Action::DeleteManifest { .. } => ActionKind::DeleteManifest,
             Action::RemoveTag { .. } => ActionKind::RemoveTag,
+            Action::RemoveDanglingTag { .. } => ActionKind::RemoveDanglingTag,
             Action::RewriteReferrersIndex { .. } => ActionKind::RewriteReferrersIndex,
             Action::RestoreTag { .. } => ActionKind::RestoreTag,
         }
@@ -46,6 +49,7 @@ impl ActionKind {
         match self {
             ActionKind::DeleteManifest => "delete-manifest",
             ActionKind::RemoveTag => "remove-tag",
+            ActionKind::RemoveDanglingTag => "remove-dangling-tag",
             ActionKind::RewriteReferrersIndex => "rewrite-referrers-index",
             ActionKind::RestoreTag => "restore-tag",
         }
@@ -66,6 +70,8 @@ pub enum OutcomeKind {
     Restored,
     /// Someone else deleted it meanwhile.
     AlreadyGone,
+    /// A tag the plan kept went meanwhile, by another client's change; left so.
+    GoneMeanwhile,
     /// Left untouched: the registry changed after planning.
     Changed,
     /// Not started: interrupted before its turn.
@@ -87,6 +93,7 @@ impl OutcomeKind {
             OutcomeKind::Rewritten => "rewritten",
             OutcomeKind::Restored => "restored",
             OutcomeKind::AlreadyGone => "already-gone",
+            OutcomeKind::GoneMeanwhile => "gone-meanwhile",
             OutcomeKind::Changed => "changed",
             OutcomeKind::NotStarted => "not-started",
             OutcomeKind::Failed => "failed",
@@ -108,8 +115,8 @@ pub struct PlanRow {
     pub reference: String,
     /// What is done.
     pub action: ActionKind,
-    /// The manifest concerned.
-    pub digest: Digest,
+    /// The manifest concerned (none for a dangling tag: its manifest is missing).
+    pub digest: Option<Digest>,
     /// Tags that disappear.
     pub tags_removed: Vec<String>,
     /// Tags on the same manifest that stay.
@@ -147,6 +154,7 @@ impl PlanRow {
                 }
             },
             Action::RemoveTag { .. } => ("tag-only".to_string(), None),
+            Action::RemoveDanglingTag { .. } => ("dangling".to_string(), None),
             Action::RewriteReferrersIndex { .. } => ("referrer-deleted".to_string(), None),
             Action::RestoreTag { .. } => ("went-against-the-plan".to_string(), None),
         };
@@ -157,14 +165,16 @@ impl PlanRow {
             Action::RemoveTag { tag, keep, .. } => {
                 (format!("{host}/{repository}:{tag}"), keep.clone())
             }
-            Action::RewriteReferrersIndex { tag, .. } | Action::RestoreTag { tag, .. } => {
+            Action::RewriteReferrersIndex { tag, .. }
+            | Action::RestoreTag { tag, .. }
+            | Action::RemoveDanglingTag { tag } => {
                 (format!("{host}/{repository}:{tag}"), Vec::new())
             }
         };
         PlanRow {
             reference,
             action: ActionKind::of(action),
-            digest: action.digest().clone(),
+            digest: action.digest().cloned(),
             tags_removed: action.tags_removed(),
             tags_kept,
             reason,
@@ -204,12 +214,15 @@ impl Row for PlanRow {
             ActionKind::RemoveTag => {
                 line += &format!(
                     " ({}; kept on it: {})",
-                    self.digest,
+                    digest_or_none(&self.digest),
                     join_or_none(&self.tags_kept)
                 )
             }
+            ActionKind::RemoveDanglingTag => {
+                line += " (dangling: the registry lists it but serves no manifest for it)"
+            }
             ActionKind::RewriteReferrersIndex => {
-                line += &format!(" ({}; {})", self.digest, self.why())
+                line += &format!(" ({}; {})", digest_or_none(&self.digest), self.why())
             }
             _ => {
                 line += &format!(
@@ -221,6 +234,12 @@ impl Row for PlanRow {
         }
         line
     }
+}
+
+fn digest_or_none(digest: &Option<Digest>) -> String {
+    digest
+        .as_ref()
+        .map_or_else(|| "none".into(), Digest::to_string)
 }
 
 fn join_or_none(tags: &[String]) -> String {
@@ -445,10 +464,22 @@ impl OutcomeRow {
             Outcome::Restored => (
                 OutcomeKind::Restored,
                 Some(format!(
-                    "the registry removed this tag, which the plan kept, with another change; \
-                     it was put back to {}",
-                    done.action.digest()
+                    "this tag, which the plan kept, went while this run deleted manifests, \
+                     although the registry said it pointed elsewhere; it was put back to {}",
+                    digest_or_none(&row.digest)
                 )),
+            ),
+            Outcome::GoneMeanwhile { with_manifest } => (
+                OutcomeKind::GoneMeanwhile,
+                Some(if *with_manifest {
+                    "this tag, which the plan kept, went meanwhile with its manifest, which \
+                     this run did not delete: another client deleted it; not pushed back"
+                        .into()
+                } else {
+                    "this tag, which the plan kept, was removed meanwhile, not by this run \
+                     (another client); left as it is"
+                        .into()
+                }),
             ),
             Outcome::AlreadyGone => (OutcomeKind::AlreadyGone, None),
             Outcome::Changed(c) => (OutcomeKind::Changed, Some(describe_change(c))),
@@ -458,7 +489,7 @@ impl OutcomeRow {
         OutcomeRow {
             reference: row.reference,
             outcome,
-            digest: Some(row.digest),
+            digest: row.digest,
             tags_removed: if done.outcome.is_done() {
                 row.tags_removed
             } else {
@@ -527,6 +558,16 @@ pub async fn confirm_and_execute(
         )
     }) {
         ctx.printer.error(format!(
+            "{}: {}",
+            row.reference,
+            row.error.as_deref().unwrap_or(row.outcome.as_str())
+        ));
+    }
+    for row in rows
+        .iter()
+        .filter(|r| r.outcome == OutcomeKind::GoneMeanwhile)
+    {
+        ctx.printer.note(format!(
             "{}: {}",
             row.reference,
             row.error.as_deref().unwrap_or(row.outcome.as_str())

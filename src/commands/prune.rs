@@ -46,7 +46,8 @@ impl Decision {
 #[derive(Debug, Serialize)]
 struct PlanLine {
     repository: String,
-    digest: Digest,
+    /// None for a dangling tag (its manifest is missing).
+    digest: Option<Digest>,
     tags: Vec<String>,
     created: Option<String>,
     decision: Decision,
@@ -69,7 +70,7 @@ impl Row for PlanLine {
         let indent = if self.of.is_some() { "  " } else { "" };
         vec![
             self.repository.clone(),
-            format!("{indent}{}", self.digest),
+            format!("{indent}{}", digest_or_dash(&self.digest)),
             self.tags.join(", "),
             self.created.clone().unwrap_or_else(|| "-".into()),
             self.decision.as_str().to_string(),
@@ -78,11 +79,14 @@ impl Row for PlanLine {
     }
 
     fn plain(&self) -> String {
+        let reference = match (&self.digest, self.tags.first()) {
+            (Some(digest), _) => format!("{}@{digest}", self.repository),
+            (None, Some(tag)) => format!("{}:{tag}", self.repository),
+            (None, None) => self.repository.clone(),
+        };
         format!(
-            "{} {}@{} [{}] {} ({})",
+            "{} {reference} [{}] {} ({})",
             self.decision.as_str(),
-            self.repository,
-            self.digest,
             self.tags.join(", "),
             self.created.as_deref().unwrap_or("-"),
             self.reason
@@ -126,11 +130,14 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         match_tags: args.match_.clone(),
         exclude_tags: args.exclude.clone(),
     };
-    let request = |decisions: &[ImageDecision]| Request {
+    // Dangling tags (listed, on a manifest the registry does not serve) go too:
+    // nothing can be pulled through them.
+    let request = |decisions: &[ImageDecision], snapshot: &Snapshot| Request {
         remove_tags: decisions
             .iter()
             .filter(|d| matches!(d.verdict, Verdict::Delete(_)))
             .flat_map(|d| d.tags.iter().cloned())
+            .chain(snapshot.dangling_tags.iter().cloned())
             .collect(),
         keep_attachments: args.keep_attachments,
         orphans: args.orphans,
@@ -157,7 +164,8 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
                     Err(e) => return Err(e),
                 };
                 let decisions = retention::decide(&snapshot, rules, now);
-                let plan = loader.plan(&mut snapshot, &request(&decisions)).await?;
+                let request = request(&decisions, &snapshot);
+                let plan = loader.plan(&mut snapshot, &request).await?;
                 Ok((decisions, plan, snapshot.orphans().len()))
             }
         })
@@ -181,7 +189,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     note_plan(ctx, &target.registry, &plans);
     let undated = lines
         .iter()
-        .filter(|l| l.of.is_none() && l.created.is_none())
+        .filter(|l| l.of.is_none() && l.created.is_none() && l.decision == Decision::Keep)
         .count();
     if undated > 0 {
         ctx.printer.note(format!(
@@ -274,7 +282,8 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
     let mut lines = Vec::new();
     for decision in decisions {
         let action = plan.actions.iter().find(|a| {
-            a.digest() == &decision.digest && !matches!(a, Action::RewriteReferrersIndex { .. })
+            a.digest() == Some(&decision.digest)
+                && !matches!(a, Action::RewriteReferrersIndex { .. })
         });
         let (verdict, reason) = match &decision.verdict {
             Verdict::Keep(reason) => (Decision::Keep, keep_reason(reason)),
@@ -286,7 +295,7 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
         }
         lines.push(PlanLine {
             repository: repository.to_string(),
-            digest: decision.digest.clone(),
+            digest: Some(decision.digest.clone()),
             tags: decision.tags.clone(),
             created: created_text(&decision.created),
             decision: verdict,
@@ -306,7 +315,12 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
                 ..
             }
         );
-        if orphan || matches!(action, Action::RewriteReferrersIndex { .. }) {
+        if orphan
+            || matches!(
+                action,
+                Action::RewriteReferrersIndex { .. } | Action::RemoveDanglingTag { .. }
+            )
+        {
             lines.push(dependent_line(repository, action));
         }
     }
@@ -339,14 +353,20 @@ fn dependent_line(repository: &str, action: &Action) -> PlanLine {
     let row = super::deletion::PlanRow::new("", repository, action);
     PlanLine {
         repository: repository.to_string(),
-        digest: action.digest().clone(),
+        digest: action.digest().cloned(),
         tags: action.tags_removed(),
         created: None,
         decision: Decision::Delete,
         action: Some(row.action),
         reason: row.why(),
-        of: row.of.or_else(|| Some(action.digest().clone())),
+        of: row.of.or_else(|| action.digest().cloned()),
     }
+}
+
+fn digest_or_dash(digest: &Option<Digest>) -> String {
+    digest
+        .as_ref()
+        .map_or_else(|| "-".into(), Digest::to_string)
 }
 
 fn created_text(created: &Created) -> Option<String> {

@@ -97,7 +97,9 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                             "tag {tag} points at {current}, not {digest}; nothing done"
                         )),
                     }),
-                    None if snapshot.unresolved_tags.iter().any(|t| t == tag) => {
+                    None if snapshot.unresolved_tags.iter().any(|t| t == tag)
+                        || snapshot.dangling_tags.iter().any(|t| t == tag) =>
+                    {
                         skipped.push(unverified())
                     }
                     None => skipped.push(missing()),
@@ -124,7 +126,8 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                 }
                 (tag, None) => {
                     let tag = tag.unwrap_or("latest");
-                    if snapshot.tags.contains_key(tag) {
+                    let dangling = snapshot.dangling_tags.iter().any(|t| t == tag);
+                    if snapshot.tags.contains_key(tag) || dangling {
                         request.remove_tags.insert(tag.to_string());
                     } else if snapshot.unresolved_tags.iter().any(|t| t == tag) {
                         skipped.push(unverified());

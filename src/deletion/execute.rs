@@ -10,9 +10,8 @@ use futures::stream::{self, StreamExt as _};
 use super::load::{Depth, Loader};
 use super::plan::{Action, Cause, Plan, Survivor};
 use super::snapshot::Snapshot;
-use crate::registry::deletion::{TagRemoval, TagRemovalError};
-use crate::registry::manifest::MediaType;
-use crate::registry::{Digest, Reference, Registry, RegistryError};
+use super::untag::{Expect, TagRemoval, Untag};
+use crate::registry::{Digest, Registry, RegistryError};
 
 /// Why an action failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,17 +30,20 @@ pub enum ActionError {
         /// The manifest the tag pointed at.
         digest: Digest,
     },
-    /// Removing one tag took more than the tag; what it took was put back.
-    #[error("removing one tag ({}) took more: {}", removal_word(.how), took_words(.lost_tags, .manifest_lost, .digest))]
-    TookMore {
-        /// How the tag was removed, when it was.
-        how: Option<TagRemoval>,
-        /// Tags that went too (put back).
-        lost_tags: Vec<String>,
-        /// The manifest went too although an index needs it (put back).
-        manifest_lost: bool,
+    /// The registry deleted the tag, and the manifest, which other tags or an
+    /// index need, is gone too: its tag deletion took it, or another client deleted
+    /// it meanwhile. Not pushed back: it may have been deleted on purpose.
+    #[error("the tag was removed, and its manifest {digest}, which other tags or an index need, is gone too: the registry's tag deletion took it, or another client deleted it meanwhile; it was not pushed back")]
+    ManifestGone {
         /// The manifest.
         digest: Digest,
+    },
+    /// The tag was removed, yet the tag list still names it, on a manifest the
+    /// registry does not serve, after removing it again.
+    #[error("the tag list still names {tag} after its removal, on a manifest the registry does not serve (a dangling tag); removing it again did not help")]
+    StillListed {
+        /// The tag.
+        tag: String,
     },
 }
 
@@ -50,31 +52,11 @@ impl ActionError {
     pub fn kind(&self) -> crate::registry::ErrorKind {
         match self {
             ActionError::Registry(e) | ActionError::LeftOnPlaceholder { error: e, .. } => e.kind(),
-            ActionError::TookMore { .. } => crate::registry::ErrorKind::Other,
+            ActionError::ManifestGone { .. } | ActionError::StillListed { .. } => {
+                crate::registry::ErrorKind::Other
+            }
         }
     }
-}
-
-fn removal_word(how: &Option<TagRemoval>) -> &'static str {
-    match how {
-        Some(TagRemoval::Deleted) => "the registry's tag deletion",
-        Some(TagRemoval::Placeholder) => "through a throw-away manifest",
-        None => "failed",
-    }
-}
-
-fn took_words(lost_tags: &[String], manifest_lost: &bool, digest: &Digest) -> String {
-    let mut parts = Vec::new();
-    if !lost_tags.is_empty() {
-        parts.push(format!(
-            "tags {} (put back on {digest})",
-            lost_tags.join(", ")
-        ));
-    }
-    if *manifest_lost {
-        parts.push(format!("{digest}, which an index needs (put back)"));
-    }
-    parts.join("; ")
 }
 
 /// How the repository changed after planning, so that an action was left undone.
@@ -112,6 +94,12 @@ pub enum Outcome {
     Rewritten,
     /// A tag that went against the plan was put back.
     Restored,
+    /// A tag the plan kept went meanwhile, and nothing this run sent can have
+    /// taken it: another client's change, reported and left as it is.
+    GoneMeanwhile {
+        /// Its manifest went too.
+        with_manifest: bool,
+    },
     /// It was already gone (someone else deleted it meanwhile).
     AlreadyGone,
     /// Left undone: the repository changed after planning.
@@ -172,10 +160,20 @@ pub async fn recheck(
         let (actions, left) = check_actions(&plan, &now);
         plan.actions = actions;
         plan.survivors = super::plan::survivors(&now, &plan.tags_removed());
-        changed.extend(left.into_iter().map(|(action, change)| Done {
-            repository: plan.repository.clone(),
-            action,
-            outcome: Outcome::Changed(change),
+        changed.extend(left.into_iter().map(|(action, change)| {
+            let outcome = match (&action, change) {
+                // A tag to remove that is gone already: done by someone else.
+                (
+                    Action::RemoveTag { .. } | Action::RemoveDanglingTag { .. },
+                    Change::TagMoved(None),
+                ) => Outcome::AlreadyGone,
+                (_, change) => Outcome::Changed(change),
+            };
+            Done {
+                repository: plan.repository.clone(),
+                action,
+                outcome,
+            }
         }));
         kept.push(plan);
     }
@@ -197,6 +195,10 @@ impl Indexed<'_> {
     fn parents(&self, digest: &Digest) -> &[Digest] {
         self.parents.get(digest).map_or(&[], Vec::as_slice)
     }
+
+    fn dangles(&self, tag: &str) -> bool {
+        self.snapshot.dangling_tags.iter().any(|t| t == tag)
+    }
 }
 
 /// The actions of `plan` that still hold on `now`, and the others with why. An
@@ -205,13 +207,7 @@ impl Indexed<'_> {
 pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, Change)>) {
     let removing = plan.tags_removed();
     let planned: BTreeSet<Digest> = plan.deleted().into_iter().cloned().collect();
-    let unknown: Vec<String> = now
-        .opaque_tags
-        .iter()
-        .chain(&now.unresolved_tags)
-        .filter(|t| !removing.contains(*t))
-        .cloned()
-        .collect();
+    let unknown = now.unknown_tags(&removing);
     let graph = Indexed {
         snapshot: now,
         tags: now.tags_by_digest(),
@@ -227,7 +223,7 @@ pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, 
             }
             let change = check_one(action, &graph, &planned, &left_out, &unknown);
             if let Some(change) = change {
-                left_out.insert(action.digest().clone());
+                left_out.extend(action.digest().cloned());
                 changes[i] = Some(change);
                 more = true;
             }
@@ -240,21 +236,48 @@ pub fn check_actions(plan: &Plan, now: &Snapshot) -> (Vec<Action>, Vec<(Action, 
     let mut changed = Vec::new();
     for (action, change) in plan.actions.iter().zip(changes) {
         let mut action = action.clone();
-        if let Action::RemoveTag {
-            digest,
-            keep,
-            in_index,
-            ..
-        } = &mut action
-        {
-            // What must survive is what is there now, not what was there then.
-            *keep = graph
-                .tags_on(digest)
-                .iter()
-                .filter(|t| !removing.contains(*t))
-                .cloned()
-                .collect();
-            *in_index = !graph.parents(digest).is_empty();
+        // What goes and what must survive are what is there now, not what was then.
+        match &mut action {
+            Action::RemoveTag {
+                digest,
+                keep,
+                in_index,
+                ..
+            } => {
+                *keep = graph
+                    .tags_on(digest)
+                    .iter()
+                    .filter(|t| !removing.contains(*t))
+                    .cloned()
+                    .collect();
+                *in_index = !graph.parents(digest).is_empty();
+            }
+            Action::DeleteManifest {
+                digest,
+                tags,
+                cause,
+                media_type,
+                ..
+            } if change.is_none() => {
+                // A tag asked for that moved to another manifest meanwhile stays
+                // there, and is reported (one named by digest only took its tags along).
+                let now_tags = graph.tags_on(digest).to_vec();
+                for tag in tags.iter().filter(|t| !now_tags.contains(t)) {
+                    let moved_to = now.tags.get(tag.as_str());
+                    if let (Some(moved_to), Cause::AllTagsRemoved) = (moved_to, &cause) {
+                        let left = Action::RemoveTag {
+                            tag: tag.clone(),
+                            digest: digest.clone(),
+                            media_type: media_type.clone(),
+                            keep: Vec::new(),
+                            in_index: false,
+                        };
+                        changed.push((left, Change::TagMoved(Some(moved_to.clone()))));
+                    }
+                }
+                *tags = now_tags;
+            }
+            _ => {}
         }
         match change {
             None => kept.push(action),
@@ -275,6 +298,10 @@ fn check_one(
     if let Some(d) = blocked_by(action, left_out) {
         return Some(Change::ParentLeft(d));
     }
+    let moved = |tag: &str, digest: &Digest| {
+        let current = now.snapshot.tags.get(tag);
+        (current != Some(digest)).then(|| Change::TagMoved(current.cloned()))
+    };
     match action {
         Action::DeleteManifest {
             digest,
@@ -294,7 +321,8 @@ fn check_one(
                 .collect();
             if !unknown.is_empty() {
                 Some(Change::UnverifiedTags(unknown.to_vec()))
-            } else if now_tags != *tags {
+            } else if now_tags.iter().any(|t| !tags.contains(t)) {
+                // A tag added or moved onto it (one that went meanwhile is no reason).
                 Some(Change::TagsChanged {
                     planned: tags.clone(),
                     now: now_tags,
@@ -305,12 +333,13 @@ fn check_one(
                 None
             }
         }
+        // A tag to remove that dangles now (its manifest deleted meanwhile) still goes.
+        Action::RemoveTag { tag, .. } if now.dangles(tag) => None,
         Action::RemoveTag { tag, digest, .. }
         | Action::RewriteReferrersIndex { tag, digest, .. }
-        | Action::RestoreTag { tag, digest } => {
-            let current = now.snapshot.tags.get(tag.as_str());
-            (current != Some(digest)).then(|| Change::TagMoved(current.cloned()))
-        }
+        | Action::RestoreTag { tag, digest } => moved(tag, digest),
+        Action::RemoveDanglingTag { tag } => (!now.dangles(tag))
+            .then(|| Change::TagMoved(now.snapshot.tags.get(tag.as_str()).cloned())),
     }
 }
 
@@ -332,14 +361,19 @@ fn blocked_by(action: &Action, left_out: &BTreeSet<Digest>) -> Option<Digest> {
         }
         Action::DeleteManifest { holders, .. } => holders,
         Action::RewriteReferrersIndex { dropped, .. } => dropped,
-        Action::RemoveTag { .. } | Action::RestoreTag { .. } => &[],
+        Action::RemoveTag { .. } | Action::RemoveDanglingTag { .. } | Action::RestoreTag { .. } => {
+            &[]
+        }
     };
     waits_on.iter().find(|d| left_out.contains(*d)).cloned()
 }
 
-/// Runs `plans` on `registry`: each plan's actions in order, up to `concurrency`
-/// repositories at once. After `cancel` is set no action starts; `on_done` is
-/// called after each action.
+/// Runs `plans` on `registry`: each plan's actions in order, one at a time (a
+/// repository is changed by one request at a time: on Distribution, concurrent
+/// deletions in one repository can fail half-way and leave tags dangling), up to
+/// `concurrency` repositories at once. After `cancel` is set no action starts;
+/// `on_done` is called after each action. Each repository changed is then
+/// checked against its tag list ([`confirm`]).
 pub async fn execute(
     registry: &Registry,
     plans: Vec<Plan>,
@@ -366,7 +400,7 @@ pub async fn execute(
                     outcome
                 };
                 if !outcome.is_done() {
-                    left_out.insert(action.digest().clone());
+                    left_out.extend(action.digest().cloned());
                 }
                 done.push(Done {
                     repository: plan.repository.clone(),
@@ -375,7 +409,8 @@ pub async fn execute(
                 });
             }
             if sent {
-                done.extend(verify_survivors(registry, &plan.repository, &plan.survivors).await);
+                let checks = confirm(registry, &plan.repository, &mut done, &plan.survivors).await;
+                done.extend(checks);
             }
             done
         })
@@ -385,80 +420,167 @@ pub async fn execute(
     per_plan.into_iter().flatten().collect()
 }
 
-/// After a repository's changes: every tag the plan kept must still be listed.
-/// One that went with a change is put back (its manifest re-pushed under it, as
-/// it was served) and reported as a change regctl did not plan.
-async fn verify_survivors(
+/// How many times a tag left behind by a removal is removed again.
+const REPAIRS: usize = 3;
+
+/// After a repository's changes, its tag list, read again, must agree with them:
+/// - every tag removed is gone from it. One still listed on a manifest the
+///   registry does not serve (a dangling tag: Distribution can fail a deletion
+///   half-way while another client writes) or on this run's throw-away manifest
+///   is removed again; one that cannot be is a failure of its action. One
+///   pushed anew meanwhile is another client's, left alone.
+/// - every tag the plan kept is in it. One that went although no request of
+///   this run can have taken it is another client's change: reported, left as
+///   it is. One that went while this run deleted manifests, whose own manifest
+///   is still there, may have gone with them (the registry said it pointed
+///   elsewhere): it is put back and reported.
+async fn confirm(
     registry: &Registry,
     repository: &str,
+    done: &mut [Done],
     survivors: &[Survivor],
 ) -> Vec<Done> {
-    if survivors.is_empty() {
-        return Vec::new();
-    }
-    // A tag list that cannot be read proves nothing gone: nothing is pushed.
-    let listed: BTreeSet<String> = match registry.tags(repository).await {
-        Ok(tags) => tags.into_iter().collect(),
-        Err(e) => {
-            return vec![Done {
-                repository: repository.to_string(),
-                action: Action::RestoreTag {
-                    tag: String::new(),
-                    digest: survivors[0].digest.clone(),
-                },
-                outcome: Outcome::Failed(e.into()),
-            }]
+    let placeholders: BTreeSet<Digest> = done
+        .iter()
+        .filter_map(|d| match &d.outcome {
+            Outcome::TagRemoved(TagRemoval::Placeholder(p)) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    // Tags removed, and the action that removed each.
+    let mut removed: Vec<(String, usize)> = done
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.outcome.is_done())
+        .flat_map(|(i, d)| d.action.tags_removed().into_iter().map(move |t| (t, i)))
+        .collect();
+    let mut attempts = 0;
+    let listed = loop {
+        // A repository gone altogether lists nothing.
+        let listed: BTreeSet<String> = match registry.tags(repository).await {
+            Ok(tags) => tags.into_iter().collect(),
+            Err(RegistryError::NotFound { .. }) => BTreeSet::new(),
+            Err(e) => return vec![check_failed(repository, e)],
+        };
+        removed.retain(|(tag, _)| listed.contains(tag));
+        if removed.is_empty() {
+            break listed;
+        }
+        if attempts == REPAIRS {
+            for (tag, i) in removed {
+                done[i].outcome = Outcome::Failed(ActionError::StillListed { tag });
+            }
+            break listed;
+        }
+        attempts += 1;
+        let mut still = Vec::new();
+        for (tag, i) in removed {
+            match registry.get_manifest(repository, &tag).await {
+                Err(RegistryError::NotFound { .. }) => still.push((tag, i, None)),
+                Ok(m) if placeholders.contains(&m.digest) => still.push((tag, i, Some(m.digest))),
+                // Pushed anew since it was removed: another client's.
+                Ok(_) => {}
+                Err(e) => done[i].outcome = Outcome::Failed(e.into()),
+            }
+        }
+        removed = Vec::new();
+        for (tag, i, on) in still {
+            let untag = Untag {
+                registry,
+                repository,
+                tag: &tag,
+                oci: false,
+                manifest_needed: false,
+            };
+            let expect = on.as_ref().map_or(Expect::Missing, Expect::Manifest);
+            match untag.run(expect).await {
+                Outcome::Failed(e) => done[i].outcome = Outcome::Failed(e),
+                _ => removed.push((tag, i)),
+            }
         }
     };
-    let mut done = Vec::new();
+    let deleted_manifests = done.iter().any(|d| {
+        matches!(
+            (&d.action, &d.outcome),
+            (Action::DeleteManifest { .. }, Outcome::Deleted)
+                | (
+                    Action::RewriteReferrersIndex {
+                        delete_old: true,
+                        ..
+                    },
+                    Outcome::Rewritten
+                )
+        )
+    });
+    let mut checks = Vec::new();
     for survivor in survivors.iter().filter(|s| !listed.contains(&s.tag)) {
-        // The list may lag: only a tag its own read says is gone is put back.
-        match registry.get_manifest(repository, &survivor.tag).await {
-            Err(RegistryError::NotFound { .. }) => {}
-            Ok(_) => {
-                done.push(Done {
-                    repository: repository.to_string(),
-                    action: Action::RestoreTag {
-                        tag: survivor.tag.clone(),
-                        digest: survivor.digest.clone(),
-                    },
-                    outcome: Outcome::Changed(Change::Unlisted),
-                });
-                continue;
-            }
-            Err(e) => {
-                done.push(Done {
-                    repository: repository.to_string(),
-                    action: Action::RestoreTag {
-                        tag: survivor.tag.clone(),
-                        digest: survivor.digest.clone(),
-                    },
-                    outcome: Outcome::Failed(e.into()),
-                });
-                continue;
-            }
-        }
-        let put = registry
-            .put_manifest(
-                repository,
-                &survivor.tag,
-                survivor.media_type.as_str(),
-                &survivor.bytes,
-            )
-            .await;
-        done.push(Done {
+        let outcome = survivor_gone(registry, repository, survivor, deleted_manifests).await;
+        checks.push(Done {
             repository: repository.to_string(),
             action: Action::RestoreTag {
                 tag: survivor.tag.clone(),
                 digest: survivor.digest.clone(),
             },
-            outcome: match put {
-                Ok(_) => Outcome::Restored,
-                Err(e) => Outcome::Failed(e.into()),
-            },
+            outcome,
         });
     }
-    done
+    checks
+}
+
+fn check_failed(repository: &str, error: RegistryError) -> Done {
+    Done {
+        repository: repository.to_string(),
+        action: Action::RestoreTag {
+            tag: String::new(),
+            digest: Digest::sha256_of(b""),
+        },
+        outcome: Outcome::Failed(error.into()),
+    }
+}
+
+/// What became of `survivor`, a tag the plan kept that its repository's tag list
+/// no longer names.
+async fn survivor_gone(
+    registry: &Registry,
+    repository: &str,
+    survivor: &Survivor,
+    deleted_manifests: bool,
+) -> Outcome {
+    // The list may lag: only a tag its own read says is gone is gone.
+    match registry.get_manifest(repository, &survivor.tag).await {
+        Err(RegistryError::NotFound { .. }) => {}
+        Ok(_) => return Outcome::Changed(Change::Unlisted),
+        Err(e) => return Outcome::Failed(e.into()),
+    }
+    let digest = survivor.digest.to_string();
+    match registry.head_manifest(repository, &digest).await {
+        // This run deletes no manifest a kept tag is on: someone else deleted it.
+        Err(RegistryError::NotFound { .. }) => {
+            return Outcome::GoneMeanwhile {
+                with_manifest: true,
+            }
+        }
+        Ok(_) if deleted_manifests => {}
+        // Only throw-away manifests were deleted, which carry no other tag.
+        Ok(_) => {
+            return Outcome::GoneMeanwhile {
+                with_manifest: false,
+            }
+        }
+        Err(e) => return Outcome::Failed(e.into()),
+    }
+    let put = registry
+        .put_manifest(
+            repository,
+            &survivor.tag,
+            survivor.media_type.as_str(),
+            &survivor.bytes,
+        )
+        .await;
+    match put {
+        Ok(_) => Outcome::Restored,
+        Err(e) => Outcome::Failed(e.into()),
+    }
 }
 
 async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome {
@@ -501,156 +623,25 @@ async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome 
             keep,
             in_index,
         } => {
-            // The tag is read again right before it goes: one pushed anew since the
-            // plan (or the re-check) is someone else's change, left alone.
-            let original = match registry.get_manifest(repository, tag).await {
-                Ok(m) if m.digest == *digest => m,
-                Ok(m) => return Outcome::Changed(Change::TagMoved(Some(m.digest))),
-                Err(RegistryError::NotFound { .. }) => {
-                    return Outcome::Changed(Change::TagMoved(None))
-                }
-                Err(e) => return Outcome::Failed(e.into()),
-            };
-            let restore = Restore {
+            let untag = Untag {
                 registry,
                 repository,
-                digest,
-                media_type,
+                tag,
+                oci: media_type.is_oci(),
+                manifest_needed: *in_index || !keep.is_empty(),
             };
-            match restore
-                .remove_tag(tag, keep, *in_index, &original.bytes)
-                .await
-            {
-                Ok(how) => Outcome::TagRemoved(how),
-                Err(e) => Outcome::Failed(e),
-            }
+            untag.run(Expect::Manifest(digest)).await
         }
-    }
-}
-
-/// What is needed to put a manifest and its tags back.
-struct Restore<'a> {
-    registry: &'a Registry,
-    repository: &'a str,
-    digest: &'a Digest,
-    media_type: &'a MediaType,
-}
-
-impl Restore<'_> {
-    /// Removes `tag` alone; checks afterwards that `keep` and (when an index needs
-    /// it) the manifest survived, and puts back what the registry took beyond it
-    /// (`original`: the manifest's bytes, as served).
-    async fn remove_tag(
-        &self,
-        tag: &str,
-        keep: &[String],
-        in_index: bool,
-        original: &[u8],
-    ) -> Result<TagRemoval, ActionError> {
-        match self
-            .registry
-            .remove_tag(self.repository, tag, self.media_type.is_oci())
-            .await
-        {
-            Ok(how) => {
-                self.check(keep, in_index, Some(how), original).await?;
-                Ok(how)
-            }
-            Err(failure) => {
-                let err = self.tag_after_failure(tag, failure, original).await;
-                // The registry may have taken more than the tag before failing.
-                self.check(keep, in_index, None, original).await?;
-                Err(err)
-            }
+        Action::RemoveDanglingTag { tag } => {
+            let untag = Untag {
+                registry,
+                repository,
+                tag,
+                oci: false,
+                manifest_needed: false,
+            };
+            untag.run(Expect::Missing).await
         }
-    }
-
-    /// The tag removal failed half-way (the throw-away manifest was pushed but
-    /// could not be deleted): if the tag is on that throw-away manifest, point it
-    /// back at the original. A tag someone else moved meanwhile is left alone.
-    async fn tag_after_failure(
-        &self,
-        tag: &str,
-        failure: TagRemovalError,
-        bytes: &[u8],
-    ) -> ActionError {
-        let TagRemovalError {
-            error: err,
-            left_on,
-        } = failure;
-        let Some(left_on) = left_on else {
-            return err.into();
-        };
-        let reference = Reference::with_tag(self.registry.host(), self.repository, tag);
-        if let Ok(head) = self.registry.resolve(&reference).await {
-            if head.digest == left_on {
-                let put = self
-                    .registry
-                    .put_manifest(self.repository, tag, self.media_type.as_str(), bytes)
-                    .await;
-                return ActionError::LeftOnPlaceholder {
-                    error: err,
-                    restored: put.is_ok(),
-                    digest: self.digest.clone(),
-                };
-            }
-        }
-        err.into()
-    }
-
-    /// After removing a tag: every kept tag must still exist, and the manifest too
-    /// when an index needs it. What vanished is put back (with its own media type)
-    /// and reported as the registry's overreach. A kept tag that now points
-    /// elsewhere was moved by someone else meanwhile: it is left as it is.
-    async fn check(
-        &self,
-        keep: &[String],
-        in_index: bool,
-        how: Option<TagRemoval>,
-        bytes: &[u8],
-    ) -> Result<(), ActionError> {
-        let mut lost = Vec::new();
-        for tag in keep {
-            let reference = Reference::with_tag(self.registry.host(), self.repository, tag);
-            match self.registry.resolve(&reference).await {
-                Ok(_) => {}
-                Err(RegistryError::NotFound { .. }) => lost.push(tag.clone()),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let mut manifest_lost = false;
-        if in_index && lost.is_empty() {
-            match self
-                .registry
-                .head_manifest(self.repository, &self.digest.to_string())
-                .await
-            {
-                Ok(_) => {}
-                Err(RegistryError::NotFound { .. }) => manifest_lost = true,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let media_type = self.media_type.as_str();
-        if manifest_lost {
-            let reference = self.digest.to_string();
-            self.registry
-                .put_manifest(self.repository, &reference, media_type, bytes)
-                .await?;
-        }
-        for tag in &lost {
-            self.registry
-                .put_manifest(self.repository, tag, media_type, bytes)
-                .await?;
-        }
-        if lost.is_empty() && !manifest_lost {
-            return Ok(());
-        }
-        Err(ActionError::TookMore {
-            how,
-            lost_tags: lost,
-            manifest_lost,
-            digest: self.digest.clone(),
-        })
     }
 }
 
@@ -723,13 +714,32 @@ mod tests {
     }
 
     #[test]
-    fn a_planned_tag_that_moved_leaves_the_manifest() {
+    fn a_planned_tag_that_moved_is_left_where_it_is_and_reported() {
         let plan = removing_both();
         let mut now = repository();
         now.tags.insert("v2".into(), digest("elsewhere"));
         let (kept, changed) = check_actions(&plan, &now);
-        assert!(kept.is_empty(), "{kept:?}");
-        assert!(matches!(&changed[0].1, Change::TagsChanged { .. }));
+        assert_eq!(
+            kept.len(),
+            2,
+            "the index (with v1 alone) and its child: {kept:?}"
+        );
+        assert_eq!(kept[0].tags_removed(), vec!["v1".to_string()]);
+        assert!(matches!(
+            &changed[..],
+            [(Action::RemoveTag { tag, .. }, Change::TagMoved(Some(d)))]
+                if tag == "v2" && *d == digest("elsewhere")
+        ));
+    }
+
+    #[test]
+    fn a_planned_tag_that_went_meanwhile_changes_nothing() {
+        let plan = removing_both();
+        let mut now = repository();
+        now.tags.remove("v2");
+        let (kept, changed) = check_actions(&plan, &now);
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert!(changed.is_empty(), "{changed:?}");
     }
 
     // ---- review: re-check ----
@@ -796,7 +806,7 @@ mod tests {
         let deleting: Vec<&Digest> = kept
             .iter()
             .filter(|a| matches!(a, Action::DeleteManifest { .. }))
-            .map(Action::digest)
+            .filter_map(Action::digest)
             .collect();
         assert!(deleting.contains(&&cause_parent));
         assert!(!deleting.contains(&&other));

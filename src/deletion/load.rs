@@ -102,17 +102,18 @@ impl Loader<'_> {
                     snapshot.manifests.entry(digest.clone()).or_insert(node);
                     snapshot.tags.insert(tag, digest);
                 }
-                // Listed but not served, or served with a digest that does not match
-                // the bytes: it might point anywhere.
+                // Listed but not served.
+                Err(RegistryError::NotFound { .. }) => snapshot.dangling_tags.push(tag),
+                // Served with a digest that does not match the bytes: it might
+                // point anywhere.
                 Err(
-                    RegistryError::NotFound { .. }
-                    | RegistryError::DigestMismatch { .. }
-                    | RegistryError::InvalidResponse { .. },
+                    RegistryError::DigestMismatch { .. } | RegistryError::InvalidResponse { .. },
                 ) => snapshot.unresolved_tags.push(tag),
                 Err(e) => return Err(e),
             }
         }
         snapshot.unresolved_tags.sort();
+        snapshot.dangling_tags.sort();
         // The children of the indexes read, and theirs, recursively.
         let children: BTreeSet<Digest> = snapshot
             .manifests

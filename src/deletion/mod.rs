@@ -12,8 +12,10 @@ pub mod load;
 pub mod plan;
 pub mod retention;
 pub mod snapshot;
+pub mod untag;
 
 pub use execute::{check_actions, execute, recheck, ActionError, Change, Done, Outcome};
 pub use load::{Cache, Depth, Loader};
 pub use plan::{plan, Action, Cause, Kept, KeptReason, Plan, Refusal, Request};
 pub use snapshot::{Attachment, AttachmentKind, Created, Node, Snapshot, Undated};
+pub use untag::TagRemoval;

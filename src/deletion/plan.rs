@@ -95,6 +95,12 @@ pub enum Action {
         /// The old version has no other tag, so it is deleted after the push.
         delete_old: bool,
     },
+    /// Remove a dangling tag: listed, but its manifest is not served (most likely
+    /// deleted). Nothing else goes with it.
+    RemoveDanglingTag {
+        /// The tag.
+        tag: String,
+    },
     /// Not planned: put back a tag that went although the plan kept it (found
     /// missing from the tag list after the plan's changes).
     RestoreTag {
@@ -106,13 +112,14 @@ pub enum Action {
 }
 
 impl Action {
-    /// The manifest acted on.
-    pub fn digest(&self) -> &Digest {
+    /// The manifest acted on (none for a dangling tag, whose manifest is missing).
+    pub fn digest(&self) -> Option<&Digest> {
         match self {
             Action::DeleteManifest { digest, .. }
             | Action::RemoveTag { digest, .. }
             | Action::RewriteReferrersIndex { digest, .. }
-            | Action::RestoreTag { digest, .. } => digest,
+            | Action::RestoreTag { digest, .. } => Some(digest),
+            Action::RemoveDanglingTag { .. } => None,
         }
     }
 
@@ -120,7 +127,7 @@ impl Action {
     pub fn tags_removed(&self) -> Vec<String> {
         match self {
             Action::DeleteManifest { tags, .. } => tags.clone(),
-            Action::RemoveTag { tag, .. } => vec![tag.clone()],
+            Action::RemoveTag { tag, .. } | Action::RemoveDanglingTag { tag } => vec![tag.clone()],
             Action::RewriteReferrersIndex { .. } | Action::RestoreTag { .. } => Vec::new(),
         }
     }
@@ -212,7 +219,7 @@ impl Plan {
         self.actions
             .iter()
             .filter(|a| matches!(a, Action::DeleteManifest { .. }))
-            .map(Action::digest)
+            .filter_map(Action::digest)
             .collect()
     }
 
@@ -255,7 +262,7 @@ impl<'a> Planner<'a> {
             tags_on: snapshot.tags_by_digest(),
             parents: snapshot.parents_by_child(),
             attachments: snapshot.attachment_map(),
-            unknowns: snapshot.has_unknowns(),
+            unknowns: snapshot.has_unknowns_besides(&request.remove_tags),
             deleting: Vec::new(),
             deleting_set: HashSet::new(),
             removed_tags: request
@@ -389,16 +396,27 @@ impl<'a> Planner<'a> {
                 in_index: !self.parents_of(digest).is_empty(),
             });
         }
+        for tag in &self.snapshot.dangling_tags {
+            if self.request.remove_tags.contains(tag) {
+                plan.actions
+                    .push(Action::RemoveDanglingTag { tag: tag.clone() });
+            }
+        }
         let removed = plan.tags_removed();
         plan.leaves_no_tags = !self.snapshot.tags.is_empty()
             && self.snapshot.opaque_tags.is_empty()
             && self.snapshot.unresolved_tags.is_empty()
+            && self
+                .snapshot
+                .dangling_tags
+                .iter()
+                .all(|t| removed.contains(t))
             && self.snapshot.tags.keys().all(|t| removed.contains(t));
         plan.survivors = survivors(self.snapshot, &removed);
         plan.kept = self
             .kept
             .into_values()
-            .filter(|k| !plan.actions.iter().any(|a| a.digest() == &k.digest))
+            .filter(|k| !plan.actions.iter().any(|a| a.digest() == Some(&k.digest)))
             .collect();
         plan
     }
@@ -598,7 +616,7 @@ fn in_dependency_order(actions: Vec<Action>) -> Vec<Action> {
             _ => Vec::new(),
         }
     };
-    let planned: HashSet<Digest> = actions.iter().map(|a| a.digest().clone()).collect();
+    let planned: HashSet<Digest> = actions.iter().filter_map(|a| a.digest().cloned()).collect();
     let mut emitted: HashSet<Digest> = HashSet::new();
     let mut pending = actions;
     let mut ordered = Vec::with_capacity(pending.len());
@@ -610,7 +628,7 @@ fn in_dependency_order(actions: Vec<Action>) -> Vec<Action> {
                 .iter()
                 .all(|h| emitted.contains(h) || !planned.contains(h));
             if ready {
-                emitted.insert(action.digest().clone());
+                emitted.extend(action.digest().cloned());
                 ordered.push(action);
             } else {
                 rest.push(action);
@@ -738,7 +756,7 @@ mod tests {
     /// The manifests deleted, each after whatever it belongs to; sorted by
     /// digest for comparison once that order is checked.
     fn deleted(plan: &Plan) -> Vec<(Digest, Cause)> {
-        let order: Vec<&Digest> = plan.actions.iter().map(Action::digest).collect();
+        let order: Vec<&Digest> = plan.actions.iter().filter_map(Action::digest).collect();
         for (i, action) in plan.actions.iter().enumerate() {
             if let Action::DeleteManifest {
                 cause: Cause::ChildOf(p) | Cause::AttachmentOf(p, _),

@@ -231,10 +231,14 @@ pub struct Snapshot {
     /// list (it might carry one of them).
     pub opaque_tags: Vec<String>,
     /// Tags the registry listed whose manifest could not be read in agreement with
-    /// its digest (a GET by tag answered 404, or a body that does not hash to the
-    /// digest announced): each might point at any manifest, so, like opaque tags,
+    /// its digest (a body that does not hash to the digest announced, or that is
+    /// not a manifest): each might point at any manifest, so, like opaque tags,
     /// they keep every manifest of the repository from deletion by digest.
     pub unresolved_tags: Vec<String>,
+    /// Tags the registry lists whose manifest it does not serve (a GET by tag
+    /// answers 404): dangling, most likely left on a deleted manifest. They can be
+    /// removed; while they stay they count as unknowns, like unresolved tags.
+    pub dangling_tags: Vec<String>,
     /// Every manifest read: tagged ones, index children, referrers.
     pub manifests: BTreeMap<Digest, Node>,
     /// The referrers API's answer per subject asked about.
@@ -258,9 +262,25 @@ impl Snapshot {
     /// regctl knowing: a tag it cannot read or verify, or a manifest it cannot
     /// parse. Then no manifest is deleted by digest on the strength of what is known.
     pub fn has_unknowns(&self) -> bool {
-        !self.opaque_tags.is_empty()
-            || !self.unresolved_tags.is_empty()
-            || self.manifests.values().any(|n| !n.readable)
+        self.has_unknowns_besides(&BTreeSet::new())
+    }
+
+    /// [`Snapshot::has_unknowns`], leaving out the tags in `removing` (those
+    /// removed along with the plan cannot hold anything back).
+    pub fn has_unknowns_besides(&self, removing: &BTreeSet<String>) -> bool {
+        !self.unknown_tags(removing).is_empty() || self.manifests.values().any(|n| !n.readable)
+    }
+
+    /// Listed tags that cannot be tied to a manifest (opaque, unresolved or
+    /// dangling), apart from those in `removing`: each might point at any manifest.
+    pub fn unknown_tags(&self, removing: &BTreeSet<String>) -> Vec<String> {
+        self.opaque_tags
+            .iter()
+            .chain(&self.unresolved_tags)
+            .chain(&self.dangling_tags)
+            .filter(|t| !removing.contains(*t))
+            .cloned()
+            .collect()
     }
 
     /// The tags pointing at `digest`, sorted.

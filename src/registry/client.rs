@@ -103,6 +103,8 @@ pub struct Registry {
     challenge: tokio::sync::OnceCell<Option<Challenge>>,
     tokens: TokenCache,
     in_flight: tokio::sync::Semaphore,
+    /// Whether the registry deletes tags itself: 0 not known yet, 1 yes, 2 no.
+    pub(crate) tag_deletion: std::sync::atomic::AtomicU8,
     opts: ClientOptions,
 }
 
@@ -148,6 +150,7 @@ impl Registry {
             challenge: tokio::sync::OnceCell::new(),
             tokens: TokenCache::default(),
             in_flight: tokio::sync::Semaphore::new(opts.max_in_flight.unwrap_or(16).max(1)),
+            tag_deletion: std::sync::atomic::AtomicU8::new(0),
             opts,
         })
     }

@@ -17,24 +17,39 @@ const DELETE_HINT: &str =
     "; enable deletion in the registry's config (storage.delete.enabled: true, \
 or REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it";
 
-/// A tag removal that failed, and the throw-away manifest the tag may have been
-/// left on (so that it can be pointed back, and nothing else touched).
+/// A throw-away manifest made to remove one tag: unique to that removal, so that
+/// deleting its digest takes that tag and nothing else. Its config blob is already
+/// in the repository.
+#[derive(Debug, Clone)]
+pub struct Placeholder {
+    /// Its media type: of the same family (OCI or Docker) as the tag's manifest.
+    pub media_type: &'static str,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Its digest.
+    pub digest: Digest,
+}
+
+/// Moving a tag onto a throw-away manifest and deleting it failed after the tag
+/// may have moved: `left_on` says where it may be now.
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
 pub struct TagRemovalError {
     /// What failed.
     pub error: RegistryError,
-    /// The throw-away manifest's digest, once one was pushed onto the tag.
+    /// The throw-away manifest's digest, once it was pushed onto the tag.
     pub left_on: Option<Digest>,
 }
 
-/// How a tag was removed.
+/// Whether the registry deletes tags itself, once known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagRemoval {
-    /// The registry deleted the tag itself (`DELETE /manifests/<tag>` answered 202).
-    Deleted,
-    /// The tag was moved onto a unique throw-away manifest, which was then deleted.
-    Placeholder,
+pub enum TagDeletion {
+    /// Not tried yet.
+    Unknown,
+    /// `DELETE /manifests/<tag>` answered 202.
+    Supported,
+    /// It answered that it has no such operation (Distribution 2.8: 400).
+    Unsupported,
 }
 
 impl Registry {
@@ -123,32 +138,42 @@ impl Registry {
         }
     }
 
-    /// Removes `tag` from `repository` and nothing else. Tries the registry's tag
-    /// deletion first; where it has none (Distribution 2.8 answers 400), moves the
-    /// tag onto a unique throw-away manifest of the same family (OCI when `oci`, else Docker)
-    /// and deletes that manifest's digest, which takes only this tag with it.
-    pub async fn remove_tag(
-        &self,
-        repository: &str,
-        tag: &str,
-        oci: bool,
-    ) -> std::result::Result<TagRemoval, TagRemovalError> {
-        let before = |error| TagRemovalError {
-            error,
-            left_on: None,
-        };
-        let (url, resp) = self.delete_request(repository, tag).await.map_err(before)?;
-        match resp.status() {
-            StatusCode::ACCEPTED | StatusCode::OK => return Ok(TagRemoval::Deleted),
-            StatusCode::FORBIDDEN => {
-                return Err(before(
-                    self.status_error(&Method::DELETE, &url, resp, &format!("tag {tag}"))
-                        .await,
-                ))
-            }
-            _ => {}
+    /// Whether this registry deletes tags itself, as learnt from the first try.
+    pub fn tag_deletion(&self) -> TagDeletion {
+        match self.tag_deletion.load(Ordering::Relaxed) {
+            1 => TagDeletion::Supported,
+            2 => TagDeletion::Unsupported,
+            _ => TagDeletion::Unknown,
         }
-        let (manifest_type, config_type) = if oci {
+    }
+
+    /// `DELETE /v2/<repository>/manifests/<tag>`: true when the registry deleted
+    /// the tag, false when it has no tag deletion (remembered, so that the next
+    /// tag goes straight to a throw-away manifest).
+    pub async fn delete_tag(&self, repository: &str, tag: &str) -> Result<bool> {
+        let (url, resp) = self.delete_request(repository, tag).await?;
+        let status = resp.status();
+        let supported = match status {
+            StatusCode::ACCEPTED | StatusCode::OK => true,
+            StatusCode::BAD_REQUEST
+            | StatusCode::NOT_FOUND
+            | StatusCode::METHOD_NOT_ALLOWED
+            | StatusCode::NOT_IMPLEMENTED => false,
+            _ => {
+                return Err(self
+                    .status_error(&Method::DELETE, &url, resp, &format!("tag {tag}"))
+                    .await)
+            }
+        };
+        self.tag_deletion
+            .store(if supported { 1 } else { 2 }, Ordering::Relaxed);
+        Ok(supported)
+    }
+
+    /// Uploads the config blob of a new throw-away manifest for removing
+    /// `repository:tag` (OCI when `oci`, else Docker), and returns the manifest.
+    pub async fn placeholder(&self, repository: &str, tag: &str, oci: bool) -> Result<Placeholder> {
+        let (media_type, config_type) = if oci {
             (OCI_MANIFEST, "application/vnd.oci.image.config.v1+json")
         } else {
             (
@@ -157,31 +182,45 @@ impl Registry {
             )
         };
         let config = placeholder_config(repository, tag);
-        let config_digest = self
-            .upload_blob(repository, &config)
-            .await
-            .map_err(before)?;
+        let config_digest = self.upload_blob(repository, &config).await?;
         let manifest = serde_json::json!({
             "schemaVersion": 2,
-            "mediaType": manifest_type,
+            "mediaType": media_type,
             "config": {"mediaType": config_type, "size": config.len(), "digest": config_digest.to_string()},
             "layers": [],
         });
         // Serialising a json! value cannot fail.
         let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
-        // From here on the tag may point at the throw-away manifest: say so on failure.
+        Ok(Placeholder {
+            media_type,
+            digest: Digest::sha256_of(&bytes),
+            bytes,
+        })
+    }
+
+    /// Removes `tag` from `repository` and nothing else, where the registry has
+    /// no tag deletion: moves the tag onto `placeholder` and deletes that
+    /// manifest's digest, which only this tag points at.
+    pub async fn untag_with(
+        &self,
+        repository: &str,
+        tag: &str,
+        placeholder: &Placeholder,
+    ) -> std::result::Result<(), TagRemovalError> {
+        // From the push on, the tag may point at the throw-away manifest: say so on failure.
         let after = |error| TagRemovalError {
             error,
-            left_on: Some(Digest::sha256_of(&bytes)),
+            left_on: Some(placeholder.digest.clone()),
         };
-        let placeholder = self
-            .put_manifest(repository, tag, manifest_type, &bytes)
+        self.put_manifest(repository, tag, placeholder.media_type, &placeholder.bytes)
             .await
-            .map_err(after)?;
-        self.delete_manifest(repository, &placeholder)
+            .map_err(|error| TagRemovalError {
+                error,
+                left_on: None,
+            })?;
+        self.delete_manifest(repository, &placeholder.digest)
             .await
-            .map_err(after)?;
-        Ok(TagRemoval::Placeholder)
+            .map_err(after)
     }
 }
 

@@ -55,7 +55,7 @@ fn htpasswd_line() -> &'static str {
     static LINE: OnceLock<String> = OnceLock::new();
     LINE.get_or_init(|| {
         let out = Command::new("htpasswd")
-            .args(["-Bbn", USER, PASSWORD])
+            .args(["-Bbn", "-C", "4", USER, PASSWORD])
             .output()
             .expect("htpasswd is installed (apache2-utils; scripts/test installs it)");
         assert!(out.status.success());

@@ -3,6 +3,7 @@
 
 mod artifacts;
 mod cli;
+mod concurrency;
 mod credentials;
 mod curl;
 mod digest;

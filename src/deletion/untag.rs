@@ -1,0 +1,162 @@
+//! Removing one tag and nothing else, as near to a compare-and-remove as the API
+//! allows: the tag is read right before it goes (everything else is prepared
+//! first), and a tag that moved meanwhile is someone else's change, left alone.
+//!
+//! A registry that deletes tags (`DELETE /manifests/<tag>`) is asked to; on one
+//! that has no tag deletion (Distribution 2.8) the tag is moved onto a throw-away
+//! manifest unique to this removal, whose digest is then deleted: that takes only
+//! the tags on it, which is this one.
+
+use super::execute::{ActionError, Change, Outcome};
+use crate::registry::deletion::{Placeholder, TagDeletion, TagRemovalError};
+use crate::registry::manifests::Manifest;
+use crate::registry::{Digest, Registry, RegistryError};
+
+/// What the tag must point at right before it is removed.
+#[derive(Debug, Clone, Copy)]
+pub enum Expect<'a> {
+    /// This manifest.
+    Manifest(&'a Digest),
+    /// Nothing the registry serves: a dangling tag.
+    Missing,
+}
+
+/// How a tag was removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagRemoval {
+    /// The registry deleted the tag itself.
+    Deleted,
+    /// The tag was moved onto this throw-away manifest, deleted with it.
+    Placeholder(Digest),
+}
+
+/// One tag of one repository to remove.
+pub struct Untag<'a> {
+    /// The registry.
+    pub registry: &'a Registry,
+    /// The repository.
+    pub repository: &'a str,
+    /// The tag.
+    pub tag: &'a str,
+    /// A throw-away manifest, if one is needed, of the OCI family (else Docker's).
+    pub oci: bool,
+    /// The manifest must survive the removal (other tags or an index need it).
+    pub manifest_needed: bool,
+}
+
+impl Untag<'_> {
+    /// Removes the tag if it still points where `expect` says. A tag found gone
+    /// (no longer listed) is [`Outcome::AlreadyGone`]; one found dangling (its
+    /// manifest deleted by someone else meanwhile) is removed all the same.
+    pub async fn run(&self, expect: Expect<'_>) -> Outcome {
+        // Made first, so that the tag moves right after it was read.
+        let mut placeholder = None;
+        if self.registry.tag_deletion() == TagDeletion::Unsupported {
+            match self.placeholder().await {
+                Ok(p) => placeholder = Some(p),
+                Err(e) => return Outcome::Failed(e.into()),
+            }
+        }
+        loop {
+            let original = match self.read(expect).await {
+                Ok(original) => original,
+                Err(outcome) => return outcome,
+            };
+            let Some(p) = &placeholder else {
+                match self.registry.delete_tag(self.repository, self.tag).await {
+                    Ok(true) => return self.after_tag_deletion(original.as_ref()).await,
+                    // No tag deletion here: through a throw-away manifest, read again.
+                    Ok(false) => match self.placeholder().await {
+                        Ok(p) => {
+                            placeholder = Some(p);
+                            continue;
+                        }
+                        Err(e) => return Outcome::Failed(e.into()),
+                    },
+                    Err(e) => return Outcome::Failed(e.into()),
+                }
+            };
+            return match self.registry.untag_with(self.repository, self.tag, p).await {
+                Ok(()) => Outcome::TagRemoved(TagRemoval::Placeholder(p.digest.clone())),
+                Err(failure) => Outcome::Failed(self.point_back(failure, original).await),
+            };
+        }
+    }
+
+    async fn placeholder(&self) -> Result<Placeholder, RegistryError> {
+        self.registry
+            .placeholder(self.repository, self.tag, self.oci)
+            .await
+    }
+
+    /// The tag as it is now: its manifest (none when it dangles), or, when it is
+    /// not what the plan removes, what became of the action.
+    async fn read(&self, expect: Expect<'_>) -> Result<Option<Manifest>, Outcome> {
+        let read = self.registry.get_manifest(self.repository, self.tag).await;
+        match (read, expect) {
+            (Ok(m), Expect::Manifest(d)) if m.digest == *d => Ok(Some(m)),
+            (Ok(m), _) => Err(Outcome::Changed(Change::TagMoved(Some(m.digest)))),
+            (Err(RegistryError::NotFound { .. }), Expect::Missing) => Ok(None),
+            // Gone, or left dangling by whoever deleted its manifest: the list says.
+            (Err(RegistryError::NotFound { .. }), Expect::Manifest(_)) => {
+                match self.registry.tags(self.repository).await {
+                    Ok(tags) if tags.iter().any(|t| t == self.tag) => Ok(None),
+                    Ok(_) | Err(RegistryError::NotFound { .. }) => Err(Outcome::AlreadyGone),
+                    Err(e) => Err(Outcome::Failed(e.into())),
+                }
+            }
+            (Err(e), _) => Err(Outcome::Failed(e.into())),
+        }
+    }
+
+    /// The registry deleted the tag: its manifest must still be there when
+    /// something needs it. If it is gone, nothing tells whether the registry's tag
+    /// deletion took it or another client deleted it meanwhile: it is reported,
+    /// and not pushed back (it may have been deleted on purpose).
+    async fn after_tag_deletion(&self, original: Option<&Manifest>) -> Outcome {
+        let Some(original) = original.filter(|_| self.manifest_needed) else {
+            return Outcome::TagRemoved(TagRemoval::Deleted);
+        };
+        let digest = original.digest.to_string();
+        match self.registry.head_manifest(self.repository, &digest).await {
+            Ok(_) => Outcome::TagRemoved(TagRemoval::Deleted),
+            Err(RegistryError::NotFound { .. }) => Outcome::Failed(ActionError::ManifestGone {
+                digest: original.digest.clone(),
+            }),
+            Err(e) => Outcome::Failed(e.into()),
+        }
+    }
+
+    /// Moving the tag onto the throw-away manifest and deleting that failed half
+    /// way: if the tag is on the throw-away manifest, it is pointed back at the
+    /// original. A tag someone else moved meanwhile is left alone; a dangling one
+    /// is left to the check after the repository's changes.
+    async fn point_back(
+        &self,
+        failure: TagRemovalError,
+        original: Option<Manifest>,
+    ) -> ActionError {
+        let TagRemovalError { error, left_on } = failure;
+        let (Some(left_on), Some(original)) = (left_on, original) else {
+            return error.into();
+        };
+        let now = self.registry.head_manifest(self.repository, self.tag).await;
+        if !matches!(now, Ok((Some(d), _)) if d == left_on) {
+            return error.into();
+        }
+        let put = self
+            .registry
+            .put_manifest(
+                self.repository,
+                self.tag,
+                &original.media_type,
+                &original.bytes,
+            )
+            .await;
+        ActionError::LeftOnPlaceholder {
+            error,
+            restored: put.is_ok(),
+            digest: original.digest,
+        }
+    }
+}
