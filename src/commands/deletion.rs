@@ -563,16 +563,7 @@ pub async fn confirm_and_execute(
             row.error.as_deref().unwrap_or(row.outcome.as_str())
         ));
     }
-    for row in rows
-        .iter()
-        .filter(|r| r.outcome == OutcomeKind::GoneMeanwhile)
-    {
-        ctx.printer.note(format!(
-            "{}: {}",
-            row.reference,
-            row.error.as_deref().unwrap_or(row.outcome.as_str())
-        ));
-    }
+    note_gone_meanwhile(ctx, &host, &done);
     let kinds: Vec<ErrorKind> = done
         .iter()
         .filter_map(|d| match &d.outcome {
@@ -604,6 +595,33 @@ pub async fn confirm_and_execute(
 
 /// Sets `cancel` on Ctrl-C. The listener is registered before this returns, so
 /// no interrupt between now and the end of the run is missed.
+/// One note per repository for the kept tags that went by another client's change.
+fn note_gone_meanwhile(ctx: &Context, host: &str, done: &[Done]) {
+    let mut by_repository: std::collections::BTreeMap<&str, (Vec<&str>, bool)> = Default::default();
+    for d in done {
+        if let (Outcome::GoneMeanwhile { with_manifest }, Action::RestoreTag { tag, .. }) =
+            (&d.outcome, &d.action)
+        {
+            let entry = by_repository.entry(&d.repository).or_default();
+            entry.0.push(tag);
+            entry.1 |= *with_manifest;
+        }
+    }
+    for (repository, (tags, with_manifest)) in by_repository {
+        let how = if with_manifest {
+            "removed or deleted with their manifests"
+        } else {
+            "removed"
+        };
+        ctx.printer.note(format!(
+            "{host}/{repository}: {} tags the plan kept were {how} meanwhile by another \
+             client, not by this run; left as they are: {}",
+            tags.len(),
+            tags.join(", ")
+        ));
+    }
+}
+
 fn watch_interrupt(cancel: Arc<AtomicBool>) -> Result<tokio::task::JoinHandle<()>> {
     #[cfg(unix)]
     {

@@ -33,10 +33,12 @@ pub enum ActionError {
     /// The registry deleted the tag, and the manifest, which other tags or an
     /// index need, is gone too: its tag deletion took it, or another client deleted
     /// it meanwhile. Not pushed back: it may have been deleted on purpose.
-    #[error("the tag was removed, and its manifest {digest}, which other tags or an index need, is gone too: the registry's tag deletion took it, or another client deleted it meanwhile; it was not pushed back")]
+    #[error("the tag was removed, and its manifest {digest} is gone too{}: the registry's tag deletion took it, or another client deleted it meanwhile; it was not pushed back", tags_word(.tags))]
     ManifestGone {
         /// The manifest.
         digest: Digest,
+        /// The tags it carried that the plan kept (gone with it).
+        tags: Vec<String>,
     },
     /// The tag was removed, yet the tag list still names it, on a manifest the
     /// registry does not serve, after removing it again.
@@ -56,6 +58,14 @@ impl ActionError {
                 crate::registry::ErrorKind::Other
             }
         }
+    }
+}
+
+fn tags_word(tags: &[String]) -> String {
+    if tags.is_empty() {
+        String::new()
+    } else {
+        format!(", with the tags the plan kept on it ({})", tags.join(", "))
     }
 }
 
@@ -490,7 +500,8 @@ async fn confirm(
                 repository,
                 tag: &tag,
                 oci: false,
-                manifest_needed: false,
+                keep: &[],
+                in_index: false,
             };
             let expect = on.as_ref().map_or(Expect::Missing, Expect::Manifest);
             match untag.run(expect).await {
@@ -512,8 +523,19 @@ async fn confirm(
                 )
         )
     });
+    // Manifests already reported gone with a tag removal, and their tags with them.
+    let reported: BTreeSet<&Digest> = done
+        .iter()
+        .filter_map(|d| match &d.outcome {
+            Outcome::Failed(ActionError::ManifestGone { digest, .. }) => Some(digest),
+            _ => None,
+        })
+        .collect();
     let mut checks = Vec::new();
-    for survivor in survivors.iter().filter(|s| !listed.contains(&s.tag)) {
+    for survivor in survivors
+        .iter()
+        .filter(|s| !listed.contains(&s.tag) && !reported.contains(&s.digest))
+    {
         let outcome = survivor_gone(registry, repository, survivor, deleted_manifests).await;
         checks.push(Done {
             repository: repository.to_string(),
@@ -628,7 +650,8 @@ async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome 
                 repository,
                 tag,
                 oci: media_type.is_oci(),
-                manifest_needed: *in_index || !keep.is_empty(),
+                keep,
+                in_index: *in_index,
             };
             untag.run(Expect::Manifest(digest)).await
         }
@@ -638,7 +661,8 @@ async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome 
                 repository,
                 tag,
                 oci: false,
-                manifest_needed: false,
+                keep: &[],
+                in_index: false,
             };
             untag.run(Expect::Missing).await
         }

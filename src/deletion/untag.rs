@@ -40,8 +40,10 @@ pub struct Untag<'a> {
     pub tag: &'a str,
     /// A throw-away manifest, if one is needed, of the OCI family (else Docker's).
     pub oci: bool,
-    /// The manifest must survive the removal (other tags or an index need it).
-    pub manifest_needed: bool,
+    /// Tags on the same manifest that stay: the manifest must survive.
+    pub keep: &'a [String],
+    /// An index references the manifest: it must survive.
+    pub in_index: bool,
 }
 
 impl Untag<'_> {
@@ -114,7 +116,8 @@ impl Untag<'_> {
     /// deletion took it or another client deleted it meanwhile: it is reported,
     /// and not pushed back (it may have been deleted on purpose).
     async fn after_tag_deletion(&self, original: Option<&Manifest>) -> Outcome {
-        let Some(original) = original.filter(|_| self.manifest_needed) else {
+        let needed = self.in_index || !self.keep.is_empty();
+        let Some(original) = original.filter(|_| needed) else {
             return Outcome::TagRemoved(TagRemoval::Deleted);
         };
         let digest = original.digest.to_string();
@@ -122,6 +125,7 @@ impl Untag<'_> {
             Ok(_) => Outcome::TagRemoved(TagRemoval::Deleted),
             Err(RegistryError::NotFound { .. }) => Outcome::Failed(ActionError::ManifestGone {
                 digest: original.digest.clone(),
+                tags: self.keep.to_vec(),
             }),
             Err(e) => Outcome::Failed(e.into()),
         }

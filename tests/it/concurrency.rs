@@ -5,10 +5,15 @@
 //! every remaining tag's manifest are checked against what must be there.
 
 use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
 use std::process::Child;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, OnceLock};
 
 use crate::fixture::{image, sha256, Image, Storage};
 use crate::harness::{regctl, Options, Run, TestRegistry};
+use crate::http::Response;
+use crate::resilience::{fronted_with, Forward, Fronted};
 
 const ROUNDS: usize = 20;
 const CREATED: &str = "2024-01-01T00:00:00Z";
@@ -332,4 +337,168 @@ fn digest_exits_the_same_whether_its_stdout_is_closed_or_not() {
     let closed = wait(child);
     assert_eq!(closed.code, open.code, "{}", closed.stderr);
     assert!(closed.stderr.contains("gone"), "{}", closed.stderr);
+}
+
+/// A proxy in front of the registry that makes the first `times` deletions by
+/// digest in repository `a` fail half-way, as Distribution does when another
+/// client writes in the repository meanwhile: the manifest is gone (its revision
+/// link removed from storage), its tags are still listed, and the answer is 500.
+fn deletions_failing_half_way(times: usize) -> Fronted {
+    let storage: Arc<OnceLock<PathBuf>> = Arc::new(OnceLock::new());
+    let seen = AtomicUsize::new(0);
+    let root = storage.clone();
+    let f = fronted_with(
+        |s| {
+            s.push("a", &["v1", "v2"], &shared());
+            s.push("a", &["v3"], &other());
+        },
+        move |req, fwd: Forward| {
+            let revision = req
+                .target
+                .strip_prefix("/v2/a/manifests/sha256:")
+                .filter(|_| req.method == "DELETE")
+                .map(|hex| {
+                    root.get()
+                        .unwrap()
+                        .join("docker/registry/v2/repositories/a/_manifests/revisions/sha256")
+                        .join(hex)
+                });
+            match revision {
+                // Deletions of manifests that exist (not the probe for deletion support).
+                Some(revision) if revision.exists() && seen.fetch_add(1, SeqCst) < times => {
+                    std::fs::remove_dir_all(&revision).unwrap();
+                    Response::json(
+                        500,
+                        serde_json::json!({"errors":[{"code":"UNKNOWN","message":"invalid checksum digest format"}]}),
+                    )
+                }
+                _ => fwd(req),
+            }
+        },
+    );
+    storage.set(f.registry.dir.path().join("data")).unwrap();
+    f
+}
+
+#[test]
+fn a_tag_left_dangling_by_a_deletion_failed_half_way_is_removed_again() {
+    let f = deletions_failing_half_way(1);
+    let run = f
+        .regctl()
+        .args(["rm", &format!("{}/a:v1", f.host()), "--yes"])
+        .run();
+    run.success();
+    assert_eq!(
+        f.backend_tags("a"),
+        vec![
+            format!("v2 {}", shared().digest),
+            format!("v3 {}", other().digest)
+        ],
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_tag_that_stays_dangling_is_reported_as_not_removed() {
+    let f = deletions_failing_half_way(usize::MAX);
+    let run = f
+        .regctl()
+        .args(["rm", &format!("{}/a:v1", f.host()), "--yes"])
+        .run();
+    run.code(1);
+    assert!(
+        run.stdout.starts_with("failed ") && run.stderr.contains("still names v1"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    // v1 dangles; v2 and v3 are untouched.
+    let ls = f
+        .regctl()
+        .args(["ls", "--digests", &format!("{}/a", f.host())])
+        .run();
+    ls.code(4);
+    assert_eq!(
+        ls.lines(),
+        vec![
+            format!("{}/a:v2 {}", f.host(), shared().digest),
+            format!("{}/a:v3 {}", f.host(), other().digest)
+        ]
+    );
+}
+
+/// An RFC 3339 time `days` days before now.
+fn days_ago(days: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+#[test]
+fn a_fresh_image_pushed_to_a_planned_tag_during_a_prune_keeps_its_tag() {
+    // v1 is on an old image, v2 on a recent one; `prune --older-than 30d` plans
+    // v1's image away. Between the plan and the changes, another client pushes a
+    // fresh image to v1: the old image goes (no tag is on it any more), v1 stays
+    // on the fresh one, and the run says so and fails.
+    let old = image("linux/amd64", "2024-01-01T00:00:00Z", "prune old");
+    let recent = image("linux/amd64", &days_ago(1), "prune recent");
+    let fresh = image("linux/amd64", &days_ago(0), "prune fresh");
+    let reads = AtomicUsize::new(0);
+    let fresh_manifest = fresh.manifest.clone();
+    let (o, r, fr) = (old.clone(), recent.clone(), fresh.clone());
+    let f = fronted_with(
+        move |s| {
+            s.push("a", &["v1"], &o);
+            s.push("a", &["v2"], &r);
+            s.image("a", &fr);
+        },
+        move |req, fwd: Forward| {
+            // The second read of v1 is the re-check before the changes.
+            if req.method == "GET"
+                && req.target == "/v2/a/manifests/v1"
+                && reads.fetch_add(1, SeqCst) == 1
+            {
+                let mut put = req.clone();
+                put.method = "PUT".into();
+                put.headers
+                    .retain(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+                put.headers.push((
+                    "Content-Type".into(),
+                    crate::fixture::DOCKER_MANIFEST.into(),
+                ));
+                put.body = fresh_manifest.clone();
+                assert_eq!(fwd(&put).status, 201);
+            }
+            fwd(req)
+        },
+    );
+    let run = f
+        .regctl()
+        .args([
+            "prune",
+            &format!("{}/a", f.host()),
+            "--older-than",
+            "30d",
+            "--yes",
+        ])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("a:v1") && run.stderr.contains("the tag moved"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        f.backend_tags("a"),
+        vec![
+            format!("v1 {}", fresh.digest),
+            format!("v2 {}", recent.digest)
+        ]
+    );
+    let old_there = f
+        .regctl()
+        .args(["digest", &format!("{}/a@{}", f.host(), old.digest)])
+        .run();
+    old_there.code(4);
 }

@@ -332,3 +332,33 @@ fn a_registry_that_contradicts_itself_after_a_deletion_gets_nothing_pushed() {
         "nothing was pushed"
     );
 }
+
+#[test]
+fn a_tag_deletion_that_takes_the_manifest_is_reported_and_nothing_is_pushed_back() {
+    // The registry offers tag deletion, and deletes the tag's manifest with it
+    // (v2 goes too). Whether the registry or another client deleted it, regctl
+    // cannot tell: it says so, fails, and pushes nothing back.
+    let digest = app().digest;
+    let f = fronted_with(populate, move |req, fwd: Forward| {
+        if req.method == "DELETE" && manifest_of(&req.target, "v1") {
+            let mut by_digest = req.clone();
+            by_digest.target = format!("/v2/a/manifests/{digest}");
+            return fwd(&by_digest);
+        }
+        fwd(req)
+    });
+    let run = rm_v1(&f);
+    run.code(1);
+    assert!(
+        run.stderr.contains("a:v1")
+            && run.stderr.contains("is gone too")
+            && run.stderr.contains("(v2)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !f.proxy_saw("PUT", "/v2/a/manifests/v2"),
+        "nothing was pushed back"
+    );
+    assert_eq!(f.backend_tags("a"), vec![format!("v3 {}", other().digest)]);
+}
