@@ -55,6 +55,8 @@ struct Listing {
     entries: Vec<Entry>,
     untagged: bool,
     failures: Vec<(String, RegistryError)>,
+    /// Tags listed whose manifest is not served (404): dangling.
+    dangling: usize,
 }
 
 pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
@@ -126,6 +128,7 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     let mut writer = RowWriter::new(ctx.format);
     let mut untagged = 0usize;
     let mut failures: Vec<(String, RegistryError)> = Vec::new();
+    let mut dangling = 0usize;
     let mut done = 0usize;
     let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
@@ -150,6 +153,7 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         done += 1;
         untagged += usize::from(listing.untagged);
         failures.extend(listing.failures);
+        dangling += listing.dangling;
         for entry in &listing.entries {
             writer.write(entry).context("writing the listing")?;
         }
@@ -166,6 +170,13 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     }
     for (what, err) in &failures {
         ctx.printer.error(format!("{what}: {err}"));
+    }
+    if dangling > 0 {
+        ctx.printer.note(format!(
+            "{dangling} tags are listed but their manifest is not served (dangling tags, most \
+             likely left by a deletion): `regctl rm REF` removes one, `regctl prune` removes \
+             them along with its plan"
+        ));
     }
     ctx.printer.error(format!(
         "the listing is incomplete: {} of its repositories or tags could not be read",
@@ -189,6 +200,7 @@ async fn list_repository(
         entries: Vec::new(),
         untagged: false,
         failures: Vec::new(),
+        dangling: 0,
     };
     let mut tags = match registry.tags(&repo).await {
         Ok(tags) => tags,
@@ -234,6 +246,9 @@ async fn list_repository(
         let digest = match digest {
             Some(Ok(d)) => Some(d),
             Some(Err(e)) => {
+                if matches!(e, RegistryError::NotFound { .. }) {
+                    listing.dangling += 1;
+                }
                 listing.failures.push((reference, e));
                 continue;
             }

@@ -183,27 +183,30 @@ fn a_tag_removal_beside_a_deletion_of_its_manifest_pushes_nothing_back() {
             ],
         );
         let (by_tag, by_digest) = (wait(by_tag), wait(by_digest));
-        assert_eq!(
-            state(&reg, &repository),
-            expect(&[("keep", &other().digest)]),
-            "round {round}: D's tags are gone and nothing was pushed back\n{}\n{}",
-            by_tag.stderr,
-            by_digest.stderr
-        );
-        assert!(!manifest_exists(&reg, &repository, &d), "round {round}");
-        by_digest.success();
+        let said = format!("round {round}:\n{}\n{}", by_tag.stderr, by_digest.stderr);
+        let left = state(&reg, &repository);
+        if by_digest.code == 0 {
+            // D and its tags are gone, and nothing was pushed back.
+            assert_eq!(left, expect(&[("keep", &other().digest)]), "{said}");
+            assert!(!manifest_exists(&reg, &repository, &d), "{said}");
+        } else {
+            // Its re-check caught a while the tag run's throw-away manifest was
+            // being deleted (listed, not served): D is left untouched, and says so.
+            by_digest.code(1);
+            assert!(by_digest.stderr.contains("cannot verify (a)"), "{said}");
+            assert_eq!(
+                left,
+                expect(&[("b", &d), ("c", &d), ("keep", &other().digest)]),
+                "{said}"
+            );
+        }
         // The tag run succeeds, or, when it reads the repository after D went,
-        // finds no tag a to remove.
+        // finds no tag a to remove. It never pushes anything back.
         if by_tag.code != 0 {
             by_tag.code(4);
-            assert!(by_tag.stdout.starts_with("missing "), "{}", by_tag.stdout);
+            assert!(by_tag.stdout.starts_with("missing "), "{said}");
         }
-        assert!(
-            !by_tag.stdout.contains("restored") && !by_tag.stderr.contains("overreach"),
-            "{}{}",
-            by_tag.stdout,
-            by_tag.stderr
-        );
+        assert!(!by_tag.stdout.contains("restored"), "{said}");
     }
 }
 
@@ -245,7 +248,11 @@ fn a_tag_on_a_missing_manifest_can_be_removed_by_rm_and_by_prune() {
         .args(["ls", "--digests", &format!("{host}/r0")])
         .run();
     ls.code(4);
-    assert!(ls.stderr.contains("r0:broken"), "{}", ls.stderr);
+    assert!(
+        ls.stderr.contains("r0:broken") && ls.stderr.contains("dangling tags"),
+        "{}",
+        ls.stderr
+    );
     assert_eq!(ls.lines().len(), 3, "{}", ls.stdout);
 
     let plan = regctl()
