@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use crate::fixture::{image, sha256, Image, Storage};
 use crate::harness::{regctl, Options, Run, TestRegistry};
 use crate::http::Response;
-use crate::resilience::{fronted_with, Forward, Fronted};
+use crate::resilience::{fronted_with, push_meanwhile, Forward, Fronted};
 
 const ROUNDS: usize = 20;
 const CREATED: &str = "2024-01-01T00:00:00Z";
@@ -466,16 +466,7 @@ fn a_fresh_image_pushed_to_a_planned_tag_during_a_prune_keeps_its_tag() {
                 && req.target == "/v2/a/manifests/v1"
                 && reads.fetch_add(1, SeqCst) == 1
             {
-                let mut put = req.clone();
-                put.method = "PUT".into();
-                put.headers
-                    .retain(|(k, _)| k.eq_ignore_ascii_case("authorization"));
-                put.headers.push((
-                    "Content-Type".into(),
-                    crate::fixture::DOCKER_MANIFEST.into(),
-                ));
-                put.body = fresh_manifest.clone();
-                assert_eq!(fwd(&put).status, 201);
+                push_meanwhile(req, fwd, &req.target, &fresh_manifest);
             }
             fwd(req)
         },

@@ -6,7 +6,7 @@
 use crate::fixture::{image, Image, Storage};
 use crate::harness::{loopback_certificate, regctl};
 use crate::http::{serve_tls, Response};
-use crate::resilience::{app, fronted_with, Forward, Fronted};
+use crate::resilience::{app, fronted_with, push_meanwhile, Forward, Fronted};
 
 fn other() -> Image {
     image("linux/amd64", "2024-02-01T00:00:00Z", "hostile other")
@@ -288,16 +288,7 @@ fn a_tag_pushed_anew_right_before_its_removal_is_left_alone() {
             && manifest_of(&req.target, "v1")
             && reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2
         {
-            let mut put = req.clone();
-            put.method = "PUT".into();
-            put.headers
-                .retain(|(k, _)| k.eq_ignore_ascii_case("authorization"));
-            put.headers.push((
-                "Content-Type".into(),
-                crate::fixture::DOCKER_MANIFEST.into(),
-            ));
-            put.body = other_manifest.clone();
-            assert_eq!(fwd(&put).status, 201);
+            push_meanwhile(req, fwd, &req.target, &other_manifest);
         }
         fwd(req)
     });

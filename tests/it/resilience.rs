@@ -96,6 +96,22 @@ impl Fronted {
     }
 }
 
+/// Another client's push, sent through the proxy while it handles `req` (whose
+/// credentials it borrows): the Docker manifest `body` PUT to `target`.
+pub fn push_meanwhile(req: &Request, fwd: Forward, target: &str, body: &[u8]) {
+    let mut put = req.clone();
+    put.method = "PUT".into();
+    put.target = target.into();
+    put.headers
+        .retain(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+    put.headers.push((
+        "Content-Type".into(),
+        crate::fixture::DOCKER_MANIFEST.into(),
+    ));
+    put.body = body.to_vec();
+    assert_eq!(fwd(&put).status, 201);
+}
+
 /// regctl trusting the loopback certificate, logged in as the test user.
 fn logged_in() -> Regctl {
     regctl()
@@ -532,17 +548,7 @@ fn a_manifest_that_gains_a_tag_after_planning_is_left_untouched() {
             && req.target == "/v2/a/tags/list"
             && lists.fetch_add(1, Ordering::SeqCst) == 1
         {
-            let mut put = req.clone();
-            put.method = "PUT".into();
-            put.target = "/v2/a/manifests/pushed-meanwhile".into();
-            put.headers
-                .retain(|(k, _)| k.eq_ignore_ascii_case("authorization"));
-            put.headers.push((
-                "Content-Type".into(),
-                crate::fixture::DOCKER_MANIFEST.into(),
-            ));
-            put.body = manifest.clone();
-            assert_eq!(fwd(&put).status, 201);
+            push_meanwhile(req, fwd, "/v2/a/manifests/pushed-meanwhile", &manifest);
         }
         fwd(req)
     });
