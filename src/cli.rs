@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+pub use crate::output::Format;
 
 /// Exit codes, shown at the end of `--help`.
 pub const EXIT_CODES_HELP: &str = "\
@@ -83,17 +85,6 @@ pub struct GlobalArgs {
     /// Log each request (method, URL, status, time) to stderr, credentials redacted.
     #[arg(short, long, global = true)]
     pub verbose: bool,
-}
-
-/// How data is written to stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// One item per line, for scripts.
-    Plain,
-    /// An aligned table, for people.
-    Table,
-    /// One JSON document.
-    Json,
 }
 
 /// The subcommands.

@@ -6,8 +6,18 @@ use std::io::{self, IsTerminal, Write};
 use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
 use serde::Serialize;
 
-use crate::cli::Format;
 pub use crate::text::escape;
+
+/// How data is written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One item per line, for scripts.
+    Plain,
+    /// An aligned table, for people.
+    Table,
+    /// One JSON document.
+    Json,
+}
 
 /// Something printable as a row of output.
 pub trait Row: Serialize {

@@ -3,33 +3,13 @@
 
 pub mod docker_config;
 mod helper;
-mod secret;
 
 use std::path::PathBuf;
 
+pub use crate::registry::credential::{Credential, Resolved, Secret};
 pub use docker_config::DockerConfig;
-pub use secret::Secret;
 
 use crate::registry::reference::credential_key;
-
-/// Credentials for one registry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Credential {
-    /// Username and password (sent as Basic auth, to the registry or its token realm).
-    Basic {
-        /// The user name.
-        username: String,
-        /// The password.
-        password: Secret,
-    },
-    /// An OAuth2 refresh token (docker's `identitytoken`), exchanged at the realm.
-    IdentityToken {
-        /// The user name, if known.
-        username: String,
-        /// The refresh token.
-        token: Secret,
-    },
-}
 
 /// Why credentials could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -53,15 +33,6 @@ pub enum CredentialError {
     /// Flags or environment variables given half.
     #[error("{0}")]
     Incomplete(String),
-}
-
-/// A credential and where it came from (for `-v` and error messages; never the secret).
-#[derive(Clone, Debug)]
-pub struct Resolved {
-    /// The credential.
-    pub credential: Credential,
-    /// Where it was found, e.g. `REGCTL_USERNAME`, `docker-credential-pass`.
-    pub source: String,
 }
 
 /// Resolves credentials for registries, in the documented order.

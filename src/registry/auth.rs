@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::credentials::Secret;
+use super::secret::Secret;
 
 /// What a request needs to be allowed, in the token server's vocabulary.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

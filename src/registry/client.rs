@@ -11,10 +11,10 @@ use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::auth::{parse_challenge, Challenge, Scope, TokenCache, TokenResponse};
+use super::credential::{Credential, Resolved, Secret};
 use super::error::{parse_error_body, ErrorInfo, RegistryError, Result};
 use super::retry::{is_reset, worth_retrying, Backoff, RetryPolicy};
 use super::tls::{self, TlsOptions};
-use crate::credentials::{Credential, Resolved, Secret};
 
 /// Largest token response read (the token spec's answers are a few KiB).
 const MAX_TOKEN_BODY: usize = 64 * 1024;

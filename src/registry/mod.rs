@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod credential;
 pub mod deletion;
 pub mod digest;
 pub mod error;
@@ -13,10 +14,12 @@ pub mod manifest;
 pub mod manifests;
 pub mod reference;
 pub mod retry;
+pub mod secret;
 pub mod tls;
 pub mod upload;
 
 pub use client::{ClientOptions, Observer, Registry, RequestRecord};
+pub use credential::{Credential, Resolved, Secret};
 pub use digest::Digest;
 pub use error::{ErrorKind, RegistryError};
 pub use manifest::Platform;
