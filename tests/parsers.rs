@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use regctl::credentials::DockerConfig;
-use regctl::registry::auth::parse_challenge;
+use regctl::registry::auth::{parse_challenge, parse_challenges, Challenge};
 use regctl::registry::listing::next_link;
 use regctl::registry::manifest::{ImageConfig, ImageManifest, Index, Platform};
 use regctl::registry::{Digest, Reference, RegistryTarget};
@@ -51,6 +51,40 @@ proptest! {
     #[test]
     fn challenges_never_panic(s in "\\PC{0,200}") {
         let _ = parse_challenge(&s);
+    }
+
+    #[test]
+    fn every_challenge_of_a_header_is_read(
+        challenges in proptest::collection::vec(
+            (any::<bool>(), "https://[a-z]{1,8}\\.example/[a-z,= ]{0,10}", proptest::option::of("[a-z][a-z .,=]{0,12}")),
+            1..5,
+        ),
+    ) {
+        // One header holding several challenges, as RFC 9110 allows: each is
+        // read, in order, whatever commas, spaces and `=` their quoted values hold.
+        let expected: Vec<Challenge> = challenges
+            .iter()
+            .map(|(bearer, realm, service)| if *bearer {
+                Challenge::Bearer { realm: realm.clone(), service: service.clone(), error: None }
+            } else {
+                Challenge::Basic
+            })
+            .collect();
+        let header = challenges
+            .iter()
+            .map(|(bearer, realm, service)| match (bearer, service) {
+                (true, Some(s)) => format!("Bearer realm=\"{realm}\",service=\"{s}\""),
+                (true, None) => format!("Bearer realm=\"{realm}\""),
+                (false, _) => format!("Basic realm=\"{realm}\""),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        prop_assert_eq!(parse_challenges(&header), expected);
+    }
+
+    #[test]
+    fn challenges_of_any_header_never_panic(s in "\\PC{0,200}") {
+        let _ = parse_challenges(&s);
     }
 
     #[test]

@@ -71,6 +71,51 @@ pub fn parse_challenge(header: &str) -> Option<Challenge> {
     }
 }
 
+/// Every Basic or Bearer challenge of one `WWW-Authenticate` value, which may
+/// hold several (`Basic realm="r", Bearer realm="t",service="s"`), in order.
+/// Unknown schemes are skipped; this never panics.
+pub fn parse_challenges(header: &str) -> Vec<Challenge> {
+    // Split on commas outside quotes; a part that starts with a token followed by
+    // whitespace (or is a lone token) starts a new challenge, the others are
+    // parameters of the current one.
+    let mut parts = Vec::new();
+    let (mut current, mut quoted, mut escaped) = (String::new(), false, false);
+    for c in header.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    parts.push(current);
+    let mut challenges: Vec<String> = Vec::new();
+    for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        let first = part
+            .split(|c: char| c.is_whitespace() || c == '=')
+            .next()
+            .unwrap_or("");
+        let rest = &part[first.len()..];
+        let starts_challenge = rest.is_empty() || rest.starts_with(char::is_whitespace);
+        match challenges.last_mut() {
+            Some(last) if !starts_challenge => {
+                last.push(',');
+                last.push_str(part);
+            }
+            _ => challenges.push(part.to_string()),
+        }
+    }
+    challenges
+        .iter()
+        .filter_map(|c| parse_challenge(c))
+        .collect()
+}
+
 /// `key="quoted \"value\"", key2=token` into a map with lowercase keys.
 fn parse_params(input: &str) -> HashMap<String, String> {
     let mut params = HashMap::new();
@@ -234,6 +279,25 @@ impl TokenCache {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_header_with_two_challenges_gives_both() {
+        let both = parse_challenges(
+            r#"Basic realm="r, with comma", Bearer realm="https://t/token",service="s",scope="a:b:pull,push""#,
+        );
+        assert_eq!(
+            both,
+            vec![
+                Challenge::Basic,
+                Challenge::Bearer {
+                    realm: "https://t/token".into(),
+                    service: Some("s".into()),
+                    error: None
+                }
+            ]
+        );
+        assert_eq!(parse_challenges("Negotiate, Basic"), vec![Challenge::Basic]);
+    }
+
     use super::*;
 
     #[test]

@@ -11,7 +11,8 @@ use super::client::Registry;
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
 use super::manifest::{DOCKER_MANIFEST, OCI_MANIFEST};
-use super::retry::{worth_retrying, Backoff};
+use super::transport::{Fetched, Request, Retry, MAX_ERROR_BODY};
+use futures::future::BoxFuture;
 
 const DELETE_HINT: &str =
     "; enable deletion in the registry's config (storage.delete.enabled: true, \
@@ -53,22 +54,25 @@ pub enum TagDeletion {
 }
 
 impl Registry {
-    /// `DELETE /v2/<repository>/manifests/<reference>`, as one attempt.
+    /// `DELETE /v2/<repository>/manifests/<reference>`, sent again after a
+    /// retryable answer only when `done` says it did not take effect.
     async fn delete_request(
         &self,
         repository: &str,
         reference: &str,
-    ) -> Result<(url::Url, reqwest::Response)> {
+        retry: Retry<'_>,
+    ) -> Result<(url::Url, Fetched)> {
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
-        let resp = self
-            .send(
-                Method::DELETE,
-                &url,
-                &Scope::Delete(repository.to_string()),
-                None,
-            )
-            .await?;
-        Ok((url, resp))
+        let request = Request {
+            method: Method::DELETE,
+            url: &url,
+            scope: &Scope::Delete(repository.to_string()),
+            accept: None,
+            body: None,
+            limit: MAX_ERROR_BODY,
+        };
+        let answer = self.request_with(request, retry).await?;
+        Ok((url, answer))
     }
 
     fn delete_unsupported(&self, detail: String) -> RegistryError {
@@ -85,13 +89,13 @@ impl Registry {
     /// and 405 `UNSUPPORTED` where it is not.
     pub async fn probe_delete(&self, repository: &str) -> Result<()> {
         let nothing = Digest::sha256_of(b"regctl: probe for deletion support; no such manifest");
-        let (url, resp) = self
-            .delete_request(repository, &nothing.to_string())
+        let (url, answer) = self
+            .delete_request(repository, &nothing.to_string(), Retry::Never)
             .await?;
-        match resp.status() {
+        match answer.status {
             StatusCode::NOT_FOUND | StatusCode::ACCEPTED => Ok(()),
             StatusCode::METHOD_NOT_ALLOWED => {
-                let (_, errors) = self.error_entries(resp, &url).await;
+                let errors = super::error::parse_error_body(&answer.body);
                 let detail = if errors.is_empty() {
                     "HTTP 405".to_string()
                 } else {
@@ -99,14 +103,12 @@ impl Registry {
                 };
                 Err(self.delete_unsupported(detail))
             }
-            _ => Err(self
-                .status_error(
-                    &Method::DELETE,
-                    &url,
-                    resp,
-                    &format!("repository {}/{repository}", self.host()),
-                )
-                .await),
+            _ => Err(self.error_for(
+                &Method::DELETE,
+                &url,
+                &answer,
+                &format!("repository {}/{repository}", self.host()),
+            )),
         }
     }
 
@@ -114,27 +116,25 @@ impl Registry {
     /// too. A DELETE that fails in a way worth retrying (5xx, 429, a reset) is not
     /// simply sent again: a HEAD first checks whether it took effect.
     pub async fn delete_manifest(&self, repository: &str, digest: &Digest) -> Result<()> {
-        let url = self.url(&format!("v2/{repository}/manifests/{digest}"))?;
-        let scope = Scope::Delete(repository.to_string());
-        let mut backoff = Backoff::new(self.retry_policy());
-        loop {
-            let outcome = self.send(Method::DELETE, &url, &scope, None).await;
-            if worth_retrying(&outcome).is_some() {
-                match self.head_manifest(repository, &digest.to_string()).await {
-                    Err(RegistryError::NotFound { .. }) => return Ok(()),
-                    Ok(_) if backoff.wait(None).await => continue,
-                    _ => {}
-                }
+        let reference = digest.to_string();
+        let gone = || -> BoxFuture<'_, bool> {
+            Box::pin(async {
+                matches!(
+                    self.head_manifest(repository, &reference).await,
+                    Err(RegistryError::NotFound { .. })
+                )
+            })
+        };
+        let (url, answer) = self
+            .delete_request(repository, &reference, Retry::UnlessDone(&gone))
+            .await?;
+        match answer.status {
+            StatusCode::ACCEPTED | StatusCode::OK => Ok(()),
+            StatusCode::METHOD_NOT_ALLOWED => Err(self.delete_unsupported("HTTP 405".into())),
+            _ => {
+                let what = format!("manifest {}/{repository}@{digest}", self.host());
+                Err(self.error_for(&Method::DELETE, &url, &answer, &what))
             }
-            let resp = outcome?;
-            return match resp.status() {
-                StatusCode::ACCEPTED | StatusCode::OK => Ok(()),
-                StatusCode::METHOD_NOT_ALLOWED => Err(self.delete_unsupported("HTTP 405".into())),
-                _ => {
-                    let what = format!("manifest {}/{repository}@{digest}", self.host());
-                    Err(self.status_error(&Method::DELETE, &url, resp, &what).await)
-                }
-            };
         }
     }
 
@@ -151,19 +151,15 @@ impl Registry {
     /// the tag, false when it has no tag deletion (remembered, so that the next
     /// tag goes straight to a throw-away manifest).
     pub async fn delete_tag(&self, repository: &str, tag: &str) -> Result<bool> {
-        let (url, resp) = self.delete_request(repository, tag).await?;
-        let status = resp.status();
+        let (url, answer) = self.delete_request(repository, tag, Retry::Never).await?;
+        let status = answer.status;
         let supported = match status {
             StatusCode::ACCEPTED | StatusCode::OK => true,
             StatusCode::BAD_REQUEST
             | StatusCode::NOT_FOUND
             | StatusCode::METHOD_NOT_ALLOWED
             | StatusCode::NOT_IMPLEMENTED => false,
-            _ => {
-                return Err(self
-                    .status_error(&Method::DELETE, &url, resp, &format!("tag {tag}"))
-                    .await)
-            }
+            _ => return Err(self.error_for(&Method::DELETE, &url, &answer, &format!("tag {tag}"))),
         };
         self.tag_deletion
             .store(if supported { 1 } else { 2 }, Ordering::Relaxed);

@@ -1,8 +1,12 @@
 //! Typed errors of the registry client. Each says what happened, to what, and what
 //! to do next; [`RegistryError::kind`] is what the CLI turns into an exit code.
 
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
+use url::Url;
 
+use super::client::{redact_url, Registry};
+use super::transport::Fetched;
 use crate::text::escape;
 
 /// One entry of the spec's error body: `{"errors":[{"code":..,"message":..}]}`.
@@ -194,6 +198,85 @@ impl RegistryError {
 
 /// Shorthand for client results.
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
+impl Registry {
+    /// The error for an unexpected answer: 403 denied, 404 not found (`what`),
+    /// 405 unsupported, else the status with the registry's error codes.
+    pub(crate) fn error_for(
+        &self,
+        method: &Method,
+        url: &Url,
+        answer: &Fetched,
+        what: &str,
+    ) -> RegistryError {
+        let errors = parse_error_body(&answer.body);
+        let detail = if errors.is_empty() {
+            format!("HTTP {}", answer.status.as_u16())
+        } else {
+            describe(&errors)
+        };
+        match answer.status {
+            StatusCode::FORBIDDEN => RegistryError::Denied {
+                method: method.to_string(),
+                url: redact_url(url),
+                detail,
+            },
+            StatusCode::NOT_FOUND => RegistryError::NotFound {
+                what: what.to_string(),
+                detail,
+            },
+            StatusCode::METHOD_NOT_ALLOWED => RegistryError::Unsupported {
+                registry: self.host().to_string(),
+                operation: format!("{method} on {what}"),
+                detail,
+                hint: String::new(),
+            },
+            _ => RegistryError::Status {
+                method: method.to_string(),
+                url: redact_url(url),
+                status: answer.status.as_u16(),
+                errors,
+                attempts: 1,
+            },
+        }
+    }
+}
+
+/// Parses JSON, naming the URL when it is invalid or truncated.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], url: &Url) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| RegistryError::InvalidResponse {
+        url: redact_url(url),
+        reason: format!("invalid JSON: {}", escape(&e.to_string())),
+    })
+}
+
+/// The deepest cause of `err`, looking inside io::Errors.
+pub(crate) fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = err;
+    while let Some(next) = last.source().or_else(|| {
+        last.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }) {
+        last = next;
+    }
+    last.to_string()
+}
+
+/// An error and its causes, joined with `: `, without repeats: the one
+/// formatter of cause chains (the CLI uses it for its own errors too).
+pub fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = Some(err);
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
 
 #[cfg(test)]
 mod tests {

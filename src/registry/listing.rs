@@ -8,8 +8,9 @@ use serde::Deserialize;
 use url::Url;
 
 use super::auth::Scope;
-use super::client::{parse_json, redact_url, Registry};
+use super::client::{redact_url, Registry};
 use super::digest::Digest;
+use super::error::parse_json;
 use super::error::{parse_error_body, RegistryError, Result};
 use super::manifest::{Descriptor, Index};
 
@@ -168,7 +169,7 @@ impl Registry {
         let mut url = first;
         loop {
             seen.insert(url.to_string());
-            let page = self.fetch(&url, scope, None, MAX_PAGE_BODY).await?;
+            let page = self.get(&url, scope, None, MAX_PAGE_BODY).await?;
             if !page.status.is_success() {
                 let refused_size = page.status == StatusCode::BAD_REQUEST
                     && url.query().is_some_and(|q| q.contains("n="))
@@ -178,9 +179,7 @@ impl Registry {
                 if refused_size {
                     return Err(PageError::PageSizeRefused);
                 }
-                return Err(self
-                    .error_for(&Method::GET, &url, page.status, &page.body, what)
-                    .into());
+                return Err(self.error_for(&Method::GET, &url, &page, what).into());
             }
             let next = page
                 .headers

@@ -1,17 +1,19 @@
 //! Manifest HEAD/GET, digest resolution (with platform selection) and blob reads.
 
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use url::Url;
 
 use super::auth::Scope;
-use super::client::{parse_json, redact_url, Registry};
+use super::client::{redact_url, Registry};
 use super::digest::Digest;
+use super::error::parse_json;
 use super::error::{RegistryError, Result};
 use super::manifest::{
     is_index, looks_like_index, ImageConfig, ImageManifest, Index, Platform, MANIFEST_ACCEPT,
 };
 use super::reference::Reference;
+use super::transport::{Fetched, Request};
 use crate::text::escape;
 
 /// Largest manifest read (Distribution's own limit is 4 MiB).
@@ -73,21 +75,23 @@ impl Registry {
         method: Method,
         repository: &str,
         reference: &str,
-    ) -> Result<(Url, Response)> {
+    ) -> Result<(Url, Fetched)> {
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
-        let resp = self
-            .send(
-                method.clone(),
-                &url,
-                &Scope::Pull(repository.to_string()),
-                Some(MANIFEST_ACCEPT),
-            )
+        let answer = self
+            .request(Request {
+                method: method.clone(),
+                url: &url,
+                scope: &Scope::Pull(repository.to_string()),
+                accept: Some(MANIFEST_ACCEPT),
+                body: None,
+                limit: MAX_MANIFEST_BODY,
+            })
             .await?;
-        if resp.status() == StatusCode::OK {
-            return Ok((url, resp));
+        if answer.status == StatusCode::OK {
+            return Ok((url, answer));
         }
         let what = format!("manifest {}", display(self.host(), repository, reference));
-        Err(self.status_error(&method, &url, resp, &what).await)
+        Err(self.error_for(&method, &url, &answer, &what))
     }
 
     /// HEAD of a manifest by tag or digest. `None` digest means the registry did not
@@ -97,27 +101,21 @@ impl Registry {
         repository: &str,
         reference: &str,
     ) -> Result<(Option<Digest>, String)> {
-        let (url, resp) = self
+        let (url, answer) = self
             .manifest_request(Method::HEAD, repository, reference)
             .await?;
         Ok((
-            header_digest(resp.headers(), &url)?,
-            media_type(resp.headers()),
+            header_digest(&answer.headers, &url)?,
+            media_type(&answer.headers),
         ))
     }
 
     /// GET of a manifest by tag or digest; the digest is computed from the bytes and
     /// checked against the one asked for and the one the registry announced.
     pub async fn get_manifest(&self, repository: &str, reference: &str) -> Result<Manifest> {
-        let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
-        let scope = Scope::Pull(repository.to_string());
-        let got = self
-            .fetch(&url, &scope, Some(MANIFEST_ACCEPT), MAX_MANIFEST_BODY)
+        let (url, got) = self
+            .manifest_request(Method::GET, repository, reference)
             .await?;
-        if got.status != StatusCode::OK {
-            let what = format!("manifest {}", display(self.host(), repository, reference));
-            return Err(self.error_for(&Method::GET, &url, got.status, &got.body, &what));
-        }
         let announced = header_digest(&got.headers, &url)?;
         let media_type = media_type(&got.headers);
         let bytes = got.body;
@@ -235,11 +233,11 @@ impl Registry {
     ) -> Result<Vec<u8>> {
         let url = self.url(&format!("v2/{repository}/blobs/{digest}"))?;
         let got = self
-            .fetch(&url, &Scope::Pull(repository.to_string()), None, limit)
+            .get(&url, &Scope::Pull(repository.to_string()), None, limit)
             .await?;
         if !got.status.is_success() {
             let what = format!("blob {}/{repository}@{digest}", self.host());
-            return Err(self.error_for(&Method::GET, &url, got.status, &got.body, &what));
+            return Err(self.error_for(&Method::GET, &url, &got, &what));
         }
         if !digest.matches(&got.body) {
             return Err(RegistryError::DigestMismatch {

@@ -16,6 +16,8 @@ pub mod reference;
 pub mod retry;
 pub mod secret;
 pub mod tls;
+pub mod tokens;
+pub mod transport;
 pub mod upload;
 
 pub use client::{ClientOptions, Observer, Registry, RequestRecord};

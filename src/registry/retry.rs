@@ -37,21 +37,6 @@ pub fn retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
-/// Whether an attempt's outcome is worth another try: `Some` with the server's
-/// `Retry-After`, if any, for a retryable status or a reset connection; `None`
-/// for anything else (success, a final status, any other error).
-pub fn worth_retrying(
-    outcome: &Result<reqwest::Response, super::error::RegistryError>,
-) -> Option<Option<Duration>> {
-    match outcome {
-        Ok(resp) if retryable_status(resp.status()) => {
-            Some(retry_after(resp.headers(), SystemTime::now()))
-        }
-        Err(super::error::RegistryError::Transport { reset: true, .. }) => Some(None),
-        _ => None,
-    }
-}
-
 /// `Retry-After` as seconds or an HTTP date, relative to `now`.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();

@@ -7,6 +7,7 @@ use super::auth::Scope;
 use super::client::{redact_url, Registry};
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
+use super::transport::{Body, Fetched, Request, MAX_ERROR_BODY};
 
 impl Registry {
     /// Uploads `bytes` as a blob of `repository` (POST, then one PUT with the digest).
@@ -14,15 +15,15 @@ impl Registry {
         let digest = Digest::sha256_of(bytes);
         let scope = Scope::Push(repository.to_string());
         let start = self.url(&format!("v2/{repository}/blobs/uploads/"))?;
-        let resp = self
+        let answer = self
             .send_body(Method::POST, &start, &scope, None, Vec::new())
             .await?;
-        if resp.status() != StatusCode::ACCEPTED {
+        if answer.status != StatusCode::ACCEPTED {
             let what = format!("repository {}/{repository}", self.host());
-            return Err(self.status_error(&Method::POST, &start, resp, &what).await);
+            return Err(self.error_for(&Method::POST, &start, &answer, &what));
         }
-        let location = resp
-            .headers()
+        let location = answer
+            .headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| RegistryError::InvalidResponse {
@@ -43,7 +44,7 @@ impl Registry {
         }
         url.query_pairs_mut()
             .append_pair("digest", &digest.to_string());
-        let resp = self
+        let answer = self
             .send_body(
                 Method::PUT,
                 &url,
@@ -52,9 +53,9 @@ impl Registry {
                 bytes.to_vec(),
             )
             .await?;
-        if resp.status() != StatusCode::CREATED {
+        if answer.status != StatusCode::CREATED {
             let what = format!("upload to {}/{repository}", self.host());
-            return Err(self.status_error(&Method::PUT, &url, resp, &what).await);
+            return Err(self.error_for(&Method::PUT, &url, &answer, &what));
         }
         Ok(digest)
     }
@@ -69,16 +70,39 @@ impl Registry {
     ) -> Result<Digest> {
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
         let scope = Scope::Push(repository.to_string());
-        let resp = self
+        let answer = self
             .send_body(Method::PUT, &url, &scope, Some(media_type), bytes.to_vec())
             .await?;
-        if resp.status() != StatusCode::CREATED {
+        if answer.status != StatusCode::CREATED {
             let what = format!(
                 "manifest upload to {}/{repository}:{reference}",
                 self.host()
             );
-            return Err(self.status_error(&Method::PUT, &url, resp, &what).await);
+            return Err(self.error_for(&Method::PUT, &url, &answer, &what));
         }
         Ok(Digest::sha256_of(bytes))
+    }
+
+    /// Sends `bytes` of `content_type` (once: a write is not repeated).
+    async fn send_body(
+        &self,
+        method: Method,
+        url: &url::Url,
+        scope: &Scope,
+        content_type: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<Fetched> {
+        self.request(Request {
+            method,
+            url,
+            scope,
+            accept: None,
+            body: Some(Body {
+                content_type: content_type.map(str::to_string),
+                bytes,
+            }),
+            limit: MAX_ERROR_BODY,
+        })
+        .await
     }
 }

@@ -1,0 +1,376 @@
+//! Sending requests: the one retry loop (one time budget per request), the
+//! authorization in force with one renewal after a 401, bounded bodies, the
+//! request observer, and transport failures turned into errors.
+
+use std::future::Future;
+use std::time::{Instant, SystemTime};
+
+use futures::future::BoxFuture;
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION};
+use reqwest::{Method, Response, StatusCode};
+use url::Url;
+
+use super::auth::Scope;
+use super::client::{redact_url, Registry, RequestRecord, CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+use super::error::{cause_chain, innermost, parse_error_body, RegistryError, Result};
+use super::retry::{is_reset, retry_after, retryable_status, Backoff};
+use super::tls;
+use super::tokens::AuthHeader;
+
+/// Largest error body read, for its error codes.
+pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// A request body, kept so that the request can be sent again.
+pub(crate) struct Body {
+    /// Its `Content-Type`.
+    pub content_type: Option<String>,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A whole answer: status, headers, the URL it came from (after redirects) and
+/// the body, read up to a limit (an error's, a little of it; empty when it could
+/// not be read).
+pub(crate) struct Fetched {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// Where the answer came from.
+    pub url: Url,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// When a request may be sent again after a retryable answer (408, 429, 5xx) or
+/// a connection reset.
+pub(crate) enum Retry<'a> {
+    /// Reading requests (GET, HEAD): sent again.
+    Idempotent,
+    /// Requests that change something (PUT, POST): sent once.
+    Never,
+    /// A deletion: sent again only when `done` says it has not taken effect (a
+    /// DELETE answered 5xx may have been carried out).
+    UnlessDone(&'a (dyn Fn() -> BoxFuture<'a, bool> + Sync)),
+}
+
+/// What a request is: everything needed to send it again.
+pub(crate) struct Request<'a> {
+    /// The method.
+    pub method: Method,
+    /// The URL.
+    pub url: &'a Url,
+    /// The authorization it needs.
+    pub scope: &'a Scope,
+    /// The `Accept` header.
+    pub accept: Option<&'static str>,
+    /// The body, if any.
+    pub body: Option<Body>,
+    /// The most bytes of a successful answer's body read.
+    pub limit: usize,
+}
+
+impl Registry {
+    /// Sends `request` with the authorization its scope needs, reads the answer,
+    /// and retries as its method allows ([`Retry::Idempotent`] for GET and HEAD,
+    /// else [`Retry::Never`]).
+    pub(crate) async fn request(&self, request: Request<'_>) -> Result<Fetched> {
+        let retry = if request.method == Method::GET || request.method == Method::HEAD {
+            Retry::Idempotent
+        } else {
+            Retry::Never
+        };
+        self.request_with(request, retry).await
+    }
+
+    /// GET `url` with the authorization `scope` needs, reading at most `limit`
+    /// bytes of a successful answer.
+    pub(crate) async fn get(
+        &self,
+        url: &Url,
+        scope: &Scope,
+        accept: Option<&'static str>,
+        limit: usize,
+    ) -> Result<Fetched> {
+        self.request(Request {
+            method: Method::GET,
+            url,
+            scope,
+            accept,
+            body: None,
+            limit,
+        })
+        .await
+    }
+
+    /// [`Registry::request`] with the retry rule given.
+    pub(crate) async fn request_with(
+        &self,
+        request: Request<'_>,
+        retry: Retry<'_>,
+    ) -> Result<Fetched> {
+        let (method, url) = (request.method.clone(), request.url);
+        self.with_retries(&method, url, retry, || self.attempt(&request))
+            .await
+    }
+
+    /// The retry loop, the only one: runs `attempt` until it gives an answer that
+    /// is not worth retrying, or the policy (attempts, time budget) says stop, or
+    /// `retry` forbids it. An error it gives up on is final: it is marked so that
+    /// no caller retries it again.
+    pub(crate) async fn with_retries<F, Fut>(
+        &self,
+        method: &Method,
+        url: &Url,
+        retry: Retry<'_>,
+        mut attempt: F,
+    ) -> Result<Fetched>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Fetched>>,
+    {
+        let mut backoff = Backoff::new(self.retry_policy());
+        loop {
+            let outcome = attempt().await;
+            let wait = match (&outcome, &retry) {
+                (_, Retry::Never) => None,
+                (Ok(f), _) if retryable_status(f.status) => {
+                    Some(retry_after(&f.headers, SystemTime::now()))
+                }
+                (Err(RegistryError::Transport { reset: true, .. }), _) => Some(None),
+                _ => None,
+            };
+            let Some(wait) = wait else { return outcome };
+            let worth_it = match &retry {
+                Retry::UnlessDone(done) => !done().await,
+                _ => true,
+            };
+            if !worth_it {
+                // It took effect although the answer said otherwise.
+                return outcome
+                    .map(|mut f| {
+                        f.status = StatusCode::ACCEPTED;
+                        f
+                    })
+                    .or_else(|_| {
+                        Ok(Fetched {
+                            status: StatusCode::ACCEPTED,
+                            headers: HeaderMap::new(),
+                            url: url.clone(),
+                            body: Vec::new(),
+                        })
+                    });
+            }
+            if backoff.wait(wait).await {
+                continue;
+            }
+            return match outcome {
+                Ok(f) => Err(RegistryError::Status {
+                    method: method.to_string(),
+                    url: redact_url(url),
+                    status: f.status.as_u16(),
+                    errors: parse_error_body(&f.body),
+                    attempts: backoff.attempts(),
+                }),
+                Err(RegistryError::Transport {
+                    method,
+                    url,
+                    detail,
+                    ..
+                }) => Err(RegistryError::Transport {
+                    method,
+                    url,
+                    detail,
+                    reset: false,
+                }),
+                Err(e) => Err(e),
+            };
+        }
+    }
+
+    /// One attempt: the request with the authorization in force (renewed once
+    /// after a 401 from the registry itself), and its answer read.
+    async fn attempt(&self, request: &Request<'_>) -> Result<Fetched> {
+        let resp = self.send_authorized(request).await?;
+        read_answer(resp, request.limit, request.url).await
+    }
+
+    /// Sends with the authorization in force, and on a 401 from the registry
+    /// itself, once more with renewed authorization.
+    async fn send_authorized(&self, request: &Request<'_>) -> Result<Response> {
+        let challenge = self.challenge().await?;
+        let auth = match &challenge {
+            Some(c) => self.authorization(c, request.scope, None).await?,
+            None => None,
+        };
+        let resp = self.execute(request, auth.as_ref()).await?;
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            return Ok(resp);
+        }
+        if resp.url().origin() != self.base().origin() {
+            // Another host's challenge (after a redirect) is never answered, and
+            // its 401 says nothing about the credentials for this registry.
+            return Err(RegistryError::Unauthorized {
+                registry: self.host().to_string(),
+                detail: format!(
+                    "a redirect led to {}, which asked for credentials; regctl sends this registry's credentials only to it",
+                    resp.url().origin().ascii_serialization()
+                ),
+                hint: "check the registry's redirect (storage middleware) settings",
+                insufficient_scope: false,
+            });
+        }
+        let renewed = self
+            .renewed_authorization(&resp, challenge.as_ref(), auth.as_ref(), request.scope)
+            .await?;
+        let resp = self.execute(request, renewed.as_ref()).await?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            return Err(self.unauthorized(resp.headers()));
+        }
+        Ok(resp)
+    }
+
+    async fn execute(&self, request: &Request<'_>, auth: Option<&AuthHeader>) -> Result<Response> {
+        let mut builder = self
+            .http()
+            .request(request.method.clone(), request.url.clone());
+        if let Some(accept) = request.accept {
+            builder = builder.header(ACCEPT, accept);
+        }
+        if let Some(body) = &request.body {
+            if let Some(content_type) = &body.content_type {
+                builder = builder.header(reqwest::header::CONTENT_TYPE, content_type);
+            }
+            builder = builder.body(body.bytes.clone());
+        }
+        if let Some(auth) = auth {
+            builder = builder.header(AUTHORIZATION, auth.header_value());
+        }
+        self.dispatch(&request.method, request.url, builder).await
+    }
+
+    /// Sends a built request within the in-flight bound and tells the observer.
+    pub(crate) async fn dispatch(
+        &self,
+        method: &Method,
+        url: &Url,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Response> {
+        let _permit = self.in_flight_permit().await;
+        let started = Instant::now();
+        let result = request.send().await;
+        if let Some(observer) = self.observer() {
+            observer(&RequestRecord {
+                method: method.clone(),
+                url: redact_url(url),
+                status: result.as_ref().ok().map(|r| r.status().as_u16()),
+                elapsed: started.elapsed(),
+            });
+        }
+        result.map_err(|e| self.transport_error(method, url, &e))
+    }
+
+    /// Turns a reqwest failure into a TLS, timeout or transport error.
+    pub(crate) fn transport_error(
+        &self,
+        method: &Method,
+        url: &Url,
+        err: &reqwest::Error,
+    ) -> RegistryError {
+        if let Some(tls_err) = tls::explain(err, self.host(), &self.options().tls) {
+            return tls_err;
+        }
+        let detail = if err.is_connect() && err.is_timeout() {
+            format!(
+                "cannot connect to {} within {} s (the connect timeout)",
+                authority(url),
+                CONNECT_TIMEOUT.as_secs()
+            )
+        } else if err.is_timeout() {
+            format!(
+                "no answer from {} within {} s (raise --timeout if the registry is slow)",
+                authority(url),
+                self.options().timeout.unwrap_or(DEFAULT_TIMEOUT).as_secs()
+            )
+        } else if err.is_connect() {
+            format!("cannot connect to {}: {}", authority(url), innermost(err))
+        } else {
+            // reqwest's own message repeats the URL; its causes say what happened.
+            std::error::Error::source(err).map_or_else(|| err.to_string(), cause_chain)
+        };
+        RegistryError::Transport {
+            method: method.to_string(),
+            url: redact_url(url),
+            detail,
+            reset: !err.is_timeout() && is_reset(err),
+        }
+    }
+}
+
+/// Reads an answer: at most `limit` bytes of a success's body; of an error's, a
+/// little (for its error codes), or nothing if that cannot be read.
+pub(crate) async fn read_answer(resp: Response, limit: usize, url: &Url) -> Result<Fetched> {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let from = resp.url().clone();
+    let body = if status.is_success() {
+        read_limited(resp, limit, url).await?
+    } else {
+        match read_limited(resp, MAX_ERROR_BODY, url).await {
+            Ok(body) => body,
+            // A reset is worth another attempt; anything else leaves the codes out.
+            Err(e @ RegistryError::Transport { reset: true, .. }) => return Err(e),
+            Err(_) => Vec::new(),
+        }
+    };
+    Ok(Fetched {
+        status,
+        headers,
+        url: from,
+        body,
+    })
+}
+
+/// Reads at most `limit` bytes of body; more is an error naming the URL.
+pub(crate) async fn read_limited(mut resp: Response, limit: usize, url: &Url) -> Result<Vec<u8>> {
+    let too_large = || RegistryError::InvalidResponse {
+        url: redact_url(url),
+        reason: format!("the body is larger than {limit} bytes"),
+    };
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                return Err(RegistryError::Transport {
+                    method: "reading body of".into(),
+                    url: redact_url(url),
+                    detail: if e.is_timeout() {
+                        format!("no data from {} within the timeout (raise --timeout if the registry is slow)", authority(url))
+                    } else {
+                        cause_chain(&e)
+                    },
+                    reset: !e.is_timeout() && is_reset(&e),
+                })
+            }
+        }
+    }
+}
+
+/// `host:port` of a URL, for messages.
+pub(crate) fn authority(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
