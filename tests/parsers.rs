@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 use regctl::credentials::DockerConfig;
 use regctl::registry::auth::{parse_challenge, parse_challenges, Challenge};
-use regctl::registry::listing::next_link;
-use regctl::registry::manifest::{ImageConfig, ImageManifest, Index, Platform};
+use regctl::registry::catalog::next_link;
+use regctl::registry::media::{ImageConfig, ImageManifest, Index, Platform};
 use regctl::registry::{Digest, Reference, RegistryTarget};
 
 fn config() -> ProptestConfig {

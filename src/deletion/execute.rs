@@ -690,14 +690,14 @@ mod tests {
         s.manifests.insert(
             digest("i"),
             Node::from_bytes(
-                crate::registry::manifest::OCI_INDEX,
+                crate::registry::media::OCI_INDEX,
                 Arc::from(body.as_bytes()),
             ),
         );
         s.manifests.insert(
             a,
             Node::from_bytes(
-                crate::registry::manifest::OCI_MANIFEST,
+                crate::registry::media::OCI_MANIFEST,
                 Arc::from(&br#"{"schemaVersion":2}"#[..]),
             ),
         );
@@ -781,13 +781,13 @@ mod tests {
                 .collect();
             let body = serde_json::json!({"schemaVersion": 2, "manifests": m});
             Node::from_bytes(
-                crate::registry::manifest::OCI_INDEX,
+                crate::registry::media::OCI_INDEX,
                 Arc::from(serde_json::to_vec(&body).unwrap()),
             )
         };
         let image = || {
             Node::from_bytes(
-                crate::registry::manifest::OCI_MANIFEST,
+                crate::registry::media::OCI_MANIFEST,
                 Arc::from(&br#"{"schemaVersion":2}"#[..]),
             )
         };
@@ -855,7 +855,7 @@ mod tests {
             let bytes = serde_json::to_vec(&body).unwrap();
             (
                 Digest::sha256_of(&bytes),
-                Node::from_bytes(crate::registry::manifest::OCI_MANIFEST, Arc::from(bytes)),
+                Node::from_bytes(crate::registry::media::OCI_MANIFEST, Arc::from(bytes)),
             )
         };
         let (r1, n1) = referrer("1");
@@ -867,7 +867,7 @@ mod tests {
         s.manifests.insert(
             a.clone(),
             Node::from_bytes(
-                crate::registry::manifest::OCI_MANIFEST,
+                crate::registry::media::OCI_MANIFEST,
                 Arc::from(&br#"{"schemaVersion":2}"#[..]),
             ),
         );
@@ -876,7 +876,7 @@ mod tests {
         s.manifests.insert(
             digest("f"),
             Node::from_bytes(
-                crate::registry::manifest::OCI_INDEX,
+                crate::registry::media::OCI_INDEX,
                 Arc::from(serde_json::to_vec(&body).unwrap()),
             ),
         );

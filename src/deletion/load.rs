@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::plan::{plan, Plan, Request};
 use super::snapshot::{is_image_config, Created, Node, Snapshot, Undated};
-use crate::registry::manifest::ImageConfig;
+use crate::registry::media::ImageConfig;
 use crate::registry::reference::valid_tag;
 use crate::registry::{Digest, Registry, RegistryError};
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::snapshot::{Attachment, AttachmentKind, Snapshot};
-use crate::registry::manifest::MediaType;
+use crate::registry::media::MediaType;
 use crate::registry::Digest;
 
 /// What the user asked to remove from one repository.
@@ -708,7 +708,7 @@ mod tests {
                 serde_json::json!({"schemaVersion": 2, "config": {
                     "mediaType": "application/vnd.oci.image.config.v1+json",
                     "digest": config.to_string(), "size": 2}}),
-                crate::registry::manifest::OCI_MANIFEST,
+                crate::registry::media::OCI_MANIFEST,
             )
         }
 
@@ -720,7 +720,7 @@ mod tests {
             self.node(
                 name,
                 serde_json::json!({"schemaVersion": 2, "manifests": manifests}),
-                crate::registry::manifest::OCI_INDEX,
+                crate::registry::media::OCI_INDEX,
             )
         }
 
@@ -731,7 +731,7 @@ mod tests {
                     "config": {"mediaType": "application/vnd.oci.empty.v1+json",
                         "digest": digest("{}").to_string(), "size": 2},
                     "subject": {"digest": subject.to_string(), "size": 1, "mediaType": ""}}),
-                crate::registry::manifest::OCI_MANIFEST,
+                crate::registry::media::OCI_MANIFEST,
             )
         }
 
@@ -1137,7 +1137,7 @@ mod tests {
         r.0.manifests.insert(
             a.clone(),
             Node::from_bytes(
-                crate::registry::manifest::OCI_MANIFEST,
+                crate::registry::media::OCI_MANIFEST,
                 Arc::from(serde_json::to_vec(&body).unwrap()),
             ),
         );
@@ -1183,7 +1183,7 @@ mod tests {
                 "digest": s.to_string(), "size": 1, "platform": {"architecture": "amd64"}}]});
         let bytes = serde_json::to_vec(&body).unwrap();
         let u = Digest::sha256_of(&bytes);
-        let node = Node::from_bytes(crate::registry::manifest::OCI_INDEX, Arc::from(bytes));
+        let node = Node::from_bytes(crate::registry::media::OCI_INDEX, Arc::from(bytes));
         // Read leniently: the odd platform does not hide the child.
         assert!(node.readable && node.children == vec![s.clone()]);
         r.0.manifests.insert(u.clone(), node);
@@ -1207,7 +1207,7 @@ mod tests {
         let body = serde_json::json!({"schemaVersion": 2, "manifests": [
             {"digest": "sha256:not-hex", "size": 1, "mediaType": ""}]});
         let node = Node::from_bytes(
-            crate::registry::manifest::OCI_INDEX,
+            crate::registry::media::OCI_INDEX,
             Arc::from(serde_json::to_vec(&body).unwrap()),
         );
         assert!(!node.readable);

@@ -161,7 +161,7 @@ mod tests {
             s.manifests.insert(
                 d.clone(),
                 Node::from_bytes(
-                    crate::registry::manifest::OCI_MANIFEST,
+                    crate::registry::media::OCI_MANIFEST,
                     Arc::from(&b"{\"schemaVersion\":2}"[..]),
                 ),
             );

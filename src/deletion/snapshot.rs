@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use serde_json::Value;
 
-use crate::registry::manifest::{Descriptor, MediaType};
+use crate::registry::media::{Descriptor, MediaType};
 use crate::registry::Digest;
 
 /// One manifest of the repository.

@@ -8,8 +8,8 @@
 //! the tags on it, which is this one.
 
 use super::execute::{ActionError, Change, Outcome};
-use crate::registry::deletion::{Placeholder, TagDeletion, TagRemovalError};
 use crate::registry::manifests::Manifest;
+use crate::registry::tags::{Placeholder, TagDeletion, TagRemovalError};
 use crate::registry::{Digest, Registry, RegistryError};
 
 /// What the tag must point at right before it is removed.

@@ -1,7 +1,8 @@
 //! One registry's client: its options and construction (connection pools, TLS,
 //! the in-flight bound) and what the other parts share. Sending is in
 //! `transport.rs`, authentication in `tokens.rs`, operations by resource in
-//! `manifests.rs`, `blobs.rs` and `catalog.rs`.
+//! `manifests.rs`, `blobs.rs`, `catalog.rs` and `tags.rs`; media types and
+//! descriptors in `media.rs`.
 
 use std::time::Duration;
 

@@ -1,20 +1,28 @@
-//! Manifest HEAD/GET, digest resolution (with platform selection) and blob reads.
+//! Manifests: HEAD, GET (bytes verified against the digest), PUT and DELETE,
+//! digest resolution with platform selection, and the referrers API.
 
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
 use super::auth::Scope;
+use super::catalog::PageError;
 use super::client::{redact_url, Registry};
 use super::digest::Digest;
 use super::error::parse_json;
 use super::error::{RegistryError, Result};
-use super::manifest::{
-    is_index, looks_like_index, ImageConfig, ImageManifest, Index, Platform, MANIFEST_ACCEPT,
+use super::media::{
+    is_index, looks_like_index, Descriptor, ImageConfig, ImageManifest, Index, Platform,
+    MANIFEST_ACCEPT,
 };
 use super::reference::Reference;
-use super::transport::{Fetched, Request};
+use super::transport::{Fetched, Request, Retry, MAX_ERROR_BODY};
 use crate::text::escape;
+use futures::future::BoxFuture;
+
+const DELETE_HINT: &str =
+    "; enable deletion in the registry's config (storage.delete.enabled: true, \
+or REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it";
 
 /// Largest manifest read (Distribution's own limit is 4 MiB).
 pub const MAX_MANIFEST_BODY: usize = 4 * 1024 * 1024;
@@ -222,32 +230,6 @@ impl Registry {
             })
         }
     }
-
-    /// A blob's bytes (at most `limit`), verified against its digest. Redirects to
-    /// blob storage are followed without the registry's credentials.
-    pub async fn get_blob(
-        &self,
-        repository: &str,
-        digest: &Digest,
-        limit: usize,
-    ) -> Result<Vec<u8>> {
-        let url = self.url(&format!("v2/{repository}/blobs/{digest}"))?;
-        let got = self
-            .get(&url, &Scope::Pull(repository.to_string()), None, limit)
-            .await?;
-        if !got.status.is_success() {
-            let what = format!("blob {}/{repository}@{digest}", self.host());
-            return Err(self.error_for(&Method::GET, &url, &got, &what));
-        }
-        if !digest.matches(&got.body) {
-            return Err(RegistryError::DigestMismatch {
-                url: redact_url(&url),
-                expected: digest.to_string(),
-                actual: digest.recompute(&got.body).to_string(),
-            });
-        }
-        Ok(got.body)
-    }
 }
 
 fn parse_manifest<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
@@ -255,4 +237,143 @@ fn parse_manifest<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> R
         url: what.to_string(),
         reason: format!("manifest is not valid: {}", escape(&e.to_string())),
     })
+}
+
+impl Registry {
+    /// PUTs a manifest under `reference` (a tag or its digest); returns its digest.
+    pub async fn put_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Digest> {
+        let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
+        let scope = Scope::Push(repository.to_string());
+        let answer = self
+            .send_body(Method::PUT, &url, &scope, Some(media_type), bytes.to_vec())
+            .await?;
+        if answer.status != StatusCode::CREATED {
+            let what = format!(
+                "manifest upload to {}/{repository}:{reference}",
+                self.host()
+            );
+            return Err(self.error_for(&Method::PUT, &url, &answer, &what));
+        }
+        Ok(Digest::sha256_of(bytes))
+    }
+
+    /// `DELETE /v2/<repository>/manifests/<reference>`, sent again after a
+    /// retryable answer only when `done` says it did not take effect.
+    pub(crate) async fn delete_request(
+        &self,
+        repository: &str,
+        reference: &str,
+        retry: Retry<'_>,
+    ) -> Result<(url::Url, Fetched)> {
+        let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
+        let request = Request {
+            method: Method::DELETE,
+            url: &url,
+            scope: &Scope::Delete(repository.to_string()),
+            accept: None,
+            body: None,
+            limit: MAX_ERROR_BODY,
+        };
+        let answer = self.request_with(request, retry).await?;
+        Ok((url, answer))
+    }
+
+    fn delete_unsupported(&self, detail: String) -> RegistryError {
+        RegistryError::Unsupported {
+            registry: self.host().to_string(),
+            operation: "deleting manifests".into(),
+            detail,
+            hint: DELETE_HINT.into(),
+        }
+    }
+
+    /// Checks that the registry deletes manifests, without changing anything: a
+    /// DELETE of a digest that cannot exist answers 404 where deletion is enabled
+    /// and 405 `UNSUPPORTED` where it is not.
+    pub async fn probe_delete(&self, repository: &str) -> Result<()> {
+        let nothing = Digest::sha256_of(b"regctl: probe for deletion support; no such manifest");
+        let (url, answer) = self
+            .delete_request(repository, &nothing.to_string(), Retry::Never)
+            .await?;
+        match answer.status {
+            StatusCode::NOT_FOUND | StatusCode::ACCEPTED => Ok(()),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                let errors = super::error::parse_error_body(&answer.body);
+                let detail = if errors.is_empty() {
+                    "HTTP 405".to_string()
+                } else {
+                    super::error::describe(&errors)
+                };
+                Err(self.delete_unsupported(detail))
+            }
+            _ => Err(self.error_for(
+                &Method::DELETE,
+                &url,
+                &answer,
+                &format!("repository {}/{repository}", self.host()),
+            )),
+        }
+    }
+
+    /// Deletes the manifest `digest` of `repository`. Every tag pointing at it goes
+    /// too. A DELETE that fails in a way worth retrying (5xx, 429, a reset) is not
+    /// simply sent again: a HEAD first checks whether it took effect.
+    pub async fn delete_manifest(&self, repository: &str, digest: &Digest) -> Result<()> {
+        let reference = digest.to_string();
+        let gone = || -> BoxFuture<'_, bool> {
+            Box::pin(async {
+                matches!(
+                    self.head_manifest(repository, &reference).await,
+                    Err(RegistryError::NotFound { .. })
+                )
+            })
+        };
+        let (url, answer) = self
+            .delete_request(repository, &reference, Retry::UnlessDone(&gone))
+            .await?;
+        match answer.status {
+            StatusCode::ACCEPTED | StatusCode::OK => Ok(()),
+            StatusCode::METHOD_NOT_ALLOWED => Err(self.delete_unsupported("HTTP 405".into())),
+            _ => {
+                let what = format!("manifest {}/{repository}@{digest}", self.host());
+                Err(self.error_for(&Method::DELETE, &url, &answer, &what))
+            }
+        }
+    }
+
+    /// The manifests whose `subject` is `digest` (`GET /v2/<name>/referrers/<digest>`,
+    /// all pages), or `None` when the registry has no referrers API (it answers 404;
+    /// one that has it answers 200, with an empty list for an unknown subject).
+    /// Clients of such registries use the `sha256-<hex>` fallback tag instead.
+    pub async fn referrers(
+        &self,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<Option<Vec<Descriptor>>> {
+        let first = self.url(&format!("v2/{repository}/referrers/{digest}"))?;
+        let what = format!("referrers of {}/{repository}@{digest}", self.host());
+        let result = self
+            .pages(
+                first,
+                &Scope::Pull(repository.to_string()),
+                &what,
+                |bytes, url| Ok(parse_json::<Index>(bytes, url)?.manifests),
+            )
+            .await;
+        match result {
+            Ok(descriptors) => Ok(Some(descriptors)),
+            Err(PageError::Registry(RegistryError::NotFound { .. })) => Ok(None),
+            Err(PageError::Registry(e)) => Err(e),
+            Err(PageError::PageSizeRefused) => Err(RegistryError::InvalidResponse {
+                url: what,
+                reason: "the registry refused the referrers list's page size".into(),
+            }),
+        }
+    }
 }

@@ -103,6 +103,29 @@ impl Registry {
         .await
     }
 
+    /// Sends `bytes` of `content_type` (once: a write is not repeated).
+    pub(crate) async fn send_body(
+        &self,
+        method: Method,
+        url: &url::Url,
+        scope: &Scope,
+        content_type: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<Fetched> {
+        self.request(Request {
+            method,
+            url,
+            scope,
+            accept: None,
+            body: Some(Body {
+                content_type: content_type.map(str::to_string),
+                bytes,
+            }),
+            limit: MAX_ERROR_BODY,
+        })
+        .await
+    }
+
     /// [`Registry::request`] with the retry rule given.
     pub(crate) async fn request_with(
         &self,

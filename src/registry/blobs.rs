@@ -1,4 +1,5 @@
-//! Uploads: monolithic blob upload and manifest PUT, as deletion by tag needs them.
+//! Blobs: upload (POST then one PUT with the digest) and reads verified against
+//! their digest.
 
 use reqwest::header::LOCATION;
 use reqwest::{Method, StatusCode};
@@ -7,7 +8,6 @@ use super::auth::Scope;
 use super::client::{redact_url, Registry};
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
-use super::transport::{Body, Fetched, Request, MAX_ERROR_BODY};
 
 impl Registry {
     /// Uploads `bytes` as a blob of `repository` (POST, then one PUT with the digest).
@@ -59,50 +59,32 @@ impl Registry {
         }
         Ok(digest)
     }
+}
 
-    /// PUTs a manifest under `reference` (a tag or its digest); returns its digest.
-    pub async fn put_manifest(
+impl Registry {
+    /// A blob's bytes (at most `limit`), verified against its digest. Redirects to
+    /// blob storage are followed without the registry's credentials.
+    pub async fn get_blob(
         &self,
         repository: &str,
-        reference: &str,
-        media_type: &str,
-        bytes: &[u8],
-    ) -> Result<Digest> {
-        let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
-        let scope = Scope::Push(repository.to_string());
-        let answer = self
-            .send_body(Method::PUT, &url, &scope, Some(media_type), bytes.to_vec())
+        digest: &Digest,
+        limit: usize,
+    ) -> Result<Vec<u8>> {
+        let url = self.url(&format!("v2/{repository}/blobs/{digest}"))?;
+        let got = self
+            .get(&url, &Scope::Pull(repository.to_string()), None, limit)
             .await?;
-        if answer.status != StatusCode::CREATED {
-            let what = format!(
-                "manifest upload to {}/{repository}:{reference}",
-                self.host()
-            );
-            return Err(self.error_for(&Method::PUT, &url, &answer, &what));
+        if !got.status.is_success() {
+            let what = format!("blob {}/{repository}@{digest}", self.host());
+            return Err(self.error_for(&Method::GET, &url, &got, &what));
         }
-        Ok(Digest::sha256_of(bytes))
-    }
-
-    /// Sends `bytes` of `content_type` (once: a write is not repeated).
-    async fn send_body(
-        &self,
-        method: Method,
-        url: &url::Url,
-        scope: &Scope,
-        content_type: Option<&str>,
-        bytes: Vec<u8>,
-    ) -> Result<Fetched> {
-        self.request(Request {
-            method,
-            url,
-            scope,
-            accept: None,
-            body: Some(Body {
-                content_type: content_type.map(str::to_string),
-                bytes,
-            }),
-            limit: MAX_ERROR_BODY,
-        })
-        .await
+        if !digest.matches(&got.body) {
+            return Err(RegistryError::DigestMismatch {
+                url: redact_url(&url),
+                expected: digest.to_string(),
+                actual: digest.recompute(&got.body).to_string(),
+            });
+        }
+        Ok(got.body)
     }
 }

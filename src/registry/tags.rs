@@ -1,22 +1,16 @@
-//! Deletion: manifests by digest, and single tags without touching the tags that
-//! share their manifest.
+//! Removing single tags without touching the tags that share their manifest:
+//! the registry's own tag deletion where it has one, else a throw-away manifest.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use reqwest::{Method, StatusCode};
 
-use super::auth::Scope;
 use super::client::Registry;
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
-use super::manifest::{DOCKER_MANIFEST, OCI_MANIFEST};
-use super::transport::{Fetched, Request, Retry, MAX_ERROR_BODY};
-use futures::future::BoxFuture;
-
-const DELETE_HINT: &str =
-    "; enable deletion in the registry's config (storage.delete.enabled: true, \
-or REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it";
+use super::media::{DOCKER_MANIFEST, OCI_MANIFEST};
+use super::transport::Retry;
 
 /// A throw-away manifest made to remove one tag: unique to that removal, so that
 /// deleting its digest takes that tag and nothing else. Its config blob is already
@@ -54,90 +48,6 @@ pub enum TagDeletion {
 }
 
 impl Registry {
-    /// `DELETE /v2/<repository>/manifests/<reference>`, sent again after a
-    /// retryable answer only when `done` says it did not take effect.
-    async fn delete_request(
-        &self,
-        repository: &str,
-        reference: &str,
-        retry: Retry<'_>,
-    ) -> Result<(url::Url, Fetched)> {
-        let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
-        let request = Request {
-            method: Method::DELETE,
-            url: &url,
-            scope: &Scope::Delete(repository.to_string()),
-            accept: None,
-            body: None,
-            limit: MAX_ERROR_BODY,
-        };
-        let answer = self.request_with(request, retry).await?;
-        Ok((url, answer))
-    }
-
-    fn delete_unsupported(&self, detail: String) -> RegistryError {
-        RegistryError::Unsupported {
-            registry: self.host().to_string(),
-            operation: "deleting manifests".into(),
-            detail,
-            hint: DELETE_HINT.into(),
-        }
-    }
-
-    /// Checks that the registry deletes manifests, without changing anything: a
-    /// DELETE of a digest that cannot exist answers 404 where deletion is enabled
-    /// and 405 `UNSUPPORTED` where it is not.
-    pub async fn probe_delete(&self, repository: &str) -> Result<()> {
-        let nothing = Digest::sha256_of(b"regctl: probe for deletion support; no such manifest");
-        let (url, answer) = self
-            .delete_request(repository, &nothing.to_string(), Retry::Never)
-            .await?;
-        match answer.status {
-            StatusCode::NOT_FOUND | StatusCode::ACCEPTED => Ok(()),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                let errors = super::error::parse_error_body(&answer.body);
-                let detail = if errors.is_empty() {
-                    "HTTP 405".to_string()
-                } else {
-                    super::error::describe(&errors)
-                };
-                Err(self.delete_unsupported(detail))
-            }
-            _ => Err(self.error_for(
-                &Method::DELETE,
-                &url,
-                &answer,
-                &format!("repository {}/{repository}", self.host()),
-            )),
-        }
-    }
-
-    /// Deletes the manifest `digest` of `repository`. Every tag pointing at it goes
-    /// too. A DELETE that fails in a way worth retrying (5xx, 429, a reset) is not
-    /// simply sent again: a HEAD first checks whether it took effect.
-    pub async fn delete_manifest(&self, repository: &str, digest: &Digest) -> Result<()> {
-        let reference = digest.to_string();
-        let gone = || -> BoxFuture<'_, bool> {
-            Box::pin(async {
-                matches!(
-                    self.head_manifest(repository, &reference).await,
-                    Err(RegistryError::NotFound { .. })
-                )
-            })
-        };
-        let (url, answer) = self
-            .delete_request(repository, &reference, Retry::UnlessDone(&gone))
-            .await?;
-        match answer.status {
-            StatusCode::ACCEPTED | StatusCode::OK => Ok(()),
-            StatusCode::METHOD_NOT_ALLOWED => Err(self.delete_unsupported("HTTP 405".into())),
-            _ => {
-                let what = format!("manifest {}/{repository}@{digest}", self.host());
-                Err(self.error_for(&Method::DELETE, &url, &answer, &what))
-            }
-        }
-    }
-
     /// Whether this registry deletes tags itself, as learnt from the first try.
     pub fn tag_deletion(&self) -> TagDeletion {
         match self.tag_deletion.load(Ordering::Relaxed) {

@@ -1,4 +1,5 @@
-//! Listing: the catalog and tag lists, following `Link: <...>; rel="next"` pages.
+//! Lists: the catalog and tag lists, following `Link: <...>; rel="next"` pages,
+//! bounded in items and in pages.
 
 use std::collections::HashSet;
 
@@ -9,10 +10,8 @@ use url::Url;
 
 use super::auth::Scope;
 use super::client::{redact_url, Registry};
-use super::digest::Digest;
 use super::error::parse_json;
 use super::error::{parse_error_body, RegistryError, Result};
-use super::manifest::{Descriptor, Index};
 
 /// Repositories asked for per catalog page.
 const CATALOG_PAGE_SIZE: u32 = 1000;
@@ -122,38 +121,8 @@ impl Registry {
         })
     }
 
-    /// The manifests whose `subject` is `digest` (`GET /v2/<name>/referrers/<digest>`,
-    /// all pages), or `None` when the registry has no referrers API (it answers 404;
-    /// one that has it answers 200, with an empty list for an unknown subject).
-    /// Clients of such registries use the `sha256-<hex>` fallback tag instead.
-    pub async fn referrers(
-        &self,
-        repository: &str,
-        digest: &Digest,
-    ) -> Result<Option<Vec<Descriptor>>> {
-        let first = self.url(&format!("v2/{repository}/referrers/{digest}"))?;
-        let what = format!("referrers of {}/{repository}@{digest}", self.host());
-        let result = self
-            .pages(
-                first,
-                &Scope::Pull(repository.to_string()),
-                &what,
-                |bytes, url| Ok(parse_json::<Index>(bytes, url)?.manifests),
-            )
-            .await;
-        match result {
-            Ok(descriptors) => Ok(Some(descriptors)),
-            Err(PageError::Registry(RegistryError::NotFound { .. })) => Ok(None),
-            Err(PageError::Registry(e)) => Err(e),
-            Err(PageError::PageSizeRefused) => Err(RegistryError::InvalidResponse {
-                url: what,
-                reason: "the registry refused the referrers list's page size".into(),
-            }),
-        }
-    }
-
     /// Fetches `first` and every page its `Link` headers lead to, same origin only.
-    async fn pages<T, F>(
+    pub(crate) async fn pages<T, F>(
         &self,
         first: Url,
         scope: &Scope,
@@ -247,7 +216,7 @@ impl Registry {
 }
 
 /// A page failure, or the registry refusing the page size asked for.
-enum PageError {
+pub(crate) enum PageError {
     PageSizeRefused,
     Registry(RegistryError),
 }
