@@ -9,6 +9,7 @@ pub mod commands;
 pub mod credentials;
 pub mod deletion;
 pub mod exit;
+pub mod hints;
 pub mod output;
 pub mod registry;
 pub mod terminal;

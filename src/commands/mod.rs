@@ -233,6 +233,7 @@ async fn add_uncatalogued(
 
 /// Runs the parsed command line and returns the process exit status.
 pub async fn run(cli: Cli) -> ExitCode {
+    crate::hints::install();
     let result = match Context::from_args(&cli.global) {
         Ok(ctx) => match &cli.command {
             Command::Ls(args) => ls::run(args, &ctx).await,

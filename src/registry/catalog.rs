@@ -11,7 +11,7 @@ use url::Url;
 use super::auth::Scope;
 use super::client::{redact_url, Registry};
 use super::error::parse_json;
-use super::error::{parse_error_body, RegistryError, Result};
+use super::error::{parse_error_body, Hint, RegistryError, Result};
 
 /// Repositories asked for per catalog page.
 const CATALOG_PAGE_SIZE: u32 = 1000;
@@ -81,10 +81,9 @@ impl Registry {
             registry: self.host().to_string(),
             operation: "listing repositories (catalog)".into(),
             detail,
-            hint: format!(
-                "; list one repository instead: regctl ls {}/REPOSITORY",
-                self.host()
-            ),
+            hint: Some(Hint::ListOneRepository {
+                registry: self.host().to_string(),
+            }),
         };
         match err {
             PageError::PageSizeRefused => unsupported("it refuses every page size".into()),
@@ -169,12 +168,10 @@ impl Registry {
             // A registry whose pagination never ends must not grow memory and
             // requests without limit.
             if items.len() > self.max_list_items() {
-                return Err(RegistryError::InvalidResponse {
+                return Err(RegistryError::TooManyItems {
                     url: redact_url(&url),
-                    reason: format!(
-                        "{what} goes on past {} entries; stopped there (raise --max-list-items if it really holds more)",
-                        self.max_list_items()
-                    ),
+                    what: what.to_string(),
+                    bound: self.max_list_items(),
                 }
                 .into());
             }

@@ -36,7 +36,7 @@ pub type Observer = std::sync::Arc<dyn Fn(&RequestRecord) + Send + Sync>;
 pub struct ClientOptions {
     /// Certificate verification.
     pub tls: TlsOptions,
-    /// Talk HTTP instead of HTTPS (`--plain-http`).
+    /// Talk HTTP instead of HTTPS.
     pub plain_http: bool,
     /// Per-request timeout (`None`: 30 s).
     pub timeout: Option<Duration>,
@@ -142,7 +142,7 @@ impl Registry {
         self.credential.is_some()
     }
 
-    /// `https://host:port/` (or `http://` with `--plain-http`).
+    /// `https://host:port/` (or `http://` for plain HTTP).
     pub fn base(&self) -> &Url {
         &self.base
     }

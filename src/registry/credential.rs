@@ -28,6 +28,6 @@ pub enum Credential {
 pub struct Resolved {
     /// The credential.
     pub credential: Credential,
-    /// Where it was found, e.g. `REGCTL_USERNAME`, `docker-credential-pass`.
+    /// Where it was found, e.g. an environment variable or a credential helper.
     pub source: String,
 }

@@ -48,6 +48,107 @@ pub fn describe(errors: &[ErrorInfo]) -> String {
         .join("; ")
 }
 
+/// What the user can do about an error, as data: the library names no flag or
+/// command of its own. [`Hint`]'s `Display` uses the words of the program, set
+/// once with [`set_hint_words`]; without them, plain words of the library's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hint {
+    /// No credentials were found: give some.
+    GiveCredentials,
+    /// The credentials were refused: check them.
+    CheckCredentials,
+    /// A redirect led elsewhere: check the registry's redirect settings.
+    CheckRedirects,
+    /// The certificate's issuer is not trusted: trust its CA, as a file given or
+    /// at `certs_d/ca.crt` (docker's folder for the host).
+    TrustCa {
+        /// docker's `certs.d/<host:port>` folder for this registry.
+        certs_d: String,
+    },
+    /// The certificate does not carry the name used.
+    UseCertificateName,
+    /// The certificate has expired.
+    RenewCertificate,
+    /// The certificate is not valid yet.
+    CheckClock,
+    /// The server does not speak TLS: it may speak plain HTTP.
+    UsePlainHttp,
+    /// A scheme was typed in a registry address.
+    DropScheme,
+    /// Another TLS failure.
+    CheckTls,
+    /// No answer in time: allow more time per request.
+    RaiseTimeout,
+    /// A listing went past the bound on items.
+    RaiseListBound,
+    /// The registry has no catalog: list one repository of `registry` instead.
+    ListOneRepository {
+        /// The registry host.
+        registry: String,
+    },
+    /// Deletion is disabled in the registry's configuration.
+    EnableDeletion,
+    /// `/v2/` answered 404: check the address and port.
+    CheckAddress,
+}
+
+/// Renders hints in a program's own words (its flags and commands).
+pub type HintWords = fn(&Hint) -> String;
+
+static HINT_WORDS: std::sync::OnceLock<HintWords> = std::sync::OnceLock::new();
+
+/// Sets, once per process, how hints are worded in error messages.
+pub fn set_hint_words(words: HintWords) {
+    let _ = HINT_WORDS.set(words);
+}
+
+impl std::fmt::Display for Hint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match HINT_WORDS.get() {
+            Some(words) => f.write_str(&words(self)),
+            None => f.write_str(&self.default_words()),
+        }
+    }
+}
+
+impl Hint {
+    /// The library's own words for this hint.
+    pub fn default_words(&self) -> String {
+        match self {
+        Hint::GiveCredentials => "give credentials for it".into(),
+        Hint::CheckCredentials => "check the user name and password".into(),
+        Hint::CheckRedirects => "check the registry's redirect (storage middleware) settings".into(),
+        Hint::TrustCa { certs_d } => format!(
+            "trust its CA certificate (put it at {certs_d}/ca.crt, or give it as a CA file)"
+        ),
+        Hint::UseCertificateName => {
+            "use a name the certificate carries in its subjectAltName, or reissue it with this one".into()
+        }
+        Hint::RenewCertificate => {
+            "renew the registry's certificate (or check this machine's clock)".into()
+        }
+        Hint::CheckClock => "check this machine's clock, or the certificate's start date".into(),
+        Hint::UsePlainHttp => "if the registry speaks plain HTTP, talk plain HTTP to it".into(),
+        Hint::DropScheme => "drop the `http://`; talk plain HTTP instead".into(),
+        Hint::CheckTls => "check the registry's TLS set-up".into(),
+        Hint::RaiseTimeout => "allow more time per request if the registry is slow".into(),
+        Hint::RaiseListBound => "raise the bound on listed items if it really holds more".into(),
+        Hint::ListOneRepository { registry } => {
+            format!("list one repository instead: {registry}/REPOSITORY")
+        }
+        Hint::EnableDeletion => "enable deletion in the registry's config (storage.delete.enabled: true, \
+or REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it"
+            .into(),
+        Hint::CheckAddress => "is this the registry's address and port?".into(),
+    }
+    }
+}
+
+/// `; hint`, or nothing.
+fn then_hint(hint: &Option<Hint>) -> String {
+    hint.as_ref().map_or_else(String::new, |h| format!("; {h}"))
+}
+
 /// The broad classes of failure, each with its own exit code in the CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -78,7 +179,7 @@ pub enum RegistryError {
         /// What the registry or token server said.
         detail: String,
         /// What the user can do.
-        hint: &'static str,
+        hint: Hint,
         /// The token server did not grant the scope asked for (e.g. catalog).
         insufficient_scope: bool,
     },
@@ -104,7 +205,7 @@ pub enum RegistryError {
     },
 
     /// The registry does not offer this operation.
-    #[error("{registry} does not support {operation} ({detail}){hint}")]
+    #[error("{registry} does not support {operation} ({detail}){}", then_hint(.hint))]
     Unsupported {
         /// Registry host.
         registry: String,
@@ -112,8 +213,8 @@ pub enum RegistryError {
         operation: String,
         /// The registry's error codes, or the HTTP status.
         detail: String,
-        /// What the user can do, starting with `; ` when present.
-        hint: String,
+        /// What the user can do.
+        hint: Option<Hint>,
     },
 
     /// Any other HTTP status.
@@ -140,12 +241,12 @@ pub enum RegistryError {
         host: String,
         /// Why, in words.
         reason: String,
-        /// Which flag or path fixes it.
-        hint: String,
+        /// What fixes it.
+        hint: Hint,
     },
 
     /// Could not send the request or read the answer.
-    #[error("{method} {url}: {detail}")]
+    #[error("{method} {url}: {detail}{}", then_hint(.hint))]
     Transport {
         /// HTTP method.
         method: String,
@@ -153,6 +254,8 @@ pub enum RegistryError {
         url: String,
         /// The cause chain, in words.
         detail: String,
+        /// What the user can do (a timeout: allow more time).
+        hint: Option<Hint>,
         /// The connection was reset or closed mid-message (worth a retry).
         reset: bool,
     },
@@ -164,6 +267,21 @@ pub enum RegistryError {
         url: String,
         /// What is wrong with it.
         reason: String,
+    },
+
+    /// A listing went past the bound on items (a registry whose pagination
+    /// never ends must not grow memory and requests without limit).
+    #[error(
+        "{url}: {what} goes on past {bound} entries; stopped there; {}",
+        Hint::RaiseListBound
+    )]
+    TooManyItems {
+        /// Request URL.
+        url: String,
+        /// What was listed.
+        what: String,
+        /// The bound.
+        bound: usize,
     },
 
     /// Content does not hash to the digest it was asked for or announced with.
@@ -229,7 +347,7 @@ impl Registry {
                 registry: self.host().to_string(),
                 operation: format!("{method} on {what}"),
                 detail,
-                hint: String::new(),
+                hint: None,
             },
             _ => RegistryError::Status {
                 method: method.to_string(),

@@ -10,7 +10,7 @@ use super::catalog::PageError;
 use super::client::{redact_url, Registry};
 use super::digest::Digest;
 use super::error::parse_json;
-use super::error::{RegistryError, Result};
+use super::error::{Hint, RegistryError, Result};
 use super::media::{
     is_index, looks_like_index, Descriptor, ImageConfig, ImageManifest, Index, Platform,
     MANIFEST_ACCEPT,
@@ -19,10 +19,6 @@ use super::reference::Reference;
 use super::transport::{Fetched, Request, Retry, MAX_ERROR_BODY};
 use crate::text::escape;
 use futures::future::BoxFuture;
-
-const DELETE_HINT: &str =
-    "; enable deletion in the registry's config (storage.delete.enabled: true, \
-or REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it";
 
 /// Largest manifest read (Distribution's own limit is 4 MiB).
 pub const MAX_MANIFEST_BODY: usize = 4 * 1024 * 1024;
@@ -289,7 +285,7 @@ impl Registry {
             registry: self.host().to_string(),
             operation: "deleting manifests".into(),
             detail,
-            hint: DELETE_HINT.into(),
+            hint: Some(Hint::EnableDeletion),
         }
     }
 

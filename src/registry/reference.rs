@@ -1,6 +1,7 @@
 //! Image references (`host[:port]/path/repo[:tag][@digest]`) and listing targets
 //! (`host[:port][/prefix]`), validated against the distribution reference grammar.
 
+use super::error::Hint;
 use std::fmt;
 use std::str::FromStr;
 
@@ -15,18 +16,21 @@ const MAX_TAG_LEN: usize = 128;
 
 /// Why a reference was rejected. Always names the bad part.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid reference `{input}`: {reason}")]
+#[error("invalid reference `{input}`: {reason}{}", hint.as_ref().map_or_else(String::new, |h| format!("; {h}")))]
 pub struct ReferenceError {
     /// What the user typed.
     pub input: String,
     /// What is wrong with it.
     pub reason: String,
+    /// What to do instead, if anything.
+    pub hint: Option<Hint>,
 }
 
 fn invalid(input: &str, reason: impl Into<String>) -> ReferenceError {
     ReferenceError {
         input: input.to_string(),
         reason: reason.into(),
+        hint: None,
     }
 }
 
@@ -160,10 +164,10 @@ impl FromStr for RegistryTarget {
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         if input.starts_with("http://") {
-            return Err(invalid(
-                input,
-                "drop the `http://`; pass --plain-http to talk HTTP",
-            ));
+            return Err(ReferenceError {
+                hint: Some(Hint::DropScheme),
+                ..invalid(input, "a registry address has no scheme")
+            });
         }
         let trimmed = input.strip_prefix("https://").unwrap_or(input);
         let trimmed = trimmed.trim_end_matches('/');

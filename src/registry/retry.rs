@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 /// Retry settings for one client.
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
-    /// Retries after the first attempt (`--retries`).
+    /// Retries after the first attempt.
     pub retries: u32,
     /// First backoff; doubles each retry, with full jitter.
     pub base: Duration,

@@ -1,4 +1,4 @@
-//! TLS set-up with rustls: the system's roots, extra CAs (`--ca-file`, docker's
+//! TLS set-up with rustls: the system's roots, extra CAs (a CA file, docker's
 //! `certs.d/<host:port>/`), client certificates for mutual TLS, and certificate
 //! errors turned into messages that say which flag or path fixes them.
 
@@ -13,7 +13,7 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
-use super::error::{RegistryError, Result};
+use super::error::{Hint, RegistryError, Result};
 
 /// Where docker keeps per-registry certificates.
 pub const DEFAULT_CERTS_DIR: &str = "/etc/docker/certs.d";
@@ -21,11 +21,11 @@ pub const DEFAULT_CERTS_DIR: &str = "/etc/docker/certs.d";
 /// How to verify the registry's certificate.
 #[derive(Clone, Debug, Default)]
 pub struct TlsOptions {
-    /// Extra CA certificates (PEM), e.g. from `--ca-file`.
+    /// Extra CA certificates (PEM).
     pub ca_files: Vec<PathBuf>,
     /// Docker's `certs.d` folder; `None` means [`DEFAULT_CERTS_DIR`].
     pub certs_dir: Option<PathBuf>,
-    /// Skip certificate verification altogether (`--insecure`).
+    /// Skip certificate verification altogether.
     pub insecure: bool,
 }
 
@@ -214,7 +214,7 @@ impl ServerCertVerifier for Verifier {
     }
 }
 
-/// `--insecure`: any certificate is accepted; handshake signatures are still checked.
+/// Verification off: any certificate is accepted; handshake signatures are still checked.
 #[derive(Debug)]
 struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
 
@@ -290,24 +290,23 @@ fn find_in_io<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls
 }
 
 fn describe_tls(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> RegistryError {
-    let ca_hint = format!(
-        "pass --ca-file <ca.pem>, or put the CA certificate at {}/ca.crt (--insecure skips verification)",
-        opts.host_dir(registry).display()
-    );
+    let ca_hint = Hint::TrustCa {
+        certs_d: opts.host_dir(registry).display().to_string(),
+    };
     let (reason, hint) = match err {
         rustls::Error::InvalidCertificate(cert) => match cert {
             CertificateError::UnknownIssuer => ("certificate signed by an unknown authority".to_string(), ca_hint),
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
                 format!("the certificate is not valid for the name `{}`", host_only(registry)),
-                "use a name the certificate carries in its subjectAltName, or reissue it with this one".to_string(),
+                Hint::UseCertificateName,
             ),
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => (
                 "the certificate has expired".to_string(),
-                "renew the registry's certificate (or check this machine's clock)".to_string(),
+                Hint::RenewCertificate,
             ),
             CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => (
                 "the certificate is not valid yet".to_string(),
-                "check this machine's clock, or the certificate's start date".to_string(),
+                Hint::CheckClock,
             ),
             _ if is_ca_used_as_end_entity(err) => (
                 "self-signed certificate from an unknown authority (a CA certificate served as the registry's own)"
@@ -318,9 +317,9 @@ fn describe_tls(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> Regis
         },
         rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => (
             format!("the server did not answer with TLS ({err})"),
-            "if the registry speaks plain HTTP, pass --plain-http".to_string(),
+            Hint::UsePlainHttp,
         ),
-        other => (other.to_string(), "check the registry's TLS set-up".to_string()),
+        other => (other.to_string(), Hint::CheckTls),
     };
     RegistryError::Tls {
         host: registry.to_string(),

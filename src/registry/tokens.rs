@@ -12,7 +12,7 @@ use url::Url;
 use super::auth::{parse_challenges, Challenge, Scope, Token, TokenResponse};
 use super::client::{redact_url, Registry};
 use super::credential::{Credential, Secret};
-use super::error::{parse_json, RegistryError, Result};
+use super::error::{parse_json, Hint, RegistryError, Result};
 use super::transport::{read_answer, Fetched, Retry, MAX_ERROR_BODY};
 
 /// Largest token response read (the token spec's answers are a few KiB).
@@ -109,7 +109,7 @@ impl Registry {
                         registry: self.host().to_string(),
                         operation: "the registry API (GET /v2/ answered 404)".into(),
                         detail: "HTTP 404".into(),
-                        hint: "; is this the registry's address and port?".into(),
+                        hint: Some(Hint::CheckAddress),
                     }),
                     _ => Err(self.error_for(&Method::GET, &url, &answer, "registry API")),
                 }
@@ -185,15 +185,19 @@ impl Registry {
         let (detail, hint) = match self.resolved() {
             None => (
                 "no credentials were found for it".to_string(),
-                "pass --username with --password-stdin, set REGCTL_USERNAME and REGCTL_PASSWORD, or run `docker login`",
+                Hint::GiveCredentials,
             ),
             Some(r) => (
                 format!(
                     "{} from {}",
-                    if insufficient_scope { "access not granted to the credentials" } else { "the registry refused the credentials" },
+                    if insufficient_scope {
+                        "access not granted to the credentials"
+                    } else {
+                        "the registry refused the credentials"
+                    },
                     r.source
                 ),
-                "check the user name and password",
+                Hint::CheckCredentials,
             ),
         };
         RegistryError::Unauthorized {

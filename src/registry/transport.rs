@@ -12,7 +12,7 @@ use url::Url;
 
 use super::auth::Scope;
 use super::client::{redact_url, Registry, RequestRecord, CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
-use super::error::{cause_chain, innermost, parse_error_body, RegistryError, Result};
+use super::error::{cause_chain, innermost, parse_error_body, Hint, RegistryError, Result};
 use super::retry::{is_reset, retry_after, retryable_status, Backoff};
 use super::tls;
 use super::tokens::AuthHeader;
@@ -199,11 +199,13 @@ impl Registry {
                     method,
                     url,
                     detail,
+                    hint,
                     ..
                 }) => Err(RegistryError::Transport {
                     method,
                     url,
                     detail,
+                    hint,
                     reset: false,
                 }),
                 Err(e) => Err(e),
@@ -239,7 +241,7 @@ impl Registry {
                     "a redirect led to {}, which asked for credentials; regctl sends this registry's credentials only to it",
                     resp.url().origin().ascii_serialization()
                 ),
-                hint: "check the registry's redirect (storage middleware) settings",
+                hint: Hint::CheckRedirects,
                 insufficient_scope: false,
             });
         }
@@ -303,6 +305,7 @@ impl Registry {
         if let Some(tls_err) = tls::explain(err, self.host(), &self.options().tls) {
             return tls_err;
         }
+        let mut hint = None;
         let detail = if err.is_connect() && err.is_timeout() {
             format!(
                 "cannot connect to {} within {} s (the connect timeout)",
@@ -310,8 +313,9 @@ impl Registry {
                 CONNECT_TIMEOUT.as_secs()
             )
         } else if err.is_timeout() {
+            hint = Some(Hint::RaiseTimeout);
             format!(
-                "no answer from {} within {} s (raise --timeout if the registry is slow)",
+                "no answer from {} within {} s",
                 authority(url),
                 self.options().timeout.unwrap_or(DEFAULT_TIMEOUT).as_secs()
             )
@@ -325,6 +329,7 @@ impl Registry {
             method: method.to_string(),
             url: redact_url(url),
             detail,
+            hint,
             reset: !err.is_timeout() && is_reset(err),
         }
     }
@@ -378,10 +383,11 @@ pub(crate) async fn read_limited(mut resp: Response, limit: usize, url: &Url) ->
                     method: "reading body of".into(),
                     url: redact_url(url),
                     detail: if e.is_timeout() {
-                        format!("no data from {} within the timeout (raise --timeout if the registry is slow)", authority(url))
+                        format!("no data from {} within the timeout", authority(url))
                     } else {
                         cause_chain(&e)
                     },
+                    hint: e.is_timeout().then_some(Hint::RaiseTimeout),
                     reset: !e.is_timeout() && is_reset(&e),
                 })
             }

@@ -1,0 +1,83 @@
+//! regctl's words for the registry library's hints: the flags, variables and
+//! commands a user of this CLI types. Installed once, at start-up.
+
+use crate::registry::error::Hint;
+
+/// How regctl words `hint`.
+pub fn words(hint: &Hint) -> String {
+    match hint {
+        Hint::GiveCredentials => "pass --username with --password-stdin, set REGCTL_USERNAME and \
+REGCTL_PASSWORD, or run `docker login`"
+            .into(),
+        Hint::TrustCa { certs_d } => format!(
+            "pass --ca-file <ca.pem>, or put the CA certificate at {certs_d}/ca.crt (--insecure \
+skips verification)"
+        ),
+        Hint::UsePlainHttp => "if the registry speaks plain HTTP, pass --plain-http".into(),
+        Hint::DropScheme => "drop the `http://`; pass --plain-http to talk HTTP".into(),
+        Hint::RaiseTimeout => "raise --timeout if the registry is slow".into(),
+        Hint::RaiseListBound => "raise --max-list-items if it really holds more".into(),
+        Hint::ListOneRepository { registry } => {
+            format!("list one repository instead: regctl ls {registry}/REPOSITORY")
+        }
+        other => other.default_words(),
+    }
+}
+
+/// Makes every error message word its hints as regctl does.
+pub fn install() {
+    crate::registry::error::set_hint_words(words);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_hint() -> Vec<Hint> {
+        vec![
+            Hint::GiveCredentials,
+            Hint::CheckCredentials,
+            Hint::CheckRedirects,
+            Hint::TrustCa {
+                certs_d: "/etc/docker/certs.d/r:5000".into(),
+            },
+            Hint::UseCertificateName,
+            Hint::RenewCertificate,
+            Hint::CheckClock,
+            Hint::UsePlainHttp,
+            Hint::DropScheme,
+            Hint::CheckTls,
+            Hint::RaiseTimeout,
+            Hint::RaiseListBound,
+            Hint::ListOneRepository {
+                registry: "r:5000".into(),
+            },
+            Hint::EnableDeletion,
+            Hint::CheckAddress,
+        ]
+    }
+
+    #[test]
+    fn the_library_names_no_flag_and_regctl_names_its_own() {
+        for hint in every_hint() {
+            let library = hint.default_words();
+            assert!(
+                !library.contains("--")
+                    && !library.contains("regctl")
+                    && !library.contains("REGCTL"),
+                "{library}"
+            );
+            assert!(!words(&hint).is_empty());
+        }
+        let ca = words(&every_hint()[3]);
+        assert!(
+            ca.contains("--ca-file") && ca.contains("/etc/docker/certs.d/r:5000/ca.crt"),
+            "{ca}"
+        );
+        assert!(words(&Hint::RaiseTimeout).contains("--timeout"));
+        assert!(words(&Hint::ListOneRepository {
+            registry: "r:5000".into()
+        })
+        .contains("regctl ls r:5000/REPOSITORY"));
+    }
+}
