@@ -3,8 +3,7 @@
 //! deciding is done by the [`crate::deletion`] engine.
 
 use std::io::IsTerminal as _;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -13,6 +12,7 @@ use super::ls::worst;
 use super::Context;
 use crate::deletion::{self, Action, AttachmentKind, Cause, Change, Done, Loader, Outcome, Plan};
 use crate::exit::{Exit, UsageError};
+use crate::interrupt::Interrupt;
 use crate::output::Row;
 use crate::registry::{Digest, ErrorKind, Registry};
 
@@ -320,7 +320,7 @@ enum Answer {
 }
 
 /// Shows the plan on stderr and asks (default no; `y` and Enter), unless `--yes`.
-async fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
+async fn confirm(rows: &[PlanRow], yes: bool, interrupt: &Interrupt) -> Result<Answer> {
     if yes {
         return Ok(Answer::Yes);
     }
@@ -333,12 +333,10 @@ async fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
     let term = dialoguer::console::Term::stderr();
     // Ctrl-C at the prompt arrives as SIGINT: raised by the terminal library when
     // it reads the key (it has restored the terminal then), from the terminal
-    // between reads, or from outside. Caught here in every case (the listener
-    // stays for the run) instead of killing the process with the cursor hidden.
-    // The prompt runs on a thread of its own, so that a signal can end the wait;
+    // between reads, or from outside. The run's one listener catches it in every
+    // case, instead of the process being killed with the cursor hidden. The
+    // prompt runs on a thread of its own, so that the interrupt can end the wait;
     // the terminal's settings are put back, as the prompt may hold it in raw mode.
-    #[cfg(unix)]
-    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     #[cfg(unix)]
     let saved = crate::terminal::save();
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -351,18 +349,16 @@ async fn confirm(rows: &[PlanRow], yes: bool) -> Result<Answer> {
             .interact_on(&prompt_term);
         let _ = tx.send(answer);
     });
-    #[cfg(unix)]
     let answer = tokio::select! {
         answer = rx => answer,
-        _ = sigint.recv() => {
+        () = interrupt.wait() => {
+            #[cfg(unix)]
             if let Some(saved) = &saved {
                 crate::terminal::restore(saved);
             }
             return Ok(interrupted(&term));
         }
     };
-    #[cfg(not(unix))]
-    let answer = rx.await;
     match answer {
         Ok(Ok(true)) => Ok(Answer::Yes),
         Ok(Ok(false)) => Ok(Answer::No),
@@ -511,13 +507,12 @@ pub async fn confirm_and_execute(
     yes: bool,
 ) -> Result<Option<(Vec<OutcomeRow>, Exit)>> {
     let host = registry.host().to_string();
-    // Listening from here on: a Ctrl-C at the prompt, during the re-check or
-    // between deletions is never lost.
-    let cancel = Arc::new(AtomicBool::new(false));
-    let watcher = watch_interrupt(cancel.clone())?;
-    let answer = confirm(&plan_rows(&host, &plans), yes).await;
+    // From here on this part reports a Ctrl-C: at the prompt, during the
+    // re-check or between deletions.
+    ctx.interrupt.claim();
+    let cancel = ctx.interrupt.flag();
+    let answer = confirm(&plan_rows(&host, &plans), yes, &ctx.interrupt).await;
     let stop = |message: &str| {
-        watcher.abort();
         ctx.printer.note(message);
     };
     match answer? {
@@ -543,8 +538,7 @@ pub async fn confirm_and_execute(
             p.inc(1);
         }
     };
-    let mut done = deletion::execute(registry, plans, ctx.concurrency, &cancel, &tick).await;
-    watcher.abort();
+    let mut done = deletion::execute(registry, plans, ctx.concurrency, cancel, &tick).await;
     if let Some(p) = progress {
         p.finish_and_clear();
     }
@@ -593,8 +587,6 @@ pub async fn confirm_and_execute(
     Ok(Some((rows, exit)))
 }
 
-/// Sets `cancel` on Ctrl-C. The listener is registered before this returns, so
-/// no interrupt between now and the end of the run is missed.
 /// One note per repository for the kept tags that went by another client's change.
 fn note_gone_meanwhile(ctx: &Context, host: &str, done: &[Done]) {
     let mut by_repository: std::collections::BTreeMap<&str, (Vec<&str>, bool)> = Default::default();
@@ -619,26 +611,6 @@ fn note_gone_meanwhile(ctx: &Context, host: &str, done: &[Done]) {
             tags.len(),
             tags.join(", ")
         ));
-    }
-}
-
-fn watch_interrupt(cancel: Arc<AtomicBool>) -> Result<tokio::task::JoinHandle<()>> {
-    #[cfg(unix)]
-    {
-        let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-        Ok(tokio::spawn(async move {
-            if sigint.recv().await.is_some() {
-                cancel.store(true, Ordering::SeqCst);
-            }
-        }))
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.store(true, Ordering::SeqCst);
-            }
-        }))
     }
 }
 

@@ -130,7 +130,9 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     let mut failures: Vec<(String, RegistryError)> = Vec::new();
     let mut dangling = 0usize;
     let mut done = 0usize;
-    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    ctx.interrupt.claim();
+    let interrupted = ctx.interrupt.wait();
+    let mut ctrl_c = std::pin::pin!(interrupted);
     loop {
         let listing = tokio::select! {
             biased;

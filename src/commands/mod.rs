@@ -18,6 +18,7 @@ use anyhow::{Context as _, Result};
 use crate::cli::{Cli, Command, Format, GlobalArgs};
 use crate::credentials::{docker_config, Resolver, Secret};
 use crate::exit::{Exit, UsageError};
+use crate::interrupt::Interrupt;
 use crate::output::{resolve_format, Printer};
 use crate::registry::reference::names_registry;
 use crate::registry::retry::RetryPolicy;
@@ -37,12 +38,14 @@ pub struct Context {
     pub format: Format,
     /// stderr printer.
     pub printer: Printer,
+    /// The run's Ctrl-C.
+    pub interrupt: Interrupt,
 }
 
 impl Context {
     /// Builds the context from the global flags (reads the password from stdin
     /// when `--password-stdin` is given).
-    pub fn from_args(global: &GlobalArgs) -> Result<Self> {
+    pub fn from_args(global: &GlobalArgs, interrupt: Interrupt) -> Result<Self> {
         let printer = Printer {
             verbose: global.verbose,
         };
@@ -104,6 +107,7 @@ impl Context {
             concurrency: usize::from(global.concurrency),
             format: resolve_format(global.format),
             printer,
+            interrupt,
         })
     }
 
@@ -183,14 +187,16 @@ pub(crate) async fn collect_interruptible<S: futures::Stream>(
     use futures::StreamExt as _;
     let mut items = Vec::with_capacity(total);
     let mut stream = std::pin::pin!(stream);
-    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    ctx.interrupt.claim();
+    let interrupted = ctx.interrupt.wait();
+    let mut interrupted = std::pin::pin!(interrupted);
     loop {
         tokio::select! {
             item = stream.next() => match item {
                 Some(item) => items.push(item),
                 None => return Some(items),
             },
-            _ = &mut ctrl_c => {
+            _ = &mut interrupted => {
                 ctx.printer.note(format!(
                     "interrupted: {} of {total} {what} done; nothing was printed",
                     items.len()
@@ -234,13 +240,34 @@ async fn add_uncatalogued(
 /// Runs the parsed command line and returns the process exit status.
 pub async fn run(cli: Cli) -> ExitCode {
     crate::hints::install();
-    let result = match Context::from_args(&cli.global) {
-        Ok(ctx) => match &cli.command {
-            Command::Ls(args) => ls::run(args, &ctx).await,
-            Command::Digest(args) => digest::run(args, &ctx).await,
-            Command::Rm(args) => rm::run(args, &ctx).await,
-            Command::Prune(args) => prune::run(args, &ctx).await,
-        },
+    let interrupt = match Interrupt::listen() {
+        Ok(interrupt) => interrupt,
+        Err(e) => {
+            crate::output::to_stderr(format_args!("error: cannot listen for Ctrl-C: {e}"));
+            return Exit::Failure.into();
+        }
+    };
+    let result = match Context::from_args(&cli.global, interrupt) {
+        Ok(ctx) => {
+            let command = async {
+                match &cli.command {
+                    Command::Ls(args) => ls::run(args, &ctx).await,
+                    Command::Digest(args) => digest::run(args, &ctx).await,
+                    Command::Rm(args) => rm::run(args, &ctx).await,
+                    Command::Prune(args) => prune::run(args, &ctx).await,
+                }
+            };
+            // Until a part of the command takes charge of Ctrl-C (a listing, a
+            // prompt, deletions), it stops the run where it is: only reads (and
+            // the deletion-support probe, which changes nothing) happen then.
+            tokio::select! {
+                result = command => result,
+                () = ctx.interrupt.wait_unclaimed() => {
+                    ctx.printer.note("interrupted before any change: nothing was deleted or printed");
+                    Ok(Exit::Interrupted)
+                }
+            }
+        }
         Err(e) => Err(e),
     };
     match result {

@@ -87,6 +87,21 @@ impl Fronted {
             .collect()
     }
 
+    /// Whether any request `method` went through the proxy.
+    pub fn proxy_saw_method(&self, method: &str) -> bool {
+        self.proxy.requests().iter().any(|r| r.method == method)
+    }
+
+    /// Whether a DELETE of a manifest by digest went through the proxy (the probe
+    /// for deletion support, of a digest that cannot exist, aside).
+    pub fn deleted_anything(&self) -> bool {
+        let probe = crate::fixture::sha256(b"regctl: probe for deletion support; no such manifest");
+        self.proxy
+            .requests()
+            .iter()
+            .any(|r| r.method == "DELETE" && !r.target.ends_with(&probe))
+    }
+
     fn count(&self, method: &str, target: &str) -> usize {
         self.proxy
             .requests()
@@ -401,21 +416,81 @@ fn a_delete_that_took_effect_despite_an_error_is_not_sent_twice() {
     assert_eq!(kept.lines().len(), 2, "other repositories untouched");
 }
 
+/// A request the proxy holds: the test learns when it arrives, and lets it go.
+struct Held {
+    arrived: std::sync::mpsc::Receiver<()>,
+    release: std::sync::mpsc::SyncSender<()>,
+}
+
+/// The proxy side of [`Held`]: `hold()` says the request arrived and waits to be
+/// let go (at most a minute, so that a failed test does not hang the proxy).
+#[derive(Clone)]
+struct Holder {
+    arrived: Arc<Mutex<std::sync::mpsc::SyncSender<()>>>,
+    release: Arc<Mutex<std::sync::mpsc::Receiver<()>>>,
+}
+
+impl Holder {
+    fn hold(&self) {
+        let _ = self.arrived.lock().unwrap().try_send(());
+        let _ = self
+            .release
+            .lock()
+            .unwrap()
+            .recv_timeout(Duration::from_secs(60));
+    }
+}
+
+fn held() -> (Held, Holder) {
+    let (arrived_tx, arrived) = std::sync::mpsc::sync_channel(8);
+    let (release, release_rx) = std::sync::mpsc::sync_channel(8);
+    (
+        Held { arrived, release },
+        Holder {
+            arrived: Arc::new(Mutex::new(arrived_tx)),
+            release: Arc::new(Mutex::new(release_rx)),
+        },
+    )
+}
+
+/// Sends Ctrl-C (SIGINT) to `child` once `held` has arrived, waits until regctl
+/// says on stderr that it took it, then lets the held requests go. Returns the
+/// exit code and what regctl wrote to stderr.
+fn interrupt_while_held(mut child: std::process::Child, held: &Held) -> (Option<i32>, String) {
+    use std::io::BufRead as _;
+    held.arrived
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the request reaches the registry");
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("interrupt: stopping") {
+        if stderr.read_line(&mut said).unwrap() == 0 {
+            break;
+        }
+    }
+    for _ in 0..8 {
+        let _ = held.release.try_send(());
+    }
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    (status.code(), said + &rest)
+}
+
 #[test]
 fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
     let deleted = format!("/manifests/{}", app().digest);
-    let (arrived, first_delete) = std::sync::mpsc::sync_channel(8);
-    let arrived = Mutex::new(arrived);
+    let (held, holder) = held();
     let f = fronted(move |req, fwd| {
         let resp = fwd(req);
         if req.method == "DELETE" && req.target.ends_with(&deleted) {
-            let _ = arrived.lock().unwrap().try_send(());
-            // Each deletion takes three seconds, so Ctrl-C sent when the first one
-            // arrives lands while it is in flight.
-            resp.with_fault(Fault::Stall(Duration::from_secs(3)))
-        } else {
-            resp
+            // Done; its answer waits until regctl has taken the Ctrl-C.
+            holder.hold();
         }
+        resp
     });
     // 3 repositories x 2 tags on one manifest each: 3 deletions by digest.
     let child = f
@@ -432,15 +507,8 @@ fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
             "1",
         ])
         .spawn();
-    first_delete
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the first deletion reaches the registry");
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let (code, stderr) = interrupt_while_held(child, &held);
+    assert_eq!(code, Some(130), "{stderr}");
     let done: usize = stderr
         .split("interrupted: ")
         .nth(1)
@@ -462,15 +530,39 @@ fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
 }
 
 #[test]
+fn ctrl_c_while_planning_stops_before_any_change() {
+    let (held, holder) = held();
+    let f = fronted(move |req, fwd| {
+        if req.target == "/v2/c/tags/list" {
+            holder.hold();
+        }
+        fwd(req)
+    });
+    let child = f
+        .regctl()
+        .args(["prune", &f.host(), "--keep", "0", "--yes"])
+        .spawn();
+    let (code, stderr) = interrupt_while_held(child, &held);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("nothing was deleted"), "{stderr}");
+    assert!(
+        !f.proxy_saw_method("PUT") && !f.deleted_anything(),
+        "{stderr}"
+    );
+    let left = f.regctl().args(["ls", &f.host()]).run();
+    left.success();
+    assert_eq!(left.lines().len(), 6, "{stderr}");
+}
+
+#[test]
 fn ctrl_c_during_a_listing_says_how_far_it_got_and_that_the_output_is_incomplete() {
     use std::io::{BufRead as _, Read as _};
-    let f = fronted(|req, fwd| {
-        let resp = fwd(req);
+    let (held, holder) = held();
+    let f = fronted(move |req, fwd| {
         if req.target == "/v2/c/tags/list" {
-            resp.with_fault(Fault::Stall(Duration::from_secs(3)))
-        } else {
-            resp
+            holder.hold();
         }
+        fwd(req)
     });
     let mut child = f.regctl().args(["ls", &f.host()]).spawn();
     // Ctrl-C once a and b are printed, while c's tag list is held back.
@@ -479,13 +571,9 @@ fn ctrl_c_during_a_listing_says_how_far_it_got_and_that_the_output_is_incomplete
     for _ in 0..4 {
         stdout.read_line(&mut listed).unwrap();
     }
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
+    let (code, stderr) = interrupt_while_held(child, &held);
     stdout.read_to_string(&mut listed).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(code, Some(130), "{stderr}");
     assert!(
         stderr.contains("interrupted: 2 of 3 repositories listed; the output is incomplete"),
         "{stderr}"

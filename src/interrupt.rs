@@ -1,0 +1,90 @@
+//! One interrupt for the whole run. Ctrl-C (SIGINT) is caught from start-up, said
+//! at once on stderr, and seen by every part through one [`Interrupt`]: a listing
+//! stops and says how far it got, a prompt gives the terminal back, deletions stop
+//! between actions. While no part has taken charge of it (planning, reading), the
+//! run stops where it is: nothing has been changed then. A second Ctrl-C ends the
+//! process at once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+/// The run's interrupt: set once by Ctrl-C.
+#[derive(Clone)]
+pub struct Interrupt {
+    set: Arc<AtomicBool>,
+    claimed: Arc<AtomicBool>,
+    changed: watch::Receiver<bool>,
+}
+
+impl Interrupt {
+    /// Starts listening for Ctrl-C; inside the runtime, before any work.
+    pub fn listen() -> std::io::Result<Interrupt> {
+        let (tx, rx) = watch::channel(false);
+        let set = Arc::new(AtomicBool::new(false));
+        #[cfg(unix)]
+        let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        let flag = set.clone();
+        tokio::spawn(async move {
+            let mut count = 0u32;
+            loop {
+                #[cfg(unix)]
+                let got = sigint.recv().await.is_some();
+                #[cfg(not(unix))]
+                let got = tokio::signal::ctrl_c().await.is_ok();
+                if !got {
+                    return;
+                }
+                count += 1;
+                if count > 1 {
+                    crate::output::to_stderr("interrupted again: stopping now");
+                    std::process::exit(130);
+                }
+                flag.store(true, Ordering::SeqCst);
+                crate::output::to_stderr(
+                    "interrupt: stopping; what is in flight finishes (Ctrl-C again to stop now)",
+                );
+                let _ = tx.send(true);
+            }
+        });
+        Ok(Interrupt {
+            set,
+            claimed: Arc::new(AtomicBool::new(false)),
+            changed: rx,
+        })
+    }
+
+    /// True once Ctrl-C was pressed.
+    pub fn is_set(&self) -> bool {
+        self.set.load(Ordering::SeqCst)
+    }
+
+    /// The flag itself, for the deletion engine (no action starts once it is set).
+    pub fn flag(&self) -> &AtomicBool {
+        &self.set
+    }
+
+    /// Resolves once Ctrl-C was pressed (at once if it was already).
+    pub async fn wait(&self) {
+        let mut changed = self.changed.clone();
+        if changed.wait_for(|set| *set).await.is_err() && !self.is_set() {
+            // No listener any more (or never one): no interrupt will come.
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Says that the caller handles the interrupt from now on (reports what was
+    /// done and stops cleanly), so the run is not stopped around it.
+    pub fn claim(&self) {
+        self.claimed.store(true, Ordering::SeqCst);
+    }
+
+    /// Resolves on Ctrl-C while no part has claimed it.
+    pub async fn wait_unclaimed(&self) {
+        self.wait().await;
+        if self.claimed.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    }
+}
