@@ -53,7 +53,7 @@ _regctl() {
 
     case "${cmd}" in
         regctl)
-            opts="-u -v -h -V --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --max-list-items --format --verbose --help --version ls digest rm prune help"
+            opts="-u -v -h -V --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help --version ls digest rm prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -83,6 +83,10 @@ _regctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -103,7 +107,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__digest)
-            opts="-u -v -h --platform --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --max-list-items --format --verbose --help"
+            opts="-u -v -h --platform --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -134,6 +138,10 @@ _regctl() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -241,7 +249,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__ls)
-            opts="-u -v -h --digests --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --max-list-items --format --verbose --help"
+            opts="-u -v -h --digests --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,6 +279,10 @@ _regctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -291,7 +303,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__prune)
-            opts="-y -u -v -h --keep --older-than --match --exclude --max-delete --keep-attachments --orphans --dry-run --yes --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --max-list-items --format --verbose --help"
+            opts="-y -u -v -h --keep --older-than --match --exclude --max-delete --keep-attachments --orphans --dry-run --yes --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,6 +353,10 @@ _regctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -361,7 +377,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__rm)
-            opts="-y -u -v -h --dry-run --yes --force --ignore-missing --keep-attachments --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --retries --max-list-items --format --verbose --help"
+            opts="-y -u -v -h --dry-run --yes --force --ignore-missing --keep-attachments --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -388,6 +404,10 @@ _regctl() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_regctl_global_optspecs
-    string join \n ca-file= certs-dir= insecure plain-http u/username= password-stdin concurrency= timeout= retries= max-list-items= format= v/verbose h/help V/version
+    string join \n ca-file= certs-dir= insecure plain-http u/username= password-stdin concurrency= timeout= deadline= retries= max-list-items= format= v/verbose h/help V/version
 end
 
 function __fish_regctl_needs_command
@@ -29,6 +29,7 @@ complete -c regctl -n "__fish_regctl_needs_command" -l certs-dir -d 'Docker-styl
 complete -c regctl -n "__fish_regctl_needs_command" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
 complete -c regctl -n "__fish_regctl_needs_command" -l concurrency -d 'How many requests may run at once' -r
 complete -c regctl -n "__fish_regctl_needs_command" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_needs_command" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
 complete -c regctl -n "__fish_regctl_needs_command" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
 complete -c regctl -n "__fish_regctl_needs_command" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
 complete -c regctl -n "__fish_regctl_needs_command" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
@@ -50,6 +51,7 @@ complete -c regctl -n "__fish_regctl_using_subcommand ls" -l certs-dir -d 'Docke
 complete -c regctl -n "__fish_regctl_using_subcommand ls" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
 complete -c regctl -n "__fish_regctl_using_subcommand ls" -l concurrency -d 'How many requests may run at once' -r
 complete -c regctl -n "__fish_regctl_using_subcommand ls" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand ls" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
 complete -c regctl -n "__fish_regctl_using_subcommand ls" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
 complete -c regctl -n "__fish_regctl_using_subcommand ls" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
 complete -c regctl -n "__fish_regctl_using_subcommand ls" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
@@ -67,6 +69,7 @@ complete -c regctl -n "__fish_regctl_using_subcommand digest" -l certs-dir -d 'D
 complete -c regctl -n "__fish_regctl_using_subcommand digest" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
 complete -c regctl -n "__fish_regctl_using_subcommand digest" -l concurrency -d 'How many requests may run at once' -r
 complete -c regctl -n "__fish_regctl_using_subcommand digest" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand digest" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
 complete -c regctl -n "__fish_regctl_using_subcommand digest" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
 complete -c regctl -n "__fish_regctl_using_subcommand digest" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
 complete -c regctl -n "__fish_regctl_using_subcommand digest" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
@@ -82,6 +85,7 @@ complete -c regctl -n "__fish_regctl_using_subcommand rm" -l certs-dir -d 'Docke
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -l concurrency -d 'How many requests may run at once' -r
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand rm" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
@@ -107,6 +111,7 @@ complete -c regctl -n "__fish_regctl_using_subcommand prune" -l certs-dir -d 'Do
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l concurrency -d 'How many requests may run at once' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'

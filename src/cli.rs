@@ -69,6 +69,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 
+    /// Stop the whole run after this many seconds, as Ctrl-C does (deletions in
+    /// flight finish and are reported); exit 1.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub deadline: Option<u64>,
+
     /// Retries of idempotent requests on 408, 429, 5xx and connection resets.
     #[arg(long, global = true, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,

@@ -523,13 +523,13 @@ pub async fn confirm_and_execute(
         }
         Answer::Interrupted => {
             stop("interrupted: nothing was deleted");
-            return Ok(Some((Vec::new(), Exit::Interrupted)));
+            return Ok(Some((Vec::new(), ctx.interrupt.exit())));
         }
     }
     let (plans, changed) = deletion::recheck(loader, plans).await?;
     if cancel.load(Ordering::SeqCst) {
         stop("interrupted: nothing was deleted");
-        return Ok(Some((Vec::new(), Exit::Interrupted)));
+        return Ok(Some((Vec::new(), ctx.interrupt.exit())));
     }
     let total: usize = plans.iter().map(|p| p.actions.len()).sum();
     let progress = progress_bar(total);
@@ -576,7 +576,7 @@ pub async fn confirm_and_execute(
             count(OutcomeKind::Failed),
             count(OutcomeKind::NotStarted)
         ));
-        Exit::Interrupted
+        ctx.interrupt.exit()
     } else if !kinds.is_empty() {
         worst(&kinds)
     } else if changed_any {

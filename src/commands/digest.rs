@@ -64,7 +64,7 @@ pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
         .buffered(ctx.concurrency);
     let Some(results) = collect_interruptible(ctx, "references", references.len(), resolving).await
     else {
-        return Ok(Exit::Interrupted);
+        return Ok(ctx.interrupt.exit());
     };
 
     let mut rows = Vec::new();

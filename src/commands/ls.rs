@@ -149,7 +149,7 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
                 ctx.printer.note(format!(
                     "interrupted: {done} of {total} repositories listed; the output is incomplete"
                 ));
-                return Ok(Exit::Interrupted);
+                return Ok(ctx.interrupt.exit());
             }
         };
         done += 1;

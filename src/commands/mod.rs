@@ -240,7 +240,7 @@ async fn add_uncatalogued(
 /// Runs the parsed command line and returns the process exit status.
 pub async fn run(cli: Cli) -> ExitCode {
     crate::hints::install();
-    let interrupt = match Interrupt::listen() {
+    let interrupt = match Interrupt::listen(cli.global.deadline) {
         Ok(interrupt) => interrupt,
         Err(e) => {
             crate::output::to_stderr(format_args!("error: cannot listen for Ctrl-C: {e}"));
@@ -264,7 +264,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 result = command => result,
                 () = ctx.interrupt.wait_unclaimed() => {
                     ctx.printer.note("interrupted before any change: nothing was deleted or printed");
-                    Ok(Exit::Interrupted)
+                    Ok(ctx.interrupt.exit())
                 }
             }
         }

@@ -667,3 +667,24 @@ fn a_manifest_that_gains_a_tag_after_planning_is_left_untouched() {
         ]
     );
 }
+
+#[test]
+fn a_deadline_stops_the_run_like_ctrl_c_and_exits_1() {
+    let (held, holder) = held();
+    let f = fronted(move |req, fwd| {
+        if req.target == "/v2/c/tags/list" {
+            holder.hold();
+        }
+        fwd(req)
+    });
+    let run = f.regctl().args(["--deadline", "1", "ls", &f.host()]).run();
+    let _ = held.release.try_send(());
+    run.code(1);
+    assert!(
+        run.stderr.contains("deadline: 1 s reached")
+            && run.stderr.contains("the output is incomplete"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.lines().len(), 4, "a and b were listed: {}", run.stdout);
+}
