@@ -107,10 +107,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                 (None, Some(digest)) => {
                     let known = snapshot.manifests.contains_key(digest);
                     let exists = known
-                        || match registry
-                            .head_manifest(repository, &digest.to_string())
-                            .await
-                        {
+                        || match registry.head_manifest(repository, &digest.into()).await {
                             Ok(_) => true,
                             Err(RegistryError::NotFound { .. }) => false,
                             Err(e) => return Err(e.into()),

@@ -11,6 +11,7 @@ use super::load::{Depth, Loader};
 use super::plan::{Action, Cause, Plan, Survivor};
 use super::snapshot::Snapshot;
 use super::untag::{Expect, TagRemoval, Untag};
+use crate::registry::reference::ManifestRef;
 use crate::registry::{Digest, Registry, RegistryError};
 
 /// Why an action failed.
@@ -485,7 +486,10 @@ async fn confirm(
         attempts += 1;
         let mut still = Vec::new();
         for (tag, i) in removed {
-            match registry.get_manifest(repository, &tag).await {
+            match registry
+                .get_manifest(repository, &ManifestRef::tag(&tag))
+                .await
+            {
                 Err(RegistryError::NotFound { .. }) => still.push((tag, i, None)),
                 Ok(m) if placeholders.contains(&m.digest) => still.push((tag, i, Some(m.digest))),
                 // Pushed anew since it was removed: another client's.
@@ -569,13 +573,18 @@ async fn survivor_gone(
     deleted_manifests: bool,
 ) -> Outcome {
     // The list may lag: only a tag its own read says is gone is gone.
-    match registry.get_manifest(repository, &survivor.tag).await {
+    match registry
+        .get_manifest(repository, &ManifestRef::tag(&survivor.tag))
+        .await
+    {
         Err(RegistryError::NotFound { .. }) => {}
         Ok(_) => return Outcome::Changed(Change::Unlisted),
         Err(e) => return Outcome::Failed(e.into()),
     }
-    let digest = survivor.digest.to_string();
-    match registry.head_manifest(repository, &digest).await {
+    match registry
+        .head_manifest(repository, &(&survivor.digest).into())
+        .await
+    {
         // This run deletes no manifest a kept tag is on: someone else deleted it.
         Err(RegistryError::NotFound { .. }) => {
             return Outcome::GoneMeanwhile {
@@ -594,7 +603,7 @@ async fn survivor_gone(
     let put = registry
         .put_manifest(
             repository,
-            &survivor.tag,
+            &ManifestRef::tag(&survivor.tag),
             survivor.media_type.as_str(),
             &survivor.bytes,
         )
@@ -625,7 +634,12 @@ async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome 
             ..
         } => {
             let put = registry
-                .put_manifest(repository, tag, media_type.as_str(), bytes)
+                .put_manifest(
+                    repository,
+                    &ManifestRef::tag(tag),
+                    media_type.as_str(),
+                    bytes,
+                )
                 .await;
             if let Err(e) = put {
                 return Outcome::Failed(e.into());

@@ -15,6 +15,7 @@ use super::plan::{plan, Plan, Request};
 use super::snapshot::{is_image_config, Created, Node, Snapshot, Undated};
 use crate::registry::media::ImageConfig;
 use crate::registry::reference::valid_tag;
+use crate::registry::reference::ManifestRef;
 use crate::registry::{Digest, Registry, RegistryError};
 
 /// Largest config blob read for a creation time.
@@ -85,7 +86,10 @@ impl Loader<'_> {
         // is known from evidence, not from a header a cache or a liar could set.
         let read: Vec<(String, TagRead)> = stream::iter(tags)
             .map(|tag| async move {
-                let manifest = self.registry.get_manifest(repository, &tag).await;
+                let manifest = self
+                    .registry
+                    .get_manifest(repository, &ManifestRef::tag(&tag))
+                    .await;
                 let node = manifest.map(|m| {
                     let node = Node::from_bytes(&m.media_type, Arc::from(m.bytes));
                     self.cache.put_manifest(repository, &m.digest, &node);
@@ -186,7 +190,7 @@ impl Loader<'_> {
         }
         let manifest = self
             .registry
-            .get_manifest(repository, &digest.to_string())
+            .get_manifest(repository, &digest.into())
             .await?;
         let node = Node::from_bytes(&manifest.media_type, Arc::from(manifest.bytes));
         self.cache.put_manifest(repository, digest, &node);

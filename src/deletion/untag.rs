@@ -9,6 +9,7 @@
 
 use super::execute::{ActionError, Change, Outcome};
 use crate::registry::manifests::Manifest;
+use crate::registry::reference::ManifestRef;
 use crate::registry::tags::{Placeholder, TagDeletion, TagRemovalError};
 use crate::registry::{Digest, Registry, RegistryError};
 
@@ -94,7 +95,10 @@ impl Untag<'_> {
     /// The tag as it is now: its manifest (none when it dangles), or, when it is
     /// not what the plan removes, what became of the action.
     async fn read(&self, expect: Expect<'_>) -> Result<Option<Manifest>, Outcome> {
-        let read = self.registry.get_manifest(self.repository, self.tag).await;
+        let read = self
+            .registry
+            .get_manifest(self.repository, &ManifestRef::tag(self.tag))
+            .await;
         match (read, expect) {
             (Ok(m), Expect::Manifest(d)) if m.digest == *d => Ok(Some(m)),
             (Ok(m), _) => Err(Outcome::Changed(Change::TagMoved(Some(m.digest)))),
@@ -120,7 +124,7 @@ impl Untag<'_> {
         let Some(original) = original.filter(|_| needed) else {
             return Outcome::TagRemoved(TagRemoval::Deleted);
         };
-        let digest = original.digest.to_string();
+        let digest = ManifestRef::from(&original.digest);
         match self.registry.head_manifest(self.repository, &digest).await {
             Ok(_) => Outcome::TagRemoved(TagRemoval::Deleted),
             Err(RegistryError::NotFound { .. }) => Outcome::Failed(ActionError::ManifestGone {
@@ -144,7 +148,10 @@ impl Untag<'_> {
         let (Some(left_on), Some(original)) = (left_on, original) else {
             return error.into();
         };
-        let now = self.registry.head_manifest(self.repository, self.tag).await;
+        let now = self
+            .registry
+            .head_manifest(self.repository, &ManifestRef::tag(self.tag))
+            .await;
         if !matches!(now, Ok((Some(d), _)) if d == left_on) {
             return error.into();
         }
@@ -152,7 +159,7 @@ impl Untag<'_> {
             .registry
             .put_manifest(
                 self.repository,
-                self.tag,
+                &ManifestRef::tag(self.tag),
                 &original.media_type,
                 &original.bytes,
             )

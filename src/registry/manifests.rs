@@ -15,7 +15,7 @@ use super::media::{
     is_index, looks_like_index, Descriptor, ImageConfig, ImageManifest, Index, Platform,
     MANIFEST_ACCEPT,
 };
-use super::reference::Reference;
+use super::reference::{ManifestRef, Reference};
 use super::transport::{Fetched, Request, Retry, MAX_ERROR_BODY};
 use crate::text::escape;
 use futures::future::BoxFuture;
@@ -47,9 +47,8 @@ pub struct Manifest {
 }
 
 /// `registry/repo:tag` or `registry/repo@digest`, for messages.
-fn display(host: &str, repository: &str, reference: &str) -> String {
-    let sep = if reference.contains(':') { '@' } else { ':' };
-    format!("{host}/{repository}{sep}{reference}")
+fn display(host: &str, repository: &str, reference: &ManifestRef) -> String {
+    format!("{host}/{repository}{}{reference}", reference.separator())
 }
 
 fn header_digest(headers: &HeaderMap, url: &Url) -> Result<Option<Digest>> {
@@ -78,7 +77,7 @@ impl Registry {
         &self,
         method: Method,
         repository: &str,
-        reference: &str,
+        reference: &ManifestRef,
     ) -> Result<(Url, Fetched)> {
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
         let answer = self
@@ -103,7 +102,7 @@ impl Registry {
     pub async fn head_manifest(
         &self,
         repository: &str,
-        reference: &str,
+        reference: &ManifestRef,
     ) -> Result<(Option<Digest>, String)> {
         let (url, answer) = self
             .manifest_request(Method::HEAD, repository, reference)
@@ -116,14 +115,18 @@ impl Registry {
 
     /// GET of a manifest by tag or digest; the digest is computed from the bytes and
     /// checked against the one asked for and the one the registry announced.
-    pub async fn get_manifest(&self, repository: &str, reference: &str) -> Result<Manifest> {
+    pub async fn get_manifest(
+        &self,
+        repository: &str,
+        reference: &ManifestRef,
+    ) -> Result<Manifest> {
         let (url, got) = self
             .manifest_request(Method::GET, repository, reference)
             .await?;
         let announced = header_digest(&got.headers, &url)?;
         let media_type = media_type(&got.headers);
         let bytes = got.body;
-        let asked = reference.parse::<Digest>().ok();
+        let asked = reference.digest().cloned();
         let digest = match asked.as_ref().or(announced.as_ref()) {
             Some(d) => d.recompute(&bytes),
             None => Digest::sha256_of(&bytes),
@@ -240,7 +243,7 @@ impl Registry {
     pub async fn put_manifest(
         &self,
         repository: &str,
-        reference: &str,
+        reference: &ManifestRef,
         media_type: &str,
         bytes: &[u8],
     ) -> Result<Digest> {
@@ -251,8 +254,8 @@ impl Registry {
             .await?;
         if answer.status != StatusCode::CREATED {
             let what = format!(
-                "manifest upload to {}/{repository}:{reference}",
-                self.host()
+                "manifest upload to {}",
+                display(self.host(), repository, reference)
             );
             return Err(self.error_for(&Method::PUT, &url, &answer, &what));
         }
@@ -264,7 +267,7 @@ impl Registry {
     pub(crate) async fn delete_request(
         &self,
         repository: &str,
-        reference: &str,
+        reference: &ManifestRef,
         retry: Retry<'_>,
     ) -> Result<(url::Url, Fetched)> {
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
@@ -295,7 +298,7 @@ impl Registry {
     pub async fn probe_delete(&self, repository: &str) -> Result<()> {
         let nothing = Digest::sha256_of(b"regctl: probe for deletion support; no such manifest");
         let (url, answer) = self
-            .delete_request(repository, &nothing.to_string(), Retry::Never)
+            .delete_request(repository, &(&nothing).into(), Retry::Never)
             .await?;
         match answer.status {
             StatusCode::NOT_FOUND | StatusCode::ACCEPTED => Ok(()),
@@ -321,7 +324,7 @@ impl Registry {
     /// too. A DELETE that fails in a way worth retrying (5xx, 429, a reset) is not
     /// simply sent again: a HEAD first checks whether it took effect.
     pub async fn delete_manifest(&self, repository: &str, digest: &Digest) -> Result<()> {
-        let reference = digest.to_string();
+        let reference = ManifestRef::from(digest);
         let gone = || -> BoxFuture<'_, bool> {
             Box::pin(async {
                 matches!(

@@ -77,11 +77,59 @@ impl Reference {
 
     /// What goes after `/manifests/`: the digest when there is one, else the tag
     /// (`latest` when neither was given, as docker does).
-    pub fn manifest_reference(&self) -> String {
+    pub fn manifest_reference(&self) -> ManifestRef {
         match (&self.digest, &self.tag) {
-            (Some(d), _) => d.to_string(),
-            (None, Some(t)) => t.clone(),
-            (None, None) => "latest".to_string(),
+            (Some(d), _) => ManifestRef::Digest(d.clone()),
+            (None, Some(t)) => ManifestRef::Tag(t.clone()),
+            (None, None) => ManifestRef::Tag("latest".to_string()),
+        }
+    }
+}
+
+/// How a request names a manifest: by tag or by digest, as a type (never guessed
+/// from the text).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ManifestRef {
+    /// A tag.
+    Tag(String),
+    /// A digest.
+    Digest(Digest),
+}
+
+impl ManifestRef {
+    /// The manifest tagged `tag`.
+    pub fn tag(tag: impl Into<String>) -> ManifestRef {
+        ManifestRef::Tag(tag.into())
+    }
+
+    /// The digest asked for, when it is one.
+    pub fn digest(&self) -> Option<&Digest> {
+        match self {
+            ManifestRef::Digest(d) => Some(d),
+            ManifestRef::Tag(_) => None,
+        }
+    }
+
+    /// `:` before a tag, `@` before a digest, as references write them.
+    pub fn separator(&self) -> char {
+        match self {
+            ManifestRef::Tag(_) => ':',
+            ManifestRef::Digest(_) => '@',
+        }
+    }
+}
+
+impl From<&Digest> for ManifestRef {
+    fn from(digest: &Digest) -> ManifestRef {
+        ManifestRef::Digest(digest.clone())
+    }
+}
+
+impl fmt::Display for ManifestRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ManifestRef::Tag(t) => f.write_str(t),
+            ManifestRef::Digest(d) => write!(f, "{d}"),
         }
     }
 }
@@ -356,12 +404,16 @@ mod tests {
         assert_eq!(r.registry(), "127.0.0.1:5000");
         assert_eq!(r.repository(), "team/app");
         assert_eq!(r.tag(), Some("v1"));
-        assert_eq!(r.manifest_reference(), "v1");
+        assert_eq!(r.manifest_reference(), ManifestRef::tag("v1"));
         let d = "sha256:60f2883fbfca71ff7740a6eca7bd8bd466988031dcf55093bb8ff2b26f2c5479";
         let r = parse(&format!("localhost/app@{d}"));
         assert_eq!(r.registry(), "localhost");
         assert_eq!(r.tag(), None);
-        assert_eq!(r.manifest_reference(), d);
+        assert_eq!(
+            r.manifest_reference(),
+            ManifestRef::Digest(d.parse().unwrap())
+        );
+        assert_eq!(r.manifest_reference().to_string(), d);
         let r = parse(&format!("[::1]:5000/a/b:t@{d}"));
         assert_eq!(r.registry(), "[::1]:5000");
         assert_eq!(r.to_string(), format!("[::1]:5000/a/b:t@{d}"));
@@ -378,7 +430,7 @@ mod tests {
             let r = parse(s);
             assert_eq!(r.registry(), DOCKER_HUB_REGISTRY, "{s}");
             assert_eq!(r.repository(), "library/ubuntu", "{s}");
-            assert_eq!(r.manifest_reference(), "latest");
+            assert_eq!(r.manifest_reference(), ManifestRef::tag("latest"));
         }
         assert_eq!(credential_key(DOCKER_HUB_REGISTRY), DOCKER_HUB_CONFIG_KEY);
         assert_eq!(parse("bitnami/redis").repository(), "bitnami/redis");

@@ -10,6 +10,7 @@ use super::client::Registry;
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
 use super::media::{DOCKER_MANIFEST, OCI_MANIFEST};
+use super::reference::ManifestRef;
 use super::transport::Retry;
 
 /// A throw-away manifest made to remove one tag: unique to that removal, so that
@@ -61,7 +62,9 @@ impl Registry {
     /// the tag, false when it has no tag deletion (remembered, so that the next
     /// tag goes straight to a throw-away manifest).
     pub async fn delete_tag(&self, repository: &str, tag: &str) -> Result<bool> {
-        let (url, answer) = self.delete_request(repository, tag, Retry::Never).await?;
+        let (url, answer) = self
+            .delete_request(repository, &ManifestRef::tag(tag), Retry::Never)
+            .await?;
         let status = answer.status;
         let supported = match status {
             StatusCode::ACCEPTED | StatusCode::OK => true,
@@ -118,12 +121,17 @@ impl Registry {
             error,
             left_on: Some(placeholder.digest.clone()),
         };
-        self.put_manifest(repository, tag, placeholder.media_type, &placeholder.bytes)
-            .await
-            .map_err(|error| TagRemovalError {
-                error,
-                left_on: None,
-            })?;
+        self.put_manifest(
+            repository,
+            &ManifestRef::tag(tag),
+            placeholder.media_type,
+            &placeholder.bytes,
+        )
+        .await
+        .map_err(|error| TagRemovalError {
+            error,
+            left_on: None,
+        })?;
         self.delete_manifest(repository, &placeholder.digest)
             .await
             .map_err(after)
