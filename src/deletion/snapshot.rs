@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use serde_json::Value;
 
-use crate::registry::media::{Descriptor, MediaType};
+use crate::registry::media::{self, Descriptor, MediaType};
 use crate::registry::Digest;
 
 /// One manifest of the repository.
@@ -24,6 +24,8 @@ pub struct Node {
     pub readable: bool,
     /// An index's children.
     pub children: Vec<Digest>,
+    /// An index (OCI index or Docker manifest list), as [`media::is_index`] decides.
+    index: bool,
     /// An image's config.
     pub config: Option<Descriptor>,
     /// The manifest this one is attached to (OCI `subject`).
@@ -47,7 +49,11 @@ impl Node {
             ("", Some(declared)) => MediaType::parse(&declared),
             (given, _) => MediaType::parse(given),
         };
-        let Some(Value::Object(fields)) = value else {
+        let Some(json @ Value::Object(_)) = value else {
+            return Node::unreadable(media_type, bytes);
+        };
+        let index = media::is_index(&media_type, &json);
+        let Value::Object(fields) = json else {
             return Node::unreadable(media_type, bytes);
         };
         let digest_of = |d: &Value| d.get("digest")?.as_str()?.parse::<Digest>().ok();
@@ -90,6 +96,7 @@ impl Node {
             media_type,
             readable,
             children,
+            index,
             config,
             subject,
             artifact_type,
@@ -99,6 +106,7 @@ impl Node {
 
     fn unreadable(media_type: MediaType, bytes: Arc<[u8]>) -> Node {
         Node {
+            index: media_type.is_index(),
             media_type,
             bytes,
             readable: false,
@@ -111,7 +119,7 @@ impl Node {
 
     /// True for an index (OCI index or Docker manifest list).
     pub fn is_index(&self) -> bool {
-        self.media_type.is_index() || !self.children.is_empty()
+        self.index
     }
 }
 

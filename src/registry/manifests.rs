@@ -12,8 +12,7 @@ use super::digest::Digest;
 use super::error::parse_json;
 use super::error::{Hint, RegistryError, Result};
 use super::media::{
-    is_index, looks_like_index, Descriptor, ImageConfig, ImageManifest, Index, Platform,
-    MANIFEST_ACCEPT,
+    is_index, Descriptor, ImageConfig, ImageManifest, Index, MediaType, Platform, MANIFEST_ACCEPT,
 };
 use super::reference::{ManifestRef, Reference};
 use super::transport::{Fetched, Request, Retry, MAX_ERROR_BODY};
@@ -185,9 +184,8 @@ impl Registry {
         let repo = reference.repository();
         let manifest = self.get_manifest(repo, &target).await?;
         let url = display(self.host(), repo, &target);
-        if is_index(&manifest.media_type)
-            || (manifest.media_type.is_empty() && looks_like_index(&manifest.bytes))
-        {
+        let json = serde_json::from_slice(&manifest.bytes).unwrap_or_default();
+        if is_index(&MediaType::parse(&manifest.media_type), &json) {
             let index: Index = parse_manifest(&manifest.bytes, &url)?;
             let available: Vec<String> = index
                 .manifests

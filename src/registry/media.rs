@@ -24,22 +24,12 @@ application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
 application/vnd.docker.distribution.manifest.v2+json";
 
-/// True for the multi-platform media types (OCI index, Docker manifest list).
-pub fn is_index(media_type: &str) -> bool {
-    media_type == OCI_INDEX || media_type == DOCKER_LIST
-}
-
-/// True for the single-image media types (OCI manifest, Docker schema 2).
-pub fn is_image_manifest(media_type: &str) -> bool {
-    media_type == OCI_MANIFEST || media_type == DOCKER_MANIFEST
-}
-
-/// True when `bytes` are JSON with a `manifests` list: an index whatever the
-/// Content-Type said.
-pub fn looks_like_index(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(bytes)
-        .ok()
-        .is_some_and(|v| v.get("manifests").is_some_and(|m| m.is_array()))
+/// Whether a manifest is an index (OCI index or Docker manifest list), the one
+/// place this is decided: its media type says so, or its JSON holds a
+/// `manifests` list, whatever the media type said (a list of children is what
+/// must be protected and followed).
+pub fn is_index(media_type: &MediaType, json: &serde_json::Value) -> bool {
+    media_type.is_index() || json.get("manifests").is_some_and(|m| m.is_array())
 }
 
 /// A manifest's media type, as the registry declared it (typed, so that what is
@@ -252,6 +242,10 @@ mod tests {
         for t in [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST] {
             assert!(MANIFEST_ACCEPT.contains(t));
         }
-        assert!(is_index(DOCKER_LIST) && !is_index(DOCKER_MANIFEST));
+        let none = serde_json::json!({"schemaVersion": 2});
+        let list = serde_json::json!({"manifests": []});
+        assert!(is_index(&MediaType::parse(DOCKER_LIST), &none));
+        assert!(!is_index(&MediaType::parse(DOCKER_MANIFEST), &none));
+        assert!(is_index(&MediaType::parse(""), &list), "by its JSON");
     }
 }
