@@ -239,8 +239,14 @@ mod tests {
             Some("https://x/next")
         );
         assert_eq!(next_link(r#"</a>; rel="prev""#), None);
+        // Malformed values name no next page.
         for junk in ["", "<", ">", "<a", "a>; rel=next", ";;;,,,", "<a>; rel"] {
-            let _ = next_link(junk);
+            assert_eq!(next_link(junk), None, "{junk:?}");
         }
+        // `rel` holds several relation types; `next` among them counts.
+        assert_eq!(
+            next_link(r#"<https://x/n>; rel="last next""#),
+            Some("https://x/n")
+        );
     }
 }

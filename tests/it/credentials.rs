@@ -124,8 +124,7 @@ fn environment_comes_before_docker_config() {
     );
     let run = ca(&reg, regctl())
         .docker_config(&wrong)
-        .env("REGCTL_USERNAME", USER)
-        .env("REGCTL_PASSWORD", PASSWORD)
+        .logged_in()
         .args(["ls", &reg.host()])
         .run();
     expect_listing(&reg, &run);

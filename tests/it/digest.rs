@@ -1,9 +1,7 @@
 //! `regctl digest` against a TLS + htpasswd registry, cross-checked with skopeo.
 
-use std::process::Command;
-
 use crate::fixture::{image, sha256, Image, Storage};
-use crate::harness::{regctl, Options, TestRegistry, PASSWORD, USER};
+use crate::harness::{regctl, Options, TestRegistry};
 
 const CREATED: &str = "2024-01-01T00:00:00Z";
 
@@ -23,20 +21,10 @@ fn populate(s: &Storage) {
 
 /// The digest of the raw manifest skopeo fetches: an independent client's view.
 fn skopeo_digest(reg: &TestRegistry, reference: &str) -> String {
-    let certs = tempfile::tempdir().unwrap();
-    std::fs::copy(&reg.ca, certs.path().join("ca.crt")).unwrap();
-    let out = Command::new("skopeo")
-        .args([
-            "inspect",
-            "--raw",
-            "--creds",
-            &format!("{USER}:{PASSWORD}"),
-            "--cert-dir",
-        ])
-        .arg(certs.path())
+    let (mut skopeo, _certs) = crate::harness::skopeo(reg, "inspect");
+    let out = skopeo
+        .arg("--raw")
         .arg(format!("docker://{}/{reference}", reg.host()))
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
         .output()
         .expect("skopeo is installed (scripts/test installs it)");
     assert!(

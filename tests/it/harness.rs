@@ -323,6 +323,25 @@ fn config_yaml(dir: &Path, port: u16, opts: &Options, cert: &Path, key: &Path) -
     yaml
 }
 
+/// skopeo, logged in as the test user and trusting `registry`'s certificate (a
+/// cert dir of its own, alive as long as the returned folder).
+pub fn skopeo(registry: &TestRegistry, subcommand: &str) -> (Command, TempDir) {
+    let certs = tempfile::tempdir().unwrap();
+    std::fs::copy(&registry.ca, certs.path().join("ca.crt")).unwrap();
+    let mut cmd = Command::new("skopeo");
+    cmd.args([
+        subcommand,
+        "--creds",
+        &format!("{USER}:{PASSWORD}"),
+        "--cert-dir",
+    ])
+    .arg(certs.path());
+    for var in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+        cmd.env_remove(var);
+    }
+    (cmd, certs)
+}
+
 /// What a regctl run returned.
 pub struct Run {
     pub code: i32,
@@ -410,12 +429,17 @@ impl Regctl {
         self
     }
 
+    /// Log in as the test user (through regctl's environment variables).
+    pub fn logged_in(self) -> Self {
+        self.env("REGCTL_USERNAME", USER)
+            .env("REGCTL_PASSWORD", PASSWORD)
+    }
+
     /// Trust `registry`'s certificate and log in as the test user.
     pub fn trusted(self, registry: &TestRegistry) -> Self {
         let ca = registry.ca.clone();
         self.args(["--ca-file".as_ref(), ca.as_os_str()])
-            .env("REGCTL_USERNAME", USER)
-            .env("REGCTL_PASSWORD", PASSWORD)
+            .logged_in()
     }
 
     /// Writes `config` as `$HOME/.docker/config.json`.

@@ -121,8 +121,7 @@ fn global_flags_go_before_or_after_the_subcommand() {
     let ca = reg.ca.to_str().unwrap().to_string();
     let host = reg.host();
     let before = regctl()
-        .env("REGCTL_USERNAME", crate::harness::USER)
-        .env("REGCTL_PASSWORD", crate::harness::PASSWORD)
+        .logged_in()
         .args([
             "--ca-file",
             &ca,
@@ -135,8 +134,7 @@ fn global_flags_go_before_or_after_the_subcommand() {
         ])
         .run();
     let after = regctl()
-        .env("REGCTL_USERNAME", crate::harness::USER)
-        .env("REGCTL_PASSWORD", crate::harness::PASSWORD)
+        .logged_in()
         .args([
             "ls",
             &format!("{host}/other"),

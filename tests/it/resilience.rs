@@ -8,9 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::fixture::{image, Image, Storage};
-use crate::harness::{
-    loopback_certificate, regctl, Auth, Options, Regctl, TestRegistry, PASSWORD, USER,
-};
+use crate::harness::{loopback_certificate, regctl, Auth, Options, Regctl, TestRegistry};
 use crate::http::{forward, serve_plain, serve_tls, Fault, Request, Response, Server};
 
 pub fn app() -> Image {
@@ -76,8 +74,7 @@ impl Fronted {
         let run = regctl()
             .args(["--plain-http", "ls", "--digests"])
             .args([format!("{}/{repository}", self.registry.host())])
-            .env("REGCTL_USERNAME", USER)
-            .env("REGCTL_PASSWORD", PASSWORD)
+            .logged_in()
             .run();
         run.success();
         let prefix = format!("{}/{repository}:", self.registry.host());
@@ -134,8 +131,7 @@ fn logged_in() -> Regctl {
             "--ca-file".as_ref(),
             loopback_certificate().cert.as_os_str(),
         ])
-        .env("REGCTL_USERNAME", USER)
-        .env("REGCTL_PASSWORD", PASSWORD)
+        .logged_in()
 }
 
 /// Fails the first `n` requests matching `target` with `fail`, then forwards.

@@ -2,10 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use crate::fixture::{image, sha256, Image, Storage};
-use crate::harness::{regctl, Options, Run, TestRegistry, PASSWORD, USER};
+use crate::harness::{regctl, Options, Run, TestRegistry};
 
 const CREATED: &str = "2024-01-01T00:00:00Z";
 
@@ -78,16 +77,8 @@ fn head_status(reg: &TestRegistry, repository: &str, digest: &str) -> i32 {
 
 /// skopeo's view of a repository's tags: an independent client.
 fn skopeo_tags(reg: &TestRegistry, repository: &str) -> Vec<String> {
-    let certs = tempfile::tempdir().unwrap();
-    std::fs::copy(&reg.ca, certs.path().join("ca.crt")).unwrap();
-    let out = Command::new("skopeo")
-        .args([
-            "list-tags",
-            "--creds",
-            &format!("{USER}:{PASSWORD}"),
-            "--cert-dir",
-        ])
-        .arg(certs.path())
+    let (mut skopeo, _certs) = crate::harness::skopeo(reg, "list-tags");
+    let out = skopeo
         .arg(format!("docker://{}/{repository}", reg.host()))
         .output()
         .unwrap();

@@ -18,8 +18,7 @@ fn populate(s: &Storage) {
 }
 
 fn with_credentials(r: crate::harness::Regctl) -> crate::harness::Regctl {
-    r.env("REGCTL_USERNAME", crate::harness::USER)
-        .env("REGCTL_PASSWORD", crate::harness::PASSWORD)
+    r.logged_in()
 }
 
 #[test]
