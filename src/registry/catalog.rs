@@ -11,7 +11,7 @@ use url::Url;
 use super::auth::Scope;
 use super::client::{redact_url, Registry};
 use super::error::parse_json;
-use super::error::{parse_error_body, Hint, RegistryError, Result};
+use super::error::{Hint, RegistryError, Result};
 
 /// Repositories asked for per catalog page.
 const CATALOG_PAGE_SIZE: u32 = 1000;
@@ -141,7 +141,8 @@ impl Registry {
             if !page.status.is_success() {
                 let refused_size = page.status == StatusCode::BAD_REQUEST
                     && url.query().is_some_and(|q| q.contains("n="))
-                    && parse_error_body(&page.body)
+                    && page
+                        .errors()
                         .iter()
                         .any(|e| e.code == "PAGINATION_NUMBER_INVALID");
                 if refused_size {

@@ -26,7 +26,8 @@ struct ErrorBody {
 }
 
 /// Parses an error body; anything that is not the spec's shape gives no entries.
-pub fn parse_error_body(body: &[u8]) -> Vec<ErrorInfo> {
+/// Used through [`Fetched::errors`].
+pub(crate) fn parse_error_body(body: &[u8]) -> Vec<ErrorInfo> {
     serde_json::from_slice::<ErrorBody>(body)
         .map(|b| b.errors)
         .unwrap_or_default()
@@ -327,7 +328,7 @@ impl Registry {
         answer: &Fetched,
         what: &str,
     ) -> RegistryError {
-        let errors = parse_error_body(&answer.body);
+        let errors = answer.errors();
         let detail = if errors.is_empty() {
             format!("HTTP {}", answer.status.as_u16())
         } else {

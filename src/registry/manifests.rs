@@ -301,7 +301,7 @@ impl Registry {
         match answer.status {
             StatusCode::NOT_FOUND | StatusCode::ACCEPTED => Ok(()),
             StatusCode::METHOD_NOT_ALLOWED => {
-                let errors = super::error::parse_error_body(&answer.body);
+                let errors = answer.errors();
                 let detail = if errors.is_empty() {
                     "HTTP 405".to_string()
                 } else {

@@ -12,7 +12,9 @@ use url::Url;
 
 use super::auth::Scope;
 use super::client::{redact_url, Registry, RequestRecord, CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
-use super::error::{cause_chain, innermost, parse_error_body, Hint, RegistryError, Result};
+use super::error::{
+    cause_chain, innermost, parse_error_body, ErrorInfo, Hint, RegistryError, Result,
+};
 use super::retry::{is_reset, retry_after, retryable_status, Backoff};
 use super::tls;
 use super::tokens::AuthHeader;
@@ -40,6 +42,14 @@ pub(crate) struct Fetched {
     pub url: Url,
     /// The body.
     pub body: Vec<u8>,
+}
+
+impl Fetched {
+    /// The spec's error entries in the body (none when it is not that shape):
+    /// the one place an error body is parsed.
+    pub fn errors(&self) -> Vec<ErrorInfo> {
+        parse_error_body(&self.body)
+    }
 }
 
 /// When a request may be sent again after a retryable answer (408, 429, 5xx) or
@@ -192,7 +202,7 @@ impl Registry {
                     method: method.to_string(),
                     url: redact_url(url),
                     status: f.status.as_u16(),
-                    errors: parse_error_body(&f.body),
+                    errors: f.errors(),
                     attempts: backoff.attempts(),
                 }),
                 Err(RegistryError::Transport {
