@@ -1,7 +1,7 @@
 //! `regctl digest REF...`: one digest per line, in the order given.
 
 use anyhow::{Context as _, Result};
-use futures::stream::{self, StreamExt as _};
+use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
 use super::ls::worst;

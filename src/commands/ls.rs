@@ -2,7 +2,7 @@
 //! one repository at a time.
 
 use anyhow::{Context as _, Result};
-use futures::stream::{self, StreamExt as _};
+use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
 use super::{add_uncatalogued, Context};

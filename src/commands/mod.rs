@@ -178,13 +178,13 @@ impl Context {
 
 /// Collects `stream` (of `total` items). On Ctrl-C it stops, says how far it got
 /// (nothing partial reaches stdout) and returns `None`.
-pub(crate) async fn collect_interruptible<S: futures::Stream>(
+pub(crate) async fn collect_interruptible<S: futures_util::Stream>(
     ctx: &Context,
     what: &str,
     total: usize,
     stream: S,
 ) -> Option<Vec<S::Item>> {
-    use futures::StreamExt as _;
+    use futures_util::StreamExt as _;
     let mut items = Vec::with_capacity(total);
     let mut stream = std::pin::pin!(stream);
     ctx.interrupt.claim();

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use futures::stream::{self, StreamExt as _};
+use futures_util::stream::{self, StreamExt as _};
 
 use super::load::{Depth, Loader};
 use super::plan::{Action, Cause, Plan, Survivor};

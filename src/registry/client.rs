@@ -81,17 +81,17 @@ impl Registry {
         let scheme = if opts.plain_http { "http" } else { "https" };
         let base = Url::parse(&format!("{scheme}://{host}/"))
             .map_err(|e| RegistryError::Config(format!("registry `{host}`: {e}")))?;
+        // One TLS set-up (roots read once) for both clients; with plain HTTP too,
+        // as a token realm or a redirect may still be HTTPS.
+        let tls_config = tls::client_config(host, &opts.tls)?;
         let build = |redirects: reqwest::redirect::Policy| -> Result<reqwest::Client> {
-            let mut builder = reqwest::Client::builder()
+            reqwest::Client::builder()
                 .user_agent(concat!("regctl/", env!("CARGO_PKG_VERSION")))
                 .timeout(opts.timeout.unwrap_or(DEFAULT_TIMEOUT))
                 .connect_timeout(CONNECT_TIMEOUT)
                 .redirect(redirects)
-                .pool_max_idle_per_host(64);
-            if !opts.plain_http {
-                builder = builder.use_preconfigured_tls(tls::client_config(host, &opts.tls)?);
-            }
-            builder
+                .pool_max_idle_per_host(64)
+                .use_preconfigured_tls(tls_config.clone())
                 .build()
                 .map_err(|e| RegistryError::Config(format!("HTTP client: {e}")))
         };

@@ -17,7 +17,7 @@ use super::media::{
 use super::reference::{ManifestRef, Reference};
 use super::transport::{Fetched, Request, Retry, MAX_ERROR_BODY};
 use crate::text::escape;
-use futures::future::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// Largest manifest read (Distribution's own limit is 4 MiB).
 pub const MAX_MANIFEST_BODY: usize = 4 * 1024 * 1024;

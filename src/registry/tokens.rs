@@ -4,7 +4,7 @@
 //! the registry refuses.
 
 use base64::Engine as _;
-use futures::StreamExt as _;
+use futures_util::StreamExt as _;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
@@ -231,7 +231,7 @@ impl Registry {
             batches.push(batch);
         }
         let (realm, service) = (&realm, service.as_deref());
-        futures::stream::iter(batches)
+        futures_util::stream::iter(batches)
             .map(|batch| async move {
                 let scopes: Vec<Scope> = batch.iter().map(|r| r.scope.clone()).collect();
                 // No retries here: requests waiting on a failed batch fetch their own

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::{Instant, SystemTime};
 
-use futures::future::BoxFuture;
+use futures_util::future::BoxFuture;
 use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION};
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
