@@ -280,16 +280,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// `error: context: cause: cause`, without repeated parts.
+/// `context: cause: cause`, without repeated parts (the registry library's one
+/// cause-chain formatter).
 pub fn chain(err: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ")
+    crate::registry::error::cause_chain(err.as_ref())
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
