@@ -159,3 +159,13 @@ curl_once() {
   eval "once_rate_$name=$(awk -v n="$n" '{printf "%.2f", n / $1}' "$work/t.$name")"
   eval "once_cpureq_$name=$(awk -v n="$n" -v b="$before" -v a="$after" 'BEGIN {printf "%.3f", (a - b) * 1000 / n}')"
 }
+
+# build_base REV: regctl built at git revision REV (release), in its own target
+# folder; sets bin_base
+build_base() {
+  log "building regctl at $1 (release)"
+  git worktree add --quiet --detach "$work/base-src" "$1"
+  (cd "$work/base-src" && CARGO_TARGET_DIR="$root/target/bench-base" cargo build --release --quiet)
+  git worktree remove --force "$work/base-src"
+  bin_base="$root/target/bench-base/release/regctl"
+}
