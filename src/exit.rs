@@ -37,6 +37,15 @@ impl From<Exit> for ExitCode {
 pub struct UsageError(pub String);
 
 impl Exit {
+    /// The exit status of a run stopped early: 130 after Ctrl-C, 1 when the
+    /// `--deadline` passed.
+    pub fn for_interrupt(cause: Option<crate::interrupt::Cause>) -> Exit {
+        match cause {
+            Some(crate::interrupt::Cause::Deadline(_)) => Exit::Failure,
+            _ => Exit::Interrupted,
+        }
+    }
+
     /// The exit status for `err`, from the first typed error in its chain.
     pub fn for_error(err: &anyhow::Error) -> Exit {
         for cause in err.chain() {
