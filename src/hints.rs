@@ -10,8 +10,9 @@ pub fn words(hint: &Hint) -> String {
 REGCTL_PASSWORD, or run `docker login`"
             .into(),
         Hint::TrustCa { certs_d } => format!(
-            "pass --ca-file <ca.pem>, or put the CA certificate at {certs_d}/ca.crt (--insecure \
-skips verification)"
+            "trust its CA certificate: pass --ca-file <ca.pem>, or put it at {certs_d}/ca.crt, or \
+install it in the system trust store (update-ca-certificates, or a bundle named by SSL_CERT_FILE) \
+(--insecure skips verification)"
         ),
         Hint::UsePlainHttp => "if the registry speaks plain HTTP, pass --plain-http".into(),
         Hint::DropScheme => "drop the `http://`; pass --plain-http to talk HTTP".into(),

@@ -120,7 +120,7 @@ impl Hint {
         Hint::CheckCredentials => "check the user name and password".into(),
         Hint::CheckRedirects => "check the registry's redirect (storage middleware) settings".into(),
         Hint::TrustCa { certs_d } => format!(
-            "trust its CA certificate (put it at {certs_d}/ca.crt, or give it as a CA file)"
+            "trust its CA certificate (give it as a CA file, put it at {certs_d}/ca.crt, or install it in the system trust store)"
         ),
         Hint::UseCertificateName => {
             "use a name the certificate carries in its subjectAltName, or reissue it with this one".into()

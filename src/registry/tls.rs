@@ -56,9 +56,13 @@ pub fn client_config(registry: &str, opts: &TlsOptions) -> Result<ClientConfig> 
             .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
     } else {
         let mut roots = RootCertStore::empty();
+        // The system's trust store, or the bundle or folder named by
+        // SSL_CERT_FILE / SSL_CERT_DIR. A certificate there is trusted as one
+        // given as CA is: a self-signed CA:TRUE certificate served as the
+        // registry's own included (matched byte for byte, below).
         let native = rustls_native_certs::load_native_certs();
+        let mut pinned = native.certs.clone();
         roots.add_parsable_certificates(native.certs);
-        let mut pinned = Vec::new();
         for file in &opts.ca_files {
             pinned.extend(read_certs(file)?);
         }
@@ -142,7 +146,9 @@ fn client_identity(
 
 /// The standard verifier, plus one allowance docker and skopeo make: a self-signed
 /// certificate marked `CA:TRUE` (what `openssl req -x509` makes) is accepted as the
-/// server's own when it is exactly a certificate the user gave as CA. webpki has
+/// server's own when it is exactly a certificate trusted as CA (given, in
+/// `certs.d`, or in the system's trust store). Serving a trusted CA certificate
+/// takes its private key (the handshake proves it), so this trusts no one new. webpki has
 /// already checked its validity period before it reports `CaUsedAsEndEntity`; the
 /// name is checked here.
 #[derive(Debug)]

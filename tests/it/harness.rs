@@ -398,6 +398,8 @@ pub fn regctl() -> Regctl {
         "REGCTL_USERNAME",
         "REGCTL_PASSWORD",
         "DOCKER_CONFIG",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
     ] {
         cmd.env_remove(var);
     }

@@ -181,3 +181,57 @@ fn client_certificate_from_certs_d_for_mutual_tls() {
     with.success();
     assert_eq!(with.stdout, format!("{}/app:v1\n", reg.host()));
 }
+
+#[test]
+fn the_seeds_certificate_in_a_bundle_named_by_ssl_cert_file_is_trusted() {
+    // The seed installs its self-signed (CA:TRUE) certificate system-wide; a
+    // bundle named by SSL_CERT_FILE stands for the system's store here. Another
+    // self-signed certificate in the same bundle, for another name, trusts no
+    // registry that serves it under a name it does not carry.
+    let dir = tempfile::tempdir().unwrap();
+    let other = seed_certificate(dir.path(), "other", "DNS:example.com");
+    let reg = TestRegistry::start_with(Options::default(), populate);
+    let bundle = dir.path().join("bundle.pem");
+    let pem = |p: &Path| std::fs::read_to_string(p).unwrap();
+    std::fs::write(&bundle, pem(&other.cert) + &pem(&reg.ca)).unwrap();
+    let certs_d = tempfile::tempdir().unwrap();
+    let system = |args: &[String]| {
+        with_credentials(regctl())
+            .env("SSL_CERT_FILE", &bundle)
+            .args(["--certs-dir".as_ref(), certs_d.path().as_os_str()])
+            .args(args)
+            .run()
+    };
+    let host = reg.host();
+    let ls = system(&["ls".into(), host.clone()]);
+    ls.success();
+    assert_eq!(ls.stdout, format!("{host}/app:v1\n"));
+    system(&["digest".into(), format!("{host}/app:v1")]).success();
+    system(&["rm".into(), format!("{host}/app:v1"), "--yes".into()]).success();
+
+    let misnamed = TestRegistry::start_with(
+        Options {
+            cert: Some((other.cert.clone(), other.key.clone())),
+            ..Options::default()
+        },
+        populate,
+    );
+    let refused = system(&["ls".into(), misnamed.host()]);
+    refused.code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("not valid for the name `127.0.0.1`"),
+        "{}",
+        refused.stderr
+    );
+    // Without the bundle, the error names every way to trust a certificate.
+    let untrusted = with_credentials(regctl())
+        .args(["--certs-dir".as_ref(), certs_d.path().as_os_str()])
+        .args(["ls", &host])
+        .run();
+    untrusted.code(1);
+    for way in ["--ca-file", "ca.crt", "SSL_CERT_FILE"] {
+        assert!(untrusted.stderr.contains(way), "{}", untrusted.stderr);
+    }
+}
