@@ -179,7 +179,13 @@ pub struct Token {
 impl TokenResponse {
     /// The token it carries (`token` or `access_token`), if any.
     pub fn into_token(self) -> Option<Token> {
-        let value = self.token.or(self.access_token).filter(|t| !t.is_empty())?;
+        // An empty `token` beside a set `access_token` is the latter (some servers
+        // fill both fields, one of them empty).
+        let set = |t: &String| !t.is_empty();
+        let value = self
+            .token
+            .filter(set)
+            .or(self.access_token.filter(set))?;
         // A server's number is capped: no token is trusted for more than a day,
         // and an absurd `expires_in` cannot overflow the clock.
         let lifetime = self
@@ -279,6 +285,15 @@ impl TokenCache {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_empty_token_beside_an_access_token_is_the_access_token() {
+        let parsed: TokenResponse =
+            serde_json::from_str(r#"{"token":"","access_token":"abc","expires_in":300}"#).unwrap();
+        assert_eq!(parsed.into_token().unwrap().value.expose(), "abc");
+        let none: TokenResponse = serde_json::from_str(r#"{"token":"","access_token":""}"#).unwrap();
+        assert!(none.into_token().is_none());
+    }
+
     #[test]
     fn a_header_with_two_challenges_gives_both() {
         let both = parse_challenges(
