@@ -182,10 +182,7 @@ impl TokenResponse {
         // An empty `token` beside a set `access_token` is the latter (some servers
         // fill both fields, one of them empty).
         let set = |t: &String| !t.is_empty();
-        let value = self
-            .token
-            .filter(set)
-            .or(self.access_token.filter(set))?;
+        let value = self.token.filter(set).or(self.access_token.filter(set))?;
         // A server's number is capped: no token is trusted for more than a day,
         // and an absurd `expires_in` cannot overflow the clock.
         let lifetime = self
@@ -290,7 +287,8 @@ mod tests {
         let parsed: TokenResponse =
             serde_json::from_str(r#"{"token":"","access_token":"abc","expires_in":300}"#).unwrap();
         assert_eq!(parsed.into_token().unwrap().value.expose(), "abc");
-        let none: TokenResponse = serde_json::from_str(r#"{"token":"","access_token":""}"#).unwrap();
+        let none: TokenResponse =
+            serde_json::from_str(r#"{"token":"","access_token":""}"#).unwrap();
         assert!(none.into_token().is_none());
     }
 

@@ -72,19 +72,47 @@ impl Registry {
                 .await
                 .map_err(|e| self.catalog_error(e))
             }
+            Err(PageError::Registry(RegistryError::Unauthorized {
+                at_token_server: true,
+                ..
+            })) if self.grants_without_catalog().await =>
+            {
+                Err(self.no_catalog(
+                    "the token server refuses registry:catalog:* to these credentials while granting others"
+                        .into(),
+                ))
+            }
             other => other.map_err(|e| self.catalog_error(e)),
         }
     }
 
-    fn catalog_error(&self, err: PageError) -> RegistryError {
-        let unsupported = |detail: String| RegistryError::Unsupported {
+    /// Whether a token server that refused the catalog scope grants a token
+    /// without it: then the credentials are good, and only the catalog is off
+    /// limits (a repository can still be named and listed).
+    async fn grants_without_catalog(&self) -> bool {
+        let Ok(Some(challenge @ super::auth::Challenge::Bearer { .. })) = self.challenge().await
+        else {
+            return false;
+        };
+        self.authorization(&challenge, &Scope::None, None)
+            .await
+            .is_ok()
+    }
+
+    /// The registry lists no repositories to this client, for `detail`.
+    fn no_catalog(&self, detail: String) -> RegistryError {
+        RegistryError::Unsupported {
             registry: self.host().to_string(),
             operation: "listing repositories (catalog)".into(),
             detail,
             hint: Some(Hint::ListOneRepository {
                 registry: self.host().to_string(),
             }),
-        };
+        }
+    }
+
+    fn catalog_error(&self, err: PageError) -> RegistryError {
+        let unsupported = |detail: String| self.no_catalog(detail);
         match err {
             PageError::PageSizeRefused => unsupported("it refuses every page size".into()),
             PageError::Registry(RegistryError::NotFound { detail, .. }) => unsupported(detail),

@@ -183,6 +183,8 @@ pub enum RegistryError {
         hint: Hint,
         /// The token server did not grant the scope asked for (e.g. catalog).
         insufficient_scope: bool,
+        /// The token server refused (not the registry).
+        at_token_server: bool,
     },
 
     /// Authenticated, but not allowed to do this.

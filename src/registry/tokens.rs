@@ -205,6 +205,7 @@ impl Registry {
             detail,
             hint,
             insufficient_scope,
+            at_token_server: false,
         }
     }
 
@@ -330,8 +331,14 @@ impl Registry {
             s if s.is_success() => {}
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                 let mut err = self.unauthorized(&answer.headers);
-                if let RegistryError::Unauthorized { detail, .. } = &mut err {
+                if let RegistryError::Unauthorized {
+                    detail,
+                    at_token_server,
+                    ..
+                } = &mut err
+                {
                     detail.push_str(" (at the token server)");
+                    *at_token_server = true;
                 }
                 return Err(err);
             }

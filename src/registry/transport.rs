@@ -253,6 +253,7 @@ impl Registry {
                 ),
                 hint: Hint::CheckRedirects,
                 insufficient_scope: false,
+                at_token_server: false,
             });
         }
         let renewed = self
@@ -347,9 +348,10 @@ impl Registry {
 
 /// Reads an answer: at most `limit` bytes of a success's body; of an error's, a
 /// little (for its error codes), or nothing if that cannot be read.
-pub(crate) async fn read_answer(resp: Response, limit: usize, url: &Url) -> Result<Fetched> {
+pub(crate) async fn read_answer(mut resp: Response, limit: usize, url: &Url) -> Result<Fetched> {
     let status = resp.status();
-    let headers = resp.headers().clone();
+    // Taken, not copied: the body's length comes from the body itself.
+    let headers = std::mem::take(resp.headers_mut());
     let from = resp.url().clone();
     let body = if status.is_success() {
         read_limited(resp, limit, url).await?

@@ -85,6 +85,12 @@ pub fn start(lifetime_secs: u64) -> TokenServer {
     start_with(lifetime_secs, |_| false)
 }
 
+/// A token server that answers 401 to any request for the catalog scope (as
+/// some do for users allowed to pull but not to list), and serves the rest.
+pub fn refusing_the_catalog() -> TokenServer {
+    serve(3600, |_| false, true)
+}
+
 /// A token server that issues an already expired token (while announcing a long
 /// `expires_in`) when `expired(n)` says so, n counting the tokens issued before for
 /// the scopes asked (the most of any):
@@ -92,6 +98,14 @@ pub fn start(lifetime_secs: u64) -> TokenServer {
 pub fn start_with(
     lifetime_secs: u64,
     expired: impl Fn(usize) -> bool + Send + Sync + 'static,
+) -> TokenServer {
+    serve(lifetime_secs, expired, false)
+}
+
+fn serve(
+    lifetime_secs: u64,
+    expired: impl Fn(usize) -> bool + Send + Sync + 'static,
+    refuse_catalog: bool,
 ) -> TokenServer {
     let pair = loopback_certificate();
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(&pair.key).unwrap()).unwrap();
@@ -120,6 +134,17 @@ pub fn start_with(
             }
             n
         };
+        if refuse_catalog
+            && req
+                .params()
+                .iter()
+                .any(|(k, v)| k == "scope" && v.starts_with("registry:catalog"))
+        {
+            return Response::json(
+                401,
+                serde_json::json!({"errors":[{"code":"UNAUTHORIZED","message":"no catalog for you"}]}),
+            );
+        }
         let resp = issue(req, &key, &x5c, lifetime_secs, expired(n));
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&resp.body) {
             if let Some(t) = v["token"].as_str() {

@@ -196,3 +196,36 @@ fn verbose_log_of_a_full_run_carries_no_token_or_password() {
         );
     }
 }
+
+#[test]
+fn a_token_server_that_refuses_only_the_catalog_leaves_a_named_repository_listable() {
+    let (reg, _tokens) =
+        crate::token::registry_trusting(crate::token::refusing_the_catalog(), true, populate);
+    let host = reg.host();
+    let all = regctl().trusted(&reg).args(["ls", &host]).run();
+    all.code(5);
+    assert!(all.stderr.contains("registry:catalog:*"), "{}", all.stderr);
+    let one = regctl()
+        .trusted(&reg)
+        .args(["ls", &format!("{host}/team/gamma")])
+        .run();
+    one.success();
+    assert_eq!(
+        one.lines(),
+        vec![
+            format!("{host}/team/gamma:v1"),
+            format!("{host}/team/gamma:v2")
+        ]
+    );
+    let plan = regctl()
+        .trusted(&reg)
+        .args([
+            "prune",
+            &format!("{host}/team/gamma"),
+            "--keep",
+            "1",
+            "--dry-run",
+        ])
+        .run();
+    plan.success();
+}
