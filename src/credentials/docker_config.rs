@@ -162,6 +162,7 @@ impl AuthEntry {
             return Ok(Some(Credential::IdentityToken {
                 username: username.unwrap_or_default(),
                 token: token.clone(),
+                password: password.filter(|p| !p.is_empty()),
             }));
         }
         match (username, password) {
@@ -201,6 +202,7 @@ mod tests {
                 "https://reg.example:5000/v1/":{"auth":"dGVzdHVzZXI6dGVzdHBhc3N3b3Jk"},
                 "other.example/":{"username":"u","password":"p"},
                 "tok.example":{"auth":"dTo=","identitytoken":"refresh"},
+                "both.example":{"auth":"dGVzdHVzZXI6dGVzdHBhc3N3b3Jk","identitytoken":"refresh"},
                 "empty.example":{}
             }}"#,
         )
@@ -214,7 +216,16 @@ mod tests {
             cfg.lookup("tok.example").unwrap(),
             Lookup::Inline(Credential::IdentityToken {
                 username: "u".into(),
-                token: Secret::new("refresh")
+                token: Secret::new("refresh"),
+                password: None,
+            })
+        );
+        assert_eq!(
+            cfg.lookup("both.example").unwrap(),
+            Lookup::Inline(Credential::IdentityToken {
+                username: "testuser".into(),
+                token: Secret::new("refresh"),
+                password: Some(Secret::new("testpassword")),
             })
         );
         assert_eq!(cfg.lookup("empty.example").unwrap(), Lookup::None);

@@ -118,6 +118,7 @@ fn parse(stdout: &[u8]) -> Result<Option<Credential>, String> {
         return Ok(Some(Credential::IdentityToken {
             username: String::new(),
             token: Secret::new(secret),
+            password: None,
         }));
     }
     Ok(Some(Credential::Basic {

@@ -20,6 +20,9 @@ pub enum Credential {
         username: String,
         /// The refresh token.
         token: Secret,
+        /// The password stored beside the token (docker's `auth`), if any: what a
+        /// registry that takes Basic auth is sent, as docker and skopeo do.
+        password: Option<Secret>,
     },
 }
 

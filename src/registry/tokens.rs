@@ -131,6 +131,11 @@ impl Registry {
                 Credential::Basic { username, password } => {
                     Some(AuthHeader::basic(username, password))
                 }
+                Credential::IdentityToken {
+                    username,
+                    password: Some(password),
+                    ..
+                } if !username.is_empty() => Some(AuthHeader::basic(username, password)),
                 Credential::IdentityToken { .. } => None,
             })),
             Challenge::Bearer { realm, service, .. } => {

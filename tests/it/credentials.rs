@@ -351,3 +351,21 @@ fn verbose_log_shows_requests_but_no_secret() {
         );
     }
 }
+
+#[test]
+fn an_entry_with_both_auth_and_identitytoken_logs_in_to_a_basic_auth_registry() {
+    // What Docker Desktop and some logins leave behind: both fields. A registry
+    // with htpasswd (Basic) auth is sent the user name and password, as docker
+    // and skopeo send them.
+    let reg = start();
+    let config = format!(
+        r#"{{"auths":{{"{}":{{"auth":"{}","identitytoken":"some-refresh-token"}}}}}}"#,
+        reg.host(),
+        auth_entry(USER, PASSWORD)
+    );
+    let run = ca(&reg, regctl())
+        .docker_config(&config)
+        .args(["ls", &reg.host()])
+        .run();
+    expect_listing(&reg, &run);
+}
