@@ -472,7 +472,7 @@ impl OutcomeRow {
                      this run did not delete: another client deleted it; not pushed back"
                         .into()
                 } else {
-                    "this tag, which the plan kept, was removed meanwhile, not by this run \
+                    "this tag, which the plan kept, was removed or moved meanwhile, not by this run \
                      (another client); left as it is"
                         .into()
                 }),
@@ -603,7 +603,7 @@ fn note_gone_meanwhile(ctx: &Context, host: &str, done: &[Done]) {
         let how = if with_manifest {
             "removed or deleted with their manifests"
         } else {
-            "removed"
+            "removed or moved"
         };
         ctx.printer.note(format!(
             "{host}/{repository}: {} tags the plan kept were {how} meanwhile by another \

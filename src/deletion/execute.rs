@@ -578,7 +578,14 @@ async fn survivor_gone(
         .await
     {
         Err(RegistryError::NotFound { .. }) => {}
-        Ok(_) => return Outcome::Changed(Change::Unlisted),
+        // Still on its manifest although unlisted: the registry contradicts itself.
+        Ok(m) if m.digest == survivor.digest => return Outcome::Changed(Change::Unlisted),
+        // Pushed anew by another client (after the list was read): theirs.
+        Ok(_) => {
+            return Outcome::GoneMeanwhile {
+                with_manifest: false,
+            }
+        }
         Err(e) => return Outcome::Failed(e.into()),
     }
     match registry
