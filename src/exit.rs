@@ -58,7 +58,9 @@ impl Exit {
             if let Some(e) = cause.downcast_ref::<CredentialError>() {
                 return match e {
                     CredentialError::Incomplete(_) | CredentialError::Config { .. } => Exit::Usage,
-                    CredentialError::Helper { .. } => Exit::Failure,
+                    CredentialError::Helper { .. }
+                    | CredentialError::HelperMissing { .. }
+                    | CredentialError::StoreMissing { .. } => Exit::Failure,
                 };
             }
             if cause

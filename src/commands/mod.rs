@@ -16,6 +16,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 
 use crate::cli::{Cli, Command, Format, GlobalArgs};
+use crate::credentials::CredentialError;
 use crate::credentials::{docker_config, Resolver, Secret};
 use crate::exit::{Exit, UsageError};
 use crate::interrupt::Interrupt;
@@ -161,10 +162,14 @@ impl Context {
         if let Some(r) = registries.get(host) {
             return Ok(r.clone());
         }
-        let credential = self
-            .resolver
-            .resolve(host)
-            .with_context(|| format!("looking up credentials for {host}"))?;
+        let credential = match self.resolver.resolve(host) {
+            Err(e @ CredentialError::StoreMissing { .. }) => {
+                self.printer
+                    .warn(format!("{e}; going on without credentials for {host}"));
+                None
+            }
+            other => other.with_context(|| format!("looking up credentials for {host}"))?,
+        };
         if let Some(c) = &credential {
             if self.printer.verbose {
                 crate::output::to_stderr(format_args!("credentials for {host} from {}", c.source));

@@ -54,8 +54,10 @@ impl AuthEntry {
 /// Where the credentials for a registry are to be found, per the config.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Lookup {
-    /// Ask `docker-credential-<name>`.
+    /// Ask `docker-credential-<name>`, named for this registry in `credHelpers`.
     Helper(String),
+    /// Ask `docker-credential-<name>`, the default store (`credsStore`).
+    Store(String),
     /// Stored inline in `auths`.
     Inline(Credential),
     /// Nothing configured: anonymous.
@@ -111,7 +113,7 @@ impl DockerConfig {
         match &self.creds_store {
             None | Some(Value::Null) => {}
             Some(Value::String(store)) if store.is_empty() => {}
-            Some(Value::String(store)) => return Ok(Lookup::Helper(store.clone())),
+            Some(Value::String(store)) => return Ok(Lookup::Store(store.clone())),
             Some(_) => return Err("`credsStore` is not a string".into()),
         }
         // Prefer an exact key, then any key that normalises to the same host.
@@ -246,7 +248,7 @@ mod tests {
         );
         assert_eq!(
             cfg.lookup("b.example").unwrap(),
-            Lookup::Helper("secretservice".into())
+            Lookup::Store("secretservice".into())
         );
     }
 

@@ -37,10 +37,9 @@ pub fn get(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => fail(format!(
-                "`{}` is not on PATH (docker's config names it in credHelpers or credsStore)",
-                crate::text::escape(&program)
-            )),
+            std::io::ErrorKind::NotFound => CredentialError::HelperMissing {
+                helper: crate::text::escape(name),
+            },
             _ => fail(format!(
                 "cannot run `{}`: {e}",
                 crate::text::escape(&program)

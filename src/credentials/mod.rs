@@ -30,6 +30,19 @@ pub enum CredentialError {
         /// What went wrong.
         detail: String,
     },
+    /// The credential helper docker's config names is not installed.
+    #[error("credential helper docker-credential-{helper} is not installed (not on PATH); docker's config names it")]
+    HelperMissing {
+        /// The helper's name (after `docker-credential-`).
+        helper: String,
+    },
+    /// The default store's helper (`credsStore`) is not installed: the caller
+    /// may go on without credentials, saying so.
+    #[error("docker's config names the default credential store docker-credential-{helper}, which is not installed (not on PATH)")]
+    StoreMissing {
+        /// The helper's name (after `docker-credential-`).
+        helper: String,
+    },
     /// Flags or environment variables given half.
     #[error("{0}")]
     Incomplete(String),
@@ -107,6 +120,14 @@ impl Resolver {
         self.explicit.as_ref().map(|r| r.source.as_str())
     }
 
+    fn ask_helper(&self, name: &str, key: &str) -> Result<Option<Resolved>, CredentialError> {
+        let timeout = self.helper_timeout.unwrap_or(helper::DEFAULT_TIMEOUT);
+        Ok(helper::get(name, key, timeout)?.map(|credential| Resolved {
+            credential,
+            source: format!("docker-credential-{name}"),
+        }))
+    }
+
     /// The credential for `registry` (`host[:port]`), or `None` for anonymous access.
     pub fn resolve(&self, registry: &str) -> Result<Option<Resolved>, CredentialError> {
         if let Some(explicit) = &self.explicit {
@@ -128,13 +149,16 @@ impl Resolver {
                 credential,
                 source: path.display().to_string(),
             }),
-            docker_config::Lookup::Helper(name) => {
-                let timeout = self.helper_timeout.unwrap_or(helper::DEFAULT_TIMEOUT);
-                helper::get(&name, &key, timeout)?.map(|credential| Resolved {
-                    credential,
-                    source: format!("docker-credential-{name}"),
-                })
-            }
+            docker_config::Lookup::Helper(name) => self.ask_helper(&name, &key)?,
+            // A default store whose helper is missing (a config copied from Docker
+            // Desktop) is skipped, as skopeo does: registries that need no
+            // credentials still work. The caller is told, to say so.
+            docker_config::Lookup::Store(name) => match self.ask_helper(&name, &key) {
+                Err(CredentialError::HelperMissing { helper }) => {
+                    return Err(CredentialError::StoreMissing { helper })
+                }
+                other => other?,
+            },
             docker_config::Lookup::None => None,
         })
     }

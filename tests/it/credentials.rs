@@ -216,13 +216,43 @@ fn credential_helpers_from_cred_helpers_and_creds_store() {
         run.stderr
     );
 
+    // A default store whose helper is not installed (a config copied from Docker
+    // Desktop) is skipped with a warning: this registry wants credentials, so it
+    // refuses (exit 3); one that needs none lists.
     let run = ca(&reg, regctl())
         .docker_config(r#"{"credsStore":"absent"}"#)
         .args(["ls", &reg.host()])
         .run();
-    run.code(1);
+    run.code(3);
     assert!(
         run.stderr.contains("docker-credential-absent") && run.stderr.contains("PATH"),
+        "{}",
+        run.stderr
+    );
+    let open = TestRegistry::start_with(
+        Options {
+            auth: crate::harness::Auth::None,
+            ..Options::default()
+        },
+        populate,
+    );
+    let run = ca(&open, regctl())
+        .docker_config(r#"{"credsStore":"absent"}"#)
+        .args(["ls", &open.host()])
+        .run();
+    expect_listing(&open, &run);
+    assert!(run.stderr.contains("not installed"), "{}", run.stderr);
+    // A helper named for this very registry (credHelpers) must be there.
+    let run = ca(&open, regctl())
+        .docker_config(&format!(
+            r#"{{"credHelpers":{{"{}":"absent"}}}}"#,
+            open.host()
+        ))
+        .args(["ls", &open.host()])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("docker-credential-absent"),
         "{}",
         run.stderr
     );
