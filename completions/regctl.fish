@@ -45,6 +45,7 @@ complete -c regctl -n "__fish_regctl_needs_command" -f -a "ls" -d 'List every RE
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "digest" -d 'Print the digest of each reference, in the order given'
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "rm" -d 'Delete manifests by digest, or remove tags without touching the tags that share their manifest'
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "prune" -d 'Delete tags by retention rules: keep the newest N, delete older than a duration, match or exclude names'
+complete -c regctl -n "__fish_regctl_needs_command" -f -a "pull-secret" -d 'Print a Kubernetes pull secret (kubernetes.io/dockerconfigjson) built from the credential stored for a registry'
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c regctl -n "__fish_regctl_using_subcommand ls" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand ls" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
@@ -126,8 +127,29 @@ complete -c regctl -n "__fish_regctl_using_subcommand prune" -l plain-http -d 'T
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l password-stdin -d 'Read the password from standard input'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune help" -f -a "ls" -d 'List every REGISTRY/REPOSITORY:TAG, sorted'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune help" -f -a "digest" -d 'Print the digest of each reference, in the order given'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune help" -f -a "rm" -d 'Delete manifests by digest, or remove tags without touching the tags that share their manifest'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune help" -f -a "prune" -d 'Delete tags by retention rules: keep the newest N, delete older than a duration, match or exclude names'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l name -d 'The Secret\'s name' -r
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l namespace -d 'The Secret\'s namespace (none: kubectl\'s current one when applied)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -s o -l output -d 'How to print the Secret' -r -f -a "yaml\t'YAML, as `kubectl create secret ... -o yaml` prints it'
+json\t'JSON, as `kubectl create secret ... -o json` prints it'"
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret help" -f -a "ls" -d 'List every REGISTRY/REPOSITORY:TAG, sorted'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret help" -f -a "digest" -d 'Print the digest of each reference, in the order given'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret help" -f -a "rm" -d 'Delete manifests by digest, or remove tags without touching the tags that share their manifest'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret help" -f -a "prune" -d 'Delete tags by retention rules: keep the newest N, delete older than a duration, match or exclude names'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret help" -f -a "pull-secret" -d 'Print a Kubernetes pull secret (kubernetes.io/dockerconfigjson) built from the credential stored for a registry'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

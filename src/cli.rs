@@ -115,6 +115,37 @@ pub enum Command {
         after_help = "Examples:\n  regctl prune registry.example:5000/team --keep 10 --dry-run\n  regctl prune registry.example:5000/app --older-than 30d --exclude '^(latest|stable)$' --yes\n\nREGEX matches anywhere in the tag name; anchor it with ^...$ for whole names."
     )]
     Prune(PruneArgs),
+    /// Print a Kubernetes pull secret (kubernetes.io/dockerconfigjson) built from the credential stored for a registry.
+    #[command(
+        name = "pull-secret",
+        after_help = "Examples:\n  regctl pull-secret registry.example:5000 --name regcred > regcred.yaml\n  regctl pull-secret registry.example:5000 --name regcred --namespace ci -o json | kubectl apply -f -\n\nThe credential is looked up as for every command: flags, REGCTL_USERNAME/REGCTL_PASSWORD, docker's config and its credential helpers."
+    )]
+    PullSecret(PullSecretArgs),
+}
+
+/// `regctl pull-secret`.
+#[derive(Debug, Args)]
+pub struct PullSecretArgs {
+    /// The registry, HOST[:PORT], as pods name it in their images.
+    pub registry: String,
+    /// The Secret's name.
+    #[arg(long)]
+    pub name: String,
+    /// The Secret's namespace (none: kubectl's current one when applied).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// How to print the Secret.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    pub output: SecretFormat,
+}
+
+/// How `pull-secret` prints the Secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecretFormat {
+    /// YAML, as `kubectl create secret ... -o yaml` prints it.
+    Yaml,
+    /// JSON, as `kubectl create secret ... -o json` prints it.
+    Json,
 }
 
 /// `regctl ls`.

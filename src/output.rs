@@ -59,6 +59,16 @@ pub fn render_data<R: Row>(format: Format, rows: &[R]) -> io::Result<()> {
     }
 }
 
+/// Writes a whole document to stdout as it is (a closed pipe is no error, as for
+/// [`render_data`]).
+pub fn write_stdout(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// Writes rows to stdout as they come: plain lines and JSON array elements are
 /// streamed (call [`RowWriter::flush`] at a natural boundary); a table needs every
 /// row, so it is drawn by [`RowWriter::finish`].

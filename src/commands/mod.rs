@@ -5,6 +5,7 @@ mod deletion;
 mod digest;
 mod ls;
 mod prune;
+mod pull_secret;
 mod rm;
 
 use std::collections::{BTreeSet, HashMap};
@@ -154,6 +155,19 @@ impl Context {
         Ok(())
     }
 
+    /// The credential found for `host` (a default store whose helper is missing
+    /// is skipped, with a warning), and where it came from.
+    pub fn credential(&self, host: &str) -> Result<Option<crate::registry::Resolved>> {
+        match self.resolver.resolve(host) {
+            Err(e @ CredentialError::StoreMissing { .. }) => {
+                self.printer
+                    .warn(format!("{e}; going on without credentials for {host}"));
+                Ok(None)
+            }
+            other => Ok(other?),
+        }
+    }
+
     /// The client for `host`, created on first use with its credentials; one per
     /// registry per run, so connections and tokens are reused.
     pub fn registry(&self, host: &str) -> Result<Arc<Registry>> {
@@ -162,14 +176,9 @@ impl Context {
         if let Some(r) = registries.get(host) {
             return Ok(r.clone());
         }
-        let credential = match self.resolver.resolve(host) {
-            Err(e @ CredentialError::StoreMissing { .. }) => {
-                self.printer
-                    .warn(format!("{e}; going on without credentials for {host}"));
-                None
-            }
-            other => other.with_context(|| format!("looking up credentials for {host}"))?,
-        };
+        let credential = self
+            .credential(host)
+            .with_context(|| format!("looking up credentials for {host}"))?;
         if let Some(c) = &credential {
             if self.printer.verbose {
                 crate::output::to_stderr(format_args!("credentials for {host} from {}", c.source));
@@ -260,6 +269,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                     Command::Digest(args) => digest::run(args, &ctx).await,
                     Command::Rm(args) => rm::run(args, &ctx).await,
                     Command::Prune(args) => prune::run(args, &ctx).await,
+                    Command::PullSecret(args) => pull_secret::run(args, &ctx).await,
                 }
             };
             // Until a part of the command takes charge of Ctrl-C (a listing, a

@@ -18,6 +18,7 @@ mod http;
 mod ls;
 mod proxy;
 mod prune;
+mod pull_secret;
 mod resilience;
 mod rm;
 mod target;
