@@ -6,11 +6,19 @@ use clap::{Args, Parser, Subcommand};
 
 pub use crate::output::Format;
 
-/// Exit codes, shown at the end of `--help`.
+/// Where credentials come from, and the exit codes, shown at the end of `--help`.
 pub const EXIT_CODES_HELP: &str = "\
+Credentials, per registry, the first found:
+  --username with --password-stdin; REGCTL_USERNAME and REGCTL_PASSWORD;
+  docker's config ($DOCKER_CONFIG/config.json, else ~/.docker/config.json):
+  credHelpers[registry], then credsStore (docker-credential-<name>), then auths.
+
+Trust: the system's store (or SSL_CERT_FILE / SSL_CERT_DIR), --ca-file, and
+  <certs-dir>/<host:port>/*.crt (default /etc/docker/certs.d).
+
 Exit codes:
   0  success
-  1  other failure (network, TLS, unexpected answer)
+  1  other failure (network, TLS, unexpected answer, --deadline passed)
   2  usage error or invalid input (no request is made)
   3  authentication or authorization refused
   4  not found (repository, tag or digest)
