@@ -112,14 +112,13 @@ impl Registry {
     }
 
     fn catalog_error(&self, err: PageError) -> RegistryError {
-        let unsupported = |detail: String| self.no_catalog(detail);
         match err {
-            PageError::PageSizeRefused => unsupported("it refuses every page size".into()),
-            PageError::Registry(RegistryError::NotFound { detail, .. }) => unsupported(detail),
+            PageError::PageSizeRefused => self.no_catalog("it refuses every page size".into()),
+            PageError::Registry(RegistryError::NotFound { detail, .. }) => self.no_catalog(detail),
             PageError::Registry(RegistryError::Unauthorized {
                 insufficient_scope: true,
                 ..
-            }) => unsupported(if self.has_credential() {
+            }) => self.no_catalog(if self.has_credential() {
                 "the token server does not grant registry:catalog:* to these credentials".into()
             } else {
                 "the token server does not grant registry:catalog:* to anonymous users; log in to list".into()

@@ -179,20 +179,13 @@ impl Registry {
                 _ => true,
             };
             if !worth_it {
-                // It took effect although the answer said otherwise.
-                return outcome
-                    .map(|mut f| {
-                        f.status = StatusCode::ACCEPTED;
-                        f
-                    })
-                    .or_else(|_| {
-                        Ok(Fetched {
-                            status: StatusCode::ACCEPTED,
-                            headers: HeaderMap::new(),
-                            url: url.clone(),
-                            body: Vec::new(),
-                        })
-                    });
+                // It took effect although the answer said otherwise: accepted.
+                return Ok(Fetched {
+                    status: StatusCode::ACCEPTED,
+                    headers: HeaderMap::new(),
+                    url: url.clone(),
+                    body: Vec::new(),
+                });
             }
             if backoff.wait(wait).await {
                 continue;

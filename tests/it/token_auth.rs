@@ -83,14 +83,7 @@ fn anonymous_pull_works_and_anonymous_catalog_is_refused_clearly() {
     let one = regctl()
         .args(["--ca-file", &ca, "ls", &format!("{host}/team/gamma")])
         .run();
-    one.success();
-    assert_eq!(
-        one.lines(),
-        vec![
-            format!("{host}/team/gamma:v1"),
-            format!("{host}/team/gamma:v2")
-        ]
-    );
+    assert_lists_gamma(&host, &one);
 }
 
 #[test]
@@ -209,14 +202,7 @@ fn a_token_server_that_refuses_only_the_catalog_leaves_a_named_repository_listab
         .trusted(&reg)
         .args(["ls", &format!("{host}/team/gamma")])
         .run();
-    one.success();
-    assert_eq!(
-        one.lines(),
-        vec![
-            format!("{host}/team/gamma:v1"),
-            format!("{host}/team/gamma:v2")
-        ]
-    );
+    assert_lists_gamma(&host, &one);
     let plan = regctl()
         .trusted(&reg)
         .args([
@@ -228,4 +214,17 @@ fn a_token_server_that_refuses_only_the_catalog_leaves_a_named_repository_listab
         ])
         .run();
     plan.success();
+}
+
+/// `run` listed team/gamma's two tags, and nothing else.
+#[track_caller]
+fn assert_lists_gamma(host: &str, run: &crate::harness::Run) {
+    run.success();
+    assert_eq!(
+        run.lines(),
+        vec![
+            format!("{host}/team/gamma:v1"),
+            format!("{host}/team/gamma:v2")
+        ]
+    );
 }
