@@ -10,8 +10,11 @@ pub use crate::output::Format;
 pub const EXIT_CODES_HELP: &str = "\
 Credentials, per registry, the first found:
   --username with --password-stdin; REGCTL_USERNAME and REGCTL_PASSWORD;
-  docker's config ($DOCKER_CONFIG/config.json, else ~/.docker/config.json):
-  credHelpers[registry], then credsStore (docker-credential-<name>), then auths.
+  the OS keyring, for a registry `regctl login` stored there (recorded in
+  ~/.config/regctl/config.json); docker's config ($DOCKER_CONFIG/config.json,
+  else ~/.docker/config.json): credHelpers[registry], then credsStore
+  (docker-credential-<name>), then auths. `regctl login` stores in the helper
+  docker would ask, else the OS keyring, else docker's auths.
 
 Trust: the system's store (or SSL_CERT_FILE / SSL_CERT_DIR), --ca-file, and
   <certs-dir>/<host:port>/*.crt (default /etc/docker/certs.d).
@@ -126,9 +129,55 @@ pub enum Command {
     /// Print a Kubernetes pull secret (kubernetes.io/dockerconfigjson) built from the credential stored for a registry.
     #[command(
         name = "pull-secret",
-        after_help = "Examples:\n  regctl pull-secret registry.example:5000 --name regcred > regcred.yaml\n  regctl pull-secret registry.example:5000 --name regcred --namespace ci -o json | kubectl apply -f -\n\nThe credential is looked up as for every command: flags, REGCTL_USERNAME/REGCTL_PASSWORD, docker's config and its credential helpers."
+        after_help = "Examples:\n  regctl pull-secret registry.example:5000 --name regcred > regcred.yaml\n  regctl pull-secret registry.example:5000 --name regcred --namespace ci -o json | kubectl apply -f -\n\nThe credential is looked up as for every command: flags, REGCTL_USERNAME/REGCTL_PASSWORD, the OS keyring (regctl login), docker's config and its credential helpers."
     )]
     PullSecret(PullSecretArgs),
+    /// Check credentials against a registry, then store them where docker looks (or in the OS keyring).
+    #[command(
+        after_help = "Examples:\n  regctl login registry.example:5000 -u alice\n  printf '%s' \"$PASSWORD\" | regctl login registry.example:5000 -u ci --password-stdin\n  regctl login registry.example:5000 -u alice --store keyring\n\n\
+Where it stores, unless --store says: docker's credential helper for the registry\n\
+(credHelpers), else docker's default store (credsStore), else the OS keyring\n\
+(recorded in ~/.config/regctl/config.json), else docker's config auths (the\n\
+password only base64-encoded there; a warning says so). Nothing is stored when\n\
+the registry refuses the credentials (exit 3)."
+    )]
+    Login(LoginArgs),
+    /// Erase the credential stored for a registry (helper, OS keyring, docker's config).
+    #[command(
+        after_help = "Examples:\n  regctl logout registry.example:5000\n\nExit 4 when no credential was stored for the registry."
+    )]
+    Logout(LogoutArgs),
+}
+
+/// `regctl login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The registry, HOST[:PORT]. The user name is -u USER (asked on a terminal
+    /// when missing); the password comes from --password-stdin or is asked,
+    /// hidden, on a terminal.
+    pub registry: String,
+    /// Where to store the credential (default: the first available of helper,
+    /// keyring, config).
+    #[arg(long, value_enum, value_name = "STORE")]
+    pub store: Option<StoreArg>,
+}
+
+/// Where `regctl login --store` keeps the credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreArg {
+    /// The credential helper docker's config names (credHelpers for the registry, else credsStore).
+    Helper,
+    /// The OS keyring (Secret Service, Keychain, Credential Manager).
+    Keyring,
+    /// docker's config.json `auths` (base64-encoded, not encrypted).
+    Config,
+}
+
+/// `regctl logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The registry, HOST[:PORT].
+    pub registry: String,
 }
 
 /// `regctl pull-secret`.

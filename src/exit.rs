@@ -57,8 +57,11 @@ impl Exit {
             }
             if let Some(e) = cause.downcast_ref::<CredentialError>() {
                 return match e {
-                    CredentialError::Incomplete(_) | CredentialError::Config { .. } => Exit::Usage,
-                    CredentialError::Helper { .. }
+                    CredentialError::Incomplete(_)
+                    | CredentialError::Config { .. }
+                    | CredentialError::NoHelperConfigured { .. } => Exit::Usage,
+                    CredentialError::Keyring(_)
+                    | CredentialError::Helper { .. }
                     | CredentialError::HelperMissing { .. }
                     | CredentialError::StoreMissing { .. } => Exit::Failure,
                 };

@@ -6,9 +6,10 @@ use crate::registry::error::Hint;
 /// How regctl words `hint`.
 pub fn words(hint: &Hint) -> String {
     match hint {
-        Hint::GiveCredentials => "pass --username with --password-stdin, set REGCTL_USERNAME and \
-REGCTL_PASSWORD, or run `docker login`"
-            .into(),
+        Hint::GiveCredentials { registry } => format!(
+            "run `regctl login {registry}` (or docker login), pass --username with \
+--password-stdin, or set REGCTL_USERNAME and REGCTL_PASSWORD"
+        ),
         Hint::TrustCa { certs_d } => format!(
             "trust its CA certificate: pass --ca-file <ca.pem>, or put it at {certs_d}/ca.crt, or \
 install it in the system trust store (update-ca-certificates, or a bundle named by SSL_CERT_FILE) \
@@ -36,7 +37,9 @@ mod tests {
 
     fn every_hint() -> Vec<Hint> {
         vec![
-            Hint::GiveCredentials,
+            Hint::GiveCredentials {
+                registry: "r:5000".into(),
+            },
             Hint::CheckCredentials,
             Hint::CheckRedirects,
             Hint::TrustCa {

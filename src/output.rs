@@ -159,6 +159,13 @@ impl Printer {
         to_stderr(message);
     }
 
+    /// A detail shown only with `-v`.
+    pub fn verbose(&self, message: impl std::fmt::Display) {
+        if self.verbose {
+            to_stderr(message);
+        }
+    }
+
     /// An error about one item, when the command goes on with the others.
     pub fn error(&self, message: impl std::fmt::Display) {
         to_stderr(format_args!("error: {message}"));

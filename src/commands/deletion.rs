@@ -330,51 +330,19 @@ async fn confirm(rows: &[PlanRow], yes: bool, interrupt: &Interrupt) -> Result<A
     }
     let tags: usize = rows.iter().map(|r| r.tags_removed.len()).sum();
     let prompt = format!("Delete as above ({} actions, {tags} tags)?", rows.len());
-    let term = dialoguer::console::Term::stderr();
-    // Ctrl-C at the prompt arrives as SIGINT: raised by the terminal library when
-    // it reads the key (it has restored the terminal then), from the terminal
-    // between reads, or from outside. The run's one listener catches it in every
-    // case, instead of the process being killed with the cursor hidden. The
-    // prompt runs on a thread of its own, so that the interrupt can end the wait;
-    // the terminal's settings are put back, as the prompt may hold it in raw mode.
-    #[cfg(unix)]
-    let saved = crate::terminal::save();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let prompt_term = term.clone();
-    std::thread::spawn(move || {
-        let answer = dialoguer::Confirm::new()
+    let answer = super::prompt::ask(interrupt, move |term| {
+        dialoguer::Confirm::new()
             .with_prompt(prompt)
             .default(false)
             .wait_for_newline(true)
-            .interact_on(&prompt_term);
-        let _ = tx.send(answer);
-    });
-    let answer = tokio::select! {
-        answer = rx => answer,
-        () = interrupt.wait() => {
-            #[cfg(unix)]
-            if let Some(saved) = &saved {
-                crate::terminal::restore(saved);
-            }
-            return Ok(interrupted(&term));
-        }
-    };
-    match answer {
-        Ok(Ok(true)) => Ok(Answer::Yes),
-        Ok(Ok(false)) => Ok(Answer::No),
-        Ok(Err(dialoguer::Error::IO(e))) if e.kind() == std::io::ErrorKind::Interrupted => {
-            Ok(interrupted(&term))
-        }
-        Ok(Err(e)) => Err(e.into()),
-        Err(_) => Ok(interrupted(&term)),
-    }
-}
-
-/// The prompt hid the cursor; give it back before leaving.
-fn interrupted(term: &dialoguer::console::Term) -> Answer {
-    let _ = term.show_cursor();
-    crate::output::to_stderr("");
-    Answer::Interrupted
+            .interact_on(term)
+    })
+    .await?;
+    Ok(match answer {
+        Some(true) => Answer::Yes,
+        Some(false) => Answer::No,
+        None => Answer::Interrupted,
+    })
 }
 
 /// What became of one action, as printed.

@@ -3,7 +3,10 @@
 
 mod deletion;
 mod digest;
+mod login;
+mod logout;
 mod ls;
+mod prompt;
 mod prune;
 mod pull_secret;
 mod rm;
@@ -18,7 +21,7 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::{Cli, Command, Format, GlobalArgs};
 use crate::credentials::CredentialError;
-use crate::credentials::{docker_config, Resolver, Secret};
+use crate::credentials::{docker_config, keyring, Resolver, Secret};
 use crate::exit::{Exit, UsageError};
 use crate::interrupt::Interrupt;
 use crate::output::{resolve_format, Printer};
@@ -46,12 +49,18 @@ pub struct Context {
 
 impl Context {
     /// Builds the context from the global flags (reads the password from stdin
-    /// when `--password-stdin` is given).
-    pub fn from_args(global: &GlobalArgs, interrupt: Interrupt) -> Result<Self> {
+    /// when `--password-stdin` is given). With `run_credentials` false (login,
+    /// logout), `--username`, `--password-stdin` and `REGCTL_*` are left to the
+    /// command: the context resolves stored credentials only.
+    pub fn from_args(
+        global: &GlobalArgs,
+        interrupt: Interrupt,
+        run_credentials: bool,
+    ) -> Result<Self> {
         let printer = Printer {
             verbose: global.verbose,
         };
-        let password = if global.password_stdin {
+        let password = if global.password_stdin && run_credentials {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
@@ -60,14 +69,19 @@ impl Context {
         } else {
             None
         };
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let env = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty() && run_credentials)
+        };
         let resolver = Resolver::new(
-            global.username.clone(),
+            global.username.clone().filter(|_| run_credentials),
             password,
             env("REGCTL_USERNAME"),
             env("REGCTL_PASSWORD").map(Secret::new),
             docker_config::default_path(),
         )?
+        .with_regctl_config(keyring::config_path())
         .with_helper_timeout(Duration::from_secs(global.timeout));
         if global.insecure {
             printer.warn("--insecure: TLS certificates are not verified");
@@ -158,7 +172,12 @@ impl Context {
     /// The credential found for `host` (a default store whose helper is missing
     /// is skipped, with a warning), and where it came from.
     pub fn credential(&self, host: &str) -> Result<Option<crate::registry::Resolved>> {
-        match self.resolver.resolve(host) {
+        let mut notes = Vec::new();
+        let found = self.resolver.resolve(host, &mut notes);
+        for note in notes {
+            self.printer.verbose(note);
+        }
+        match found {
             Err(e @ CredentialError::StoreMissing { .. }) => {
                 self.printer
                     .warn(format!("{e}; going on without credentials for {host}"));
@@ -166,6 +185,21 @@ impl Context {
             }
             other => Ok(other?),
         }
+    }
+
+    /// Where credentials are found and stored.
+    pub fn resolver(&self) -> &Resolver {
+        &self.resolver
+    }
+
+    /// A client for `host` with `credential` (not the one stored for it), for
+    /// checking credentials before they are stored.
+    pub fn registry_with(
+        &self,
+        host: &str,
+        credential: crate::registry::Resolved,
+    ) -> Result<Registry> {
+        Ok(Registry::new(host, self.options.clone(), Some(credential))?)
     }
 
     /// The client for `host`, created on first use with its credentials; one per
@@ -261,7 +295,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             return Exit::Failure.into();
         }
     };
-    let result = match Context::from_args(&cli.global, interrupt) {
+    let run_credentials = !matches!(cli.command, Command::Login(_) | Command::Logout(_));
+    let result = match Context::from_args(&cli.global, interrupt, run_credentials) {
         Ok(ctx) => {
             let command = async {
                 match &cli.command {
@@ -270,12 +305,26 @@ pub async fn run(cli: Cli) -> ExitCode {
                     Command::Rm(args) => rm::run(args, &ctx).await,
                     Command::Prune(args) => prune::run(args, &ctx).await,
                     Command::PullSecret(args) => pull_secret::run(args, &ctx).await,
+                    Command::Login(args) => {
+                        let global = &cli.global;
+                        login::run(
+                            args,
+                            global.username.as_deref(),
+                            global.password_stdin,
+                            &ctx,
+                        )
+                        .await
+                    }
+                    Command::Logout(args) => logout::run(args, &ctx).await,
                 }
             };
             // Until a part of the command takes charge of Ctrl-C (a listing, a
             // prompt, deletions), it stops the run where it is: only reads (and
             // the deletion-support probe, which changes nothing) happen then.
+            // The command is polled first, so that a part of it that waits for
+            // Ctrl-C itself (a prompt putting the terminal back) sees it first.
             tokio::select! {
+                biased;
                 result = command => result,
                 () = ctx.interrupt.wait_unclaimed() => {
                     ctx.printer.note("interrupted before any change: nothing was deleted or printed");

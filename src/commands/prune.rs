@@ -414,7 +414,7 @@ fn delete_reason(reason: &DeleteReason) -> String {
 fn human(d: Duration) -> String {
     let secs = d.as_secs();
     for (unit, size) in [("w", 604_800), ("d", 86_400), ("h", 3600), ("m", 60)] {
-        if secs % size == 0 {
+        if secs.is_multiple_of(size) {
             return format!("{}{unit}", secs / size);
         }
     }

@@ -18,7 +18,7 @@ pub async fn run(args: &PullSecretArgs, ctx: &Context) -> Result<Exit> {
         .with_context(|| format!("looking up credentials for {}", args.registry))?;
     let Some(resolved) = resolved else {
         ctx.printer.error(format!(
-            "no credential is stored for {} (flags, REGCTL_USERNAME/REGCTL_PASSWORD, docker's config)",
+            "no credential is stored for {} (flags, REGCTL_USERNAME/REGCTL_PASSWORD, the OS keyring, docker's config); `regctl login` stores one",
             crate::output::escape(&args.registry)
         ));
         return Ok(Exit::NotFound);

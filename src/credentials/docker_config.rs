@@ -99,23 +99,32 @@ impl DockerConfig {
         serde_json::from_str(text)
     }
 
-    /// Docker's precedence for the registry whose config key is `key`:
-    /// `credHelpers[host]`, then `credsStore`, then `auths[host]`.
-    pub fn lookup(&self, key: &str) -> Result<Lookup, String> {
+    /// The credential helper docker's config names for `key`: `credHelpers[host]`
+    /// ([`Lookup::Helper`]), else the default store `credsStore` ([`Lookup::Store`]).
+    pub fn helper_for(&self, key: &str) -> Result<Option<Lookup>, String> {
         let wanted = normalise_key(key);
         let helpers = object(self.cred_helpers.as_ref(), "credHelpers")?;
         if let Some((_, helper)) = helpers.iter().find(|(k, _)| normalise_key(k) == wanted) {
             let Value::String(helper) = helper else {
                 return Err("its `credHelpers` value is not a string".into());
             };
-            return Ok(Lookup::Helper(helper.clone()));
+            return Ok(Some(Lookup::Helper(helper.clone())));
         }
         match &self.creds_store {
-            None | Some(Value::Null) => {}
-            Some(Value::String(store)) if store.is_empty() => {}
-            Some(Value::String(store)) => return Ok(Lookup::Store(store.clone())),
-            Some(_) => return Err("`credsStore` is not a string".into()),
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(store)) if store.is_empty() => Ok(None),
+            Some(Value::String(store)) => Ok(Some(Lookup::Store(store.clone()))),
+            Some(_) => Err("`credsStore` is not a string".into()),
         }
+    }
+
+    /// Docker's precedence for the registry whose config key is `key`:
+    /// `credHelpers[host]`, then `credsStore`, then `auths[host]`.
+    pub fn lookup(&self, key: &str) -> Result<Lookup, String> {
+        if let Some(helper) = self.helper_for(key)? {
+            return Ok(helper);
+        }
+        let wanted = normalise_key(key);
         // Prefer an exact key, then any key that normalises to the same host.
         let auths = object(self.auths.as_ref(), "auths")?;
         let entry = auths.get(key).or_else(|| {
@@ -174,6 +183,11 @@ impl AuthEntry {
             _ => Ok(None),
         }
     }
+}
+
+/// Whether `stored`, a key of `auths` or `credHelpers`, names the registry whose key is `key`.
+pub fn same_registry(stored: &str, key: &str) -> bool {
+    normalise_key(stored) == normalise_key(key)
 }
 
 /// `https://host:port/v1/` and `host:port/` both become `host:port`.

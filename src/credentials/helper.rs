@@ -1,5 +1,5 @@
-//! Docker credential helpers: `docker-credential-<name> get`, server URL on stdin,
-//! `{"Username":..,"Secret":..}` on stdout. A helper is a program regctl does not
+//! Docker credential helpers: `docker-credential-<name> get|store|erase`; for
+//! `get`, the server URL on stdin and `{"Username":..,"Secret":..}` on stdout. A helper is a program regctl does not
 //! control: it runs under a time limit and a cap on what is read, is killed when
 //! it overruns, and nothing it printed is echoed (it may hold the secret).
 
@@ -24,14 +24,68 @@ pub fn get(
     server_url: &str,
     timeout: Duration,
 ) -> Result<Option<Credential>, CredentialError> {
-    let program = format!("docker-credential-{name}");
-    let fail = |detail: String| CredentialError::Helper {
+    match run(name, "get", server_url.as_bytes(), timeout)? {
+        Answer::NotFound => Ok(None),
+        Answer::Done(stdout) => parse(&stdout).map_err(|detail| failure(name, detail)),
+    }
+}
+
+/// Stores `username` and `secret` for `server_url` with helper `name`
+/// (`docker-credential-<name> store`), as `docker login` does.
+pub fn store(
+    name: &str,
+    server_url: &str,
+    username: &str,
+    secret: &Secret,
+    timeout: Duration,
+) -> Result<(), CredentialError> {
+    let input = serde_json::json!({
+        "ServerURL": server_url,
+        "Username": username,
+        "Secret": secret.expose(),
+    });
+    // Serialising a json! value of strings cannot fail.
+    let input = serde_json::to_vec(&input).unwrap_or_default();
+    match run(name, "store", &input, timeout)? {
+        Answer::Done(_) => Ok(()),
+        Answer::NotFound => Err(failure(
+            name,
+            "answered \"credentials not found\" to `store`".into(),
+        )),
+    }
+}
+
+/// Erases what helper `name` holds for `server_url`; false when it held nothing.
+pub fn erase(name: &str, server_url: &str, timeout: Duration) -> Result<bool, CredentialError> {
+    Ok(matches!(
+        run(name, "erase", server_url.as_bytes(), timeout)?,
+        Answer::Done(_)
+    ))
+}
+
+/// How a helper run ended, when it did not fail.
+enum Answer {
+    /// It exited 0; what it printed on stdout.
+    Done(Vec<u8>),
+    /// It said "credentials not found".
+    NotFound,
+}
+
+fn failure(name: &str, detail: String) -> CredentialError {
+    CredentialError::Helper {
         // The name comes from docker's config: shown escaped.
         helper: crate::text::escape(name),
         detail,
-    };
+    }
+}
+
+/// Runs `docker-credential-<name> <verb>` with `input` on stdin, under the
+/// time limit and the output cap.
+fn run(name: &str, verb: &str, input: &[u8], timeout: Duration) -> Result<Answer, CredentialError> {
+    let program = format!("docker-credential-{name}");
+    let fail = |detail: String| failure(name, detail);
     let mut child = Command::new(&program)
-        .arg("get")
+        .arg(verb)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -47,7 +101,7 @@ pub fn get(
         })?;
     if let Some(mut stdin) = child.stdin.take() {
         // A helper that exits without reading stdin is judged by its output below.
-        let _ = stdin.write_all(server_url.as_bytes());
+        let _ = stdin.write_all(input);
     }
     let deadline = Instant::now() + timeout;
     let over = Arc::new(AtomicBool::new(false));
@@ -61,7 +115,7 @@ pub fn get(
     }
     let Some(status) = status else {
         return Err(fail(format!(
-            "did not answer within {} s and was stopped (raise --timeout if it needs longer)",
+            "did not answer `{verb}` within {} s and was stopped (raise --timeout if it needs longer)",
             timeout.as_secs()
         )));
     };
@@ -74,22 +128,22 @@ pub fn get(
             timeout.as_secs()
         )));
     };
-    if !status.success() {
-        let said = format!(
-            "{} {}",
-            String::from_utf8_lossy(&stdout),
-            String::from_utf8_lossy(&stderr)
-        );
-        if said.to_ascii_lowercase().contains("credentials not found") {
-            return Ok(None);
-        }
-        return Err(fail(format!(
-            "exited with {status} (what it printed is not shown, as it may hold a secret; \
-             run `{} get` to see it)",
-            crate::text::escape(&program)
-        )));
+    if status.success() {
+        return Ok(Answer::Done(stdout));
     }
-    parse(&stdout).map_err(fail)
+    let said = format!(
+        "{} {}",
+        String::from_utf8_lossy(&stdout),
+        String::from_utf8_lossy(&stderr)
+    );
+    if said.to_ascii_lowercase().contains("credentials not found") {
+        return Ok(Answer::NotFound);
+    }
+    Err(fail(format!(
+        "`{verb}` exited with {status} (what it printed is not shown, as it may hold a secret; \
+         run `{} {verb}` to see it)",
+        crate::text::escape(&program)
+    )))
 }
 
 /// The helper's answer; an error names the field and position, never a value.

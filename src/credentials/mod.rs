@@ -1,8 +1,12 @@
-//! Where credentials come from: flags, environment, docker's config and its
-//! credential helpers, in that order.
+//! Where credentials come from: flags, environment, the OS keyring (when regctl
+//! logged in there), docker's config and its credential helpers, in that order;
+//! and where `regctl login` stores them ([`store`]).
 
 pub mod docker_config;
 mod helper;
+pub mod json_file;
+pub mod keyring;
+pub mod store;
 
 use std::path::PathBuf;
 
@@ -43,6 +47,15 @@ pub enum CredentialError {
         /// The helper's name (after `docker-credential-`).
         helper: String,
     },
+    /// `--store helper` where docker's config names no helper for the registry.
+    #[error("docker's config names no credential helper for {key}: neither `credHelpers` for it nor a default `credsStore`")]
+    NoHelperConfigured {
+        /// The registry's config key.
+        key: String,
+    },
+    /// The OS keyring could not be used.
+    #[error("{0}")]
+    Keyring(String),
     /// Flags or environment variables given half.
     #[error("{0}")]
     Incomplete(String),
@@ -53,6 +66,7 @@ pub enum CredentialError {
 pub struct Resolver {
     explicit: Option<Resolved>,
     docker_config: Option<PathBuf>,
+    regctl_config: Option<PathBuf>,
     helper_timeout: Option<std::time::Duration>,
 }
 
@@ -103,8 +117,31 @@ impl Resolver {
         Ok(Resolver {
             explicit,
             docker_config,
+            regctl_config: None,
             helper_timeout: None,
         })
+    }
+
+    /// Also reads the keyring logins recorded in regctl's config at `path`
+    /// (usually [`keyring::config_path`]), before docker's config.
+    pub fn with_regctl_config(mut self, path: Option<PathBuf>) -> Self {
+        self.regctl_config = path;
+        self
+    }
+
+    /// Docker's config file this resolver reads, if any.
+    pub fn docker_config(&self) -> Option<&std::path::Path> {
+        self.docker_config.as_deref()
+    }
+
+    /// regctl's own config file this resolver reads, if any.
+    pub fn regctl_config(&self) -> Option<&std::path::Path> {
+        self.regctl_config.as_deref()
+    }
+
+    /// The time limit for a credential helper or the keyring.
+    pub fn timeout(&self) -> std::time::Duration {
+        self.helper_timeout.unwrap_or(helper::DEFAULT_TIMEOUT)
     }
 
     /// How long a credential helper may take before it is killed (default
@@ -121,23 +158,35 @@ impl Resolver {
     }
 
     fn ask_helper(&self, name: &str, key: &str) -> Result<Option<Resolved>, CredentialError> {
-        let timeout = self.helper_timeout.unwrap_or(helper::DEFAULT_TIMEOUT);
-        Ok(helper::get(name, key, timeout)?.map(|credential| Resolved {
-            credential,
-            source: format!("docker-credential-{name}"),
-        }))
+        Ok(
+            helper::get(name, key, self.timeout())?.map(|credential| Resolved {
+                credential,
+                source: format!("docker-credential-{name}"),
+            }),
+        )
     }
 
-    /// The credential for `registry` (`host[:port]`), or `None` for anonymous access.
-    pub fn resolve(&self, registry: &str) -> Result<Option<Resolved>, CredentialError> {
+    /// The credential for `registry` (`host[:port]`), or `None` for anonymous
+    /// access. A keyring that cannot be read is passed over, with the reason
+    /// added to `notes`.
+    pub fn resolve(
+        &self,
+        registry: &str,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Resolved>, CredentialError> {
         if let Some(explicit) = &self.explicit {
             return Ok(Some(explicit.clone()));
+        }
+        let key = credential_key(registry);
+        match self.keyring_login(&key) {
+            Ok(Some(found)) => return Ok(Some(found)),
+            Ok(None) => {}
+            Err(e) => notes.push(format!("{e}; trying docker's config for {key}")),
         }
         let Some(path) = &self.docker_config else {
             return Ok(None);
         };
         let config = DockerConfig::load(path)?;
-        let key = credential_key(registry);
         let lookup = config
             .lookup(&key)
             .map_err(|detail| CredentialError::Config {
@@ -161,5 +210,26 @@ impl Resolver {
             },
             docker_config::Lookup::None => None,
         })
+    }
+
+    /// The credential `regctl login` kept in the OS keyring for `key`, if its
+    /// config records one.
+    fn keyring_login(&self, key: &str) -> Result<Option<Resolved>, CredentialError> {
+        let Some(path) = &self.regctl_config else {
+            return Ok(None);
+        };
+        let Some(username) = keyring::recorded_user(path, key)? else {
+            return Ok(None);
+        };
+        match keyring::get(key, self.timeout())? {
+            Some(password) => Ok(Some(Resolved {
+                credential: Credential::Basic { username, password },
+                source: "the OS keyring (regctl login)".into(),
+            })),
+            None => Err(CredentialError::Keyring(format!(
+                "{} records a keyring login for {key}, but the OS keyring has no entry for it",
+                path.display()
+            ))),
+        }
     }
 }

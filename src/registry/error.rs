@@ -55,7 +55,10 @@ pub fn describe(errors: &[ErrorInfo]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hint {
     /// No credentials were found: give some.
-    GiveCredentials,
+    GiveCredentials {
+        /// The registry, `host[:port]`.
+        registry: String,
+    },
     /// The credentials were refused: check them.
     CheckCredentials,
     /// A redirect led elsewhere: check the registry's redirect settings.
@@ -116,7 +119,7 @@ impl Hint {
     /// The library's own words for this hint.
     pub fn default_words(&self) -> String {
         match self {
-        Hint::GiveCredentials => "give credentials for it".into(),
+        Hint::GiveCredentials { .. } => "give credentials for it".into(),
         Hint::CheckCredentials => "check the user name and password".into(),
         Hint::CheckRedirects => "check the registry's redirect (storage middleware) settings".into(),
         Hint::TrustCa { certs_d } => format!(

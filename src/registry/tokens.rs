@@ -72,11 +72,36 @@ pub(crate) fn challenge_of(headers: &HeaderMap) -> Option<Challenge> {
         .cloned()
 }
 
+/// What [`Registry::check_credentials`] learned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialCheck {
+    /// The registry (or its token server) accepted the credential.
+    Accepted,
+    /// The registry answers `/v2/` without credentials, so it could not check them.
+    NotAsked,
+}
+
 impl Registry {
     /// Checks that the registry answers the v2 API, learning how it wants to be
     /// authenticated (once per client).
     pub async fn ping(&self) -> Result<()> {
         self.challenge().await.map(|_| ())
+    }
+
+    /// Checks the client's credential as `docker login` does: `GET /v2/` with it
+    /// (Basic), or a token from the realm for no particular scope (Bearer), then
+    /// `GET /v2/` with that token. A refusal is [`RegistryError::Unauthorized`].
+    pub async fn check_credentials(&self) -> Result<CredentialCheck> {
+        if self.challenge().await?.is_none() {
+            return Ok(CredentialCheck::NotAsked);
+        }
+        let url = self.url("v2/")?;
+        let answer = self.get(&url, &Scope::None, None, MAX_ERROR_BODY).await?;
+        if answer.status.is_success() {
+            Ok(CredentialCheck::Accepted)
+        } else {
+            Err(self.error_for(&Method::GET, &url, &answer, "registry API"))
+        }
     }
 
     /// The registry's challenge, from `GET /v2/` (asked once per client).
@@ -190,7 +215,9 @@ impl Registry {
         let (detail, hint) = match self.resolved() {
             None => (
                 "no credentials were found for it".to_string(),
-                Hint::GiveCredentials,
+                Hint::GiveCredentials {
+                    registry: self.host().to_string(),
+                },
             ),
             Some(r) => (
                 format!(

@@ -282,7 +282,7 @@ fn a_helper_that_hangs_floods_or_fails_is_stopped_and_never_echoed() {
         &format!(r#"printf '{{"Username":["{secret}"],"Secret":"{secret}"}}'"#),
     );
     for (name, says) in [
-        ("hangs", "did not answer within 1 s"),
+        ("hangs", "did not answer `get` within 1 s"),
         ("floods", "printed more than"),
         ("lingers", "left its output open"),
         ("leaks", "exit status: 1"),

@@ -400,10 +400,15 @@ pub fn regctl() -> Regctl {
         "DOCKER_CONFIG",
         "SSL_CERT_FILE",
         "SSL_CERT_DIR",
+        "DBUS_SESSION_BUS_ADDRESS",
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
     ] {
         cmd.env_remove(var);
     }
     cmd.env("HOME", home.path());
+    // No session bus here unless a test starts one: never the user's keyring.
+    cmd.env("XDG_RUNTIME_DIR", home.path().join("run"));
     Regctl {
         cmd,
         stdin: None,
@@ -442,6 +447,13 @@ impl Regctl {
         let ca = registry.ca.clone();
         self.args(["--ca-file".as_ref(), ca.as_os_str()])
             .logged_in()
+    }
+
+    /// Runs with `home` as HOME (shared by several runs), instead of a fresh one.
+    pub fn home(mut self, home: &Path) -> Self {
+        self.cmd.env("HOME", home);
+        self.cmd.env("XDG_RUNTIME_DIR", home.join("run"));
+        self
     }
 
     /// Writes `config` as `$HOME/.docker/config.json`.

@@ -15,6 +15,8 @@ mod graph_fixture;
 mod harness;
 mod hostile;
 mod http;
+mod keyring;
+mod login;
 mod ls;
 mod proxy;
 mod prune;

@@ -1,0 +1,148 @@
+//! The OS keyring (Secret Service on Linux, Keychain on macOS, Credential
+//! Manager on Windows), where `regctl login` keeps a password when docker's
+//! config names no credential helper. The keyring holds the password under
+//! service `regctl` and the registry's key; regctl's own config file records the
+//! registry and user name, so that reads ask the keyring only for registries
+//! logged in this way.
+//!
+//! A keyring is a service regctl does not control: each call runs under a time
+//! limit (a locked keyring may wait for a prompt nobody answers).
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::json_file;
+use super::{CredentialError, Secret};
+
+/// The keyring service name regctl's entries are stored under.
+pub const SERVICE: &str = "regctl";
+
+/// The member of regctl's config that records keyring logins.
+const RECORD: &str = "keyring";
+
+/// regctl's own config file: `$XDG_CONFIG_HOME/regctl/config.json`, else
+/// `~/.config/regctl/config.json` (`%APPDATA%\regctl\config.json` on Windows).
+pub fn config_path() -> Option<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let base = if cfg!(windows) {
+        var("APPDATA").map(PathBuf::from)
+    } else {
+        var("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".config")))
+    };
+    base.map(|b| b.join("regctl").join("config.json"))
+}
+
+/// The user name recorded for `key` in regctl's config at `path`, if regctl
+/// logged in to it with the keyring.
+pub fn recorded_user(path: &Path, key: &str) -> Result<Option<String>, CredentialError> {
+    let members = json_file::read(path)?;
+    let records =
+        json_file::object(&members, RECORD).map_err(|detail| CredentialError::Config {
+            path: path.to_path_buf(),
+            detail,
+        })?;
+    let Some(record) = records.get(key) else {
+        return Ok(None);
+    };
+    let record: serde_json::Value =
+        serde_json::from_str(record.get()).unwrap_or(serde_json::Value::Null);
+    match record.get("username") {
+        Some(serde_json::Value::String(user)) => Ok(Some(user.clone())),
+        _ => Err(CredentialError::Config {
+            path: path.to_path_buf(),
+            detail: format!("`{RECORD}` entry for {key} has no `username` string"),
+        }),
+    }
+}
+
+/// Records in regctl's config that `key`'s password (for `username`) is in the keyring.
+pub fn record(path: &Path, key: &str, username: &str) -> Result<(), CredentialError> {
+    json_file::edit_object(path, RECORD, |records| {
+        records.insert(
+            key.to_string(),
+            json_file::raw_of(&serde_json::json!({ "username": username })),
+        );
+        Ok(true)
+    })
+    .map(|_| ())
+}
+
+/// Removes `key`'s record from regctl's config; false when there was none.
+pub fn forget(path: &Path, key: &str) -> Result<bool, CredentialError> {
+    if !path.exists() {
+        return Ok(false);
+    }
+    json_file::edit_object(path, RECORD, |records| {
+        Ok(records.shift_remove(key).is_some())
+    })
+}
+
+/// The password stored for `key`, `None` when the keyring has no entry.
+pub fn get(key: &str, timeout: Duration) -> Result<Option<Secret>, CredentialError> {
+    let key = key.to_string();
+    match with_entry(&key, timeout, |entry| entry.get_password()) {
+        Ok(password) => Ok(Some(Secret::new(password))),
+        Err(Failure::Keyring(keyring::Error::NoEntry)) => Ok(None),
+        Err(e) => Err(e.into_error("read")),
+    }
+}
+
+/// Stores `password` for `key`.
+pub fn set(key: &str, password: &Secret, timeout: Duration) -> Result<(), CredentialError> {
+    let password = password.clone();
+    with_entry(key, timeout, move |entry| {
+        entry.set_password(password.expose())
+    })
+    .map_err(|e| e.into_error("store in"))
+}
+
+/// Deletes `key`'s entry; false when there was none.
+pub fn delete(key: &str, timeout: Duration) -> Result<bool, CredentialError> {
+    match with_entry(key, timeout, |entry| entry.delete_credential()) {
+        Ok(()) => Ok(true),
+        Err(Failure::Keyring(keyring::Error::NoEntry)) => Ok(false),
+        Err(e) => Err(e.into_error("erase from")),
+    }
+}
+
+enum Failure {
+    Keyring(keyring::Error),
+    TimedOut(Duration),
+}
+
+impl Failure {
+    fn into_error(self, verb: &str) -> CredentialError {
+        CredentialError::Keyring(match self {
+            Failure::Keyring(keyring::Error::NoDefaultStore) => match keyring::Entry::store_status() {
+                Err(why) => format!("cannot {verb} the OS keyring: it is not available ({why})"),
+                Ok(()) => format!("cannot {verb} the OS keyring: it is not available"),
+            },
+            Failure::Keyring(e) => format!("cannot {verb} the OS keyring: {e}"),
+            Failure::TimedOut(t) => format!(
+                "cannot {verb} the OS keyring: no answer within {} s (is it locked, waiting for a prompt?)",
+                t.as_secs()
+            ),
+        })
+    }
+}
+
+/// Runs `op` on `key`'s entry in a thread of its own, waiting at most `timeout`.
+fn with_entry<T: Send + 'static>(
+    key: &str,
+    timeout: Duration,
+    op: impl FnOnce(&keyring::Entry) -> keyring::Result<T> + Send + 'static,
+) -> Result<T, Failure> {
+    let key = key.to_string();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(keyring::Entry::new(SERVICE, &key).and_then(|entry| op(&entry)));
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(result) => result.map_err(Failure::Keyring),
+        // The thread is left to finish or die with the process.
+        Err(_) => Err(Failure::TimedOut(timeout)),
+    }
+}

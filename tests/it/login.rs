@@ -1,0 +1,396 @@
+//! `regctl login` and `regctl logout` against the real registry (TLS, htpasswd
+//! or token auth): the credentials are checked before anything is stored, then
+//! stored where docker looks (a credential helper), in the OS keyring (a real
+//! Secret Service), or in docker's config; read back by a fresh process (and by
+//! skopeo); erased by logout.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+
+use crate::fixture::{image, Storage};
+use crate::harness::{regctl, Options, Regctl, TestRegistry, PASSWORD, USER};
+use crate::keyring::SecretService;
+
+fn populate(s: &Storage) {
+    s.push(
+        "app",
+        &["v1"],
+        &image("linux/amd64", "2024-01-01T00:00:00Z", "login"),
+    );
+}
+
+fn start() -> TestRegistry {
+    TestRegistry::start_with(Options::default(), populate)
+}
+
+/// regctl in `home`, trusting `reg`'s certificate, with no credentials given.
+fn at(home: &Path, reg: &TestRegistry) -> Regctl {
+    regctl()
+        .home(home)
+        .args(["--ca-file".as_ref(), reg.ca.as_os_str()])
+}
+
+fn login(home: &Path, reg: &TestRegistry, password: &str, extra: &[&str]) -> crate::harness::Run {
+    at(home, reg)
+        .args(["login", &reg.host(), "-u", USER, "--password-stdin"])
+        .args(extra)
+        .stdin(&format!("{password}\n"))
+        .run()
+}
+
+fn docker_config(home: &Path) -> PathBuf {
+    home.join(".docker").join("config.json")
+}
+
+fn regctl_config(home: &Path) -> PathBuf {
+    home.join(".config").join("regctl").join("config.json")
+}
+
+fn expect_listing(home: &Path, reg: &TestRegistry) {
+    let run = at(home, reg).args(["ls", &reg.host()]).run();
+    run.success();
+    assert_eq!(run.stdout, format!("{}/app:v1\n", reg.host()));
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+const UNKNOWN_FIELDS: &str = "{\n\t\"auths\": {\n\t\t\"other.example:5000\": {\n\t\t\t\"auth\": \"b3RoZXI6c2VjcmV0\",\n\t\t\t\"email\": \"x@example.org\"\n\t\t}\n\t},\n\t\"proxies\": {\"default\": {\"noProxy\": \"*.internal\"}},\n\t\"detachKeys\": \"ctrl-e,e\",\n\t\"plugins\": {\"x\": [1, 2.50, 1e3]}\n}\n";
+
+#[test]
+fn without_a_keyring_login_stores_in_docker_config_keeping_every_other_byte() {
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let config = docker_config(home.path());
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, UNKNOWN_FIELDS).unwrap();
+
+    let run = login(home.path(), &reg, PASSWORD, &[]);
+    run.success();
+    assert!(
+        run.stderr.contains("keyring"),
+        "says why not the keyring: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("base64"), "warns: {}", run.stderr);
+    assert!(!run.stderr.contains(PASSWORD) && !run.stdout.contains(PASSWORD));
+
+    let text = std::fs::read_to_string(&config).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    let expected = UNKNOWN_FIELDS.replace(
+        "\t\t}\n\t},",
+        &format!(
+            "\t\t}},\n\t\t\"{}\": {{\n\t\t\t\"auth\": \"{auth}\"\n\t\t}}\n\t}},",
+            reg.host()
+        ),
+    );
+    assert_eq!(text, expected, "only the new entry is added");
+    assert_eq!(mode(&config), 0o600);
+    expect_listing(home.path(), &reg);
+
+    // skopeo reads the same entry.
+    let certs = tempfile::tempdir().unwrap();
+    std::fs::copy(&reg.ca, certs.path().join("ca.crt")).unwrap();
+    let out = std::process::Command::new("skopeo")
+        .args(["list-tags", "--authfile"])
+        .arg(&config)
+        .arg("--cert-dir")
+        .arg(certs.path())
+        .arg(format!("docker://{}/app", reg.host()))
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let run = at(home.path(), &reg).args(["logout", &reg.host()]).run();
+    run.success();
+    assert!(run.stderr.contains("config.json"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        UNKNOWN_FIELDS,
+        "back to the bytes before login"
+    );
+    let run = at(home.path(), &reg).args(["ls", &reg.host()]).run();
+    run.code(3);
+    let run = at(home.path(), &reg).args(["logout", &reg.host()]).run();
+    run.code(4);
+    assert!(
+        run.stderr.contains("no credential is stored"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_refused_password_stores_nothing_anywhere() {
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let run = login(home.path(), &reg, "Wr0ngPassw0rd!", &["--store", "config"]);
+    run.code(3);
+    assert!(run.stderr.contains("nothing was stored"), "{}", run.stderr);
+    assert!(!run.stderr.contains("Wr0ngPassw0rd!"));
+    assert!(!docker_config(home.path()).exists());
+    assert!(!regctl_config(home.path()).exists());
+}
+
+#[test]
+fn an_empty_password_or_no_way_to_ask_is_a_usage_error() {
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let run = login(home.path(), &reg, "", &[]);
+    run.code(2);
+    assert!(run.stderr.contains("empty"), "{}", run.stderr);
+    // No terminal, no --password-stdin: nothing to ask on.
+    let run = at(home.path(), &reg)
+        .args(["login", &reg.host(), "-u", USER])
+        .run();
+    run.code(2);
+    assert!(run.stderr.contains("--password-stdin"), "{}", run.stderr);
+    let run = at(home.path(), &reg)
+        .args(["login", &reg.host(), "--password-stdin"])
+        .stdin(PASSWORD)
+        .run();
+    run.code(2);
+    assert!(run.stderr.contains("-u USER"), "{}", run.stderr);
+    let run = at(home.path(), &reg)
+        .args([
+            "login",
+            &format!("{}/app", reg.host()),
+            "-u",
+            USER,
+            "--password-stdin",
+        ])
+        .stdin(PASSWORD)
+        .run();
+    run.code(2);
+    assert!(!docker_config(home.path()).exists());
+}
+
+#[test]
+fn a_symlinked_config_stays_a_symlink() {
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let dotfiles = home.path().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    std::fs::write(
+        dotfiles.join("docker.json"),
+        "{\"detachKeys\": \"ctrl-e,e\"}",
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.path().join(".docker")).unwrap();
+    std::os::unix::fs::symlink("../dotfiles/docker.json", docker_config(home.path())).unwrap();
+
+    login(home.path(), &reg, PASSWORD, &["--store", "config"]).success();
+    let link = std::fs::symlink_metadata(docker_config(home.path())).unwrap();
+    assert!(link.file_type().is_symlink());
+    let text = std::fs::read_to_string(dotfiles.join("docker.json")).unwrap();
+    assert!(
+        text.starts_with("{\n\t\"detachKeys\": \"ctrl-e,e\",\n\t\"auths\": {"),
+        "{text}"
+    );
+    assert_eq!(mode(&dotfiles.join("docker.json")), 0o600);
+    expect_listing(home.path(), &reg);
+}
+
+/// `docker-credential-<name>` keeping one file per server in its folder: store,
+/// get, erase and list, as docker's helpers behave.
+fn file_helper(dir: &Path, name: &str) -> PathBuf {
+    let store = dir.join(format!("{name}.d"));
+    std::fs::create_dir_all(&store).unwrap();
+    let script = format!(
+        r#"#!/bin/sh
+store="{store}"
+input=$(cat)
+case "$1" in
+  store)
+    server=$(printf '%s' "$input" | sed -n 's/.*"ServerURL":"\([^"]*\)".*/\1/p')
+    printf '%s' "$input" > "$store/$server" ;;
+  get)
+    [ -f "$store/$input" ] || {{ echo "credentials not found in native keychain"; exit 1; }}
+    cat "$store/$input" ;;
+  erase)
+    [ -f "$store/$input" ] || {{ echo "credentials not found in native keychain"; exit 1; }}
+    rm "$store/$input" ;;
+  list)
+    printf '{{'; sep=''
+    for f in "$store"/*; do [ -f "$f" ] && printf '%s"%s":"x"' "$sep" "$(basename "$f")" && sep=,; done
+    printf '}}' ;;
+  *) exit 9 ;;
+esac
+"#,
+        store = store.display()
+    );
+    let path = dir.join(format!("docker-credential-{name}"));
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    store
+}
+
+fn path_with(dir: &Path) -> String {
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn login_stores_through_the_helper_docker_would_ask_and_logout_erases_it() {
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let store = file_helper(bin.path(), "regtest");
+    let config = docker_config(home.path());
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let original = "{\"credsStore\": \"regtest\", \"proxies\": {}}";
+    std::fs::write(&config, original).unwrap();
+    let path = path_with(bin.path());
+
+    let run = at(home.path(), &reg)
+        .env("PATH", &path)
+        .args(["login", &reg.host(), "-u", USER, "--password-stdin"])
+        .stdin(PASSWORD)
+        .run();
+    run.success();
+    assert!(
+        run.stderr.contains("docker-credential-regtest"),
+        "{}",
+        run.stderr
+    );
+    let stored = std::fs::read_to_string(store.join(reg.host())).unwrap();
+    let stored: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(stored["Username"], USER);
+    assert_eq!(stored["Secret"], PASSWORD);
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        original,
+        "config untouched"
+    );
+
+    let run = at(home.path(), &reg)
+        .env("PATH", &path)
+        .args(["-v", "ls", &reg.host()])
+        .run();
+    run.success();
+    assert!(
+        run.stderr.contains("from docker-credential-regtest"),
+        "{}",
+        run.stderr
+    );
+
+    let run = at(home.path(), &reg)
+        .env("PATH", &path)
+        .args(["logout", &reg.host()])
+        .run();
+    run.success();
+    assert!(
+        run.stderr.contains("docker-credential-regtest"),
+        "{}",
+        run.stderr
+    );
+    assert!(!store.join(reg.host()).exists());
+    at(home.path(), &reg)
+        .env("PATH", &path)
+        .args(["logout", &reg.host()])
+        .run()
+        .code(4);
+}
+
+#[test]
+fn store_helper_without_a_helper_named_is_a_usage_error() {
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let run = login(home.path(), &reg, PASSWORD, &["--store", "helper"]);
+    run.code(2);
+    assert!(run.stderr.contains("credsStore"), "{}", run.stderr);
+    assert!(!docker_config(home.path()).exists());
+}
+
+#[test]
+fn store_keyring_without_a_session_bus_fails_and_stores_nothing() {
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let run = login(home.path(), &reg, PASSWORD, &["--store", "keyring"]);
+    run.code(1);
+    assert!(run.stderr.contains("OS keyring"), "{}", run.stderr);
+    assert!(!docker_config(home.path()).exists());
+    assert!(!regctl_config(home.path()).exists());
+}
+
+#[test]
+fn with_a_secret_service_login_stores_in_the_keyring_and_a_fresh_process_reads_it() {
+    let reg = start();
+    let keyring = SecretService::start();
+    let home = tempfile::tempdir().unwrap();
+    let with_bus = |r: Regctl| r.env("DBUS_SESSION_BUS_ADDRESS", &keyring.address);
+
+    let run = with_bus(at(home.path(), &reg))
+        .args(["login", &reg.host(), "-u", USER, "--password-stdin"])
+        .stdin(PASSWORD)
+        .run();
+    run.success();
+    assert!(run.stderr.contains("OS keyring"), "{}", run.stderr);
+    assert!(
+        !docker_config(home.path()).exists(),
+        "docker's config untouched"
+    );
+    assert_eq!(
+        keyring
+            .lookup(&[("service", "regctl"), ("username", &reg.host())])
+            .as_deref(),
+        Some(PASSWORD)
+    );
+    assert_eq!(mode(&regctl_config(home.path())), 0o600);
+    assert!(!std::fs::read_to_string(regctl_config(home.path()))
+        .unwrap()
+        .contains(PASSWORD));
+
+    let run = with_bus(at(home.path(), &reg))
+        .args(["-v", "ls", &reg.host()])
+        .run();
+    run.success();
+    assert!(run.stderr.contains("from the OS keyring"), "{}", run.stderr);
+    assert_eq!(run.stdout, format!("{}/app:v1\n", reg.host()));
+
+    // Without the bus the keyring is passed over (-v says why), not an error.
+    let run = at(home.path(), &reg).args(["-v", "ls", &reg.host()]).run();
+    run.code(3);
+    assert!(run.stderr.contains("keyring"), "{}", run.stderr);
+
+    let run = with_bus(at(home.path(), &reg))
+        .args(["logout", &reg.host()])
+        .run();
+    run.success();
+    assert!(run.stderr.contains("OS keyring"), "{}", run.stderr);
+    assert_eq!(
+        keyring.lookup(&[("service", "regctl"), ("username", &reg.host())]),
+        None
+    );
+    with_bus(at(home.path(), &reg))
+        .args(["ls", &reg.host()])
+        .run()
+        .code(3);
+}
+
+#[test]
+fn token_auth_login_is_checked_at_the_realm() {
+    let (reg, tokens) = crate::token::registry_with_token_auth(populate);
+    let home = tempfile::tempdir().unwrap();
+    let run = login(home.path(), &reg, "Wr0ngPassw0rd!", &["--store", "config"]);
+    run.code(3);
+    assert!(!docker_config(home.path()).exists());
+    login(home.path(), &reg, PASSWORD, &["--store", "config"]).success();
+    assert!(
+        tokens.token_requests().len() >= 2,
+        "both checked at the realm"
+    );
+    expect_listing(home.path(), &reg);
+}
