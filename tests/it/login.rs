@@ -394,3 +394,57 @@ fn token_auth_login_is_checked_at_the_realm() {
     );
     expect_listing(home.path(), &reg);
 }
+
+/// Reads `from` into `seen` until `wanted` has appeared there.
+fn read_until(from: &mut impl std::io::Read, seen: &mut String, wanted: &str) {
+    let mut buf = [0u8; 256];
+    while !seen.contains(wanted) {
+        let n = from.read(&mut buf).unwrap();
+        assert!(n > 0, "ended before `{wanted}`: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+}
+
+#[test]
+fn on_a_terminal_login_asks_for_the_user_and_the_hidden_password() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    // `script` gives regctl a terminal; each answer is typed once its question shows.
+    let line = format!(
+        "'{}' --ca-file '{}' login {} --store config",
+        env!("CARGO_BIN_EXE_regctl"),
+        reg.ca.display(),
+        reg.host()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("HOME", home.path())
+        .env("XDG_RUNTIME_DIR", home.path().join("run"))
+        .env("TERM", "dumb")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (util-linux)");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = String::new();
+    read_until(&mut stdout, &mut seen, "Username");
+    stdin.write_all(format!("{USER}\r").as_bytes()).unwrap();
+    read_until(&mut stdout, &mut seen, "Password for");
+    stdin.write_all(format!("{PASSWORD}\r").as_bytes()).unwrap();
+    read_until(&mut stdout, &mut seen, "logged in");
+    drop(stdin);
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut stdout, &mut rest);
+    seen.push_str(&rest);
+    assert!(child.wait().unwrap().success(), "{seen}");
+    assert!(!seen.contains(PASSWORD), "the password was echoed: {seen}");
+    expect_listing(home.path(), &reg);
+}
