@@ -66,6 +66,21 @@ impl SecretService {
         }
     }
 
+    /// Locks the login keyring, as a screen lock does; reading it then needs a
+    /// prompt, which nobody here can answer.
+    pub fn lock(&self) {
+        let status = Command::new("gdbus")
+            .args(["call", "--address", &self.address])
+            .args(["--dest", "org.freedesktop.secrets"])
+            .args(["--object-path", "/org/freedesktop/secrets"])
+            .args(["--method", "org.freedesktop.Secret.Service.Lock"])
+            .arg("['/org/freedesktop/secrets/collection/login']")
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
     /// The secret stored under `service` and `user`, read with `secret-tool`.
     pub fn lookup(&self, attributes: &[(&str, &str)]) -> Option<String> {
         let mut cmd = Command::new("secret-tool");

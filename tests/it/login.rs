@@ -378,6 +378,33 @@ fn with_a_secret_service_login_stores_in_the_keyring_and_a_fresh_process_reads_i
         .args(["ls", &reg.host()])
         .run()
         .code(3);
+
+    // Logged in again, then the keyring locked (as a screen lock does).
+    with_bus(at(home.path(), &reg))
+        .args(["login", &reg.host(), "-u", USER, "--password-stdin"])
+        .stdin(PASSWORD)
+        .run()
+        .success();
+    keyring.lock();
+    // A locked keyring is passed over, without waiting for a prompt.
+    let run = with_bus(at(home.path(), &reg))
+        .args(["-v", "ls", &reg.host()])
+        .run();
+    run.code(3);
+    assert!(
+        run.stderr.contains("cannot read the OS keyring"),
+        "{}",
+        run.stderr
+    );
+    // Logout cannot erase from a locked keyring: it says so and keeps the record.
+    let run = with_bus(at(home.path(), &reg))
+        .args(["logout", &reg.host()])
+        .run();
+    run.code(1);
+    assert!(run.stderr.contains("OS keyring"), "{}", run.stderr);
+    assert!(std::fs::read_to_string(regctl_config(home.path()))
+        .unwrap()
+        .contains(&reg.host()));
 }
 
 #[test]
