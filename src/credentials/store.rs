@@ -117,8 +117,13 @@ impl Resolver {
         // A keyring login of regctl's is read before docker's config: one left
         // from before would hide the new login.
         if !matches!(place, Place::Keyring { .. }) {
-            if let Some(erased) = self.erase_keyring(&key)? {
-                notes.push(format!("removed the earlier login from {erased}"));
+            match self.erase_keyring(&key) {
+                Ok(Some(erased)) => notes.push(format!("removed the earlier login from {erased}")),
+                Ok(None) => {}
+                Err(e) => notes.push(format!(
+                    "the earlier login in the OS keyring stays ({e}); regctl reads it first, so \
+                     run `regctl logout {key}` once the keyring is available, then log in again"
+                )),
             }
         } else if let Some((path, config)) = &config {
             if matches!(config.lookup(&key), Ok(Lookup::Inline(_))) {
