@@ -143,7 +143,8 @@ fn helper(dir: &Path, name: &str, script_body: &str) {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-fn path_with(dir: &Path) -> String {
+/// PATH with `dir` first.
+pub fn path_with(dir: &Path) -> String {
     format!(
         "{}:{}",
         dir.display(),

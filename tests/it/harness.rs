@@ -464,6 +464,13 @@ impl Regctl {
         self
     }
 
+    /// The command, for a test that connects its standard streams itself. The
+    /// home folder is kept until the test process ends.
+    pub fn command(self) -> Command {
+        std::mem::forget(self.home);
+        self.cmd
+    }
+
     /// Starts regctl and returns the running process (stdout and stderr piped).
     pub fn spawn(mut self) -> std::process::Child {
         self.cmd

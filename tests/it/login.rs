@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
+use crate::credentials::path_with;
 use crate::fixture::{image, Storage};
 use crate::harness::{regctl, Options, Regctl, TestRegistry, PASSWORD, USER};
 use crate::keyring::SecretService;
@@ -234,14 +235,6 @@ esac
     store
 }
 
-fn path_with(dir: &Path) -> String {
-    format!(
-        "{}:{}",
-        dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
-
 #[test]
 fn login_stores_through_the_helper_docker_would_ask_and_logout_erases_it() {
     let reg = start();
@@ -305,24 +298,17 @@ fn login_stores_through_the_helper_docker_would_ask_and_logout_erases_it() {
 }
 
 #[test]
-fn store_helper_without_a_helper_named_is_a_usage_error() {
+fn a_store_that_is_not_available_fails_and_stores_nothing() {
     let reg = start();
     let home = tempfile::tempdir().unwrap();
-    let run = login(home.path(), &reg, PASSWORD, &["--store", "helper"]);
-    run.code(2);
-    assert!(run.stderr.contains("credsStore"), "{}", run.stderr);
-    assert!(!docker_config(home.path()).exists());
-}
-
-#[test]
-fn store_keyring_without_a_session_bus_fails_and_stores_nothing() {
-    let reg = start();
-    let home = tempfile::tempdir().unwrap();
-    let run = login(home.path(), &reg, PASSWORD, &["--store", "keyring"]);
-    run.code(1);
-    assert!(run.stderr.contains("OS keyring"), "{}", run.stderr);
-    assert!(!docker_config(home.path()).exists());
-    assert!(!regctl_config(home.path()).exists());
+    // No helper named in docker's config; no session bus for the keyring.
+    for (store, code, says) in [("helper", 2, "credsStore"), ("keyring", 1, "OS keyring")] {
+        let run = login(home.path(), &reg, PASSWORD, &["--store", store]);
+        run.code(code);
+        assert!(run.stderr.contains(says), "{store}: {}", run.stderr);
+        assert!(!docker_config(home.path()).exists());
+        assert!(!regctl_config(home.path()).exists());
+    }
 }
 
 #[test]
@@ -422,56 +408,127 @@ fn token_auth_login_is_checked_at_the_realm() {
     expect_listing(home.path(), &reg);
 }
 
-/// Reads `from` into `seen` until `wanted` has appeared there.
-fn read_until(from: &mut impl std::io::Read, seen: &mut String, wanted: &str) {
-    let mut buf = [0u8; 256];
-    while !seen.contains(wanted) {
-        let n = from.read(&mut buf).unwrap();
-        assert!(n > 0, "ended before `{wanted}`: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+/// A pseudo-terminal in packet mode: each read of the controlling side says
+/// whether it carries output or a change of the terminal's state, such as the
+/// flush of typed-ahead input that a password prompt does before it reads.
+struct Pty {
+    master: std::fs::File,
+    slave: std::os::fd::OwnedFd,
+}
+
+/// The first byte of a packet-mode read: output follows (Linux's `<asm-generic/ioctls.h>`).
+const TIOCPKT_DATA: u8 = 0;
+/// The first byte of a packet-mode read: the input queue was flushed.
+const TIOCPKT_FLUSHREAD: u8 = 1;
+
+/// What one read of a [`Pty`] gave.
+enum Packet {
+    Output(String),
+    InputFlushed,
+    Other,
+    Closed,
+}
+
+impl Pty {
+    fn open() -> Pty {
+        use std::os::fd::FromRawFd as _;
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty fills both descriptors when it returns 0; TIOCPKT takes
+        // a pointer to an int.
+        unsafe {
+            assert_eq!(
+                libc::openpty(
+                    &mut master,
+                    &mut slave,
+                    std::ptr::null_mut(),
+                    std::ptr::null(),
+                    std::ptr::null()
+                ),
+                0
+            );
+            let on: libc::c_int = 1;
+            assert_eq!(libc::ioctl(master, libc::TIOCPKT, &on), 0);
+            // No other process the tests start may inherit either side.
+            for fd in [master, slave] {
+                assert_eq!(libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC), 0);
+            }
+            Pty {
+                master: std::fs::File::from_raw_fd(master),
+                slave: std::os::fd::OwnedFd::from_raw_fd(slave),
+            }
+        }
+    }
+
+    fn stdio(&self) -> std::process::Stdio {
+        self.slave.try_clone().unwrap().into()
+    }
+
+    fn read(&mut self) -> Packet {
+        use std::io::Read as _;
+        let mut buf = [0u8; 1024];
+        match self.master.read(&mut buf) {
+            // EIO once the last holder of the terminal's side has closed it.
+            Ok(0) | Err(_) => Packet::Closed,
+            Ok(n) if buf[0] == TIOCPKT_DATA => {
+                Packet::Output(String::from_utf8_lossy(&buf[1..n]).into_owned())
+            }
+            Ok(_) if buf[0] & TIOCPKT_FLUSHREAD != 0 => Packet::InputFlushed,
+            Ok(_) => Packet::Other,
+        }
+    }
+
+    fn type_in(&mut self, text: &str) {
+        use std::io::Write as _;
+        self.master.write_all(text.as_bytes()).unwrap();
     }
 }
 
 #[test]
 fn on_a_terminal_login_asks_for_the_user_and_the_hidden_password() {
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
     let reg = start();
     let home = tempfile::tempdir().unwrap();
-    // `script` gives regctl a terminal; each answer is typed once its question shows.
-    let line = format!(
-        "'{}' --ca-file '{}' login {} --store config",
-        env!("CARGO_BIN_EXE_regctl"),
-        reg.ca.display(),
-        reg.host()
-    );
-    let mut child = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env("HOME", home.path())
-        .env("XDG_RUNTIME_DIR", home.path().join("run"))
-        .env("TERM", "dumb")
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env_remove("DOCKER_CONFIG")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("script (util-linux)");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
+    let mut pty = Pty::open();
+    let mut child = {
+        let mut command = at(home.path(), &reg)
+            .args(["login", &reg.host(), "--store", "config"])
+            .env("TERM", "dumb")
+            .command();
+        command
+            .stdin(pty.stdio())
+            .stdout(pty.stdio())
+            .stderr(pty.stdio())
+            .spawn()
+            .unwrap()
+        // The command, and its copies of the terminal's side, end here.
+    };
+    // Only the child holds the terminal's side now: its exit closes it.
+    drop(std::mem::replace(
+        &mut pty.slave,
+        std::fs::File::open("/dev/null").unwrap().into(),
+    ));
     let mut seen = String::new();
-    read_until(&mut stdout, &mut seen, "Username");
-    stdin.write_all(format!("{USER}\r").as_bytes()).unwrap();
-    read_until(&mut stdout, &mut seen, "Password for");
-    stdin.write_all(format!("{PASSWORD}\r").as_bytes()).unwrap();
-    read_until(&mut stdout, &mut seen, "logged in");
-    drop(stdin);
-    let mut rest = String::new();
-    let _ = std::io::Read::read_to_string(&mut stdout, &mut rest);
-    seen.push_str(&rest);
+    let (mut user_typed, mut flushed, mut password_typed) = (false, false, false);
+    loop {
+        match pty.read() {
+            Packet::Output(text) => seen.push_str(&text),
+            // The password prompt flushes typed-ahead input, then reads: the
+            // password is typed once both its prompt and that flush are seen
+            // (a state change may be reported before output written earlier).
+            Packet::InputFlushed => flushed |= user_typed,
+            Packet::Other => {}
+            Packet::Closed => break,
+        }
+        if seen.contains("Username") && !user_typed {
+            pty.type_in(&format!("{USER}\r"));
+            user_typed = true;
+        }
+        if flushed && seen.contains("Password for") && !password_typed {
+            pty.type_in(&format!("{PASSWORD}\r"));
+            password_typed = true;
+        }
+    }
     assert!(child.wait().unwrap().success(), "{seen}");
+    assert!(password_typed && seen.contains("logged in"), "{seen}");
     assert!(!seen.contains(PASSWORD), "the password was echoed: {seen}");
     expect_listing(home.path(), &reg);
 }
