@@ -12,6 +12,7 @@ pub mod load;
 pub mod plan;
 pub mod retention;
 pub mod snapshot;
+pub mod space;
 pub mod untag;
 
 pub use execute::{check_actions, execute, recheck, ActionError, Change, Done, Outcome};

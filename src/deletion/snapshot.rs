@@ -28,6 +28,8 @@ pub struct Node {
     index: bool,
     /// An image's config.
     pub config: Option<Descriptor>,
+    /// An image's layers (or an artifact's blobs), those whose descriptor reads.
+    pub layers: Vec<Descriptor>,
     /// The manifest this one is attached to (OCI `subject`).
     pub subject: Option<Digest>,
     /// The artifact type (OCI `artifactType`, or the config's media type).
@@ -74,6 +76,13 @@ impl Node {
         let config: Option<Descriptor> = fields
             .get("config")
             .and_then(|c| serde_json::from_value(c.clone()).ok());
+        let layers: Vec<Descriptor> = match fields.get("layers") {
+            Some(Value::Array(entries)) => entries
+                .iter()
+                .filter_map(|l| serde_json::from_value(l.clone()).ok())
+                .collect(),
+            _ => Vec::new(),
+        };
         let subject = match fields.get("subject") {
             None | Some(Value::Null) => None,
             Some(d) => {
@@ -98,10 +107,25 @@ impl Node {
             children,
             index,
             config,
+            layers,
             subject,
             artifact_type,
             bytes,
         }
+    }
+
+    /// The blobs this manifest holds on its own, with their sizes: itself (a
+    /// manifest is a blob too), its config and its layers. An index's children
+    /// are manifests of their own.
+    pub fn blobs(&self, digest: &Digest) -> Vec<(Digest, u64)> {
+        let mut blobs = vec![(digest.clone(), self.bytes.len() as u64)];
+        blobs.extend(
+            self.config
+                .iter()
+                .chain(&self.layers)
+                .map(|d| (d.digest.clone(), d.size)),
+        );
+        blobs
     }
 
     fn unreadable(media_type: MediaType, bytes: Arc<[u8]>) -> Node {
@@ -112,6 +136,7 @@ impl Node {
             readable: false,
             children: Vec::new(),
             config: None,
+            layers: Vec::new(),
             subject: None,
             artifact_type: None,
         }

@@ -1,0 +1,317 @@
+//! Space, as the API can see it: which blobs (manifests, configs, layers) the
+//! manifests of a set of repositories reference, with the sizes their
+//! descriptors give (no blob is downloaded). What a plan frees is what its
+//! deleted manifests referenced and no remaining manifest of the scan does:
+//! what the registry's plain garbage collector then removes. Untagged manifests
+//! that no tag reaches are invisible to the API, so blobs only they use are not
+//! counted, and a blob one of them shares may stay after a deletion.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::plan::{Action, Plan};
+use super::snapshot::Snapshot;
+use crate::registry::Digest;
+
+/// Blobs by digest, with their sizes.
+pub type Blobs = BTreeMap<Digest, u64>;
+
+/// Every blob referenced by the manifests of `snapshot`, except those in `without`.
+pub fn referenced(snapshot: &Snapshot, without: &BTreeSet<Digest>) -> Blobs {
+    snapshot
+        .manifests
+        .iter()
+        .filter(|(digest, _)| !without.contains(*digest))
+        .flat_map(|(digest, node)| node.blobs(digest))
+        .collect()
+}
+
+/// The manifests a plan's actions delete, by action; `None` for actions that
+/// delete none (a tag removal leaves its manifest, and its blobs, in place).
+fn deleted_by(action: &Action) -> Option<&Digest> {
+    match action {
+        Action::DeleteManifest { digest, .. } | Action::RewriteReferrersIndex { digest, .. } => {
+            Some(digest)
+        }
+        _ => None,
+    }
+}
+
+/// What carrying out `plans` frees, over the repositories of `scope` (every
+/// plan's repository must be in it): per plan, per action, the bytes that no
+/// remaining manifest of the scan references once all plans are done (each
+/// blob counted once, at the first action that frees it); `None` for actions
+/// that delete no manifest.
+pub fn freed(scope: &[&Snapshot], plans: &[&Plan]) -> Vec<Vec<Option<u64>>> {
+    let deleted: HashMap<&str, BTreeSet<Digest>> = plans
+        .iter()
+        .map(|p| {
+            let digests = p.actions.iter().filter_map(deleted_by).cloned().collect();
+            (p.repository.as_str(), digests)
+        })
+        .collect();
+    let none = BTreeSet::new();
+    let remaining: BTreeSet<Digest> = scope
+        .iter()
+        .flat_map(|s| {
+            let without = deleted.get(s.repository.as_str()).unwrap_or(&none);
+            referenced(s, without).into_keys()
+        })
+        .collect();
+    let snapshots: HashMap<&str, &Snapshot> =
+        scope.iter().map(|s| (s.repository.as_str(), *s)).collect();
+    let mut counted = BTreeSet::new();
+    plans
+        .iter()
+        .map(|plan| {
+            let snapshot = snapshots.get(plan.repository.as_str());
+            plan.actions
+                .iter()
+                .map(|action| {
+                    let digest = deleted_by(action)?;
+                    let node = snapshot.and_then(|s| s.manifests.get(digest))?;
+                    Some(
+                        node.blobs(digest)
+                            .into_iter()
+                            .filter(|(blob, _)| !remaining.contains(blob))
+                            .filter(|(blob, _)| counted.insert(blob.clone()))
+                            .map(|(_, size)| size)
+                            .sum(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One repository's share of the space.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RepositoryUsage {
+    /// The repository.
+    pub repository: String,
+    /// Its tags.
+    pub tags: usize,
+    /// The distinct manifests its tags point at.
+    pub images: usize,
+    /// Bytes its manifests reference, each blob once.
+    pub bytes: u64,
+    /// Of those, bytes no other repository of the scan references.
+    pub unique_bytes: u64,
+    /// Of those, bytes another repository of the scan references too.
+    pub shared_bytes: u64,
+}
+
+/// One tagged image's share of the space.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ImageUsage {
+    /// The repository.
+    pub repository: String,
+    /// The manifest the tags point at.
+    pub digest: Digest,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// Bytes it references (an index with its children), each blob once.
+    pub bytes: u64,
+    /// Of those, bytes no other image of the scan references.
+    pub unique_bytes: u64,
+}
+
+/// The space of each repository of `snapshots`, and of all of them together
+/// (each blob counted once across the scan).
+pub fn usage(snapshots: &[Snapshot]) -> (Vec<RepositoryUsage>, u64) {
+    let none = BTreeSet::new();
+    let per_repository: Vec<Blobs> = snapshots.iter().map(|s| referenced(s, &none)).collect();
+    let mut users: HashMap<&Digest, usize> = HashMap::new();
+    for blobs in &per_repository {
+        for digest in blobs.keys() {
+            *users.entry(digest).or_default() += 1;
+        }
+    }
+    let total: Blobs = per_repository
+        .iter()
+        .flatten()
+        .map(|(d, s)| (d.clone(), *s))
+        .collect();
+    let rows = snapshots
+        .iter()
+        .zip(&per_repository)
+        .map(|(snapshot, blobs)| {
+            let bytes = blobs.values().sum();
+            let unique_bytes = blobs
+                .iter()
+                .filter(|(d, _)| users.get(d).copied() == Some(1))
+                .map(|(_, s)| s)
+                .sum();
+            RepositoryUsage {
+                repository: snapshot.repository.clone(),
+                tags: snapshot.tags.len(),
+                images: snapshot.tags.values().collect::<BTreeSet<_>>().len(),
+                bytes,
+                unique_bytes,
+                shared_bytes: bytes - unique_bytes,
+            }
+        })
+        .collect();
+    (rows, total.values().sum())
+}
+
+/// The space of each tagged image of `snapshots` (an index with its children).
+pub fn image_usage(snapshots: &[Snapshot]) -> Vec<ImageUsage> {
+    let mut images: Vec<(ImageUsage, Blobs)> = Vec::new();
+    for snapshot in snapshots {
+        for (digest, tags) in snapshot.tags_by_digest() {
+            let mut tags = tags;
+            tags.sort();
+            let blobs = image_blobs(snapshot, &digest);
+            images.push((
+                ImageUsage {
+                    repository: snapshot.repository.clone(),
+                    bytes: blobs.values().sum(),
+                    digest,
+                    tags,
+                    unique_bytes: 0,
+                },
+                blobs,
+            ));
+        }
+    }
+    let mut users: HashMap<Digest, usize> = HashMap::new();
+    for (_, blobs) in &images {
+        for digest in blobs.keys() {
+            *users.entry(digest.clone()).or_default() += 1;
+        }
+    }
+    let mut rows: Vec<ImageUsage> = images
+        .into_iter()
+        .map(|(mut row, blobs)| {
+            row.unique_bytes = blobs
+                .iter()
+                .filter(|(d, _)| users.get(*d).copied() == Some(1))
+                .map(|(_, s)| s)
+                .sum();
+            row
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.repository, &a.tags).cmp(&(&b.repository, &b.tags)));
+    rows
+}
+
+/// The blobs of the manifest `digest` and, for an index, of its children, recursively.
+fn image_blobs(snapshot: &Snapshot, digest: &Digest) -> Blobs {
+    let mut blobs = Blobs::new();
+    let mut pending = vec![digest.clone()];
+    let mut seen = BTreeSet::new();
+    while let Some(d) = pending.pop() {
+        if !seen.insert(d.clone()) {
+            continue;
+        }
+        if let Some(node) = snapshot.manifests.get(&d) {
+            blobs.extend(node.blobs(&d));
+            pending.extend(node.children.iter().cloned());
+        }
+    }
+    blobs
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::deletion::plan::Cause;
+    use crate::deletion::snapshot::Node;
+    use crate::registry::media::{MediaType, OCI_MANIFEST};
+
+    fn digest(name: &str) -> Digest {
+        Digest::sha256_of(name.as_bytes())
+    }
+
+    /// Adds image `name` with a 7-byte config and `layers` (name, size), tagged `name`.
+    fn image(snapshot: &mut Snapshot, name: &str, layers: &[(&str, u64)]) -> (Digest, u64) {
+        let layers: Vec<_> = layers
+            .iter()
+            .map(|(l, size)| {
+                serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                "digest": digest(l).to_string(), "size": size})
+            })
+            .collect();
+        let body = serde_json::json!({"schemaVersion": 2, "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": digest(&format!("{name} config")).to_string(), "size": 7}, "layers": layers});
+        let bytes: Arc<[u8]> = Arc::from(serde_json::to_vec(&body).unwrap());
+        let size = bytes.len() as u64;
+        let d = Digest::sha256_of(&bytes);
+        snapshot
+            .manifests
+            .insert(d.clone(), Node::from_bytes(OCI_MANIFEST, bytes));
+        snapshot.tags.insert(name.to_string(), d.clone());
+        (d, size)
+    }
+
+    fn deleting(repository: &str, digests: &[&Digest]) -> Plan {
+        Plan {
+            repository: repository.into(),
+            actions: digests
+                .iter()
+                .map(|d| Action::DeleteManifest {
+                    digest: (*d).clone(),
+                    media_type: MediaType::parse(OCI_MANIFEST),
+                    tags: vec![],
+                    cause: Cause::Named,
+                    forced: false,
+                    holders: vec![],
+                })
+                .collect(),
+            refused: vec![],
+            kept: vec![],
+            leaves_no_tags: false,
+            survivors: vec![],
+        }
+    }
+
+    #[test]
+    fn each_blob_counts_once_and_shared_blobs_are_not_unique() {
+        let (mut a, mut b) = (Snapshot::new("a"), Snapshot::new("b"));
+        let (_, x) = image(&mut a, "x", &[("l1", 100), ("l2", 50)]);
+        let (_, y) = image(&mut a, "y", &[("l1", 100), ("l3", 30)]);
+        let (_, z) = image(&mut b, "z", &[("l2", 50), ("l4", 10)]);
+        let (rows, total) = usage(&[a, b]);
+        assert_eq!(rows[0].bytes, x + y + 7 + 7 + 100 + 50 + 30);
+        assert_eq!(rows[0].unique_bytes, x + y + 7 + 7 + 100 + 30);
+        assert_eq!(rows[0].shared_bytes, 50);
+        assert_eq!((rows[0].tags, rows[0].images), (2, 2));
+        assert_eq!(rows[1].bytes, z + 7 + 50 + 10);
+        assert_eq!(rows[1].unique_bytes, z + 7 + 10);
+        assert_eq!(total, x + y + z + 21 + 100 + 50 + 30 + 10);
+    }
+
+    #[test]
+    fn a_deletion_frees_what_no_remaining_manifest_references() {
+        let (mut a, mut b) = (Snapshot::new("a"), Snapshot::new("b"));
+        let (dx, x) = image(&mut a, "x", &[("l1", 100), ("l2", 50), ("l5", 5)]);
+        let (dy, y) = image(&mut a, "y", &[("l1", 100), ("l3", 30)]);
+        image(&mut b, "z", &[("l2", 50)]);
+        // x alone: its manifest, config and l5; l1 (y) and l2 (z in b) stay.
+        let plan = deleting("a", &[&dx]);
+        assert_eq!(freed(&[&a, &b], &[&plan]), vec![vec![Some(x + 7 + 5)]]);
+        // Scanning `a` alone, l2 looks free: the scan decides.
+        assert_eq!(freed(&[&a], &[&plan]), vec![vec![Some(x + 7 + 5 + 50)]]);
+        // x and y: l1 goes with the first that frees it, once.
+        let plan = deleting("a", &[&dx, &dy]);
+        assert_eq!(
+            freed(&[&a, &b], &[&plan]),
+            vec![vec![Some(x + 7 + 100 + 5), Some(y + 7 + 30)]]
+        );
+    }
+
+    #[test]
+    fn an_image_of_two_repositories_is_unique_to_neither() {
+        let (mut a, mut b) = (Snapshot::new("a"), Snapshot::new("b"));
+        let (d, size) = image(&mut a, "x", &[("l1", 100)]);
+        image(&mut b, "x", &[("l1", 100)]);
+        let rows = image_usage(&[a, b]);
+        assert_eq!(rows.len(), 2);
+        assert!(rows
+            .iter()
+            .all(|r| r.digest == d && r.bytes == size + 107 && r.unique_bytes == 0));
+    }
+}
