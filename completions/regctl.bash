@@ -19,6 +19,9 @@ _regctl() {
             regctl,digest)
                 cmd="regctl__subcmd__digest"
                 ;;
+            regctl,du)
+                cmd="regctl__subcmd__du"
+                ;;
             regctl,help)
                 cmd="regctl__subcmd__help"
                 ;;
@@ -42,6 +45,9 @@ _regctl() {
                 ;;
             regctl__subcmd__help,digest)
                 cmd="regctl__subcmd__help__subcmd__digest"
+                ;;
+            regctl__subcmd__help,du)
+                cmd="regctl__subcmd__help__subcmd__du"
                 ;;
             regctl__subcmd__help,help)
                 cmd="regctl__subcmd__help__subcmd__help"
@@ -71,7 +77,7 @@ _regctl() {
 
     case "${cmd}" in
         regctl)
-            opts="-u -v -h -V --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help --version ls digest rm prune pull-secret login logout help"
+            opts="-u -v -h -V --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help --version ls digest rm prune pull-secret du login logout help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,8 +188,66 @@ _regctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        regctl__subcmd__du)
+            opts="-u -v -h --by --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --by)
+                    COMPREPLY=($(compgen -W "repository tag" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certs-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-list-items)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "plain table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         regctl__subcmd__help)
-            opts="ls digest rm prune pull-secret login logout help"
+            opts="ls digest rm prune pull-secret du login logout help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,6 +261,20 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__help__subcmd__digest)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        regctl__subcmd__help__subcmd__du)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

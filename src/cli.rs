@@ -132,6 +132,16 @@ pub enum Command {
         after_help = "Examples:\n  regctl pull-secret registry.example:5000 --name regcred > regcred.yaml\n  regctl pull-secret registry.example:5000 --name regcred --namespace ci -o json | kubectl apply -f -\n\nThe credential is looked up as for every command: flags, REGCTL_USERNAME/REGCTL_PASSWORD, the OS keyring (regctl login), docker's config and its credential helpers."
     )]
     PullSecret(PullSecretArgs),
+    /// Show the space images take, per repository or per image, as the registry's API sees it.
+    #[command(
+        after_help = "Examples:\n  regctl du registry.example:5000\n  regctl du registry.example:5000/team --by tag --format json\n\n\
+Sizes come from the manifests' descriptors (no blob is downloaded): each blob\n\
+(manifest, config, layer) counts once per repository, and once in the total.\n\
+UNIQUE is what no other repository (or image, with --by tag) of the scan uses:\n\
+roughly what deleting it gives back. Untagged manifests that no tag reaches are\n\
+invisible to the API and not counted."
+    )]
+    Du(DuArgs),
     /// Check credentials against a registry, then store them where docker looks (or in the OS keyring).
     #[command(
         after_help = "Examples:\n  regctl login registry.example:5000 -u alice\n  printf '%s' \"$PASSWORD\" | regctl login registry.example:5000 -u ci --password-stdin\n  regctl login registry.example:5000 -u alice --store keyring\n\n\
@@ -147,6 +157,25 @@ the registry refuses the credentials (exit 3)."
         after_help = "Examples:\n  regctl logout registry.example:5000\n\nExit 4 when no credential was stored for the registry."
     )]
     Logout(LogoutArgs),
+}
+
+/// `regctl du`.
+#[derive(Debug, Args)]
+pub struct DuArgs {
+    /// REGISTRY, REGISTRY/PREFIX (the repository and those below it) or REGISTRY/REPOSITORY.
+    pub target: String,
+    /// One row per repository (with a total), or per tagged image.
+    #[arg(long, value_enum, default_value = "repository")]
+    pub by: DuBy,
+}
+
+/// How `regctl du` groups its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DuBy {
+    /// One row per repository, and a total.
+    Repository,
+    /// One row per tagged image (an index with its children).
+    Tag,
 }
 
 /// `regctl login`.

@@ -40,6 +40,22 @@ pub fn resolve_format(flag: Option<Format>) -> Format {
     })
 }
 
+/// `bytes` for people: `512 B`, `1.2 KiB`, `3.4 GiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 /// Writes `rows` to stdout in `format`.
 pub fn render<R: Row>(format: Format, rows: &[R]) -> io::Result<()> {
     let mut writer = RowWriter::new(format);

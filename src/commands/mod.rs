@@ -3,6 +3,7 @@
 
 mod deletion;
 mod digest;
+mod du;
 mod login;
 mod logout;
 mod ls;
@@ -255,6 +256,31 @@ pub(crate) async fn collect_interruptible<S: futures_util::Stream>(
     }
 }
 
+/// The repositories `target` names, from the catalog; where the registry has no
+/// catalog, the repository named (a warning says so, with `doing`: "pruning").
+pub(crate) async fn catalogued(
+    ctx: &Context,
+    registry: &Registry,
+    target: &RegistryTarget,
+    doing: &str,
+) -> Result<Vec<String>> {
+    Ok(match registry.catalog().await {
+        Ok(all) => all
+            .into_iter()
+            .filter(|r| target.contains(r) && crate::registry::reference::valid_repository(r))
+            .collect(),
+        Err(e @ RegistryError::Unsupported { .. }) => match &target.prefix {
+            Some(prefix) => {
+                ctx.printer
+                    .warn(format!("{e}; {doing} repository {prefix} alone"));
+                vec![prefix.clone()]
+            }
+            None => return Err(e.into()),
+        },
+        Err(e) => return Err(e.into()),
+    })
+}
+
 /// For a target naming a repository (or prefix) that the catalog does not list:
 /// asks the repository's own tag list, as a pull-through cache lists only what it
 /// stored. Adds it to `repositories` when it has tags; otherwise says that it does
@@ -316,6 +342,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                         .await
                     }
                     Command::Logout(args) => logout::run(args, &ctx).await,
+                    Command::Du(args) => du::run(args, &ctx).await,
                 }
             };
             // Until a part of the command takes charge of Ctrl-C (a listing, a

@@ -22,7 +22,7 @@ use crate::deletion::{
 };
 use crate::exit::{Exit, UsageError};
 use crate::output::{render_data, Row};
-use crate::registry::{Digest, Registry, RegistryError, RegistryTarget};
+use crate::registry::{Digest, RegistryError, RegistryTarget};
 
 /// Keep or delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -112,7 +112,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     }
     check_can_confirm(args.yes, args.dry_run)?;
     let registry = ctx.registry(&target.registry)?;
-    let mut repositories = repositories(ctx, &registry, &target).await?;
+    let mut repositories = super::catalogued(ctx, &registry, &target, "pruning").await?;
     if repositories.is_empty()
         && !add_uncatalogued(ctx, &registry, &target, &mut repositories).await?
     {
@@ -240,30 +240,6 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     ));
     note_garbage_collection(ctx, &outcomes);
     Ok(exit)
-}
-
-/// The repositories `target` names, from the catalog; where the registry has no
-/// catalog, the repository named.
-async fn repositories(
-    ctx: &Context,
-    registry: &Registry,
-    target: &RegistryTarget,
-) -> Result<Vec<String>> {
-    Ok(match registry.catalog().await {
-        Ok(all) => all
-            .into_iter()
-            .filter(|r| target.contains(r) && crate::registry::reference::valid_repository(r))
-            .collect(),
-        Err(e @ RegistryError::Unsupported { .. }) => match &target.prefix {
-            Some(prefix) => {
-                ctx.printer
-                    .warn(format!("{e}; pruning repository {prefix} alone"));
-                vec![prefix.clone()]
-            }
-            None => return Err(e.into()),
-        },
-        Err(e) => return Err(e.into()),
-    })
 }
 
 fn summarize(plans: &[Plan]) -> String {

@@ -188,6 +188,11 @@ impl TestRegistry {
         report
     }
 
+    /// The registry's storage root (`rootdirectory` of its filesystem driver).
+    pub fn storage_root(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
     /// The digests of the blobs in storage
     /// (`data/docker/registry/v2/blobs/sha256/<2>/<hex>/data`).
     pub fn blobs(&self) -> std::collections::BTreeSet<String> {
