@@ -13,7 +13,7 @@ use super::Context;
 use crate::deletion::{self, Action, AttachmentKind, Cause, Change, Done, Loader, Outcome, Plan};
 use crate::exit::{Exit, UsageError};
 use crate::interrupt::Interrupt;
-use crate::output::Row;
+use crate::output::{human_bytes, Row};
 use crate::registry::{Digest, ErrorKind, Registry};
 
 /// What a plan line does.
@@ -127,6 +127,9 @@ pub struct PlanRow {
     /// The index or subject it belongs to, for children and attachments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub of: Option<Digest>,
+    /// Bytes that no remaining manifest of the scan references once the plan is
+    /// done (what the garbage collector frees); null when it deletes no manifest.
+    pub bytes_freed: Option<u64>,
 }
 
 fn kind_word(kind: &AttachmentKind) -> String {
@@ -140,7 +143,7 @@ fn kind_word(kind: &AttachmentKind) -> String {
 }
 
 impl PlanRow {
-    /// The row for `action` in `repository` of `host`.
+    /// The row for `action` in `repository` of `host` (bytes freed unknown).
     pub fn new(host: &str, repository: &str, action: &Action) -> PlanRow {
         let (reason, of) = match action {
             Action::DeleteManifest { cause, .. } => match cause {
@@ -179,6 +182,7 @@ impl PlanRow {
             tags_kept,
             reason,
             of,
+            bytes_freed: None,
         }
     }
 
@@ -194,7 +198,14 @@ impl PlanRow {
 
 impl Row for PlanRow {
     fn headers(&self) -> Vec<&'static str> {
-        vec!["ACTION", "REFERENCE", "WHY", "TAGS REMOVED", "TAGS KEPT"]
+        vec![
+            "ACTION",
+            "REFERENCE",
+            "WHY",
+            "TAGS REMOVED",
+            "TAGS KEPT",
+            "FREES",
+        ]
     }
 
     fn cells(&self) -> Vec<String> {
@@ -205,6 +216,7 @@ impl Row for PlanRow {
             self.why(),
             self.tags_removed.join(", "),
             self.tags_kept.join(", "),
+            self.bytes_freed.map(human_bytes).unwrap_or_default(),
         ]
     }
 
@@ -226,9 +238,12 @@ impl Row for PlanRow {
             }
             _ => {
                 line += &format!(
-                    " ({}; tags removed: {})",
+                    " ({}; tags removed: {}{})",
                     self.why(),
-                    join_or_none(&self.tags_removed)
+                    join_or_none(&self.tags_removed),
+                    self.bytes_freed
+                        .map(|b| format!("; frees {b} bytes"))
+                        .unwrap_or_default()
                 )
             }
         }
@@ -255,11 +270,23 @@ pub fn plan_rows(host: &str, plans: &[Plan]) -> Vec<PlanRow> {
     plans
         .iter()
         .flat_map(|p| {
-            p.actions
-                .iter()
-                .map(move |a| PlanRow::new(host, &p.repository, a))
+            p.actions.iter().map(move |a| PlanRow {
+                bytes_freed: p.bytes_freed(a),
+                ..PlanRow::new(host, &p.repository, a)
+            })
         })
         .collect()
+}
+
+/// Says on stderr how many bytes the plans free (once the registry's garbage
+/// collector runs), and over which repositories that was computed (`scope`).
+pub fn note_bytes_freed(ctx: &Context, plans: &[Plan], scope: &str) {
+    let total: u64 = plans.iter().map(Plan::total_freed).sum();
+    ctx.printer.note(format!(
+        "frees {} ({total} bytes) once the registry's garbage collector runs: blobs no remaining \
+         manifest of {scope} references (untagged manifests no tag reaches are not seen)",
+        human_bytes(total)
+    ));
 }
 
 /// Says on stderr what stays although it belongs to something deleted, and which

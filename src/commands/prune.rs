@@ -11,8 +11,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::deletion::{
-    check_can_confirm, confirm_and_execute, note_garbage_collection, note_plan, ActionKind,
-    OutcomeKind, DRY_RUN_UNCHECKED,
+    check_can_confirm, confirm_and_execute, note_bytes_freed, note_garbage_collection, note_plan,
+    ActionKind, OutcomeKind, DRY_RUN_UNCHECKED,
 };
 use super::{add_uncatalogued, Context};
 use crate::cli::PruneArgs;
@@ -59,11 +59,22 @@ struct PlanLine {
     /// For children and attachments: the manifest they belong to.
     #[serde(skip_serializing_if = "Option::is_none")]
     of: Option<Digest>,
+    /// Bytes the garbage collector frees once this is deleted; null when it
+    /// deletes no manifest.
+    bytes_freed: Option<u64>,
 }
 
 impl Row for PlanLine {
     fn headers(&self) -> Vec<&'static str> {
-        vec!["REPOSITORY", "DIGEST", "TAGS", "CREATED", "DECISION", "WHY"]
+        vec![
+            "REPOSITORY",
+            "DIGEST",
+            "TAGS",
+            "CREATED",
+            "DECISION",
+            "WHY",
+            "FREES",
+        ]
     }
 
     fn cells(&self) -> Vec<String> {
@@ -75,6 +86,9 @@ impl Row for PlanLine {
             self.created.clone().unwrap_or_else(|| "-".into()),
             self.decision.as_str().to_string(),
             self.reason.clone(),
+            self.bytes_freed
+                .map(crate::output::human_bytes)
+                .unwrap_or_default(),
         ]
     }
 
@@ -85,17 +99,20 @@ impl Row for PlanLine {
             (None, None) => self.repository.clone(),
         };
         format!(
-            "{} {reference} [{}] {} ({})",
+            "{} {reference} [{}] {} ({}{})",
             self.decision.as_str(),
             self.tags.join(", "),
             self.created.as_deref().unwrap_or("-"),
-            self.reason
+            self.reason,
+            self.bytes_freed
+                .map(|b| format!("; frees {b} bytes"))
+                .unwrap_or_default()
         )
     }
 }
 
-/// One repository's decisions, plan and orphan count.
-type Planned = (Vec<ImageDecision>, Plan, usize);
+/// One repository's decisions, plan, orphan count and what was read of it.
+type Planned = (Vec<ImageDecision>, Plan, usize, Snapshot);
 
 /// Runs `regctl prune`: decides per image, plans, asks, carries it out.
 pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
@@ -166,27 +183,42 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
                 let decisions = retention::decide(&snapshot, rules, now);
                 let request = request(&decisions, &snapshot);
                 let plan = loader.plan(&mut snapshot, &request).await?;
-                Ok((decisions, plan, snapshot.orphans().len()))
+                let orphans = snapshot.orphans().len();
+                Ok((decisions, plan, orphans, snapshot))
             }
         })
         .buffered(ctx.concurrency.clamp(1, 8))
         .collect()
         .await;
+    let mut read = Vec::new();
+    for (repository, result) in repositories.iter().zip(planned) {
+        read.push(result.with_context(|| format!("reading {}/{repository}", target.registry))?);
+    }
+    // What each deletion frees, over every repository read.
+    let snapshots: Vec<&Snapshot> = read.iter().map(|(_, _, _, s)| s).collect();
+    let mut all_plans: Vec<Plan> = read.iter().map(|(_, p, _, _)| p.clone()).collect();
+    crate::deletion::space::annotate(&snapshots, &mut all_plans);
     let mut lines = Vec::new();
     let mut plans = Vec::new();
     let mut orphans = 0;
-    for (repository, result) in repositories.iter().zip(planned) {
-        let (decisions, plan, orphan_count) =
-            result.with_context(|| format!("reading {}/{repository}", target.registry))?;
-        lines.extend(plan_lines(repository, &decisions, &plan));
+    for ((decisions, _, orphan_count, snapshot), plan) in read.iter().zip(all_plans) {
+        lines.extend(plan_lines(&snapshot.repository, decisions, &plan));
         orphans += orphan_count;
         if !plan.actions.is_empty() {
             plans.push(plan);
         }
     }
+    let scope = match &target.prefix {
+        None => format!("the whole registry {}", target.registry),
+        Some(prefix) => format!(
+            "{}/{prefix} and the repositories below it (a blob another repository uses too may stay)",
+            target.registry
+        ),
+    };
 
     render_data(ctx.format, &lines).context("writing the plan")?;
     note_plan(ctx, &target.registry, &plans);
+    note_bytes_freed(ctx, &plans, &scope);
     let undated = lines
         .iter()
         .filter(|l| l.of.is_none() && l.created.is_none() && l.decision == Decision::Keep)
@@ -278,6 +310,7 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
             action: action.map(ActionKind::of),
             reason,
             of: None,
+            bytes_freed: action.and_then(|a| plan.bytes_freed(a)),
         });
         if matches!(decision.verdict, Verdict::Delete(_)) {
             lines.extend(dependents(repository, plan, &decision.digest));
@@ -297,7 +330,7 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
                 Action::RewriteReferrersIndex { .. } | Action::RemoveDanglingTag { .. }
             )
         {
-            lines.push(dependent_line(repository, action));
+            lines.push(dependent_line(repository, plan, action));
         }
     }
     lines
@@ -316,7 +349,7 @@ fn dependents(repository: &str, plan: &Plan, root: &Digest) -> Vec<PlanLine> {
             } = action
             {
                 if *p == parent {
-                    lines.push(dependent_line(repository, action));
+                    lines.push(dependent_line(repository, plan, action));
                     parents.push(digest.clone());
                 }
             }
@@ -325,7 +358,7 @@ fn dependents(repository: &str, plan: &Plan, root: &Digest) -> Vec<PlanLine> {
     lines
 }
 
-fn dependent_line(repository: &str, action: &Action) -> PlanLine {
+fn dependent_line(repository: &str, plan: &Plan, action: &Action) -> PlanLine {
     let row = super::deletion::PlanRow::new("", repository, action);
     PlanLine {
         repository: repository.to_string(),
@@ -336,6 +369,7 @@ fn dependent_line(repository: &str, action: &Action) -> PlanLine {
         action: Some(row.action),
         reason: row.why(),
         of: row.of.or_else(|| action.digest().cloned()),
+        bytes_freed: plan.bytes_freed(action),
     }
 }
 

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context as _, Result};
 
 use super::deletion::{
-    check_can_confirm, confirm_and_execute, note_garbage_collection, note_plan, plan_rows,
-    OutcomeKind, OutcomeRow, DRY_RUN_UNCHECKED,
+    check_can_confirm, confirm_and_execute, note_bytes_freed, note_garbage_collection, note_plan,
+    plan_rows, OutcomeKind, OutcomeRow, DRY_RUN_UNCHECKED,
 };
 use super::Context;
 use crate::cli::RmArgs;
@@ -42,6 +42,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     // One registry per run (checked when parsing, with run-wide credentials);
     // plans are kept per registry host.
     let mut by_host: BTreeMap<String, Vec<Plan>> = BTreeMap::new();
+    let mut read: BTreeMap<String, Vec<Snapshot>> = BTreeMap::new();
     let mut skipped: Vec<OutcomeRow> = Vec::new();
     let cache = Cache::default();
     for ((host, repository), refs) in &groups {
@@ -151,6 +152,24 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         if !plan.actions.is_empty() {
             by_host.entry(host.clone()).or_default().push(plan);
         }
+        read.entry(host.clone()).or_default().push(snapshot);
+    }
+    // What each deletion frees, over the repositories read on its registry.
+    let mut scopes: BTreeMap<String, String> = BTreeMap::new();
+    for (host, plans) in by_host.iter_mut() {
+        let snapshots: Vec<&Snapshot> = read.get(host).into_iter().flatten().collect();
+        crate::deletion::space::annotate(&snapshots, plans);
+        let names: Vec<String> = snapshots
+            .iter()
+            .map(|s| format!("{host}/{}", s.repository))
+            .collect();
+        scopes.insert(
+            host.clone(),
+            format!(
+                "the repositories read ({}; a blob another repository uses too may stay)",
+                names.join(", ")
+            ),
+        );
     }
 
     for s in &skipped {
@@ -179,6 +198,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         render_data(ctx.format, &rows).context("writing the plan")?;
         for (host, plans) in &by_host {
             note_plan(ctx, host, plans);
+            note_bytes_freed(ctx, plans, &scopes[host]);
         }
         ctx.printer.note(format!(
             "dry run: {} actions planned, nothing changed; {DRY_RUN_UNCHECKED}",
@@ -194,6 +214,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     let mut exit = Exit::Success;
     for (host, plans) in by_host {
         note_plan(ctx, &host, &plans);
+        note_bytes_freed(ctx, &plans, &scopes[&host]);
         let registry = ctx.registry(&host)?;
         let loader = Loader {
             registry: &registry,

@@ -211,9 +211,23 @@ pub struct Plan {
     pub leaves_no_tags: bool,
     /// The tags that stay, checked after the changes.
     pub survivors: Vec<Survivor>,
+    /// The bytes each action frees, by position; `None` for an action that
+    /// deletes no manifest. Empty until [`super::space::annotate`] fills it.
+    pub freed: Vec<Option<u64>>,
 }
 
 impl Plan {
+    /// The bytes `action` (one of this plan's) frees, when known.
+    pub fn bytes_freed(&self, action: &Action) -> Option<u64> {
+        let position = self.actions.iter().position(|a| std::ptr::eq(a, action))?;
+        self.freed.get(position).copied().flatten()
+    }
+
+    /// The bytes the whole plan frees.
+    pub fn total_freed(&self) -> u64 {
+        self.freed.iter().flatten().sum()
+    }
+
     /// Every manifest the plan deletes.
     pub fn deleted(&self) -> BTreeSet<&Digest> {
         self.actions

@@ -83,6 +83,14 @@ pub fn freed(scope: &[&Snapshot], plans: &[&Plan]) -> Vec<Vec<Option<u64>>> {
         .collect()
 }
 
+/// Sets each plan's [`Plan::freed`], over the repositories of `scope`.
+pub fn annotate(scope: &[&Snapshot], plans: &mut [Plan]) {
+    let freed = freed(scope, &plans.iter().collect::<Vec<_>>());
+    for (plan, freed) in plans.iter_mut().zip(freed) {
+        plan.freed = freed;
+    }
+}
+
 /// One repository's share of the space.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RepositoryUsage {
@@ -265,6 +273,7 @@ mod tests {
             kept: vec![],
             leaves_no_tags: false,
             survivors: vec![],
+            freed: vec![],
         }
     }
 

@@ -24,6 +24,7 @@ mod prune;
 mod pull_secret;
 mod resilience;
 mod rm;
+mod space;
 mod target;
 mod tls;
 mod token;

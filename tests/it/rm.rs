@@ -162,9 +162,14 @@ fn deleting_by_digest_removes_exactly_the_tags_on_it_in_that_repository() {
     let d = shared().digest;
     let plan = rm(&reg, &[&format!("{host}/app@{d}"), "--dry-run"]);
     plan.success();
+    // Its manifest, config and layer: no other manifest of app uses them.
+    let image = shared();
+    let freed = image.manifest.len() + image.config.len() + image.layer.len();
     assert_eq!(
         plan.stdout.trim(),
-        format!("delete-manifest {host}/app@{d} (named; tags removed: latest, stable, v1)")
+        format!(
+            "delete-manifest {host}/app@{d} (named; tags removed: latest, stable, v1; frees {freed} bytes)"
+        )
     );
     let run = rm(
         &reg,
