@@ -25,6 +25,9 @@ _regctl() {
             regctl,help)
                 cmd="regctl__subcmd__help"
                 ;;
+            regctl,inspect)
+                cmd="regctl__subcmd__inspect"
+                ;;
             regctl,login)
                 cmd="regctl__subcmd__login"
                 ;;
@@ -52,6 +55,9 @@ _regctl() {
             regctl__subcmd__help,help)
                 cmd="regctl__subcmd__help__subcmd__help"
                 ;;
+            regctl__subcmd__help,inspect)
+                cmd="regctl__subcmd__help__subcmd__inspect"
+                ;;
             regctl__subcmd__help,login)
                 cmd="regctl__subcmd__help__subcmd__login"
                 ;;
@@ -77,7 +83,7 @@ _regctl() {
 
     case "${cmd}" in
         regctl)
-            opts="-u -v -h -V --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help --version ls digest rm prune pull-secret du login logout help"
+            opts="-u -v -h -V --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help --version ls digest rm prune pull-secret inspect du login logout help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -247,7 +253,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__help)
-            opts="ls digest rm prune pull-secret du login logout help"
+            opts="ls digest rm prune pull-secret inspect du login logout help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,6 +295,20 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        regctl__subcmd__help__subcmd__inspect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -379,6 +399,60 @@ _regctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        regctl__subcmd__inspect)
+            opts="-u -v -h --raw --config --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certs-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-list-items)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "plain table json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -132,6 +132,11 @@ pub enum Command {
         after_help = "Examples:\n  regctl pull-secret registry.example:5000 --name regcred > regcred.yaml\n  regctl pull-secret registry.example:5000 --name regcred --namespace ci -o json | kubectl apply -f -\n\nThe credential is looked up as for every command: flags, REGCTL_USERNAME/REGCTL_PASSWORD, the OS keyring (regctl login), docker's config and its credential helpers."
     )]
     PullSecret(PullSecretArgs),
+    /// Show what each manifest is: platforms, config, layers with sizes, attachments.
+    #[command(
+        after_help = "Examples:\n  regctl inspect registry.example:5000/app:v1\n  regctl inspect registry.example:5000/app:v1 --format json\n  regctl inspect registry.example:5000/app:v1 --raw | sha256sum"
+    )]
+    Inspect(InspectArgs),
     /// Show the space images take, per repository or per image, as the registry's API sees it.
     #[command(
         after_help = "Examples:\n  regctl du registry.example:5000\n  regctl du registry.example:5000/team --by tag --format json\n\n\
@@ -157,6 +162,20 @@ the registry refuses the credentials (exit 3)."
         after_help = "Examples:\n  regctl logout registry.example:5000\n\nExit 4 when no credential was stored for the registry."
     )]
     Logout(LogoutArgs),
+}
+
+/// `regctl inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// References: REGISTRY/REPOSITORY[:TAG][@DIGEST].
+    #[arg(required = true, value_name = "REF")]
+    pub references: Vec<String>,
+    /// Print the manifest's bytes exactly as served (their sha256 is the digest).
+    #[arg(long, conflicts_with = "config")]
+    pub raw: bool,
+    /// Print the image's config blob exactly as served.
+    #[arg(long)]
+    pub config: bool,
 }
 
 /// `regctl du`.

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod deletion;
 pub mod exit;
 pub mod hints;
+pub mod inspect;
 pub mod interrupt;
 pub mod output;
 pub mod registry;

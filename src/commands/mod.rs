@@ -4,6 +4,7 @@
 mod deletion;
 mod digest;
 mod du;
+mod inspect;
 mod login;
 mod logout;
 mod ls;
@@ -343,6 +344,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                     }
                     Command::Logout(args) => logout::run(args, &ctx).await,
                     Command::Du(args) => du::run(args, &ctx).await,
+                    Command::Inspect(args) => inspect::run(args, &ctx).await,
                 }
             };
             // Until a part of the command takes charge of Ctrl-C (a listing, a

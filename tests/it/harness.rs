@@ -488,6 +488,22 @@ impl Regctl {
         child
     }
 
+    /// Runs with stdin closed; stdout's bytes as they are (exit 0 asserted).
+    pub fn run_bytes(mut self) -> Vec<u8> {
+        let out = self
+            .cmd
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
     pub fn run(mut self) -> Run {
         self.cmd.stdin(if self.stdin.is_some() {
             Stdio::piped()

@@ -16,6 +16,7 @@ mod graph_fixture;
 mod harness;
 mod hostile;
 mod http;
+mod inspect;
 mod keyring;
 mod login;
 mod ls;

@@ -1,0 +1,157 @@
+//! `regctl inspect REF...`: what each manifest is (platforms, config, layers,
+//! attachments), as text or JSON; `--raw` the manifest's bytes exactly as served,
+//! `--config` the config blob's.
+
+use anyhow::{Context as _, Result};
+use futures_util::stream::{self, StreamExt as _};
+
+use super::ls::worst;
+use super::{collect_interruptible, Context};
+use crate::cli::{Format, InspectArgs};
+use crate::exit::{Exit, UsageError};
+use crate::inspect::{inspect, Inspection};
+use crate::output::{escape, human_bytes};
+
+/// Runs `regctl inspect`.
+pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
+    let references = ctx.parse_references(&args.references)?;
+    if (args.raw || args.config) && references.len() != 1 {
+        return Err(
+            UsageError("--raw and --config print one document: give one reference".into()).into(),
+        );
+    }
+    let registries = references
+        .iter()
+        .map(|r| ctx.registry(r.registry()))
+        .collect::<Result<Vec<_>>>()?;
+    let reading = stream::iter(references.iter().zip(registries))
+        .map(|(reference, registry)| async move { inspect(&registry, reference).await })
+        .buffered(ctx.concurrency.clamp(1, 8));
+    let Some(results) = collect_interruptible(ctx, "references", references.len(), reading).await
+    else {
+        return Ok(ctx.interrupt.exit());
+    };
+    let mut inspections = Vec::new();
+    let mut failed = Vec::new();
+    for (reference, result) in references.iter().zip(results) {
+        match result {
+            Ok(i) => inspections.push(i),
+            Err(e) => {
+                ctx.printer.error(format!("{reference}: {e}"));
+                failed.push(e.kind());
+            }
+        }
+    }
+    if args.raw || args.config {
+        let Some(inspection) = inspections.first() else {
+            return Ok(worst(&failed));
+        };
+        let bytes = if args.raw {
+            inspection.raw.clone()
+        } else {
+            match &inspection.raw_config {
+                Some(bytes) => bytes.clone(),
+                None => return Err(UsageError(format!(
+                    "{} has no image config to print (an index, or an artifact whose config is {})",
+                    inspection.reference,
+                    inspection
+                        .config
+                        .as_ref()
+                        .map_or("absent".to_string(), |c| escape(&c.media_type))
+                ))
+                .into()),
+            }
+        };
+        write_bytes(&bytes).context("writing the document")?;
+        return Ok(Exit::Success);
+    }
+    let text = match ctx.format {
+        Format::Json => serde_json::to_string_pretty(&inspections)? + "\n",
+        format => inspections
+            .iter()
+            .map(|i| describe(i, format == Format::Table))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    crate::output::write_stdout(&text).context("writing the inspection")?;
+    Ok(worst(&failed))
+}
+
+/// The bytes as they are (a closed pipe is no error).
+fn write_bytes(bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// The inspection as `key: value` lines; sizes for people when `human`.
+fn describe(i: &Inspection, human: bool) -> String {
+    let size = |b: u64| if human { human_bytes(b) } else { b.to_string() };
+    let mut out = String::new();
+    let mut line = |key: &str, value: String| {
+        out += &format!("{key:<14}{}\n", escape(&value));
+    };
+    line("reference", i.reference.clone());
+    line("digest", i.digest.to_string());
+    line("media type", i.media_type.clone());
+    line("size", size(i.size));
+    if let Some(t) = &i.artifact_type {
+        line("artifact type", t.clone());
+    }
+    if let Some(s) = &i.subject {
+        line("subject", s.to_string());
+    }
+    for p in &i.platforms {
+        line(
+            "platform",
+            format!(
+                "{} {} {}{}",
+                p.platform.as_deref().unwrap_or("-"),
+                p.digest,
+                size(p.size),
+                p.total_size
+                    .map(|t| format!(" (total {})", size(t)))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    if let Some(c) = &i.config {
+        line("config", format!("{} {}", c.digest, size(c.size)));
+        if let Some(created) = &c.created {
+            line("created", created.clone());
+        }
+        if let Some(p) = &c.platform {
+            line("os/arch", p.clone());
+        }
+        if let Some(e) = &c.entrypoint {
+            line("entrypoint", format!("{e:?}"));
+        }
+        if let Some(cmd) = &c.cmd {
+            line("cmd", format!("{cmd:?}"));
+        }
+        for (k, v) in &c.labels {
+            line("label", format!("{k}={v}"));
+        }
+    }
+    for l in &i.layers {
+        line("layer", format!("{} {}", l.digest, size(l.size)));
+    }
+    line("total", size(i.total_size));
+    for a in &i.attachments {
+        line(
+            a.kind,
+            format!(
+                "{}{}",
+                a.digest,
+                a.artifact_type
+                    .as_ref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    out
+}
