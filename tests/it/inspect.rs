@@ -14,7 +14,7 @@ on_both!(fn an_image_its_config_layers_and_attachments(target) {
     let signature = target.push_cosign("app", &digest, Cosign::Signature);
     let sbom = target.push_referrer("app", &subject, "application/spdx+json", b"{}");
     if !target.has_referrers_api() {
-        target.push_referrers_fallback("app", &digest, &[sbom.clone()]);
+        target.push_referrers_fallback("app", &digest, std::slice::from_ref(&sbom));
     }
     let run = target
         .regctl()
