@@ -61,6 +61,7 @@ impl Exit {
                     | CredentialError::Config { .. }
                     | CredentialError::NoHelperConfigured { .. } => Exit::Usage,
                     CredentialError::Keyring(_)
+                    | CredentialError::KeyringUnavailable(_)
                     | CredentialError::Helper { .. }
                     | CredentialError::HelperMissing { .. }
                     | CredentialError::StoreMissing { .. } => Exit::Failure,

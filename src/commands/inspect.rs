@@ -51,7 +51,8 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
         } else {
             match &inspection.raw_config {
                 Some(bytes) => bytes.clone(),
-                None => return Err(UsageError(format!(
+                None => {
+                    return Err(UsageError(format!(
                     "{} has no image config to print (an index, or an artifact whose config is {})",
                     inspection.reference,
                     inspection
@@ -59,7 +60,8 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
                         .as_ref()
                         .map_or("absent".to_string(), |c| escape(&c.media_type))
                 ))
-                .into()),
+                    .into())
+                }
             }
         };
         write_bytes(&bytes).context("writing the document")?;

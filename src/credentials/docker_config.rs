@@ -88,9 +88,19 @@ impl DockerConfig {
                 })
             }
         };
+        if text.trim().is_empty() {
+            // docker reads an empty file as an empty config.
+            return Ok(Self::default());
+        }
         Self::parse(&text).map_err(|e| CredentialError::Config {
             path: path.to_path_buf(),
-            detail: format!("line {} column {}: {e}", e.line(), e.column()),
+            // A type error would quote the value, which may be a secret.
+            detail: match e.classify() {
+                serde_json::error::Category::Data => {
+                    "it is not a JSON object (or a credential field is not one)".into()
+                }
+                _ => format!("line {} column {}: not valid JSON", e.line(), e.column()),
+            },
         })
     }
 

@@ -44,8 +44,8 @@ pub fn store(
         "Username": username,
         "Secret": secret.expose(),
     });
-    // Serialising a json! value of strings cannot fail.
-    let input = serde_json::to_vec(&input).unwrap_or_default();
+    let input = serde_json::to_vec(&input)
+        .map_err(|e| failure(name, format!("cannot build its input: {e}")))?;
     match run(name, "store", &input, timeout)? {
         Answer::Done(_) => Ok(()),
         Answer::NotFound => Err(failure(

@@ -17,24 +17,81 @@ pub type Members = IndexMap<String, Box<RawValue>>;
 
 /// Reads `path`'s top-level object (empty when the file does not exist).
 pub fn read(path: &Path) -> Result<Members, CredentialError> {
+    read_with_style(path).map(|(members, _)| members)
+}
+
+/// How the file writes line breaks, kept when it is rewritten.
+#[derive(Clone, Copy, Debug, Default)]
+struct Style {
+    crlf: bool,
+}
+
+fn read_with_style(path: &Path) -> Result<(Members, Style), CredentialError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Members::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((Members::new(), Style::default()))
+        }
         Err(e) => return Err(config_error(path, e.to_string())),
     };
+    let style = Style {
+        crlf: text.contains("\r\n"),
+    };
+    let members =
+        parse(&text).map_err(|e| config_error(path, format!("{e}; the file is left as it is")))?;
+    Ok((members, style))
+}
+
+/// The members of the JSON object `text` (empty text is an empty object). An
+/// error names a line and column or a key, never a value (it may be a secret);
+/// a key given twice is an error, as rewriting would drop one of them.
+pub fn parse(text: &str) -> Result<Members, String> {
+    if text.starts_with('\u{feff}') {
+        return Err("it starts with a byte-order mark, which docker cannot read either".into());
+    }
     if text.trim().is_empty() {
         return Ok(Members::new());
     }
-    serde_json::from_str(&text).map_err(|e| {
-        config_error(
-            path,
-            format!(
-                "line {} column {}: {e} (the file is left as it is)",
-                e.line(),
-                e.column()
-            ),
-        )
-    })
+    let Ordered(entries) = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => "it is not a JSON object".to_string(),
+        _ => format!("line {} column {}: not valid JSON", e.line(), e.column()),
+    })?;
+    let mut members = Members::new();
+    for (key, value) in entries {
+        if members.insert(key.clone(), value).is_some() {
+            return Err(format!(
+                "the key {} appears twice",
+                crate::text::escape(&key)
+            ));
+        }
+    }
+    Ok(members)
+}
+
+/// A JSON object's members in order, duplicates included.
+struct Ordered(Vec<(String, Box<RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
+                    entries.push(entry);
+                }
+                Ok(Ordered(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// The object at `name` among `members` (empty when absent or null); an error
@@ -43,8 +100,9 @@ pub fn object(members: &Members, name: &str) -> Result<Members, String> {
     match members.get(name) {
         None => Ok(Members::new()),
         Some(raw) if raw.get() == "null" => Ok(Members::new()),
-        Some(raw) => serde_json::from_str(raw.get())
-            .map_err(|_| format!("`{name}` is not a JSON object; the file is left as it is")),
+        Some(raw) => {
+            parse(raw.get()).map_err(|e| format!("`{name}`: {e}; the file is left as it is"))
+        }
     }
 }
 
@@ -56,30 +114,60 @@ pub fn edit_object(
     name: &str,
     change: impl FnOnce(&mut Members) -> Result<bool, String>,
 ) -> Result<bool, CredentialError> {
-    let mut members = read(path)?;
+    // Another regctl editing the same file waits: no change is lost.
+    let _lock = lock_folder(path)?;
+    let (mut members, style) = read_with_style(path)?;
     let existed = members.contains_key(name);
-    let mut inner = object(&members, name).map_err(|e| config_error(path, e))?;
+    let mut inner = object(&members, name)
+        .map_err(|e| config_error(path, format!("{e}; the file is left as it is")))?;
     if !change(&mut inner).map_err(|e| config_error(path, e))? {
         return Ok(false);
     }
     if inner.is_empty() && !existed {
         members.shift_remove(name);
     } else {
-        members.insert(name.to_string(), to_raw(&render(&inner, 1)));
+        members.insert(
+            name.to_string(),
+            to_raw(&render(&inner, 1)).map_err(|e| config_error(path, e))?,
+        );
     }
-    write(path, &(render(&members, 0) + "\n"))?;
+    let mut text = render(&members, 0) + "\n";
+    if style.crlf {
+        text = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    }
+    write(path, &text)?;
     Ok(true)
 }
 
-/// `value` serialised as a raw member; an entry built from strings always serialises.
-pub fn raw_of(value: &serde_json::Value) -> Box<RawValue> {
+/// An exclusive lock on the folder of `path` (Unix), held while the file is read,
+/// changed and replaced; released when dropped.
+fn lock_folder(path: &Path) -> Result<Option<std::fs::File>, CredentialError> {
+    if !cfg!(unix) {
+        return Ok(None);
+    }
+    let target = resolve_symlinks(path);
+    let Some(folder) = target.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(None);
+    };
+    match std::fs::File::open(folder) {
+        Ok(dir) => {
+            dir.lock()
+                .map_err(|e| config_error(path, format!("cannot lock its folder: {e}")))?;
+            Ok(Some(dir))
+        }
+        // A folder not made yet has nobody else writing in it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(config_error(path, format!("cannot open its folder: {e}"))),
+    }
+}
+
+/// `value` serialised as a raw member, tab-indented for an entry of `auths`.
+pub fn raw_of(value: &serde_json::Value) -> Result<Box<RawValue>, String> {
     to_raw(&render_value(value, 2))
 }
 
-fn to_raw(text: &str) -> Box<RawValue> {
-    // `render` and `render_value` produce JSON from parsed or built values.
-    RawValue::from_string(text.to_string())
-        .unwrap_or_else(|_| RawValue::from_string("{}".to_string()).expect("`{}` is JSON"))
+fn to_raw(text: &str) -> Result<Box<RawValue>, String> {
+    RawValue::from_string(text.to_string()).map_err(|_| "an edited value is not JSON".to_string())
 }
 
 /// An object as docker writes its config: one member per line, tab-indented at
@@ -103,11 +191,18 @@ fn render(members: &Members, depth: usize) -> String {
 fn render_value(value: &serde_json::Value, depth: usize) -> String {
     match value {
         serde_json::Value::Object(map) if !map.is_empty() => {
-            let members: Members = map
+            let lines: Vec<String> = map
                 .iter()
-                .map(|(k, v)| (k.clone(), to_raw(&render_value(v, depth + 1))))
+                .map(|(k, v)| {
+                    let key = serde_json::to_string(k).unwrap_or_default();
+                    format!(
+                        "{}{key}: {}",
+                        "\t".repeat(depth + 1),
+                        render_value(v, depth + 1)
+                    )
+                })
                 .collect();
-            render(&members, depth)
+            format!("{{\n{}\n{}}}", lines.join(",\n"), "\t".repeat(depth))
         }
         other => serde_json::to_string(other).unwrap_or_default(),
     }
@@ -136,10 +231,25 @@ pub fn write(path: &Path, text: &str) -> Result<(), CredentialError> {
         .tempfile_in(folder)
         .map_err(fail)?;
     file.write_all(text.as_bytes()).map_err(fail)?;
+    keep_owner(&target, file.as_file());
     file.as_file().sync_all().map_err(fail)?;
     file.persist(&target).map_err(|e| fail(e.error))?;
     Ok(())
 }
+
+/// Gives the new file the old one's owner (regctl run with sudo must not leave
+/// the user a file only root can read). Nothing to do when it is ours already,
+/// and nothing can be done when it is not and regctl is not root.
+#[cfg(unix)]
+fn keep_owner(old: &Path, new: &std::fs::File) {
+    use std::os::unix::fs::MetadataExt as _;
+    if let Ok(meta) = std::fs::metadata(old) {
+        let _ = std::os::unix::fs::fchown(new, Some(meta.uid()), Some(meta.gid()));
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_: &Path, _: &std::fs::File) {}
 
 /// The file a path finally names, following symlinks (also one whose target
 /// does not exist yet); at most 40 hops, as the kernel allows.
@@ -187,7 +297,7 @@ mod tests {
         let changed = edit_object(&path, "auths", |auths| {
             auths.insert(
                 "b.example".into(),
-                raw_of(&serde_json::json!({"auth": "dTpw"})),
+                raw_of(&serde_json::json!({"auth": "dTpw"})).unwrap(),
             );
             Ok(true)
         })
@@ -209,7 +319,7 @@ mod tests {
         let path = dir.path().join("config.json");
         std::fs::write(&path, r#"{"auths": ["secret-ish"]}"#).unwrap();
         let err = edit_object(&path, "auths", |_| Ok(true)).unwrap_err();
-        assert!(err.to_string().contains("`auths` is not a JSON object"));
+        assert!(err.to_string().contains("`auths`: it is not a JSON object"));
         assert!(!err.to_string().contains("secret-ish"));
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
@@ -224,7 +334,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new").join("config.json");
         edit_object(&path, "auths", |a| {
-            a.insert("h".into(), raw_of(&serde_json::json!({})));
+            a.insert("h".into(), raw_of(&serde_json::json!({})).unwrap());
             Ok(true)
         })
         .unwrap();
@@ -243,5 +353,62 @@ mod tests {
             std::fs::read_to_string(&path).unwrap(),
             "{\n\t\"auths\": {}\n}\n"
         );
+    }
+
+    #[test]
+    fn duplicate_keys_a_bom_and_wrong_types_are_refused_without_quoting_values() {
+        let err = parse(r#"{"auths": {}, "proxies": 1, "auths": {"a": {}}}"#).unwrap_err();
+        assert!(err.contains("auths") && err.contains("twice"), "{err}");
+        assert!(parse("\u{feff}{}").unwrap_err().contains("byte-order mark"));
+        let err = parse(r#""hunter2-secret""#).unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
+        let err = parse(r#"{"a": "hunter2-secret""#).unwrap_err();
+        assert!(!err.contains("hunter2") && err.contains("line 1"), "{err}");
+        assert!(parse("  \n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn crlf_files_stay_crlf() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, "{\r\n\t\"detachKeys\": \"ctrl-e,e\"\r\n}\r\n").unwrap();
+        edit_object(&path, "auths", |a| {
+            a.insert(
+                "h".into(),
+                raw_of(&serde_json::json!({"auth": "x"})).unwrap(),
+            );
+            Ok(true)
+        })
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.replace("\r\n", "").contains('\n'), "{text:?}");
+        assert!(
+            text.starts_with("{\r\n\t\"detachKeys\": \"ctrl-e,e\",\r\n\t\"auths\""),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn concurrent_edits_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, "{}").unwrap();
+        let threads: Vec<_> = (0..16)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    edit_object(&path, "auths", |a| {
+                        a.insert(format!("host{i}"), raw_of(&serde_json::json!({})).unwrap());
+                        Ok(true)
+                    })
+                    .unwrap();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let members = read(&path).unwrap();
+        assert_eq!(object(&members, "auths").unwrap().len(), 16);
     }
 }

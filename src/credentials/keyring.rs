@@ -63,7 +63,7 @@ pub fn record(path: &Path, key: &str, username: &str) -> Result<(), CredentialEr
     json_file::edit_object(path, RECORD, |records| {
         records.insert(
             key.to_string(),
-            json_file::raw_of(&serde_json::json!({ "username": username })),
+            json_file::raw_of(&serde_json::json!({ "username": username }))?,
         );
         Ok(true)
     })
@@ -111,21 +111,38 @@ pub fn delete(key: &str, timeout: Duration) -> Result<bool, CredentialError> {
 enum Failure {
     Keyring(keyring::Error),
     TimedOut(Duration),
+    /// The thread ended without an answer (it panicked).
+    Gone,
 }
 
 impl Failure {
+    /// The error, in words that never carry a stored value. A keyring that is
+    /// not there, or will not open (locked, no session bus), is
+    /// [`CredentialError::KeyringUnavailable`]: login may store elsewhere.
     fn into_error(self, verb: &str) -> CredentialError {
-        CredentialError::Keyring(match self {
+        let unavailable = |why: String| {
+            CredentialError::KeyringUnavailable(format!("cannot {verb} the OS keyring: {why}"))
+        };
+        match self {
             Failure::Keyring(keyring::Error::NoDefaultStore) => match keyring::Entry::store_status() {
-                Err(why) => format!("cannot {verb} the OS keyring: it is not available ({why})"),
-                Ok(()) => format!("cannot {verb} the OS keyring: it is not available"),
+                Err(why) => unavailable(format!("it is not available ({why})")),
+                Ok(()) => unavailable("it is not available".into()),
             },
-            Failure::Keyring(e) => format!("cannot {verb} the OS keyring: {e}"),
-            Failure::TimedOut(t) => format!(
-                "cannot {verb} the OS keyring: no answer within {} s (is it locked, waiting for a prompt?)",
+            Failure::Keyring(e @ (keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_))) => {
+                unavailable(e.to_string())
+            }
+            Failure::Keyring(keyring::Error::BadEncoding(_) | keyring::Error::BadDataFormat(..)) => {
+                CredentialError::Keyring(format!("cannot {verb} the OS keyring: the entry it holds is not text"))
+            }
+            Failure::Keyring(e) => CredentialError::Keyring(format!("cannot {verb} the OS keyring: {e}")),
+            Failure::TimedOut(t) => CredentialError::Keyring(format!(
+                "cannot {verb} the OS keyring: no answer within {} s (is it waiting for an unlock prompt?)",
                 t.as_secs()
-            ),
-        })
+            )),
+            Failure::Gone => CredentialError::Keyring(format!(
+                "cannot {verb} the OS keyring: its client stopped without an answer"
+            )),
+        }
     }
 }
 
@@ -143,6 +160,7 @@ fn with_entry<T: Send + 'static>(
     match rx.recv_timeout(timeout) {
         Ok(result) => result.map_err(Failure::Keyring),
         // The thread is left to finish or die with the process.
-        Err(_) => Err(Failure::TimedOut(timeout)),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Failure::TimedOut(timeout)),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(Failure::Gone),
     }
 }

@@ -53,9 +53,12 @@ pub enum CredentialError {
         /// The registry's config key.
         key: String,
     },
-    /// The OS keyring could not be used.
+    /// The OS keyring failed (no answer in time, an entry it cannot give).
     #[error("{0}")]
     Keyring(String),
+    /// There is no OS keyring to use here, or it will not open (locked).
+    #[error("{0}")]
+    KeyringUnavailable(String),
     /// Flags or environment variables given half.
     #[error("{0}")]
     Incomplete(String),

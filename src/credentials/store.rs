@@ -69,6 +69,17 @@ pub struct Stored {
     pub notes: Vec<String>,
 }
 
+/// What a logout did: where the credential was erased, what failed, what to know.
+#[derive(Debug, Default)]
+pub struct Erased {
+    /// Where it was erased.
+    pub places: Vec<Place>,
+    /// Places that could not be read or changed (the others were still tried).
+    pub failures: Vec<CredentialError>,
+    /// Notes for the user.
+    pub notes: Vec<String>,
+}
+
 impl Resolver {
     /// Stores `username`/`password` for `registry` in `choice`, or where docker
     /// looks first: its helper for the registry, its default store, else the OS
@@ -89,7 +100,15 @@ impl Resolver {
         let mut notes = Vec::new();
         let place = match (choice, helper) {
             (Some(StoreChoice::Helper) | None, Some((name, named_by))) => {
-                helper::store(&name, &key, username, password, self.timeout())?;
+                match helper::store(&name, &key, username, password, self.timeout()) {
+                    Err(CredentialError::HelperMissing { helper }) => {
+                        return Err(CredentialError::Incomplete(format!(
+                            "docker's config names docker-credential-{helper} ({named_by}), which is not \
+                             installed (not on PATH): install it, or choose --store keyring or --store config"
+                        )))
+                    }
+                    other => other?,
+                }
                 Place::Helper { name, named_by }
             }
             (Some(StoreChoice::Helper), None) => {
@@ -106,12 +125,15 @@ impl Resolver {
                 }
                 self.store_in_config(&key, username, password, &mut notes)?
             }
+            // Only a keyring that is not there makes way for the config: one that
+            // failed otherwise (no answer in time) may still have stored it.
             (None, None) => match self.store_in_keyring(&key, username, password) {
                 Ok(place) => place,
-                Err(e) => {
+                Err(e @ CredentialError::KeyringUnavailable(_)) => {
                     notes.push(format!("{e}; storing in docker's config instead"));
                     self.store_in_config(&key, username, password, &mut notes)?
                 }
+                Err(e) => return Err(e),
             },
         };
         // A keyring login of regctl's is read before docker's config: one left
@@ -139,39 +161,48 @@ impl Resolver {
 
     /// Erases the credential for `registry` from every place it is stored:
     /// regctl's keyring login, docker's credential helper, docker's `auths`.
-    /// Returns where it was; nothing erased is an empty list.
-    pub fn erase(
-        &self,
-        registry: &str,
-        notes: &mut Vec<String>,
-    ) -> Result<Vec<Place>, CredentialError> {
+    /// Every place is tried, whatever became of the others.
+    pub fn erase(&self, registry: &str) -> Erased {
         let key = credential_key(registry);
-        let mut erased: Vec<Place> = self.erase_keyring(&key)?.into_iter().collect();
-        let Some((path, config)) = self.load_docker_config()? else {
-            return Ok(erased);
+        let mut done = Erased::default();
+        match self.erase_keyring(&key) {
+            Ok(place) => done.places.extend(place),
+            Err(e) => done.failures.push(e),
+        }
+        let (path, config) = match self.load_docker_config() {
+            Ok(Some(found)) => found,
+            Ok(None) => return done,
+            Err(e) => {
+                done.failures.push(e);
+                return done;
+            }
         };
-        if let Some((name, named_by)) = named_helper(&path, &config, &key)? {
-            match helper::erase(&name, &key, self.timeout()) {
-                Ok(true) => erased.push(Place::Helper { name, named_by }),
+        match named_helper(&path, &config, &key) {
+            Ok(Some((name, named_by))) => match helper::erase(&name, &key, self.timeout()) {
+                Ok(true) => done.places.push(Place::Helper { name, named_by }),
                 Ok(false) => {}
                 // A default store copied from Docker Desktop, not installed here.
                 Err(CredentialError::HelperMissing { helper }) if named_by == "credsStore" => {
-                    notes.push(format!(
+                    done.notes.push(format!(
                         "docker's default credential store docker-credential-{helper} is not installed; nothing was asked of it"
                     ))
                 }
-                Err(e) => return Err(e),
-            }
+                Err(e) => done.failures.push(e),
+            },
+            Ok(None) => {}
+            Err(e) => done.failures.push(e),
         }
         let removed = json_file::edit_object(&path, "auths", |auths| {
             let before = auths.len();
             auths.retain(|stored, _| !same_registry(stored, &key));
             Ok(auths.len() != before)
-        })?;
-        if removed {
-            erased.push(Place::Config { path });
+        });
+        match removed {
+            Ok(true) => done.places.push(Place::Config { path }),
+            Ok(false) => {}
+            Err(e) => done.failures.push(e),
         }
-        Ok(erased)
+        done
     }
 
     fn load_docker_config(&self) -> Result<Option<(PathBuf, DockerConfig)>, CredentialError> {
@@ -188,7 +219,7 @@ impl Resolver {
         password: &Secret,
     ) -> Result<Place, CredentialError> {
         let Some(record) = &self.regctl_config else {
-            return Err(CredentialError::Keyring(
+            return Err(CredentialError::KeyringUnavailable(
                 "cannot use the OS keyring: no folder for regctl's config (HOME is not set)".into(),
             ));
         };
@@ -214,12 +245,13 @@ impl Resolver {
         let auth = base64::engine::general_purpose::STANDARD
             .encode(format!("{username}:{}", password.expose()));
         json_file::edit_object(path, "auths", |auths| {
-            let stored = auths
-                .keys()
-                .find(|k| same_registry(k, key))
-                .cloned()
-                .unwrap_or_else(|| key.to_string());
-            let mut entry = match auths.get(&stored) {
+            // The entry under the registry's own key, else the first that names
+            // it, keeps the fields regctl does not know; every other entry naming
+            // the registry goes, as docker would read one of them instead.
+            let mut entry = match auths
+                .get(key)
+                .or_else(|| auths.iter().find(|(k, _)| same_registry(k, key)).map(|(_, v)| v))
+            {
                 Some(raw) => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get())
                     .map_err(|_| format!("the `auths` entry for {key} is not a JSON object; the file is left as it is"))?,
                 None => serde_json::Map::new(),
@@ -235,7 +267,14 @@ impl Resolver {
                 entry.remove(field);
             }
             entry.insert("auth".into(), auth.into());
-            auths.insert(stored, json_file::raw_of(&serde_json::Value::Object(entry)));
+            let raw = json_file::raw_of(&serde_json::Value::Object(entry))?;
+            match auths.get_mut(key) {
+                Some(slot) => *slot = raw,
+                None => {
+                    auths.insert(key.to_string(), raw);
+                }
+            }
+            auths.retain(|k, _| k == key || !same_registry(k, key));
             Ok(true)
         })?;
         notes.push(format!(
@@ -282,5 +321,72 @@ fn config_error(path: &std::path::Path, key: &str, detail: String) -> Credential
     CredentialError::Config {
         path: path.to_path_buf(),
         detail: format!("entry for {key}: {detail}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolver(docker_config: &std::path::Path) -> Resolver {
+        Resolver::new(None, None, None, None, Some(docker_config.to_path_buf())).unwrap()
+    }
+
+    fn found(r: &Resolver, registry: &str) -> Option<String> {
+        match r.resolve(registry, &mut Vec::new()).unwrap()?.credential {
+            crate::registry::Credential::Basic { username, .. } => Some(username),
+            crate::registry::Credential::IdentityToken { username, .. } => Some(username),
+        }
+    }
+
+    #[test]
+    fn a_login_replaces_every_entry_naming_the_registry_whatever_its_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"auths": {"https://reg.example:5000/v1/": {"auth": "b2xkOm9sZA==", "email": "e"},
+                          "reg.example:5000": {"auth": "b2xkOm9sZA=="},
+                          "other.example": {"auth": "b3RoZXI6eA=="}}}"#,
+        )
+        .unwrap();
+        let r = resolver(&path);
+        let stored = r
+            .store(
+                "Reg.Example:5000",
+                "new",
+                &Secret::new("pw"),
+                Some(StoreChoice::Config),
+            )
+            .unwrap();
+        assert_eq!(stored.place, Place::Config { path: path.clone() });
+        assert_eq!(found(&r, "reg.example:5000").as_deref(), Some("new"));
+        assert_eq!(found(&r, "REG.example:5000").as_deref(), Some("new"));
+        let auths = json_file::object(&json_file::read(&path).unwrap(), "auths").unwrap();
+        let keys: Vec<&String> = auths.keys().collect();
+        assert_eq!(keys, ["reg.example:5000", "other.example"]);
+        let erased = r.erase("reg.example:5000");
+        assert_eq!(erased.places, [Place::Config { path: path.clone() }]);
+        assert!(erased.failures.is_empty());
+        assert_eq!(found(&r, "reg.example:5000"), None);
+        assert_eq!(found(&r, "other.example").as_deref(), Some("other"));
+    }
+
+    #[test]
+    fn an_empty_docker_config_is_an_empty_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, "").unwrap();
+        let r = resolver(&path);
+        assert_eq!(found(&r, "reg.example"), None);
+        assert!(r.erase("reg.example").places.is_empty());
+        r.store(
+            "reg.example",
+            "u",
+            &Secret::new("p"),
+            Some(StoreChoice::Config),
+        )
+        .unwrap();
+        assert_eq!(found(&r, "reg.example").as_deref(), Some("u"));
     }
 }

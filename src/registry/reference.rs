@@ -260,7 +260,8 @@ pub fn credential_key(registry: &str) -> String {
     if registry == DOCKER_HUB_REGISTRY {
         DOCKER_HUB_CONFIG_KEY.to_string()
     } else {
-        registry.to_string()
+        // Host names know no case: one key however the user wrote it.
+        registry.to_ascii_lowercase()
     }
 }
 

@@ -532,3 +532,81 @@ fn on_a_terminal_login_asks_for_the_user_and_the_hidden_password() {
     assert!(!seen.contains(PASSWORD), "the password was echoed: {seen}");
     expect_listing(home.path(), &reg);
 }
+
+#[test]
+fn a_helper_named_for_the_registry_in_cred_helpers_is_the_one_asked() {
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let named = file_helper(bin.path(), "named");
+    let default = file_helper(bin.path(), "default");
+    let config = docker_config(home.path());
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{"credHelpers": {{"{}": "named"}}, "credsStore": "default"}}"#,
+            reg.host()
+        ),
+    )
+    .unwrap();
+    let run = at(home.path(), &reg)
+        .env("PATH", path_with(bin.path()))
+        .args(["login", &reg.host(), "-u", USER, "--password-stdin"])
+        .stdin(PASSWORD)
+        .run();
+    run.success();
+    assert!(
+        run.stderr
+            .contains("docker-credential-named (docker's credHelpers)"),
+        "{}",
+        run.stderr
+    );
+    assert!(named.join(reg.host()).exists());
+    assert!(!default.join(reg.host()).exists());
+    // --store config beside a helper: stored, with a note that it is not read.
+    let run = login(home.path(), &reg, PASSWORD, &["--store", "config"]);
+    run.success();
+    assert!(
+        run.stderr.contains("not used while it does"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn logout_clears_every_place_it_can_and_reports_the_one_it_cannot() {
+    // A keyring login recorded, but no keyring reachable; docker's auths too.
+    let home = tempfile::tempdir().unwrap();
+    let record = regctl_config(home.path());
+    std::fs::create_dir_all(record.parent().unwrap()).unwrap();
+    std::fs::write(
+        &record,
+        r#"{"keyring": {"reg.example:5000": {"username": "u"}}}"#,
+    )
+    .unwrap();
+    let config = docker_config(home.path());
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        r#"{"auths": {"reg.example:5000": {"auth": "dTpw"}}}"#,
+    )
+    .unwrap();
+    let run = regctl()
+        .home(home.path())
+        .args(["logout", "Reg.Example:5000"])
+        .run();
+    run.code(1);
+    assert!(run.stderr.contains("config.json (auths)"), "{}", run.stderr);
+    assert!(run.stderr.contains("OS keyring"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        "{\n\t\"auths\": {}\n}\n"
+    );
+    assert!(
+        std::fs::read_to_string(&record)
+            .unwrap()
+            .contains("reg.example:5000"),
+        "the record stays while its entry may"
+    );
+}
