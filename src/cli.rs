@@ -147,6 +147,11 @@ roughly what deleting it gives back. Untagged manifests that no tag reaches are\
 invisible to the API and not counted."
     )]
     Du(DuArgs),
+    /// Diagnose a registry: name, TCP, TLS and its trust source, the API, proxy, auth, credentials, catalog, deletion, referrers, paging.
+    #[command(
+        after_help = "Examples:\n  regctl doctor registry.example:5000\n  regctl doctor registry.example:5000 --format json\n\nNothing on the registry is changed. Exit 0 when every check passes (warnings\nincluded), else the exit code of the first failure."
+    )]
+    Doctor(DoctorArgs),
     /// Check credentials against a registry, then store them where docker looks (or in the OS keyring).
     #[command(
         after_help = "Examples:\n  regctl login registry.example:5000 -u alice\n  printf '%s' \"$PASSWORD\" | regctl login registry.example:5000 -u ci --password-stdin\n  regctl login registry.example:5000 -u alice --store keyring\n\n\
@@ -219,6 +224,13 @@ pub enum StoreArg {
     Keyring,
     /// docker's config.json `auths` (base64-encoded, not encrypted).
     Config,
+}
+
+/// `regctl doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The registry, HOST[:PORT].
+    pub registry: String,
 }
 
 /// `regctl logout`.

@@ -3,6 +3,7 @@
 
 mod deletion;
 mod digest;
+mod doctor;
 mod du;
 mod inspect;
 mod login;
@@ -189,6 +190,21 @@ impl Context {
         }
     }
 
+    /// The per-request timeout.
+    pub fn timeout(&self) -> Duration {
+        self.options.timeout.unwrap_or(Duration::from_secs(30))
+    }
+
+    /// How registries' certificates are verified.
+    pub fn tls_options(&self) -> &TlsOptions {
+        &self.options.tls
+    }
+
+    /// True with `--insecure`.
+    pub fn insecure(&self) -> bool {
+        self.options.tls.insecure
+    }
+
     /// Where credentials are found and stored.
     pub fn resolver(&self) -> &Resolver {
         &self.resolver
@@ -345,6 +361,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                     Command::Logout(args) => logout::run(args, &ctx).await,
                     Command::Du(args) => du::run(args, &ctx).await,
                     Command::Inspect(args) => inspect::run(args, &ctx).await,
+                    Command::Doctor(args) => doctor::run(args, &ctx).await,
                 }
             };
             // Until a part of the command takes charge of Ctrl-C (a listing, a

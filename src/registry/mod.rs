@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod catalog;
 pub mod client;
 pub mod credential;
+pub mod diagnose;
 pub mod digest;
 pub mod error;
 pub mod manifests;

@@ -55,31 +55,18 @@ pub fn client_config(registry: &str, opts: &TlsOptions) -> Result<ClientConfig> 
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
     } else {
-        let mut roots = RootCertStore::empty();
         // The system's trust store, or the bundle or folder named by
         // SSL_CERT_FILE / SSL_CERT_DIR. A certificate there is trusted as one
         // given as CA is: a self-signed CA:TRUE certificate served as the
-        // registry's own included (matched byte for byte, below).
-        let native = rustls_native_certs::load_native_certs();
-        let mut pinned = native.certs.clone();
-        roots.add_parsable_certificates(native.certs);
-        for file in &opts.ca_files {
-            pinned.extend(read_certs(file)?);
+        // registry's own included (matched byte for byte).
+        let system = rustls_native_certs::load_native_certs().certs;
+        let mut given = Vec::new();
+        for source in extra_sources(registry, opts) {
+            given.extend(source.certs?);
         }
-        for file in files_with_extension(&opts.host_dir(registry), "crt") {
-            pinned.extend(read_certs(&file)?);
-        }
-        for cert in &pinned {
-            roots
-                .add(cert.clone())
-                .map_err(|e| RegistryError::Config(format!("CA certificate rejected: {e}")))?;
-        }
-        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-            .build()
-            .map_err(|e| RegistryError::Config(format!("no usable CA certificates: {e}")))?;
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Verifier { inner, pinned }))
+            .with_custom_certificate_verifier(Arc::new(verifier(system, given, provider)?))
     };
 
     let mut config = match client_identity(&opts.host_dir(registry))? {
@@ -90,6 +77,153 @@ pub fn client_config(registry: &str, opts: &TlsOptions) -> Result<ClientConfig> 
     };
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// A verifier trusting `system` and `given` certificates as CAs (a served
+/// certificate equal to one of them is accepted even when it is a CA, its name
+/// still checked). The system's store may hold certificates webpki cannot
+/// parse: skipped, as everywhere; one the user gave is an error.
+fn verifier(
+    system: Vec<CertificateDer<'static>>,
+    given: Vec<CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Verifier> {
+    let mut roots = RootCertStore::empty();
+    roots.add_parsable_certificates(system.iter().cloned());
+    for cert in &given {
+        roots
+            .add(cert.clone())
+            .map_err(|e| RegistryError::Config(format!("CA certificate rejected: {e}")))?;
+    }
+    let mut certs = system;
+    certs.extend(given);
+    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map_err(|e| RegistryError::Config(format!("no usable CA certificates: {e}")))?;
+    Ok(Verifier {
+        inner,
+        pinned: certs,
+    })
+}
+
+/// A place certificates are trusted from, besides the system's store.
+struct Source {
+    /// Where, in words: `--ca-file PATH`, `PATH (certs.d)`.
+    label: String,
+    certs: Result<Vec<CertificateDer<'static>>>,
+}
+
+fn extra_sources(registry: &str, opts: &TlsOptions) -> Vec<Source> {
+    let ca_files = opts.ca_files.iter().map(|file| Source {
+        label: format!("--ca-file {}", file.display()),
+        certs: read_certs(file),
+    });
+    let certs_d = files_with_extension(&opts.host_dir(registry), "crt")
+        .into_iter()
+        .map(|file| Source {
+            label: format!("{} (certs.d)", file.display()),
+            certs: read_certs(&file),
+        });
+    ca_files.chain(certs_d).collect()
+}
+
+/// What a TLS handshake with the registry showed, for a diagnosis.
+#[derive(Clone, Debug)]
+pub struct TlsReport {
+    /// The protocol negotiated (`TLSv1_3`).
+    pub protocol: String,
+    /// The served certificate chain, leaf first.
+    pub chain: Vec<CertificateDer<'static>>,
+    /// The trust source that verifies it: `the system's trust store`, `--ca-file
+    /// PATH` or `PATH (certs.d)`; none when none does.
+    pub trusted_by: Option<String>,
+    /// Why the certificate is refused when no source verifies it.
+    pub refused: Option<String>,
+}
+
+/// Shakes hands with `host:port` over `stream` (accepting any certificate, to
+/// see it), then checks the served chain against each trust source alone.
+pub fn probe(
+    stream: std::net::TcpStream,
+    registry: &str,
+    host: &str,
+    opts: &TlsOptions,
+) -> std::result::Result<TlsReport, String> {
+    use std::io::Write as _;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(NoVerification(provider.clone())))
+        .with_no_client_auth();
+    let name = ServerName::try_from(
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
+    )
+    .map_err(|e| format!("`{host}` is not a TLS server name: {e}"))?;
+    let mut connection =
+        rustls::ClientConnection::new(Arc::new(config), name.clone()).map_err(|e| e.to_string())?;
+    let mut stream = stream;
+    let mut tls = rustls::Stream::new(&mut connection, &mut stream);
+    tls.flush().map_err(|e| format!("handshake: {e}"))?;
+    while tls.conn.is_handshaking() {
+        tls.conn
+            .complete_io(tls.sock)
+            .map_err(|e| format!("handshake: {e}"))?;
+    }
+    let protocol = connection
+        .protocol_version()
+        .map(|v| format!("{v:?}"))
+        .unwrap_or_default();
+    let chain: Vec<CertificateDer<'static>> = connection
+        .peer_certificates()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.clone().into_owned())
+        .collect();
+    let Some((leaf, intermediates)) = chain.split_first() else {
+        return Err("the registry sent no certificate".into());
+    };
+    let now = UnixTime::now();
+    let check = |certs: Vec<CertificateDer<'static>>| {
+        verifier(certs, Vec::new(), provider.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|v| {
+                v.verify_server_cert(leaf, intermediates, &name, &[], now)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+    };
+    let mut sources = vec![(
+        "the system's trust store (or SSL_CERT_FILE / SSL_CERT_DIR)".to_string(),
+        Ok(rustls_native_certs::load_native_certs().certs),
+    )];
+    sources.extend(
+        extra_sources(registry, opts)
+            .into_iter()
+            .map(|s| (s.label, s.certs)),
+    );
+    let mut refused = None;
+    let mut trusted_by = None;
+    for (label, certs) in sources {
+        match certs.map_err(|e| e.to_string()).and_then(check) {
+            Ok(()) => {
+                trusted_by = Some(label);
+                break;
+            }
+            Err(e) => {
+                refused.get_or_insert(e);
+            }
+        }
+    }
+    Ok(TlsReport {
+        protocol,
+        chain,
+        refused: if trusted_by.is_some() { None } else { refused },
+        trusted_by,
+    })
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {

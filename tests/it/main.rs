@@ -7,6 +7,7 @@ mod concurrency;
 mod credentials;
 mod curl;
 mod digest;
+mod doctor;
 mod du;
 mod faults;
 mod ferro;

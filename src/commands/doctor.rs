@@ -1,0 +1,538 @@
+//! `regctl doctor HOST`: one line per check, from the network up (name, TCP, TLS,
+//! the API, proxy, auth, credentials, catalog, deletion, referrers, paging), each
+//! with a verdict and, for a failure, the fix. Nothing is changed on the registry.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::DoctorArgs;
+use crate::exit::Exit;
+use crate::output::{escape, render_data, Row};
+use crate::registry::diagnose::Paging;
+use crate::registry::tokens::CredentialCheck;
+use crate::registry::{auth::Challenge, Registry, RegistryError};
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+}
+
+/// One line of the report.
+#[derive(Debug, Serialize)]
+struct Check {
+    check: &'static str,
+    verdict: Verdict,
+    detail: String,
+    /// What to do, for a failure or a warning.
+    fix: Option<String>,
+    #[serde(skip)]
+    exit: Exit,
+}
+
+impl Row for Check {
+    fn headers(&self) -> Vec<&'static str> {
+        vec!["CHECK", "VERDICT", "DETAIL", "FIX"]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.check.into(),
+            verdict_word(self.verdict).into(),
+            self.detail.clone(),
+            self.fix.clone().unwrap_or_default(),
+        ]
+    }
+
+    fn plain(&self) -> String {
+        let mut line = format!(
+            "{:<12}{:<6}{}",
+            self.check,
+            verdict_word(self.verdict),
+            self.detail
+        );
+        if let Some(fix) = &self.fix {
+            line += &format!(" -- {fix}");
+        }
+        line
+    }
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "ok",
+        Verdict::Warn => "warn",
+        Verdict::Fail => "FAIL",
+        Verdict::Skip => "skip",
+    }
+}
+
+/// The report being built: later checks are skipped once a failure makes them moot.
+#[derive(Default)]
+struct Report {
+    checks: Vec<Check>,
+}
+
+impl Report {
+    fn pass(&mut self, check: &'static str, detail: impl Into<String>) {
+        self.push(check, Verdict::Pass, detail, None, Exit::Success);
+    }
+
+    fn warn(&mut self, check: &'static str, detail: impl Into<String>, fix: impl Into<String>) {
+        self.push(
+            check,
+            Verdict::Warn,
+            detail,
+            Some(fix.into()),
+            Exit::Success,
+        );
+    }
+
+    fn fail(
+        &mut self,
+        check: &'static str,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+        exit: Exit,
+    ) {
+        self.push(check, Verdict::Fail, detail, Some(fix.into()), exit);
+    }
+
+    fn skip(&mut self, check: &'static str, why: impl Into<String>) {
+        self.push(check, Verdict::Skip, why, None, Exit::Success);
+    }
+
+    fn push(
+        &mut self,
+        check: &'static str,
+        verdict: Verdict,
+        detail: impl Into<String>,
+        fix: Option<String>,
+        exit: Exit,
+    ) {
+        self.checks.push(Check {
+            check,
+            verdict,
+            // Text from the registry or the environment, shown escaped.
+            detail: escape(&detail.into()),
+            fix,
+            exit,
+        });
+    }
+
+    /// The first failure's exit status (earlier checks are the more basic).
+    fn exit(&self) -> Exit {
+        self.checks
+            .iter()
+            .find(|c| c.verdict == Verdict::Fail)
+            .map_or(Exit::Success, |c| c.exit)
+    }
+}
+
+/// Runs `regctl doctor`.
+pub async fn run(args: &DoctorArgs, ctx: &Context) -> Result<Exit> {
+    let host = super::login::registry_host(&args.registry)?;
+    let registry = ctx.registry(&host)?;
+    let mut report = Report::default();
+    if network(&mut report, ctx, &registry).await {
+        service(&mut report, ctx, &registry).await;
+    }
+    render_data(ctx.format, &report.checks)?;
+    Ok(report.exit())
+}
+
+/// Name resolution, TCP and TLS; false when the registry cannot be reached.
+async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> bool {
+    let base = registry.base().clone();
+    let name = base.host_str().unwrap_or_default().to_string();
+    let port = base.port_or_known_default().unwrap_or(443);
+    let addresses: Vec<std::net::SocketAddr> =
+        match tokio::net::lookup_host((name.trim_start_matches('[').trim_end_matches(']'), port))
+            .await
+        {
+            Ok(found) => found.collect(),
+            Err(e) => {
+                report.fail(
+                    "dns",
+                    format!("{name}: {e}"),
+                    "check the host name (and /etc/hosts or DNS)",
+                    Exit::Failure,
+                );
+                return false;
+            }
+        };
+    let shown: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
+    report.pass("dns", format!("{name} -> {}", shown.join(", ")));
+    let started = Instant::now();
+    let timeout = ctx.timeout();
+    let stream =
+        match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(&addresses[..])).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                report.fail(
+                    "tcp",
+                    format!("{name}:{port}: {e}"),
+                    "check that the registry runs and listens on this port (and the firewall)",
+                    Exit::Failure,
+                );
+                return false;
+            }
+            Err(_) => {
+                report.fail(
+                    "tcp",
+                    format!("{name}:{port}: no answer within {} s", timeout.as_secs()),
+                    "check the firewall, or raise --timeout",
+                    Exit::Failure,
+                );
+                return false;
+            }
+        };
+    report.pass(
+        "tcp",
+        format!(
+            "connected to {name}:{port} in {} ms",
+            started.elapsed().as_millis()
+        ),
+    );
+    if base.scheme() == "http" {
+        report.skip("tls", "--plain-http: no TLS");
+        return true;
+    }
+    let stream = match stream.into_std() {
+        Ok(s) => s,
+        Err(e) => {
+            report.fail("tls", e.to_string(), "", Exit::Failure);
+            return false;
+        }
+    };
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(timeout));
+    let (registry_name, tls_options) = (registry.host().to_string(), ctx.tls_options().clone());
+    let probed = tokio::task::spawn_blocking(move || {
+        crate::registry::tls::probe(stream, &registry_name, &name, &tls_options)
+    })
+    .await;
+    let tls = match probed {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            let fix = if e.contains("InvalidContentType")
+                || e.contains("corrupt message")
+                || e.contains("received corrupt")
+            {
+                "the port does not speak TLS: if the registry serves plain HTTP, pass --plain-http"
+            } else {
+                "check that the registry serves TLS on this port"
+            };
+            report.fail("tls", e, fix, Exit::Failure);
+            return false;
+        }
+        Err(e) => {
+            report.fail("tls", e.to_string(), "", Exit::Failure);
+            return false;
+        }
+    };
+    let facts = tls
+        .chain
+        .first()
+        .map(|leaf| certificate_facts(leaf.as_ref()))
+        .unwrap_or_default();
+    match (&tls.trusted_by, &tls.refused) {
+        (Some(source), _) => report.pass("tls", format!("{}; verified by {source}; {facts}", tls.protocol)),
+        (None, refused) if ctx.insecure() => report.warn(
+            "tls",
+            format!("{}; NOT verified ({}); {facts}", tls.protocol, refused.as_deref().unwrap_or("no trust source")),
+            "--insecure is on: trust the certificate instead (--ca-file, certs.d or the system store)",
+        ),
+        (None, refused) => {
+            report.fail(
+                "tls",
+                format!("{}; refused: {}; {facts}", tls.protocol, refused.as_deref().unwrap_or("no trust source")),
+                format!(
+                    "trust its CA: --ca-file <ca.pem>, or {}/ca.crt, or the system store (update-ca-certificates, or SSL_CERT_FILE); \
+                     if the name is wrong, use one the certificate carries",
+                    ctx.tls_options().host_dir(registry.host()).display()
+                ),
+                Exit::Failure,
+            );
+            return false;
+        }
+    }
+    true
+}
+
+/// Names, expiry, self-signed, CA:TRUE, in words.
+fn certificate_facts(der: &[u8]) -> String {
+    use x509_parser::prelude::*;
+    let Ok((_, cert)) = X509Certificate::from_der(der) else {
+        return "the certificate could not be parsed".into();
+    };
+    let mut names: Vec<String> = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                GeneralName::DNSName(d) => names.push((*d).to_string()),
+                GeneralName::IPAddress(ip) => names.push(match ip.len() {
+                    4 => std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]).to_string(),
+                    16 => <[u8; 16]>::try_from(*ip)
+                        .map(|b| std::net::Ipv6Addr::from(b).to_string())
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                }),
+                _ => {}
+            }
+        }
+    }
+    let mut facts = vec![format!(
+        "names: {}",
+        if names.is_empty() {
+            "none (subject alternative names missing)".into()
+        } else {
+            names.join(", ")
+        }
+    )];
+    let not_after = cert.validity().not_after;
+    let expired = !cert.validity().is_valid();
+    facts.push(format!(
+        "{} {}",
+        if expired {
+            "EXPIRED or not yet valid, until"
+        } else {
+            "valid until"
+        },
+        not_after
+    ));
+    if cert.subject() == cert.issuer() {
+        facts.push("self-signed".into());
+    }
+    if cert.is_ca() {
+        facts.push(
+            "CA:TRUE served as the registry's own (accepted when trusted byte for byte)".into(),
+        );
+    }
+    facts.join("; ")
+}
+
+/// The API, proxy, auth, credentials, catalog, deletion, referrers and paging.
+async fn service(report: &mut Report, ctx: &Context, registry: &Registry) {
+    let api = match registry.api_answer().await {
+        Ok(api) => api,
+        Err(e) => {
+            report.fail(
+                "api",
+                e.to_string(),
+                "check the address: the registry API is at /v2/",
+                Exit::for_kind(e.kind()),
+            );
+            return;
+        }
+    };
+    let version = api
+        .api_version
+        .clone()
+        .unwrap_or_else(|| "no Docker-Distribution-API-Version header".into());
+    match api.status {
+        200 | 401 => report.pass(
+            "api",
+            format!("GET /v2/ answered {}; {version}", api.status),
+        ),
+        400 if registry.base().scheme() == "http" => {
+            report.fail(
+                "api",
+                "GET /v2/ answered 400",
+                "the port may speak TLS: drop --plain-http",
+                Exit::Failure,
+            );
+            return;
+        }
+        status => {
+            report.fail(
+                "api",
+                format!("GET /v2/ answered {status}"),
+                "check the address: is this a registry?",
+                Exit::Failure,
+            );
+            return;
+        }
+    }
+    proxy(report, registry);
+    match &api.challenge {
+        None if api.status == 200 => report.pass("auth", "none asked: anonymous access"),
+        None => report.warn(
+            "auth",
+            "a 401 without a challenge regctl understands",
+            "check the registry's auth configuration",
+        ),
+        Some(Challenge::Basic) => report.pass("auth", "Basic"),
+        Some(Challenge::Bearer { realm, service, .. }) => report.pass(
+            "auth",
+            format!(
+                "Bearer; realm {realm}; service {}",
+                service.as_deref().unwrap_or("-")
+            ),
+        ),
+    }
+    let credential = match ctx.credential(registry.host()) {
+        Ok(found) => found.map(|c| c.source),
+        Err(e) => {
+            report.fail(
+                "credentials",
+                format!("{e:#}"),
+                "fix the credential source named",
+                Exit::Usage,
+            );
+            return;
+        }
+    };
+    match (registry.check_credentials().await, credential) {
+        (Ok(CredentialCheck::NotAsked), _) => report.pass("credentials", "not needed"),
+        (Ok(CredentialCheck::Accepted), Some(source)) => {
+            report.pass("credentials", format!("from {source}; accepted"))
+        }
+        (Ok(CredentialCheck::Accepted), None) => {
+            report.pass("credentials", "none found; anonymous access accepted")
+        }
+        (Err(e), source) => {
+            let fix = match source {
+                Some(s) => format!(
+                    "the credentials from {s} were refused: check them, or `regctl login {}` again",
+                    registry.host()
+                ),
+                None => format!("no credentials found: `regctl login {}`", registry.host()),
+            };
+            report.fail("credentials", e.to_string(), fix, Exit::for_kind(e.kind()));
+            return;
+        }
+    }
+    let repository = match registry.catalog_paging().await {
+        Ok(Paging::Refused(status)) => {
+            report.warn(
+                "catalog",
+                format!("refused ({status})"),
+                "`regctl ls` and `prune` of the whole registry need it; name a repository instead",
+            );
+            None
+        }
+        Ok(paging) => {
+            report.pass(
+                "catalog",
+                format!(
+                    "allowed; {}",
+                    if paging == Paging::Paged {
+                        "paged (Link headers)"
+                    } else {
+                        "one page"
+                    }
+                ),
+            );
+            first_repository(registry).await
+        }
+        Err(e) => {
+            report.warn(
+                "catalog",
+                e.to_string(),
+                "`regctl ls` of the whole registry needs it",
+            );
+            None
+        }
+    };
+    let Some(repository) = repository else {
+        for check in ["deletion", "referrers", "tag paging"] {
+            report.skip(check, "no repository to ask about");
+        }
+        return;
+    };
+    match registry.probe_delete(&repository).await {
+        Ok(()) => report.pass("deletion", format!("enabled (a DELETE of a manifest that cannot exist in {repository} answered 404)")),
+        Err(e @ RegistryError::Unsupported { .. }) => report.fail(
+            "deletion",
+            e.to_string(),
+            "set storage.delete.enabled: true in the registry's config (or REGISTRY_STORAGE_DELETE_ENABLED=true); a pull-through cache accepts no deletes",
+            Exit::Unsupported,
+        ),
+        Err(e) => report.warn("deletion", e.to_string(), "the deletion probe failed; `regctl rm` may too"),
+    }
+    match registry.has_referrers_api(&repository).await {
+        Ok(true) => report.pass("referrers", "the OCI referrers API answers"),
+        Ok(false) => report.pass(
+            "referrers",
+            "no referrers API (404): the sha256-<hex> fallback tags are used",
+        ),
+        Err(e) => report.warn("referrers", e.to_string(), "attachments may be missed"),
+    }
+    match registry.tags_paging(&repository).await {
+        Ok(paging @ (Paging::Paged | Paging::OnePage | Paging::Unpaged(_))) => report.pass(
+            "tag paging",
+            format!("{repository}: {}", paging_words(paging, "tags")),
+        ),
+        Ok(Paging::Refused(status)) => report.warn(
+            "tag paging",
+            format!("{repository}: refused ({status})"),
+            "check pull access",
+        ),
+        Err(e) => report.warn("tag paging", e.to_string(), "check pull access"),
+    }
+}
+
+fn paging_words(paging: Paging, items: &str) -> String {
+    match paging {
+        Paging::Paged => "paged (Link headers)".into(),
+        Paging::OnePage => {
+            format!("no more than one of the {items} asked for came: paging not needed yet")
+        }
+        Paging::Unpaged(n) => format!(
+            "not paged: n=1 answered {n} {items} at once (the whole list comes in one answer)"
+        ),
+        Paging::Refused(status) => format!("refused ({status})"),
+    }
+}
+
+/// The proxy the environment sets for this registry, if any.
+fn proxy(report: &mut Report, registry: &Registry) {
+    let https = registry.base().scheme() == "https";
+    let names: &[&str] = if https {
+        &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    };
+    let found = names.iter().find_map(|n| {
+        std::env::var(n)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| (n, v))
+    });
+    match found {
+        None => report.pass("proxy", "none in the environment"),
+        Some((name, value)) => {
+            // A proxy URL may carry a password.
+            let shown = url::Url::parse(&value)
+                .map(|u| crate::registry::client::redact_url(&u))
+                .unwrap_or_else(|_| "(not a URL)".into());
+            let no_proxy = std::env::var("NO_PROXY")
+                .or_else(|_| std::env::var("no_proxy"))
+                .unwrap_or_default();
+            report.pass(
+                "proxy",
+                format!(
+                    "{name}={shown}{}",
+                    if no_proxy.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; NO_PROXY={no_proxy}")
+                    }
+                ),
+            );
+        }
+    }
+}
+
+/// The first repository the catalog names.
+async fn first_repository(registry: &Registry) -> Option<String> {
+    registry.catalog().await.ok()?.into_iter().next()
+}

@@ -1,0 +1,107 @@
+//! Questions a diagnosis asks of a registry, each answered without changing
+//! anything: what `GET /v2/` says (status, API version, challenge), whether a
+//! catalog or tag list is paged, whether the referrers API answers.
+
+use reqwest::header::LINK;
+use reqwest::{Method, StatusCode};
+
+use super::auth::{Challenge, Scope};
+use super::client::Registry;
+use super::error::Result;
+use super::tokens::challenge_of;
+use super::transport::{read_answer, MAX_ERROR_BODY};
+use super::Digest;
+
+/// What an unauthenticated `GET /v2/` answered.
+#[derive(Clone, Debug)]
+pub struct ApiAnswer {
+    /// The HTTP status.
+    pub status: u16,
+    /// `Docker-Distribution-API-Version`, when sent.
+    pub api_version: Option<String>,
+    /// The challenge of a 401.
+    pub challenge: Option<Challenge>,
+}
+
+/// The most bytes of a list read when asking for one item.
+const MAX_LIST_PAGE: usize = 16 * 1024 * 1024;
+
+/// What a one-item page of a list answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paging {
+    /// The list is paged: a `Link` header points at the next page.
+    Paged,
+    /// One page held it all (no `Link` header, no more than asked).
+    OnePage,
+    /// More items than asked for came at once: the registry ignores `n`.
+    Unpaged(usize),
+    /// The registry refused the list (HTTP status).
+    Refused(u16),
+}
+
+impl Registry {
+    /// `GET /v2/` without credentials, as it comes.
+    pub async fn api_answer(&self) -> Result<ApiAnswer> {
+        let url = self.url("v2/")?;
+        let request = self.http().request(Method::GET, url.clone());
+        let resp = self.dispatch(&Method::GET, &url, request).await?;
+        let answer = read_answer(resp, MAX_ERROR_BODY, &url).await?;
+        Ok(ApiAnswer {
+            status: answer.status.as_u16(),
+            api_version: answer
+                .headers
+                .get("docker-distribution-api-version")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            challenge: (answer.status == StatusCode::UNAUTHORIZED)
+                .then(|| challenge_of(&answer.headers))
+                .flatten(),
+        })
+    }
+
+    /// Whether the catalog is paged (`GET /v2/_catalog?n=1`, with credentials).
+    pub async fn catalog_paging(&self) -> Result<Paging> {
+        self.paging("v2/_catalog?n=1", &Scope::Catalog, "repositories")
+            .await
+    }
+
+    /// Whether `repository`'s tag list is paged (`?n=1`).
+    pub async fn tags_paging(&self, repository: &str) -> Result<Paging> {
+        self.paging(
+            &format!("v2/{repository}/tags/list?n=1"),
+            &Scope::Pull(repository.to_string()),
+            "tags",
+        )
+        .await
+    }
+
+    async fn paging(&self, path: &str, scope: &Scope, field: &str) -> Result<Paging> {
+        let url = self.url(path)?;
+        match self.get(&url, scope, None, MAX_LIST_PAGE).await {
+            Ok(answer) if answer.status.is_success() => {
+                if answer.headers.contains_key(LINK) {
+                    return Ok(Paging::Paged);
+                }
+                let items = serde_json::from_slice::<serde_json::Value>(&answer.body)
+                    .ok()
+                    .and_then(|v| v.get(field)?.as_array().map(Vec::len))
+                    .unwrap_or(0);
+                Ok(if items > 1 {
+                    Paging::Unpaged(items)
+                } else {
+                    Paging::OnePage
+                })
+            }
+            Ok(answer) => Ok(Paging::Refused(answer.status.as_u16())),
+            Err(super::RegistryError::Unauthorized { .. }) => Ok(Paging::Refused(401)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether the registry answers the referrers API for `repository` (asked
+    /// about a digest that cannot exist: 200 with an empty list where it does).
+    pub async fn has_referrers_api(&self, repository: &str) -> Result<bool> {
+        let nothing = Digest::sha256_of(b"regctl: probe for the referrers API");
+        Ok(self.referrers(repository, &nothing).await?.is_some())
+    }
+}

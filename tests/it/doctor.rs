@@ -1,0 +1,193 @@
+//! `regctl doctor` against registries that are right, and wrong in one way each:
+//! the verdict of every line, and the exit code of the first failure.
+
+use std::collections::BTreeMap;
+
+use crate::fixture::{image, Storage};
+use crate::harness::{regctl, seed_certificate, Options, Regctl, TestRegistry, USER};
+
+fn populate(s: &Storage) {
+    let img = image("linux/amd64", "2024-01-01T00:00:00Z", "doctor");
+    s.push("app", &["v1", "v2"], &img);
+}
+
+/// The verdict of each check, and the whole report.
+fn doctor(r: Regctl, host: &str, code: i32) -> (BTreeMap<String, (String, String)>, String) {
+    let run = r.args(["doctor", host, "--format", "json"]).run();
+    run.code(code);
+    let checks: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let verdicts = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap().to_string(),
+                (
+                    c["verdict"].as_str().unwrap().to_string(),
+                    format!(
+                        "{} -- {}",
+                        c["detail"].as_str().unwrap(),
+                        c["fix"].as_str().unwrap_or("")
+                    ),
+                ),
+            )
+        })
+        .collect();
+    (verdicts, run.stdout)
+}
+
+fn verdict<'a>(checks: &'a BTreeMap<String, (String, String)>, check: &str) -> &'a str {
+    checks.get(check).map_or("absent", |(v, _)| v.as_str())
+}
+
+fn says<'a>(checks: &'a BTreeMap<String, (String, String)>, check: &str) -> &'a str {
+    checks.get(check).map_or("", |(_, d)| d.as_str())
+}
+
+#[test]
+fn a_registry_set_up_right_passes_every_check() {
+    let reg = TestRegistry::start_with(Options::default(), populate);
+    let (checks, report) = doctor(regctl().trusted(&reg), &reg.host(), 0);
+    for check in [
+        "dns",
+        "tcp",
+        "tls",
+        "api",
+        "proxy",
+        "auth",
+        "credentials",
+        "catalog",
+        "deletion",
+        "referrers",
+        "tag paging",
+    ] {
+        assert_eq!(verdict(&checks, check), "pass", "{check}: {report}");
+    }
+    assert!(
+        says(&checks, "tls").contains("verified by --ca-file"),
+        "{report}"
+    );
+    assert!(
+        says(&checks, "tls").contains("CA:TRUE"),
+        "the seed's certificate: {report}"
+    );
+    assert!(says(&checks, "tls").contains("self-signed"), "{report}");
+    assert!(says(&checks, "api").contains("registry/2.0"), "{report}");
+    assert!(says(&checks, "auth").contains("Basic"), "{report}");
+    assert!(
+        says(&checks, "credentials").contains("REGCTL_USERNAME"),
+        "{report}"
+    );
+    assert!(says(&checks, "referrers").contains("fallback"), "{report}");
+    // Distribution 2.8 answers a tag list whole, whatever n asks.
+    assert!(
+        says(&checks, "tag paging").contains("not paged: n=1 answered 2 tags"),
+        "{report}"
+    );
+}
+
+#[test]
+fn an_untrusted_or_misnamed_certificate_fails_tls_with_the_ways_to_trust_it() {
+    let reg = TestRegistry::start_with(Options::default(), populate);
+    let (checks, report) = doctor(regctl().logged_in(), &reg.host(), 1);
+    assert_eq!(verdict(&checks, "tcp"), "pass");
+    assert_eq!(verdict(&checks, "tls"), "fail", "{report}");
+    assert!(
+        says(&checks, "tls").contains("--ca-file") && says(&checks, "tls").contains("ca.crt"),
+        "{report}"
+    );
+    assert_eq!(
+        verdict(&checks, "api"),
+        "absent",
+        "nothing after a TLS failure: {report}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let other = seed_certificate(dir.path(), "other", "DNS:example.com");
+    let misnamed = TestRegistry::start_with(
+        Options {
+            cert: Some((other.cert.clone(), other.key.clone())),
+            ..Options::default()
+        },
+        populate,
+    );
+    let (checks, report) = doctor(
+        regctl()
+            .logged_in()
+            .args(["--ca-file".as_ref(), other.cert.as_os_str()]),
+        &misnamed.host(),
+        1,
+    );
+    assert_eq!(verdict(&checks, "tls"), "fail", "{report}");
+    assert!(
+        says(&checks, "tls").contains("names: example.com"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_wrong_password_fails_the_credentials_check_with_exit_3() {
+    let reg = TestRegistry::start_with(Options::default(), populate);
+    let r = regctl()
+        .args(["--ca-file".as_ref(), reg.ca.as_os_str()])
+        .env("REGCTL_USERNAME", USER)
+        .env("REGCTL_PASSWORD", "Wr0ngPassw0rd!");
+    let (checks, report) = doctor(r, &reg.host(), 3);
+    assert_eq!(verdict(&checks, "tls"), "pass", "{report}");
+    assert_eq!(verdict(&checks, "credentials"), "fail", "{report}");
+    assert!(!report.contains("Wr0ngPassw0rd!"));
+}
+
+#[test]
+fn deletion_disabled_fails_the_deletion_check_with_exit_5() {
+    let reg = TestRegistry::start_with(
+        Options {
+            delete_enabled: false,
+            ..Options::default()
+        },
+        populate,
+    );
+    let (checks, report) = doctor(regctl().trusted(&reg), &reg.host(), 5);
+    assert_eq!(verdict(&checks, "credentials"), "pass", "{report}");
+    assert_eq!(verdict(&checks, "deletion"), "fail", "{report}");
+    assert!(
+        says(&checks, "deletion").contains("storage.delete.enabled"),
+        "{report}"
+    );
+    assert_eq!(
+        verdict(&checks, "referrers"),
+        "pass",
+        "later checks still run: {report}"
+    );
+}
+
+#[test]
+fn plain_http_on_a_tls_port_is_named() {
+    let reg = TestRegistry::start_with(Options::default(), populate);
+    let (checks, report) = doctor(regctl().logged_in().args(["--plain-http"]), &reg.host(), 1);
+    assert_eq!(verdict(&checks, "tls"), "skip");
+    assert_eq!(verdict(&checks, "api"), "fail", "{report}");
+    assert!(
+        says(&checks, "api").contains("drop --plain-http"),
+        "{report}"
+    );
+}
+
+#[test]
+fn on_ferro_the_referrers_api_is_found_and_tls_is_skipped() {
+    let target = crate::target::Target::start(crate::target::Kind::Ferro);
+    target.push_image(
+        "app",
+        &["v1"],
+        &image("linux/amd64", "2024-01-01T00:00:00Z", "doctor-ferro"),
+    );
+    let (checks, report) = doctor(target.regctl(), &target.host(), 0);
+    assert_eq!(verdict(&checks, "tls"), "skip", "{report}");
+    assert_eq!(verdict(&checks, "referrers"), "pass", "{report}");
+    assert!(
+        says(&checks, "referrers").contains("API answers"),
+        "{report}"
+    );
+    assert_eq!(verdict(&checks, "credentials"), "pass", "{report}");
+}
