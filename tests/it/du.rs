@@ -8,7 +8,9 @@ use std::path::Path;
 use crate::fixture::{image, Storage};
 use crate::harness::{regctl, Options, TestRegistry};
 
-fn populate(s: &Storage) {
+/// web (v1; v2 and latest on one image), api (web's v1 image, and a two-platform
+/// index), team/tools (one image).
+pub fn populate(s: &Storage) {
     let a = image("linux/amd64", "2024-01-01T00:00:00Z", "du-a");
     let b = image("linux/amd64", "2024-02-01T00:00:00Z", "du-b");
     s.push("web", &["v1"], &a);

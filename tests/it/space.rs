@@ -2,34 +2,10 @@
 //! Distribution's plain `garbage-collect` then removes from its storage folder,
 //! byte for byte; every remaining tag still pulls.
 
-use crate::fixture::{image, Storage};
+use crate::du::populate;
 use crate::harness::{Options, TestRegistry};
 use crate::target::Target;
 use crate::verify::assert_pulls;
-
-fn populate(s: &Storage) {
-    let a = image("linux/amd64", "2024-01-01T00:00:00Z", "space-a");
-    s.push("web", &["v1"], &a);
-    s.push(
-        "web",
-        &["v2", "latest"],
-        &image("linux/amd64", "2024-02-01T00:00:00Z", "space-b"),
-    );
-    s.push("api", &["v1"], &a);
-    s.push_index(
-        "api",
-        &["multi"],
-        &[
-            image("linux/amd64", "2024-03-01T00:00:00Z", "space-c"),
-            image("linux/arm64", "2024-03-01T00:00:00Z", "space-d"),
-        ],
-    );
-    s.push(
-        "team/tools",
-        &["stable"],
-        &image("linux/amd64", "2024-04-01T00:00:00Z", "space-e"),
-    );
-}
 
 /// The bytes of every blob in the storage folder.
 fn stored_bytes(reg: &TestRegistry) -> u64 {
