@@ -229,7 +229,8 @@ pub enum StoreArg {
 /// `regctl doctor`.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// The registry, HOST[:PORT].
+    /// The registry, HOST[:PORT], or HOST[:PORT]/REPOSITORY to ask about that
+    /// repository (deletion, referrers, paging) instead of the catalog's first.
     pub registry: String,
 }
 

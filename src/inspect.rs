@@ -48,6 +48,9 @@ pub struct Inspection {
     pub total_size: u64,
     /// The manifests attached to this one.
     pub attachments: Vec<AttachmentEntry>,
+    /// What could not be read (a config, a child, the attachments): the rest is
+    /// still reported.
+    pub warnings: Vec<String>,
     /// The manifest's bytes exactly as served.
     #[serde(skip)]
     pub raw: Vec<u8>,
@@ -152,19 +155,30 @@ pub async fn inspect(
         layers: blob_entries(&node.layers),
         total_size: 0,
         attachments: Vec::new(),
+        warnings: Vec::new(),
         raw: manifest.bytes.clone(),
         raw_config: None,
     };
     let mut blobs: BTreeMap<Digest, u64> = node.blobs(&manifest.digest).into_iter().collect();
     if node.is_index() {
         for entry in index_entries(&json) {
-            let child = registry
+            let child = match registry
                 .get_manifest(repository, &ManifestRef::from(&entry.digest))
                 .await
-                .ok()
-                .map(|m| Node::from_bytes(&m.media_type, m.bytes.into()));
+            {
+                Ok(m) => Some(Node::from_bytes(&m.media_type, m.bytes.into())),
+                Err(e) => {
+                    inspection.warnings.push(format!(
+                        "child {} could not be read ({e}); the total leaves it out",
+                        entry.digest
+                    ));
+                    None
+                }
+            };
             let child_blobs = child.as_ref().map(|c| c.blobs(&entry.digest));
-            let total = child_blobs.as_ref().map(|b| b.iter().map(|(_, s)| s).sum());
+            let total = child_blobs
+                .as_ref()
+                .map(|b| crate::deletion::space::total_of(b.iter().map(|(_, s)| s)));
             blobs.extend(child_blobs.into_iter().flatten());
             inspection.platforms.push(PlatformEntry {
                 platform: entry.platform.map(|p| p.to_string()),
@@ -177,19 +191,31 @@ pub async fn inspect(
     }
     if let Some(config) = &node.config {
         let raw = if is_image_config(&config.media_type) {
-            Some(
-                registry
-                    .get_blob(repository, &config.digest, MAX_CONFIG)
-                    .await?,
-            )
+            match registry
+                .get_blob(repository, &config.digest, MAX_CONFIG)
+                .await
+            {
+                Ok(raw) => Some(raw),
+                Err(e) => {
+                    inspection
+                        .warnings
+                        .push(format!("the config could not be read: {e}"));
+                    None
+                }
+            }
         } else {
             None
         };
         inspection.config = Some(summarise_config(config, raw.as_deref()));
         inspection.raw_config = raw;
     }
-    inspection.total_size = blobs.values().sum();
-    inspection.attachments = attachments(registry, repository, &manifest.digest).await?;
+    inspection.total_size = crate::deletion::space::total_of(blobs.values());
+    match attachments(registry, repository, &manifest.digest).await {
+        Ok(found) => inspection.attachments = found,
+        Err(e) => inspection
+            .warnings
+            .push(format!("the attachments could not be read: {e}")),
+    }
     Ok(inspection)
 }
 
@@ -272,9 +298,15 @@ async fn attachments(
         if subject != *digest {
             continue;
         }
-        let attached = registry
+        let attached = match registry
             .get_manifest(repository, &ManifestRef::tag(tag))
-            .await?;
+            .await
+        {
+            Ok(attached) => attached,
+            // Listed, but its manifest is gone (a dangling tag): nothing attached.
+            Err(RegistryError::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
         let node = Node::from_bytes(&attached.media_type, attached.bytes.into());
         found.push(AttachmentEntry {
             kind: match kind {

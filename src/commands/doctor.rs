@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::DoctorArgs;
-use crate::exit::Exit;
+use crate::exit::{Exit, UsageError};
 use crate::output::{escape, render_data, Row};
 use crate::registry::diagnose::Paging;
 use crate::registry::tokens::CredentialCheck;
@@ -138,11 +138,14 @@ impl Report {
 
 /// Runs `regctl doctor`.
 pub async fn run(args: &DoctorArgs, ctx: &Context) -> Result<Exit> {
-    let host = super::login::registry_host(&args.registry)?;
-    let registry = ctx.registry(&host)?;
+    let target: crate::registry::RegistryTarget = args
+        .registry
+        .parse()
+        .map_err(|e: crate::registry::reference::ReferenceError| UsageError(e.to_string()))?;
+    let registry = ctx.registry(&target.registry)?;
     let mut report = Report::default();
     if network(&mut report, ctx, &registry).await {
-        service(&mut report, ctx, &registry).await;
+        service(&mut report, ctx, &registry, target.prefix).await;
     }
     render_data(ctx.format, &report.checks)?;
     Ok(report.exit())
@@ -320,7 +323,8 @@ fn certificate_facts(der: &[u8]) -> String {
 }
 
 /// The API, proxy, auth, credentials, catalog, deletion, referrers and paging.
-async fn service(report: &mut Report, ctx: &Context, registry: &Registry) {
+async fn service(report: &mut Report, ctx: &Context, registry: &Registry, named: Option<String>) {
+    proxy(report, registry);
     let api = match registry.api_answer().await {
         Ok(api) => api,
         Err(e) => {
@@ -361,7 +365,6 @@ async fn service(report: &mut Report, ctx: &Context, registry: &Registry) {
             return;
         }
     }
-    proxy(report, registry);
     match &api.challenge {
         None if api.status == 200 => report.pass("auth", "none asked: anonymous access"),
         None => report.warn(
@@ -415,23 +418,20 @@ async fn service(report: &mut Report, ctx: &Context, registry: &Registry) {
             report.warn(
                 "catalog",
                 format!("refused ({status})"),
-                "`regctl ls` and `prune` of the whole registry need it; name a repository instead",
+                "`regctl ls` and `prune` of the whole registry need it; name a repository \
+                 instead (to doctor too: HOST/REPOSITORY)",
             );
-            None
+            named
         }
         Ok(paging) => {
             report.pass(
                 "catalog",
-                format!(
-                    "allowed; {}",
-                    if paging == Paging::Paged {
-                        "paged (Link headers)"
-                    } else {
-                        "one page"
-                    }
-                ),
+                format!("allowed; {}", paging_words(paging, "repositories")),
             );
-            first_repository(registry).await
+            match named {
+                Some(named) => Some(named),
+                None => first_repository(registry).await,
+            }
         }
         Err(e) => {
             report.warn(
@@ -439,7 +439,7 @@ async fn service(report: &mut Report, ctx: &Context, registry: &Registry) {
                 e.to_string(),
                 "`regctl ls` of the whole registry needs it",
             );
-            None
+            named
         }
     };
     let Some(repository) = repository else {
@@ -510,10 +510,17 @@ fn proxy(report: &mut Report, registry: &Registry) {
     match found {
         None => report.pass("proxy", "none in the environment"),
         Some((name, value)) => {
-            // A proxy URL may carry a password.
-            let shown = url::Url::parse(&value)
+            // A proxy URL may carry a password, with or without a scheme.
+            let with_scheme = if value.contains("://") {
+                value.clone()
+            } else {
+                format!("http://{value}")
+            };
+            let shown = url::Url::parse(&with_scheme)
+                .ok()
+                .filter(|u| u.host_str().is_some())
                 .map(|u| crate::registry::client::redact_url(&u))
-                .unwrap_or_else(|_| "(not a URL)".into());
+                .unwrap_or_else(|| "(set, not shown: not a URL)".into());
             let no_proxy = std::env::var("NO_PROXY")
                 .or_else(|_| std::env::var("no_proxy"))
                 .unwrap_or_default();
@@ -534,5 +541,10 @@ fn proxy(report: &mut Report, registry: &Registry) {
 
 /// The first repository the catalog names.
 async fn first_repository(registry: &Registry) -> Option<String> {
-    registry.catalog().await.ok()?.into_iter().next()
+    registry
+        .catalog()
+        .await
+        .ok()?
+        .into_iter()
+        .find(|r| crate::registry::reference::valid_repository(r))
 }

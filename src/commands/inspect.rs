@@ -24,6 +24,14 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
         .iter()
         .map(|r| ctx.registry(r.registry()))
         .collect::<Result<Vec<_>>>()?;
+    if let (true, [reference], [registry]) = (args.raw, &references[..], &registries[..]) {
+        // The manifest alone: nothing else it points at is read.
+        let manifest = registry
+            .get_manifest(reference.repository(), &reference.manifest_reference())
+            .await?;
+        write_bytes(&manifest.bytes).context("writing the manifest")?;
+        return Ok(Exit::Success);
+    }
     let reading = stream::iter(references.iter().zip(registries))
         .map(|(reference, registry)| async move { inspect(&registry, reference).await })
         .buffered(ctx.concurrency.clamp(1, 8));
@@ -35,7 +43,13 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
     let mut failed = Vec::new();
     for (reference, result) in references.iter().zip(results) {
         match result {
-            Ok(i) => inspections.push(i),
+            Ok(i) => {
+                for warning in &i.warnings {
+                    ctx.printer
+                        .warn(format!("{reference}: {}", escape(warning)));
+                }
+                inspections.push(i)
+            }
             Err(e) => {
                 ctx.printer.error(format!("{reference}: {e}"));
                 failed.push(e.kind());
@@ -79,10 +93,22 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
     Ok(worst(&failed))
 }
 
-/// The bytes as they are (a closed pipe is no error).
+/// The bytes as they are (a closed pipe is no error). On a terminal, control
+/// characters other than newlines and tabs are shown escaped: the bytes come
+/// from the registry.
 fn write_bytes(bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
+    use std::io::{IsTerminal as _, Write as _};
     let mut out = std::io::stdout().lock();
+    if out.is_terminal() {
+        let text = String::from_utf8_lossy(bytes);
+        let shown: Vec<String> = text
+            .split('\n')
+            .map(|line| line.split('\t').map(escape).collect::<Vec<_>>().join("\t"))
+            .collect();
+        return out
+            .write_all(shown.join("\n").as_bytes())
+            .and_then(|()| out.flush());
+    }
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,

@@ -313,7 +313,16 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
             bytes_freed: action.and_then(|a| plan.bytes_freed(a)),
         });
         if matches!(decision.verdict, Verdict::Delete(_)) {
-            lines.extend(dependents(repository, plan, &decision.digest));
+            // A child that is an image of its own has its own line already.
+            lines.extend(
+                dependents(repository, plan, &decision.digest)
+                    .into_iter()
+                    .filter(|l| {
+                        !decisions
+                            .iter()
+                            .any(|d| Some(&d.digest) == l.digest.as_ref())
+                    }),
+            );
         }
     }
     for action in &plan.actions {

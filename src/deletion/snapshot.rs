@@ -24,6 +24,8 @@ pub struct Node {
     pub readable: bool,
     /// An index's children.
     pub children: Vec<Digest>,
+    /// The sizes their descriptors give, in the same order.
+    child_sizes: Vec<u64>,
     /// An index (OCI index or Docker manifest list), as [`media::is_index`] decides.
     index: bool,
     /// An image's config.
@@ -61,12 +63,17 @@ impl Node {
         let digest_of = |d: &Value| d.get("digest")?.as_str()?.parse::<Digest>().ok();
         let mut readable = true;
         let mut children = Vec::new();
+        let mut child_sizes = Vec::new();
         match fields.get("manifests") {
             None | Some(Value::Null) => {}
             Some(Value::Array(entries)) => {
                 for entry in entries {
                     match digest_of(entry) {
-                        Some(d) => children.push(d),
+                        Some(d) => {
+                            children.push(d);
+                            child_sizes
+                                .push(entry.get("size").and_then(Value::as_u64).unwrap_or(0));
+                        }
                         None => readable = false,
                     }
                 }
@@ -105,6 +112,7 @@ impl Node {
             media_type,
             readable,
             children,
+            child_sizes,
             index,
             config,
             layers,
@@ -114,11 +122,18 @@ impl Node {
         }
     }
 
-    /// The blobs this manifest holds on its own, with their sizes: itself (a
-    /// manifest is a blob too), its config and its layers. An index's children
-    /// are manifests of their own.
+    /// The blobs this manifest references, with their sizes, as the garbage
+    /// collector marks them: itself (a manifest is a blob too), its config and
+    /// layers, and an index's children (their manifests, not what those
+    /// reference: the collector does not follow an index further).
     pub fn blobs(&self, digest: &Digest) -> Vec<(Digest, u64)> {
-        let mut blobs = vec![(digest.clone(), self.bytes.len() as u64)];
+        let mut blobs: Vec<(Digest, u64)> = self
+            .children
+            .iter()
+            .cloned()
+            .zip(self.child_sizes.iter().copied())
+            .collect();
+        blobs.push((digest.clone(), self.bytes.len() as u64));
         blobs.extend(
             self.config
                 .iter()
@@ -135,6 +150,7 @@ impl Node {
             bytes,
             readable: false,
             children: Vec::new(),
+            child_sizes: Vec::new(),
             config: None,
             layers: Vec::new(),
             subject: None,

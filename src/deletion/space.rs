@@ -15,6 +15,11 @@ use crate::registry::Digest;
 /// Blobs by digest, with their sizes.
 pub type Blobs = BTreeMap<Digest, u64>;
 
+/// The sum of sizes the registry declared, saturating (a hostile size cannot wrap it).
+pub fn total_of<'a>(sizes: impl IntoIterator<Item = &'a u64>) -> u64 {
+    sizes.into_iter().fold(0, |a, b| a.saturating_add(*b))
+}
+
 /// Every blob referenced by the manifests of `snapshot`, except those in `without`.
 pub fn referenced(snapshot: &Snapshot, without: &BTreeSet<Digest>) -> Blobs {
     snapshot
@@ -29,9 +34,13 @@ pub fn referenced(snapshot: &Snapshot, without: &BTreeSet<Digest>) -> Blobs {
 /// delete none (a tag removal leaves its manifest, and its blobs, in place).
 fn deleted_by(action: &Action) -> Option<&Digest> {
     match action {
-        Action::DeleteManifest { digest, .. } | Action::RewriteReferrersIndex { digest, .. } => {
-            Some(digest)
-        }
+        Action::DeleteManifest { digest, .. } => Some(digest),
+        // The old fallback index goes only when no other tag keeps it.
+        Action::RewriteReferrersIndex {
+            digest,
+            delete_old: true,
+            ..
+        } => Some(digest),
         _ => None,
     }
 }
@@ -75,7 +84,7 @@ pub fn freed(scope: &[&Snapshot], plans: &[&Plan]) -> Vec<Vec<Option<u64>>> {
                             .filter(|(blob, _)| !remaining.contains(blob))
                             .filter(|(blob, _)| counted.insert(blob.clone()))
                             .map(|(_, size)| size)
-                            .sum(),
+                            .fold(0, u64::saturating_add),
                     )
                 })
                 .collect()
@@ -143,12 +152,13 @@ pub fn usage(snapshots: &[Snapshot]) -> (Vec<RepositoryUsage>, u64) {
         .iter()
         .zip(&per_repository)
         .map(|(snapshot, blobs)| {
-            let bytes = blobs.values().sum();
-            let unique_bytes = blobs
-                .iter()
-                .filter(|(d, _)| users.get(d).copied() == Some(1))
-                .map(|(_, s)| s)
-                .sum();
+            let bytes = total_of(blobs.values());
+            let unique_bytes = total_of(
+                blobs
+                    .iter()
+                    .filter(|(d, _)| users.get(d).copied() == Some(1))
+                    .map(|(_, s)| s),
+            );
             RepositoryUsage {
                 repository: snapshot.repository.clone(),
                 tags: snapshot.tags.len(),
@@ -159,7 +169,7 @@ pub fn usage(snapshots: &[Snapshot]) -> (Vec<RepositoryUsage>, u64) {
             }
         })
         .collect();
-    (rows, total.values().sum())
+    (rows, total_of(total.values()))
 }
 
 /// The space of each tagged image of `snapshots` (an index with its children).
@@ -173,7 +183,7 @@ pub fn image_usage(snapshots: &[Snapshot]) -> Vec<ImageUsage> {
             images.push((
                 ImageUsage {
                     repository: snapshot.repository.clone(),
-                    bytes: blobs.values().sum(),
+                    bytes: total_of(blobs.values()),
                     digest,
                     tags,
                     unique_bytes: 0,
@@ -191,11 +201,12 @@ pub fn image_usage(snapshots: &[Snapshot]) -> Vec<ImageUsage> {
     let mut rows: Vec<ImageUsage> = images
         .into_iter()
         .map(|(mut row, blobs)| {
-            row.unique_bytes = blobs
-                .iter()
-                .filter(|(d, _)| users.get(*d).copied() == Some(1))
-                .map(|(_, s)| s)
-                .sum();
+            row.unique_bytes = total_of(
+                blobs
+                    .iter()
+                    .filter(|(d, _)| users.get(*d).copied() == Some(1))
+                    .map(|(_, s)| s),
+            );
             row
         })
         .collect();

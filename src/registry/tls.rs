@@ -196,15 +196,16 @@ pub fn probe(
                     .map_err(|e| e.to_string())
             })
     };
-    let mut sources = vec![(
-        "the system's trust store (or SSL_CERT_FILE / SSL_CERT_DIR)".to_string(),
-        Ok(rustls_native_certs::load_native_certs().certs),
-    )];
-    sources.extend(
+    // The sources the user gave first: their refusal is the one worth reading.
+    let mut sources: Vec<(String, Result<Vec<CertificateDer<'static>>>)> =
         extra_sources(registry, opts)
             .into_iter()
-            .map(|s| (s.label, s.certs)),
-    );
+            .map(|s| (s.label, s.certs))
+            .collect();
+    sources.push((
+        "the system's trust store (or SSL_CERT_FILE / SSL_CERT_DIR)".to_string(),
+        Ok(rustls_native_certs::load_native_certs().certs),
+    ));
     let mut refused = None;
     let mut trusted_by = None;
     for (label, certs) in sources {

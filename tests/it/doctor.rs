@@ -191,3 +191,24 @@ fn on_ferro_the_referrers_api_is_found_and_tls_is_skipped() {
     );
     assert_eq!(verdict(&checks, "credentials"), "pass", "{report}");
 }
+
+#[test]
+fn a_proxy_password_is_never_shown() {
+    let reg = TestRegistry::start_with(Options::default(), populate);
+    for proxy in [
+        "http://user:s3cr3t-proxy@127.0.0.1:9",
+        "user:s3cr3t-proxy@127.0.0.1:9",
+    ] {
+        let run = regctl()
+            .trusted(&reg)
+            .env("HTTPS_PROXY", proxy)
+            .args(["doctor", &reg.host(), "--format", "plain"])
+            .run();
+        assert!(run.stdout.contains("proxy"), "{}", run.stdout);
+        assert!(
+            !run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"),
+            "{}",
+            run.stdout
+        );
+    }
+}

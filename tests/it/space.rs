@@ -3,6 +3,7 @@
 //! byte for byte; every remaining tag still pulls.
 
 use crate::du::populate;
+use crate::fixture::image;
 use crate::harness::{Options, TestRegistry};
 use crate::target::Target;
 use crate::verify::assert_pulls;
@@ -166,4 +167,52 @@ fn prune_of_the_whole_registry_frees_what_its_plan_says_once_garbage_is_collecte
         &target,
         &["web:v2", "web:latest", "api:multi", "team/tools:stable"],
     );
+}
+
+#[test]
+fn attachments_forced_children_and_tag_removals_free_what_the_plan_says() {
+    use crate::artifacts::Cosign;
+    let mut target = Target::Distribution(TestRegistry::start(Options::default()));
+    let signed = image("linux/amd64", "2024-01-01T00:00:00Z", "space-signed");
+    let digest = target.push_image("app", &["signed", "also"], &signed);
+    target.push_cosign("app", &digest, Cosign::Signature);
+    let children = [
+        image("linux/amd64", "2024-01-01T00:00:00Z", "space-child-a"),
+        image("linux/arm64", "2024-01-01T00:00:00Z", "space-child-b"),
+    ];
+    target.push_index("app", &["multi"], &children);
+    // Each step: the plan's total, then garbage collection frees exactly that.
+    let steps: [&[&str]; 3] = [
+        // A tag-only removal: its manifest stays, nothing is freed.
+        &["rm", "app:also"],
+        // The image and its signature.
+        &["rm", "app:signed"],
+        // A child the index still lists (--force): its manifest stays (the
+        // index references it), its config and layer go.
+        &["rm", "app@CHILD", "--force"],
+    ];
+    for step in steps {
+        let args: Vec<String> = step
+            .iter()
+            .map(|a| match *a {
+                "rm" | "--force" => a.to_string(),
+                "app@CHILD" => target.reference(&format!("app@{}", children[1].digest)),
+                other => target.reference(other),
+            })
+            .collect();
+        let dry = target
+            .regctl()
+            .args(&args)
+            .args(["--dry-run", "--format", "json"])
+            .run();
+        dry.success();
+        let planned = planned_bytes(&dry.stdout, "bytes_freed");
+        // Measured before the change: a tag removal's throw-away manifest comes
+        // and goes within the run.
+        target.distribution().garbage_collect();
+        let before = stored_bytes(target.distribution());
+        target.regctl().args(&args).args(["--yes"]).run().success();
+        let (_, after) = collect_and_measure(&mut target);
+        assert_eq!(before - after, planned, "{step:?}: {}", dry.stdout);
+    }
 }
