@@ -108,7 +108,7 @@ complete -c regctl -n "__fish_regctl_using_subcommand rm" -l password-stdin -d '
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
 complete -c regctl -n "__fish_regctl_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l keep -d 'Keep the newest N images per repository (distinct manifests, among those the name rules select); attachments are not counted' -r
-complete -c regctl -n "__fish_regctl_using_subcommand prune" -l older-than -d 'Delete only images older than this: 30d, 12h, 90m, 2w, 1d12h' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l older-than -d 'Delete only images older than this: 30d, 12h, 90m, 2w, 1y (365 days), 1d12h; 0d means any age' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l match -d 'Consider only images all of whose tags match REGEX (needs --keep or --older-than; to delete all it selects, say --keep 0)' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l exclude -d 'Never consider images with a tag matching REGEX' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l max-delete -d 'Refuse, before changing anything, a plan that deletes more than N images' -r

@@ -321,7 +321,8 @@ pub struct PruneArgs {
     /// the name rules select); attachments are not counted.
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_keep)]
     pub keep: Option<usize>,
-    /// Delete only images older than this: 30d, 12h, 90m, 2w, 1d12h.
+    /// Delete only images older than this: 30d, 12h, 90m, 2w, 1y (365 days),
+    /// 1d12h; 0d means any age.
     #[arg(long, value_name = "DURATION", value_parser = parse_age)]
     pub older_than: Option<std::time::Duration>,
     /// Consider only images all of whose tags match REGEX (needs --keep or
@@ -359,8 +360,9 @@ fn parse_regex(s: &str) -> Result<regex::Regex, String> {
 
 /// `30d`, `12h`, `90m`, `45s`, `2w`, or several joined: `1d12h`.
 pub fn parse_age(s: &str) -> Result<std::time::Duration, String> {
-    let bad =
-        || format!("`{s}` is not a duration: use a number and a unit, e.g. 30d, 12h, 90m, 2w");
+    let bad = || {
+        format!("`{s}` is not a duration: use a number and a unit (s, m, h, d, w, y = 365 d), e.g. 30d, 12h, 90m, 2w, 1y, or 0d for any age")
+    };
     let mut total: u64 = 0;
     let mut number = String::new();
     for c in s.chars() {
@@ -374,6 +376,7 @@ pub fn parse_age(s: &str) -> Result<std::time::Duration, String> {
             'h' => 3600,
             'd' => 86_400,
             'w' => 604_800,
+            'y' => 365 * 86_400,
             _ => return Err(bad()),
         };
         let n: u64 = number.parse().map_err(|_| bad())?;
@@ -383,7 +386,7 @@ pub fn parse_age(s: &str) -> Result<std::time::Duration, String> {
             .ok_or_else(bad)?;
         number.clear();
     }
-    if !number.is_empty() || total == 0 {
+    if !number.is_empty() || s.is_empty() {
         return Err(bad());
     }
     Ok(std::time::Duration::from_secs(total))
@@ -398,16 +401,9 @@ mod tests {
         assert_eq!(parse_age("30d").unwrap().as_secs(), 30 * 86_400);
         assert_eq!(parse_age("1d12h").unwrap().as_secs(), 36 * 3600);
         assert_eq!(parse_age("2w").unwrap().as_secs(), 14 * 86_400);
-        for bad in [
-            "",
-            "30",
-            "d",
-            "-1d",
-            "3x",
-            "0d",
-            "1.5h",
-            "99999999999999999999w",
-        ] {
+        assert_eq!(parse_age("1y").unwrap().as_secs(), 365 * 86_400);
+        assert_eq!(parse_age("0d").unwrap().as_secs(), 0, "any age");
+        for bad in ["", "30", "d", "-1d", "3x", "1.5h", "99999999999999999999w"] {
             assert!(parse_age(bad).is_err(), "{bad}");
         }
     }

@@ -16,6 +16,7 @@ install it in the system trust store (update-ca-certificates, or a bundle named 
 (--insecure skips verification)"
         ),
         Hint::UsePlainHttp => "if the registry speaks plain HTTP, pass --plain-http".into(),
+        Hint::DropPlainHttp => "the port speaks TLS (HTTPS): drop --plain-http".into(),
         Hint::DropScheme => "drop the `http://`; pass --plain-http to talk HTTP".into(),
         Hint::RaiseTimeout => "raise --timeout if the registry is slow".into(),
         Hint::RaiseListBound => "raise --max-list-items if it really holds more".into(),
@@ -49,6 +50,7 @@ mod tests {
             Hint::RenewCertificate,
             Hint::CheckClock,
             Hint::UsePlainHttp,
+            Hint::DropPlainHttp,
             Hint::DropScheme,
             Hint::CheckTls,
             Hint::RaiseTimeout,

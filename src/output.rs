@@ -40,6 +40,34 @@ pub fn resolve_format(flag: Option<Format>) -> Format {
     })
 }
 
+/// `n` and the noun, plural when `n` is not 1: `1 tag`, `2 tags`, `3 repositories`,
+/// `2 indexes`.
+pub fn count(n: usize, singular: &str) -> String {
+    if n == 1 {
+        return format!("1 {singular}");
+    }
+    let plural = if let Some(stem) = singular
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'i', 'o', 'u']))
+    {
+        format!("{stem}ies")
+    } else if singular.ends_with(['s', 'x']) || singular.ends_with("ch") {
+        format!("{singular}es")
+    } else {
+        format!("{singular}s")
+    };
+    format!("{n} {plural}")
+}
+
+/// The first few of `names` and how many more: `a, b, c and 4 more`.
+pub fn first_few(names: &[String], few: usize) -> String {
+    let shown: Vec<&str> = names.iter().take(few).map(String::as_str).collect();
+    match names.len().saturating_sub(few) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 /// `bytes` for people: `512 B`, `1.2 KiB`, `3.4 GiB`.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -196,4 +224,23 @@ pub fn to_stderr(message: impl std::fmt::Display) {
     let text = message.to_string();
     let safe: Vec<String> = text.split('\n').map(escape).collect();
     let _ = writeln!(io::stderr().lock(), "{}", safe.join("\n"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_say_their_plural() {
+        assert_eq!(count(1, "action"), "1 action");
+        assert_eq!(count(0, "manifest"), "0 manifests");
+        assert_eq!(count(3, "repository"), "3 repositories");
+        assert_eq!(count(2, "index"), "2 indexes");
+        assert_eq!(count(2, "key"), "2 keys");
+        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        assert_eq!(first_few(&names, 3), "a, b, c and 1 more");
+        assert_eq!(first_few(&names[..2], 3), "a, b");
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+    }
 }

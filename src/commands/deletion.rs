@@ -13,7 +13,7 @@ use super::Context;
 use crate::deletion::{self, Action, AttachmentKind, Cause, Change, Done, Loader, Outcome, Plan};
 use crate::exit::{Exit, UsageError};
 use crate::interrupt::Interrupt;
-use crate::output::{human_bytes, Row};
+use crate::output::{count, human_bytes, Row};
 use crate::registry::{Digest, ErrorKind, Registry};
 
 /// What a plan line does.
@@ -356,7 +356,11 @@ async fn confirm(rows: &[PlanRow], yes: bool, interrupt: &Interrupt) -> Result<A
         crate::output::to_stderr(format_args!("{indent}{}", row.plain()));
     }
     let tags: usize = rows.iter().map(|r| r.tags_removed.len()).sum();
-    let prompt = format!("Delete as above ({} actions, {tags} tags)?", rows.len());
+    let prompt = format!(
+        "Delete as above ({}, {})?",
+        count(rows.len(), "action"),
+        count(tags, "tag")
+    );
     let answer = super::prompt::ask(interrupt, move |term| {
         dialoguer::Confirm::new()
             .with_prompt(prompt)
@@ -601,9 +605,10 @@ fn note_gone_meanwhile(ctx: &Context, host: &str, done: &[Done]) {
             "removed or moved"
         };
         ctx.printer.note(format!(
-            "{host}/{repository}: {} tags the plan kept were {how} meanwhile by another \
+            "{host}/{repository}: {} the plan kept {} {how} meanwhile by another \
              client, not by this run; left as they are: {}",
-            tags.len(),
+            count(tags.len(), "tag"),
+            if tags.len() == 1 { "was" } else { "were" },
             tags.join(", ")
         ));
     }

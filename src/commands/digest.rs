@@ -1,4 +1,5 @@
-//! `regctl digest REF...`: one digest per line, in the order given.
+//! `regctl digest REF...`: one line per reference, in the order given: its digest,
+//! or an empty line when it could not be resolved (the error is on stderr).
 
 use anyhow::{Context as _, Result};
 use futures_util::stream::{self, StreamExt as _};
@@ -27,9 +28,16 @@ impl Row for Resolved {
     }
 
     fn cells(&self) -> Vec<String> {
-        vec![self.reference.clone(), self.plain()]
+        let digest = match (&self.digest, &self.error) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(e)) => format!("error: {}", crate::output::escape(e)),
+            (None, None) => String::new(),
+        };
+        vec![self.reference.clone(), digest]
     }
 
+    /// The digest, or an empty line for a reference that failed (its error is on
+    /// stderr): one line per reference, in order, so that lines match inputs.
     fn plain(&self) -> String {
         self.digest
             .as_ref()
@@ -84,13 +92,11 @@ pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
                     ctx.printer.error(format!("{reference}: {message}"));
                 }
                 failed.push(e.kind());
-                if ctx.format == crate::cli::Format::Json {
-                    rows.push(Resolved {
-                        reference: reference.to_string(),
-                        digest: None,
-                        error: Some(e.to_string()),
-                    });
-                }
+                rows.push(Resolved {
+                    reference: reference.to_string(),
+                    digest: None,
+                    error: Some(e.to_string()),
+                });
             }
         }
     }

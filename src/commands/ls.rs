@@ -53,7 +53,8 @@ impl Row for Entry {
 /// What listing one repository gave.
 struct Listing {
     entries: Vec<Entry>,
-    untagged: bool,
+    /// The repository, when it has no tags.
+    untagged: Option<String>,
     failures: Vec<(String, RegistryError)>,
     /// Tags listed whose manifest is not served (404): dangling.
     dangling: usize,
@@ -126,7 +127,7 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         })
         .buffered(ctx.concurrency);
     let mut writer = RowWriter::new(ctx.format);
-    let mut untagged = 0usize;
+    let mut untagged: Vec<String> = Vec::new();
     let mut failures: Vec<(String, RegistryError)> = Vec::new();
     let mut dangling = 0usize;
     let mut done = 0usize;
@@ -153,7 +154,7 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
             }
         };
         done += 1;
-        untagged += usize::from(listing.untagged);
+        untagged.extend(listing.untagged.map(|r| format!("{}/{r}", target.registry)));
         failures.extend(listing.failures);
         dangling += listing.dangling;
         for entry in &listing.entries {
@@ -163,9 +164,16 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     }
     writer.finish().context("writing the listing")?;
 
-    if untagged > 0 {
-        ctx.printer
-            .note(format!("{untagged} repositories have no tags"));
+    if !untagged.is_empty() {
+        untagged.sort();
+        ctx.printer.note(format!(
+            "{} no tags: {}",
+            match untagged.len() {
+                1 => "1 repository has".to_string(),
+                n => format!("{n} repositories have"),
+            },
+            crate::output::first_few(&untagged, 5)
+        ));
     }
     if failures.is_empty() {
         return Ok(Exit::Success);
@@ -175,9 +183,10 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     }
     if dangling > 0 {
         ctx.printer.note(format!(
-            "{dangling} tags are listed but their manifest is not served (dangling tags, most \
+            "{} listed but their manifest is not served (dangling tags, most \
              likely left by a deletion): `regctl rm REF` removes one, `regctl prune` removes \
-             them along with its plan"
+             them along with its plan",
+            crate::output::count(dangling, "tag")
         ));
     }
     ctx.printer.error(format!(
@@ -200,7 +209,7 @@ async fn list_repository(
 ) -> Listing {
     let mut listing = Listing {
         entries: Vec::new(),
-        untagged: false,
+        untagged: None,
         failures: Vec::new(),
         dangling: 0,
     };
@@ -214,7 +223,7 @@ async fn list_repository(
         }
     };
     if tags.is_empty() {
-        listing.untagged = true;
+        listing.untagged = Some(repo);
         return listing;
     }
     for bad in tags.iter().filter(|t| !valid_tag(t)) {

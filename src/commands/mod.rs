@@ -86,7 +86,7 @@ impl Context {
         )?
         .with_regctl_config(keyring::config_path())
         .with_helper_timeout(Duration::from_secs(global.timeout));
-        if global.insecure {
+        if global.insecure && !global.plain_http {
             printer.warn("--insecure: TLS certificates are not verified");
         }
         let observer: Option<crate::registry::Observer> = global.verbose.then(|| {

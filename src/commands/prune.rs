@@ -21,7 +21,7 @@ use crate::deletion::{
     Action, Cache, Cause, Created, Depth, Loader, Plan, Request, Snapshot, Undated,
 };
 use crate::exit::{Exit, UsageError};
-use crate::output::{render_data, Row};
+use crate::output::{count, render_data, Row};
 use crate::registry::{Digest, RegistryError, RegistryTarget};
 
 /// Keep or delete.
@@ -225,12 +225,20 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         .count();
     if undated > 0 {
         ctx.printer.note(format!(
-            "{undated} images have no creation time and are kept"
+            "{} no creation time and kept",
+            match undated {
+                1 => "1 image has".to_string(),
+                n => format!("{n} images have"),
+            }
         ));
     }
     if orphans > 0 && !args.orphans {
         ctx.printer.note(format!(
-            "{orphans} attachments have no subject any more (orphans); --orphans deletes them"
+            "{} no subject any more (orphans); --orphans deletes them",
+            match orphans {
+                1 => "1 attachment has".to_string(),
+                n => format!("{n} attachments have"),
+            }
         ));
     }
     let images: usize = plans.iter().map(Plan::images_deleted).sum();
@@ -238,7 +246,8 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     if let Some(max) = args.max_delete {
         if images > max {
             return Err(UsageError(format!(
-                "the plan deletes {images} images, more than --max-delete {max}; nothing changed"
+                "the plan deletes {}, more than --max-delete {max}; nothing changed",
+                count(images, "image")
             ))
             .into());
         }
@@ -268,7 +277,9 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         .filter(|o| o.outcome == OutcomeKind::Deleted)
         .count();
     ctx.printer.note(format!(
-        "removed {removed_tags} tags and deleted {manifests} manifests (planned: {summary})"
+        "removed {} and deleted {} (planned: {summary})",
+        count(removed_tags, "tag"),
+        count(manifests, "manifest")
     ));
     note_garbage_collection(ctx, &outcomes);
     Ok(exit)
@@ -279,8 +290,11 @@ fn summarize(plans: &[Plan]) -> String {
     let manifests: usize = plans.iter().map(|p| p.deleted().len()).sum();
     let images: usize = plans.iter().map(Plan::images_deleted).sum();
     format!(
-        "{images} images ({manifests} manifests, {tags} tags) in {} repositories",
-        plans.len()
+        "{} ({}, {}) in {}",
+        count(images, "image"),
+        count(manifests, "manifest"),
+        count(tags, "tag"),
+        count(plans.len(), "repository")
     )
 }
 

@@ -19,6 +19,19 @@ use crate::registry::{Reference, RegistryError};
 
 /// Runs `regctl rm`: plans the removal of each reference, asks, carries it out.
 pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
+    // A deletion goes only where a registry is named: `app:v1` would mean Docker Hub.
+    if let Some(input) = args
+        .references
+        .iter()
+        .find(|i| !crate::registry::reference::names_registry(i))
+    {
+        return Err(crate::exit::UsageError(format!(
+            "`{input}` names no registry, so docker would read it as Docker Hub; rm deletes only \
+             where the registry is named: write it (registry.example:5000/{input}, or \
+             docker.io/{input} for Docker Hub)"
+        ))
+        .into());
+    }
     let references = ctx.parse_references(&args.references)?;
     check_can_confirm(args.yes, args.dry_run)?;
 
@@ -122,13 +135,22 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                         request.delete.insert(digest.clone());
                     }
                 }
-                (tag, None) => {
-                    let tag = tag.unwrap_or("latest");
+                (given, None) => {
+                    let tag = given.unwrap_or("latest");
                     let dangling = snapshot.dangling_tags.iter().any(|t| t == tag);
                     if snapshot.tags.contains_key(tag) || dangling {
                         request.remove_tags.insert(tag.to_string());
                     } else if snapshot.unresolved_tags.iter().any(|t| t == tag) {
                         skipped.push(unverified());
+                    } else if given.is_none() {
+                        // Say which tag was meant: the repository may well exist.
+                        skipped.push(OutcomeRow {
+                            error: Some(format!(
+                                "no tag `latest` in {host}/{repository} (a reference without a tag \
+                                 means :latest); name the tag or the digest to remove"
+                            )),
+                            ..missing()
+                        });
                     } else {
                         skipped.push(missing());
                     }
@@ -201,8 +223,8 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             note_bytes_freed(ctx, plans, &scopes[host]);
         }
         ctx.printer.note(format!(
-            "dry run: {} actions planned, nothing changed; {DRY_RUN_UNCHECKED}",
-            rows.len()
+            "dry run: {} planned, nothing changed; {DRY_RUN_UNCHECKED}",
+            crate::output::count(rows.len(), "action")
         ));
         return Ok(skipped_exit);
     }

@@ -77,6 +77,8 @@ pub enum Hint {
     CheckClock,
     /// The server does not speak TLS: it may speak plain HTTP.
     UsePlainHttp,
+    /// Plain HTTP reached a port that speaks TLS.
+    DropPlainHttp,
     /// A scheme was typed in a registry address.
     DropScheme,
     /// Another TLS failure.
@@ -133,6 +135,7 @@ impl Hint {
         }
         Hint::CheckClock => "check this machine's clock, or the certificate's start date".into(),
         Hint::UsePlainHttp => "if the registry speaks plain HTTP, talk plain HTTP to it".into(),
+        Hint::DropPlainHttp => "the port speaks TLS: talk HTTPS to it".into(),
         Hint::DropScheme => "drop the `http://`; talk plain HTTP instead".into(),
         Hint::CheckTls => "check the registry's TLS set-up".into(),
         Hint::RaiseTimeout => "allow more time per request if the registry is slow".into(),

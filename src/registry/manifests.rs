@@ -169,6 +169,25 @@ impl Registry {
                     actual: head.digest.to_string(),
                 });
             }
+            // REPO:TAG@DIGEST: the tag must point at the digest too.
+            if let Some(tag) = reference.tag() {
+                let tagged = ManifestRef::tag(tag);
+                let (digest, _) = self.head_manifest(reference.repository(), &tagged).await?;
+                let digest = match digest {
+                    Some(d) => d,
+                    None => {
+                        self.get_manifest(reference.repository(), &tagged)
+                            .await?
+                            .digest
+                    }
+                };
+                if digest != *expected {
+                    return Err(RegistryError::NotFound {
+                        what: display(self.host(), reference.repository(), &tagged),
+                        detail: format!("it points at {digest}, not at {expected}"),
+                    });
+                }
+            }
         }
         Ok(head)
     }

@@ -174,6 +174,18 @@ impl FromStr for Reference {
         if let Some(tag) = tag {
             check_tag(tag).map_err(|reason| invalid(input, reason))?;
         }
+        if !names_registry(name)
+            && name.len() == 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
+            return Err(invalid(
+                input,
+                "64 hexadecimal characters are an image ID to docker, not a repository name; \
+                 write the registry and repository (host/name)",
+            ));
+        }
         let (registry, repository) = split_registry(name).map_err(|r| invalid(input, r))?;
         Ok(Reference {
             registry,
@@ -225,6 +237,12 @@ impl FromStr for RegistryTarget {
         };
         check_domain(host).map_err(|r| invalid(input, r))?;
         if let Some(p) = prefix {
+            if p.contains([':', '@']) {
+                return Err(invalid(
+                    input,
+                    "a registry or a repository prefix is expected here (host/team), not a tag or digest",
+                ));
+            }
             check_path(p).map_err(|r| invalid(input, r))?;
         }
         Ok(RegistryTarget {

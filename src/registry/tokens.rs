@@ -130,6 +130,17 @@ impl Registry {
                 match answer.status {
                     s if s.is_success() => Ok(None),
                     StatusCode::UNAUTHORIZED => Ok(challenge_of(&answer.headers)),
+                    // Go's TLS server answers plain HTTP with a bare 400.
+                    StatusCode::BAD_REQUEST if self.base().scheme() == "http" => {
+                        Err(RegistryError::Transport {
+                            method: "GET".into(),
+                            url: redact_url(&url),
+                            detail: "HTTP 400: the server answered plain HTTP as a TLS server does"
+                                .into(),
+                            hint: Some(Hint::DropPlainHttp),
+                            reset: false,
+                        })
+                    }
                     StatusCode::NOT_FOUND => Err(RegistryError::Unsupported {
                         registry: self.host().to_string(),
                         operation: "the registry API (GET /v2/ answered 404)".into(),

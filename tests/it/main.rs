@@ -4,6 +4,7 @@
 mod artifacts;
 mod cli;
 mod concurrency;
+mod contract;
 mod credentials;
 mod curl;
 mod digest;

@@ -1,0 +1,148 @@
+//! The command-line contract, for scripts and for people: one digest line per
+//! input, a tag@digest checked, usage errors that name the mistake, plurals,
+//! names instead of counts, and hints that fit the case.
+
+use crate::fixture::{image, Storage};
+use crate::harness::{regctl, Options, TestRegistry};
+
+fn populate(s: &Storage) {
+    s.push(
+        "app",
+        &["v1"],
+        &image("linux/amd64", "2024-01-01T00:00:00Z", "contract-1"),
+    );
+    s.push(
+        "app",
+        &["v2"],
+        &image("linux/amd64", "2024-02-01T00:00:00Z", "contract-2"),
+    );
+    // A repository whose only manifest is untagged.
+    s.image(
+        "empty",
+        &image("linux/amd64", "2024-03-01T00:00:00Z", "contract-3"),
+    );
+}
+
+fn start() -> TestRegistry {
+    TestRegistry::start_with(Options::default(), populate)
+}
+
+#[test]
+fn digest_prints_one_line_per_input_in_order_and_checks_a_tag_at_a_digest() {
+    let reg = start();
+    let host = reg.host();
+    let v1 = image("linux/amd64", "2024-01-01T00:00:00Z", "contract-1").digest;
+    let v2 = image("linux/amd64", "2024-02-01T00:00:00Z", "contract-2").digest;
+    let run = regctl()
+        .trusted(&reg)
+        .args([
+            "digest",
+            &format!("{host}/app:v1"),
+            &format!("{host}/app:nope"),
+            &format!("{host}/app:v2"),
+        ])
+        .run();
+    run.code(4);
+    assert_eq!(run.stdout, format!("{v1}\n\n{v2}\n"), "lines match inputs");
+    assert!(run.stderr.contains("app:nope"), "{}", run.stderr);
+
+    // v1@<v2's digest>: the tag does not point there.
+    let run = regctl()
+        .trusted(&reg)
+        .args(["digest", &format!("{host}/app:v1@{v2}")])
+        .run();
+    run.code(4);
+    assert!(run.stderr.contains("points at"), "{}", run.stderr);
+    let run = regctl()
+        .trusted(&reg)
+        .args(["digest", &format!("{host}/app:v1@{v1}")])
+        .run();
+    run.success();
+    assert_eq!(run.stdout, format!("{v1}\n"));
+}
+
+#[test]
+fn usage_errors_name_the_mistake() {
+    let reg = start();
+    let host = reg.host();
+    let ls = regctl()
+        .trusted(&reg)
+        .args(["ls", &format!("{host}/app:v1")])
+        .run();
+    ls.code(2);
+    assert!(ls.stderr.contains("not a tag"), "{}", ls.stderr);
+
+    let rm = regctl()
+        .trusted(&reg)
+        .args(["rm", "app:v1", "--dry-run"])
+        .run();
+    rm.code(2);
+    assert!(rm.stderr.contains("names no registry"), "{}", rm.stderr);
+
+    let hex = "1a3f".repeat(16);
+    let digest = regctl().trusted(&reg).args(["digest", &hex]).run();
+    digest.code(2);
+    assert!(digest.stderr.contains("image ID"), "{}", digest.stderr);
+
+    let rm = regctl()
+        .trusted(&reg)
+        .args(["rm", &format!("{host}/app"), "--dry-run"])
+        .run();
+    rm.code(4);
+    assert!(rm.stderr.contains("no tag `latest`"), "{}", rm.stderr);
+}
+
+#[test]
+fn plain_http_against_tls_says_to_drop_it_and_insecure_does_not_warn_about_tls() {
+    let reg = start();
+    let run = regctl()
+        .logged_in()
+        .args(["--plain-http", "--insecure", "ls", &reg.host()])
+        .run();
+    run.code(1);
+    assert!(run.stderr.contains("drop --plain-http"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("certificates are not verified"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn counts_have_plurals_and_untagged_repositories_are_named() {
+    let reg = start();
+    let host = reg.host();
+    let ls = regctl().trusted(&reg).args(["ls", &host]).run();
+    ls.success();
+    assert!(
+        ls.stderr.contains("1 repository has no tags: ")
+            && ls.stderr.contains(&format!("{host}/empty")),
+        "{}",
+        ls.stderr
+    );
+    let prune = regctl()
+        .trusted(&reg)
+        .args(["prune", &format!("{host}/app"), "--keep", "1", "--dry-run"])
+        .run();
+    prune.success();
+    assert!(
+        prune
+            .stderr
+            .contains("1 image (1 manifest, 1 tag) in 1 repository"),
+        "{}",
+        prune.stderr
+    );
+    // --older-than 0d: any age.
+    let prune = regctl()
+        .trusted(&reg)
+        .args([
+            "prune",
+            &format!("{host}/app"),
+            "--older-than",
+            "0d",
+            "--dry-run",
+        ])
+        .run();
+    prune.success();
+    assert!(prune.stderr.contains("2 images"), "{}", prune.stderr);
+}
