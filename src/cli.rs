@@ -42,6 +42,7 @@ pub struct Cli {
 
 /// Connection, credential and output flags, shared by every subcommand.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Trust this CA certificate (PEM) in addition to the system's roots; repeatable.
     #[arg(long, global = true, value_name = "PATH")]
@@ -118,7 +119,11 @@ pub enum Command {
     Digest(DigestArgs),
     /// Delete manifests by digest, or remove tags without touching the tags that share their manifest.
     #[command(
-        after_help = "Examples:\n  regctl rm registry.example:5000/app:v1 --dry-run\n  regctl rm registry.example:5000/app:v1 registry.example:5000/app@sha256:... --yes"
+        after_help = "Examples:\n  regctl rm registry.example:5000/app:v1 --dry-run\n  regctl rm registry.example:5000/app:v1 registry.example:5000/app@sha256:... --yes\n\n\
+Removing one tag of a manifest that other tags share, on a registry without tag\n\
+deletion (Distribution), moves the tag to a tiny placeholder image and deletes\n\
+that: for that moment (one round trip) a pull of the tag gets the placeholder,\n\
+and a registry webhook sees a push and a delete."
     )]
     Rm(RmArgs),
     /// Delete tags by retention rules: keep the newest N, delete older than a duration, match or exclude names.

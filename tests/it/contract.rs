@@ -146,3 +146,23 @@ fn counts_have_plurals_and_untagged_repositories_are_named() {
     prune.success();
     assert!(prune.stderr.contains("2 images"), "{}", prune.stderr);
 }
+
+#[test]
+fn help_puts_global_options_under_their_own_heading() {
+    let run = regctl().args(["rm", "-h"]).run();
+    run.success();
+    let (own, global) = run.stdout.split_once("Global options:").expect(&run.stdout);
+    assert!(
+        own.contains("--dry-run") && !own.contains("--ca-file"),
+        "{own}"
+    );
+    assert!(
+        global.contains("--ca-file") && !global.contains("--dry-run"),
+        "{global}"
+    );
+    let long = regctl().args(["rm", "--help"]).run();
+    assert!(
+        long.stdout.contains("placeholder"),
+        "the tag-removal window is documented"
+    );
+}
