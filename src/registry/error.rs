@@ -143,8 +143,10 @@ impl Hint {
         Hint::ListOneRepository { registry } => {
             format!("list one repository instead: {registry}/REPOSITORY")
         }
-        Hint::EnableDeletion => "enable deletion in the registry's config (storage.delete.enabled: true, \
-or REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it"
+        Hint::EnableDeletion => "either deletion is disabled in the registry's config (enable it: \
+storage.delete.enabled: true, or REGISTRY_STORAGE_DELETE_ENABLED=true, and restart it), or the \
+registry is a pull-through cache (proxy.remoteurl), which accepts no deletes: delete on the \
+upstream registry"
             .into(),
         Hint::CheckAddress => "is this the registry's address and port?".into(),
     }

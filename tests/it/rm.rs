@@ -264,7 +264,8 @@ fn registry_without_deletion_is_exit_5_and_unchanged() {
         run.code(5);
         assert!(
             run.stderr.contains("storage.delete.enabled")
-                && run.stderr.contains("REGISTRY_STORAGE_DELETE_ENABLED"),
+                && run.stderr.contains("REGISTRY_STORAGE_DELETE_ENABLED")
+                && run.stderr.contains("pull-through cache"),
             "{}",
             run.stderr
         );
