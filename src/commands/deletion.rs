@@ -283,8 +283,9 @@ pub fn plan_rows(host: &str, plans: &[Plan]) -> Vec<PlanRow> {
 pub fn note_bytes_freed(ctx: &Context, plans: &[Plan], scope: &str) {
     let total: u64 = plans.iter().map(Plan::total_freed).sum();
     ctx.printer.note(format!(
-        "frees {} ({total} bytes) once the registry's garbage collector runs: blobs no remaining \
-         manifest of {scope} references (untagged manifests no tag reaches are not seen)",
+        "frees {} ({total} bytes) once the registry's garbage collector runs: the blobs no \
+         remaining manifest references, computed over {scope} (untagged manifests no tag reaches \
+         are not seen)",
         human_bytes(total)
     ));
 }

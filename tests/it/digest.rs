@@ -118,8 +118,8 @@ fn digest_references_are_verified_and_missing_ones_reported_in_order() {
     run.code(4);
     assert_eq!(
         run.lines(),
-        vec![single.digest.as_str(), &single.digest],
-        "the resolvable ones still print, in order"
+        vec![single.digest.as_str(), "", "", "", &single.digest],
+        "one line per reference, in order: empty for those that failed"
     );
     for missing in [
         "single:nope",

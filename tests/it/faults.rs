@@ -63,7 +63,8 @@ fn page_size_refused_is_retried_without_n_and_every_page_is_followed() {
         vec![format!("{host}/a:1"), format!("{host}/a:2")]
     );
     assert!(
-        run.stderr.contains("1 repositories have no tags"),
+        run.stderr
+            .contains(&format!("1 repository has no tags: {host}/b")),
         "{}",
         run.stderr
     );

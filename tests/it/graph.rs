@@ -424,7 +424,7 @@ on_both!(
             .args(["prune", &target.reference("app"), "--keep", "5", "--dry-run"])
             .run();
         run.success();
-        assert!(run.stderr.contains("1 attachments have no subject"), "{}", run.stderr);
+        assert!(run.stderr.contains("1 attachment has no subject"), "{}", run.stderr);
 
         let run = target
             .regctl()

@@ -57,7 +57,8 @@ fn prefix_lists_the_repository_and_those_below_it_only() {
         ]
     );
     assert!(
-        run.stderr.contains("1 repositories have no tags"),
+        run.stderr
+            .contains(&format!("1 repository has no tags: {host}/team/untagged")),
         "{}",
         run.stderr
     );

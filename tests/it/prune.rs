@@ -107,7 +107,7 @@ fn keep_newest_with_match_keeps_exactly_the_expected_set() {
         run.stdout
     );
     assert!(
-        run.stderr.contains("1 images have no creation time"),
+        run.stderr.contains("1 image has no creation time"),
         "{}",
         run.stderr
     );
