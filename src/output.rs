@@ -173,16 +173,73 @@ impl RowWriter {
                 let mut table = Table::new();
                 table
                     .load_preset(UTF8_BORDERS_ONLY)
-                    .set_content_arrangement(ContentArrangement::Disabled)
                     .set_header(std::mem::take(&mut self.headers));
+                // On a terminal the table fits its width: digests shortened to a
+                // recognisable prefix, and cells wrapped where still too wide.
+                let width = terminal_width();
+                match width {
+                    Some(width) => {
+                        table
+                            .set_content_arrangement(ContentArrangement::Dynamic)
+                            .set_width(width);
+                    }
+                    None => {
+                        table.set_content_arrangement(ContentArrangement::Disabled);
+                    }
+                }
                 for row in std::mem::take(&mut self.table_rows) {
-                    table.add_row(row);
+                    if width.is_some() {
+                        table.add_row(row.iter().map(|c| shorten_digests(c)).collect::<Vec<_>>());
+                    } else {
+                        table.add_row(row);
+                    }
                 }
                 writeln!(self.out, "{table}")?;
             }
         }
         self.out.flush()
     }
+}
+
+/// The width of the terminal stdout is, if it is one.
+fn terminal_width() -> Option<u16> {
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+        // SAFETY: TIOCGWINSZ fills a winsize for a terminal descriptor.
+        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+        if ok && size.ws_col > 0 {
+            return Some(size.ws_col);
+        }
+    }
+    Some(80)
+}
+
+/// `sha256:` digests in `text` cut to their first 12 hex digits and `…`, as
+/// terminals show image IDs; scripts read plain or JSON output, which keeps them whole.
+pub fn shorten_digests(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("sha256:") {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let hex_len = from[7..]
+            .bytes()
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        if hex_len == 64 {
+            out.push_str(&from[..7 + 12]);
+            out.push('…');
+        } else {
+            out.push_str(&from[..7 + hex_len]);
+        }
+        rest = &from[7 + hex_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Status, warnings and the request log, all on stderr.
@@ -241,6 +298,12 @@ mod tests {
         assert_eq!(first_few(&names, 3), "a, b, c and 1 more");
         assert_eq!(first_few(&names[..2], 3), "a, b");
         assert_eq!(human_bytes(512), "512 B");
+        let d = format!("sha256:{}", "ab".repeat(32));
+        assert_eq!(
+            shorten_digests(&format!("app@{d} x")),
+            "app@sha256:abababababab… x"
+        );
+        assert_eq!(shorten_digests("sha256:abc"), "sha256:abc");
         assert_eq!(human_bytes(1536), "1.5 KiB");
     }
 }

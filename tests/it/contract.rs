@@ -167,3 +167,40 @@ fn help_puts_global_options_under_their_own_heading() {
         "the tag-removal window is documented"
     );
 }
+
+#[test]
+fn a_table_on_a_narrow_terminal_fits_its_width_with_digests_shortened() {
+    let reg = start();
+    let host = reg.host();
+    let mut pty = crate::pty::Pty::open();
+    pty.set_size(60, 40);
+    let mut child = {
+        let mut command = regctl()
+            .trusted(&reg)
+            .args(["ls", &host, "--digests"])
+            .command();
+        command
+            .stdin(std::process::Stdio::null())
+            .stdout(pty.stdio())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    pty.release();
+    let out = pty.read_all();
+    assert!(child.wait().unwrap().success(), "{out}");
+    let v1 = image("linux/amd64", "2024-01-01T00:00:00Z", "contract-1").digest;
+    assert!(
+        out.contains(&format!("{}…", &v1[..19])),
+        "digests shortened: {out}"
+    );
+    assert!(!out.contains(&v1), "{out}");
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= 60,
+            "{} columns: {line}\n{out}",
+            line.chars().count()
+        );
+    }
+    assert!(out.contains("v1") && out.contains("v2"), "{out}");
+}

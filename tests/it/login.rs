@@ -13,6 +13,7 @@ use crate::credentials::path_with;
 use crate::fixture::{image, Storage};
 use crate::harness::{regctl, Options, Regctl, TestRegistry, PASSWORD, USER};
 use crate::keyring::SecretService;
+use crate::pty::{Packet, Pty};
 
 fn populate(s: &Storage) {
     s.push(
@@ -408,81 +409,6 @@ fn token_auth_login_is_checked_at_the_realm() {
     expect_listing(home.path(), &reg);
 }
 
-/// A pseudo-terminal in packet mode: each read of the controlling side says
-/// whether it carries output or a change of the terminal's state, such as the
-/// flush of typed-ahead input that a password prompt does before it reads.
-struct Pty {
-    master: std::fs::File,
-    slave: std::os::fd::OwnedFd,
-}
-
-/// The first byte of a packet-mode read: output follows (Linux's `<asm-generic/ioctls.h>`).
-const TIOCPKT_DATA: u8 = 0;
-/// The first byte of a packet-mode read: the input queue was flushed.
-const TIOCPKT_FLUSHREAD: u8 = 1;
-
-/// What one read of a [`Pty`] gave.
-enum Packet {
-    Output(String),
-    InputFlushed,
-    Other,
-    Closed,
-}
-
-impl Pty {
-    fn open() -> Pty {
-        use std::os::fd::FromRawFd as _;
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty fills both descriptors when it returns 0; TIOCPKT takes
-        // a pointer to an int.
-        unsafe {
-            assert_eq!(
-                libc::openpty(
-                    &mut master,
-                    &mut slave,
-                    std::ptr::null_mut(),
-                    std::ptr::null(),
-                    std::ptr::null()
-                ),
-                0
-            );
-            let on: libc::c_int = 1;
-            assert_eq!(libc::ioctl(master, libc::TIOCPKT, &on), 0);
-            // No other process the tests start may inherit either side.
-            for fd in [master, slave] {
-                assert_eq!(libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC), 0);
-            }
-            Pty {
-                master: std::fs::File::from_raw_fd(master),
-                slave: std::os::fd::OwnedFd::from_raw_fd(slave),
-            }
-        }
-    }
-
-    fn stdio(&self) -> std::process::Stdio {
-        self.slave.try_clone().unwrap().into()
-    }
-
-    fn read(&mut self) -> Packet {
-        use std::io::Read as _;
-        let mut buf = [0u8; 1024];
-        match self.master.read(&mut buf) {
-            // EIO once the last holder of the terminal's side has closed it.
-            Ok(0) | Err(_) => Packet::Closed,
-            Ok(n) if buf[0] == TIOCPKT_DATA => {
-                Packet::Output(String::from_utf8_lossy(&buf[1..n]).into_owned())
-            }
-            Ok(_) if buf[0] & TIOCPKT_FLUSHREAD != 0 => Packet::InputFlushed,
-            Ok(_) => Packet::Other,
-        }
-    }
-
-    fn type_in(&mut self, text: &str) {
-        use std::io::Write as _;
-        self.master.write_all(text.as_bytes()).unwrap();
-    }
-}
-
 #[test]
 fn on_a_terminal_login_asks_for_the_user_and_the_hidden_password() {
     let reg = start();
@@ -502,10 +428,7 @@ fn on_a_terminal_login_asks_for_the_user_and_the_hidden_password() {
         // The command, and its copies of the terminal's side, end here.
     };
     // Only the child holds the terminal's side now: its exit closes it.
-    drop(std::mem::replace(
-        &mut pty.slave,
-        std::fs::File::open("/dev/null").unwrap().into(),
-    ));
+    pty.release();
     let mut seen = String::new();
     let (mut user_typed, mut flushed, mut password_typed) = (false, false, false);
     loop {

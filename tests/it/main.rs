@@ -24,6 +24,7 @@ mod login;
 mod ls;
 mod proxy;
 mod prune;
+mod pty;
 mod pull_secret;
 mod resilience;
 mod rm;
