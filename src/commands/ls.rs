@@ -13,15 +13,18 @@ use crate::registry::auth::Scope;
 use crate::registry::reference::{valid_repository, valid_tag};
 use crate::registry::{Digest, ErrorKind, Reference, Registry, RegistryError, RegistryTarget};
 
-/// One listed tag.
+/// One listed tag; in JSON also a repository or tag that could not be read
+/// (with `error`, and `tag` null for a repository).
 #[derive(Debug, Serialize)]
 struct Entry {
     reference: String,
     registry: String,
     repository: String,
-    tag: String,
+    tag: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     digest: Option<Digest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 impl Row for Entry {
@@ -36,7 +39,7 @@ impl Row for Entry {
     fn cells(&self) -> Vec<String> {
         let mut cells = vec![
             format!("{}/{}", self.registry, self.repository),
-            self.tag.clone(),
+            self.tag.clone().unwrap_or_default(),
         ];
         cells.extend(self.digest.as_ref().map(Digest::to_string));
         cells
@@ -53,6 +56,8 @@ impl Row for Entry {
 /// What listing one repository gave.
 struct Listing {
     entries: Vec<Entry>,
+    /// What could not be read, as JSON entries with an `error`.
+    errors: Vec<Entry>,
     /// The repository, when it has no tags.
     untagged: Option<String>,
     failures: Vec<(String, RegistryError)>,
@@ -160,6 +165,12 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         for entry in &listing.entries {
             writer.write(entry).context("writing the listing")?;
         }
+        // JSON reports every item: what could not be read too.
+        if ctx.format == crate::cli::Format::Json {
+            for entry in &listing.errors {
+                writer.write(entry).context("writing the listing")?;
+            }
+        }
         writer.flush().context("writing the listing")?;
     }
     writer.finish().context("writing the listing")?;
@@ -209,6 +220,7 @@ async fn list_repository(
 ) -> Listing {
     let mut listing = Listing {
         entries: Vec::new(),
+        errors: Vec::new(),
         untagged: None,
         failures: Vec::new(),
         dangling: 0,
@@ -218,6 +230,14 @@ async fn list_repository(
         // Listed by the catalog but without a tag list: all its tags were deleted.
         Err(RegistryError::NotFound { .. }) if from_catalog => Vec::new(),
         Err(e) => {
+            listing.errors.push(Entry {
+                reference: format!("{host}/{repo}"),
+                registry: host.to_string(),
+                repository: repo.clone(),
+                tag: None,
+                digest: None,
+                error: Some(e.to_string()),
+            });
             listing.failures.push((repo, e));
             return listing;
         }
@@ -260,6 +280,14 @@ async fn list_repository(
                 if matches!(e, RegistryError::NotFound { .. }) {
                     listing.dangling += 1;
                 }
+                listing.errors.push(Entry {
+                    reference: reference.clone(),
+                    registry: host.to_string(),
+                    repository: repo.clone(),
+                    tag: Some(tag),
+                    digest: None,
+                    error: Some(e.to_string()),
+                });
                 listing.failures.push((reference, e));
                 continue;
             }
@@ -269,8 +297,9 @@ async fn list_repository(
             reference,
             registry: host.to_string(),
             repository: repo.clone(),
-            tag,
+            tag: Some(tag),
             digest,
+            error: None,
         });
     }
     listing

@@ -204,3 +204,46 @@ fn a_table_on_a_narrow_terminal_fits_its_width_with_digests_shortened() {
     }
     assert!(out.contains("v1") && out.contains("v2"), "{out}");
 }
+
+#[test]
+fn ls_json_reports_what_could_not_be_read_as_entries_with_an_error() {
+    let reg = TestRegistry::start_with(Options::default(), |s| {
+        populate(s);
+        // A tag on a manifest the registry does not have.
+        s.tag("app", "ghost", &format!("sha256:{}", "0".repeat(64)));
+    });
+    let host = reg.host();
+    let run = regctl()
+        .trusted(&reg)
+        .args([
+            "ls",
+            &format!("{host}/app"),
+            "--digests",
+            "--format",
+            "json",
+        ])
+        .run();
+    run.code(4);
+    let entries: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let entries = entries.as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{}", run.stdout);
+    let ghost = entries
+        .iter()
+        .find(|e| e["tag"] == "ghost")
+        .expect(&run.stdout);
+    assert_eq!(ghost["reference"], format!("{host}/app:ghost"));
+    assert!(
+        ghost["error"].is_string() && ghost.get("digest").is_none(),
+        "{ghost}"
+    );
+    assert!(entries
+        .iter()
+        .filter(|e| e["tag"] != "ghost")
+        .all(|e| e.get("error").is_none()));
+    // Plain lines list what was read only; the rest goes to stderr.
+    let plain = regctl()
+        .trusted(&reg)
+        .args(["ls", &format!("{host}/app"), "--digests"])
+        .run();
+    assert_eq!(plain.lines().len(), 2, "{}", plain.stdout);
+}
