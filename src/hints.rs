@@ -42,6 +42,9 @@ mod tests {
                 registry: "r:5000".into(),
             },
             Hint::CheckCredentials,
+            Hint::NeedPush {
+                repository: "app".into(),
+            },
             Hint::CheckRedirects,
             Hint::TrustCa {
                 certs_d: "/etc/docker/certs.d/r:5000".into(),
@@ -75,7 +78,9 @@ mod tests {
             );
             assert!(!words(&hint).is_empty());
         }
-        let ca = words(&every_hint()[3]);
+        let ca = words(&Hint::TrustCa {
+            certs_d: "/etc/docker/certs.d/r:5000".into(),
+        });
         assert!(
             ca.contains("--ca-file") && ca.contains("/etc/docker/certs.d/r:5000/ca.crt"),
             "{ca}"

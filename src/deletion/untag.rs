@@ -86,10 +86,39 @@ impl Untag<'_> {
         }
     }
 
+    /// The placeholder, pushed; a refusal says that push access is what is missing.
     async fn placeholder(&self) -> Result<Placeholder, RegistryError> {
+        let need_push = || crate::registry::error::Hint::NeedPush {
+            repository: self.repository.to_string(),
+        };
         self.registry
             .placeholder(self.repository, self.tag, self.oci)
             .await
+            .map_err(|e| match e {
+                RegistryError::Unauthorized {
+                    registry,
+                    detail,
+                    insufficient_scope,
+                    at_token_server,
+                    ..
+                } => RegistryError::Unauthorized {
+                    registry,
+                    detail,
+                    hint: need_push(),
+                    insufficient_scope,
+                    at_token_server,
+                },
+                RegistryError::Denied {
+                    method,
+                    url,
+                    detail,
+                } => RegistryError::Denied {
+                    method,
+                    url,
+                    detail: format!("{detail}; {}", need_push()),
+                },
+                other => other,
+            })
     }
 
     /// The tag as it is now: its manifest (none when it dangles), or, when it is

@@ -39,7 +39,13 @@ impl Registry {
         if url.origin() != self.base().origin() {
             return Err(RegistryError::InvalidResponse {
                 url: redact_url(&start),
-                reason: "the upload Location leads to another origin; not followed".into(),
+                reason: format!(
+                    "the upload Location leads to another origin ({}), where this registry's \
+                     credentials are not sent; not followed. The usual cause is a reverse proxy in \
+                     front of the registry that does not pass X-Forwarded-Proto, or drops the port \
+                     from Host (set http.host or the proxy headers in the registry's config)",
+                    crate::text::escape(&redact_url(&url))
+                ),
             });
         }
         url.query_pairs_mut()

@@ -61,6 +61,11 @@ pub enum Hint {
     },
     /// The credentials were refused: check them.
     CheckCredentials,
+    /// A tag removal pushes a placeholder: the credentials need push access.
+    NeedPush {
+        /// The repository.
+        repository: String,
+    },
     /// A redirect led elsewhere: check the registry's redirect settings.
     CheckRedirects,
     /// The certificate's issuer is not trusted: trust its CA, as a file given or
@@ -122,6 +127,10 @@ impl Hint {
     pub fn default_words(&self) -> String {
         match self {
         Hint::GiveCredentials { .. } => "give credentials for it".into(),
+        Hint::NeedPush { repository } => format!(
+            "removing one tag of a shared manifest on this registry pushes a placeholder, which \
+             needs push access to {repository}: the credentials work but do not grant it"
+        ),
         Hint::CheckCredentials => "check the user name and password".into(),
         Hint::CheckRedirects => "check the registry's redirect (storage middleware) settings".into(),
         Hint::TrustCa { certs_d } => format!(

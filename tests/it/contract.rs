@@ -247,3 +247,36 @@ fn ls_json_reports_what_could_not_be_read_as_entries_with_an_error() {
         .run();
     assert_eq!(plain.lines().len(), 2, "{}", plain.stdout);
 }
+
+#[test]
+fn a_tag_removal_without_push_access_says_push_is_what_is_missing() {
+    let (reg, _tokens) =
+        crate::token::registry_trusting(crate::token::refusing_push(), true, |s| {
+            s.push(
+                "app",
+                &["v1", "also"],
+                &image("linux/amd64", "2024-01-01T00:00:00Z", "contract-push"),
+            );
+        });
+    let host = reg.host();
+    let run = regctl()
+        .trusted(&reg)
+        .args(["rm", &format!("{host}/app:also"), "--yes"])
+        .run();
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("needs push access to app"),
+        "{}",
+        run.stderr
+    );
+    // Nothing changed: both tags still resolve.
+    let digest = regctl()
+        .trusted(&reg)
+        .args([
+            "digest",
+            &format!("{host}/app:v1"),
+            &format!("{host}/app:also"),
+        ])
+        .run();
+    digest.success();
+}

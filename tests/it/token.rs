@@ -88,7 +88,17 @@ pub fn start(lifetime_secs: u64) -> TokenServer {
 /// A token server that answers 401 to any request for the catalog scope (as
 /// some do for users allowed to pull but not to list), and serves the rest.
 pub fn refusing_the_catalog() -> TokenServer {
-    serve(3600, |_| false, true)
+    serve(
+        3600,
+        |_| false,
+        |scope| scope.starts_with("registry:catalog"),
+    )
+}
+
+/// A token server that answers 401 to any request for a push scope (a user
+/// allowed to pull and delete, not to push), and serves the rest.
+pub fn refusing_push() -> TokenServer {
+    serve(3600, |_| false, |scope| scope.contains("push"))
 }
 
 /// A token server that issues an already expired token (while announcing a long
@@ -99,13 +109,13 @@ pub fn start_with(
     lifetime_secs: u64,
     expired: impl Fn(usize) -> bool + Send + Sync + 'static,
 ) -> TokenServer {
-    serve(lifetime_secs, expired, false)
+    serve(lifetime_secs, expired, |_| false)
 }
 
 fn serve(
     lifetime_secs: u64,
     expired: impl Fn(usize) -> bool + Send + Sync + 'static,
-    refuse_catalog: bool,
+    refuse: impl Fn(&str) -> bool + Send + Sync + 'static,
 ) -> TokenServer {
     let pair = loopback_certificate();
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(&pair.key).unwrap()).unwrap();
@@ -134,15 +144,10 @@ fn serve(
             }
             n
         };
-        if refuse_catalog
-            && req
-                .params()
-                .iter()
-                .any(|(k, v)| k == "scope" && v.starts_with("registry:catalog"))
-        {
+        if req.params().iter().any(|(k, v)| k == "scope" && refuse(v)) {
             return Response::json(
                 401,
-                serde_json::json!({"errors":[{"code":"UNAUTHORIZED","message":"no catalog for you"}]}),
+                serde_json::json!({"errors":[{"code":"UNAUTHORIZED","message":"not for you"}]}),
             );
         }
         let resp = issue(req, &key, &x5c, lifetime_secs, expired(n));
