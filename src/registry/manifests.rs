@@ -226,6 +226,25 @@ impl Registry {
                 });
         }
         let image: ImageManifest = parse_manifest(&manifest.bytes, &url)?;
+        let image_config = matches!(
+            image.config.media_type.as_str(),
+            "application/vnd.oci.image.config.v1+json"
+                | "application/vnd.docker.container.image.v1+json"
+        );
+        if !image_config {
+            // An artifact (a signature, an SBOM...): it has no platform to match.
+            let kind = json
+                .get("artifactType")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(&image.config.media_type);
+            return Err(RegistryError::NotFound {
+                what: format!("platform {platform} in {url}"),
+                detail: format!(
+                    "it is an artifact ({}), not an image: it has no platform",
+                    escape(kind)
+                ),
+            });
+        }
         let config: ImageConfig = parse_json(
             &self
                 .get_blob(repo, &image.config.digest, MAX_CONFIG_BODY)

@@ -280,3 +280,16 @@ fn a_tag_removal_without_push_access_says_push_is_what_is_missing() {
         .run();
     digest.success();
 }
+
+crate::on_both!(fn digest_platform_on_an_artifact_says_it_is_an_artifact(target) {
+    let img = image("linux/amd64", "2024-01-01T00:00:00Z", "contract-artifact");
+    target.push_image("app", &["v1"], &img);
+    let sbom = crate::artifacts::referrer(&crate::artifacts::Manifest::from(&img), "application/spdx+json", b"{}");
+    target.push_tagged("app", &["sbom"], &sbom);
+    let run = target
+        .regctl()
+        .args(["digest", &target.reference("app:sbom"), "--platform", "linux/amd64"])
+        .run();
+    run.code(4);
+    assert!(run.stderr.contains("artifact (application/spdx+json)"), "{}", run.stderr);
+});
