@@ -8,13 +8,13 @@ use anyhow::{Context as _, Result};
 
 use super::deletion::{
     check_can_confirm, confirm_and_execute, note_bytes_freed, note_garbage_collection, note_plan,
-    plan_rows, OutcomeKind, OutcomeRow, DRY_RUN_UNCHECKED,
+    plan_rows, OutcomeKind, OutcomeRow, PlanRow, DRY_RUN_UNCHECKED,
 };
 use super::Context;
 use crate::cli::RmArgs;
 use crate::deletion::{Cache, Depth, Loader, Plan, Refusal, Request, Snapshot};
 use crate::exit::Exit;
-use crate::output::render_data;
+use crate::output::{render_data, Row};
 use crate::registry::{Reference, RegistryError};
 
 /// Runs `regctl rm`: plans the removal of each reference, asks, carries it out.
@@ -35,12 +35,13 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     let references = ctx.parse_references(&args.references)?;
     check_can_confirm(args.yes, args.dry_run)?;
 
-    let mut groups: BTreeMap<(String, String), Vec<&Reference>> = BTreeMap::new();
-    for r in &references {
+    // Each reference with the text the user gave for it: results name it so.
+    let mut groups: BTreeMap<(String, String), Vec<(&Reference, &str)>> = BTreeMap::new();
+    for (r, given) in references.iter().zip(&args.references) {
         groups
             .entry((r.registry().to_string(), r.repository().to_string()))
             .or_default()
-            .push(r);
+            .push((r, given.as_str()));
     }
     // Before anything changes (and never in a dry run): does each registry delete at all?
     if !args.dry_run {
@@ -77,16 +78,16 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             keep_attachments: args.keep_attachments,
             ..Request::default()
         };
-        for r in refs {
+        for &(r, given) in refs {
             let missing = || OutcomeRow {
-                reference: r.to_string(),
+                reference: given.to_string(),
                 outcome: OutcomeKind::Missing,
                 digest: r.digest().cloned(),
                 tags_removed: Vec::new(),
                 error: Some("not found".into()),
             };
             let unverified = || OutcomeRow {
-                reference: r.to_string(),
+                reference: given.to_string(),
                 outcome: OutcomeKind::Refused,
                 digest: r.digest().cloned(),
                 tags_removed: Vec::new(),
@@ -103,7 +104,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                         request.remove_tags.insert(tag.to_string());
                     }
                     Some(current) => skipped.push(OutcomeRow {
-                        reference: r.to_string(),
+                        reference: given.to_string(),
                         outcome: OutcomeKind::Refused,
                         digest: Some(digest.clone()),
                         tags_removed: Vec::new(),
@@ -217,14 +218,21 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             .iter()
             .flat_map(|(host, plans)| plan_rows(host, plans))
             .collect();
-        render_data(ctx.format, &rows).context("writing the plan")?;
+        // Every reference is reported: those that will not be acted on too.
+        let planned = rows.len();
+        let report: Vec<DryRunRow> = rows
+            .into_iter()
+            .map(DryRunRow::Planned)
+            .chain(skipped.into_iter().map(DryRunRow::Skipped))
+            .collect();
+        render_data(ctx.format, &report).context("writing the plan")?;
         for (host, plans) in &by_host {
             note_plan(ctx, host, plans);
             note_bytes_freed(ctx, plans, &scopes[host]);
         }
         ctx.printer.note(format!(
             "dry run: {} planned, nothing changed; {DRY_RUN_UNCHECKED}",
-            crate::output::count(rows.len(), "action")
+            crate::output::count(planned, "action")
         ));
         return Ok(skipped_exit);
     }
@@ -272,5 +280,45 @@ fn skipped_exit(skipped: &[OutcomeRow], ignore_missing: bool) -> Exit {
         Exit::NotFound
     } else {
         Exit::Success
+    }
+}
+
+/// A dry run's row: an action planned, or a reference that will not be acted on
+/// (missing, refused), as a real run reports it.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+enum DryRunRow {
+    Planned(PlanRow),
+    Skipped(OutcomeRow),
+}
+
+impl Row for DryRunRow {
+    fn headers(&self) -> Vec<&'static str> {
+        match self {
+            DryRunRow::Planned(r) => r.headers(),
+            DryRunRow::Skipped(r) => r.headers(),
+        }
+    }
+
+    fn cells(&self) -> Vec<String> {
+        match self {
+            DryRunRow::Planned(r) => r.cells(),
+            // In the plan's columns: ACTION, REFERENCE, WHY, ...
+            DryRunRow::Skipped(r) => vec![
+                r.outcome.as_str().to_string(),
+                r.reference.clone(),
+                r.error.clone().unwrap_or_default(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ],
+        }
+    }
+
+    fn plain(&self) -> String {
+        match self {
+            DryRunRow::Planned(r) => r.plain(),
+            DryRunRow::Skipped(r) => r.plain(),
+        }
     }
 }

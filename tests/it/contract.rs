@@ -293,3 +293,48 @@ crate::on_both!(fn digest_platform_on_an_artifact_says_it_is_an_artifact(target)
     run.code(4);
     assert!(run.stderr.contains("artifact (application/spdx+json)"), "{}", run.stderr);
 });
+
+#[test]
+fn rm_dry_run_reports_every_reference_as_given() {
+    let reg = start();
+    let host = reg.host();
+    let v1 = image("linux/amd64", "2024-01-01T00:00:00Z", "contract-1").digest;
+    let v2 = image("linux/amd64", "2024-02-01T00:00:00Z", "contract-2").digest;
+    let missing = format!("{host}/app:nope");
+    let moved = format!("{host}/app:v1@{v2}");
+    let run = regctl()
+        .trusted(&reg)
+        .args([
+            "rm",
+            &format!("{host}/app:v1"),
+            &missing,
+            &moved,
+            "--dry-run",
+            "--format",
+            "json",
+        ])
+        .run();
+    assert_ne!(run.code, 0);
+    let rows: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["action"] == "remove-tag" || r["action"] == "delete-manifest"),
+        "{}",
+        run.stdout
+    );
+    let nope = rows
+        .iter()
+        .find(|r| r["reference"] == missing.as_str())
+        .expect(&run.stdout);
+    assert_eq!(nope["outcome"], "missing");
+    let refused = rows
+        .iter()
+        .find(|r| r["reference"] == moved.as_str())
+        .expect(&run.stdout);
+    assert_eq!(refused["outcome"], "refused", "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains(&v1),
+        "{refused}"
+    );
+}
