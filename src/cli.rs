@@ -26,6 +26,7 @@ Exit codes:
   3  authentication or authorization refused
   4  not found (repository, tag or digest)
   5  the registry does not support the operation
+  6  a change refused for safety or not confirmed (nothing done for it)
   130  interrupted (Ctrl-C) after reporting what was done";
 
 /// List, resolve and safely delete images in private container registries.

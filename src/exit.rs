@@ -21,6 +21,10 @@ pub enum Exit {
     NotFound = 4,
     /// The registry does not support the operation.
     Unsupported = 5,
+    /// A change refused for safety, or not confirmed: nothing was done for it
+    /// (a tag that points elsewhere than the digest given, a child an index
+    /// needs, a tag the registry will not verify, a declined confirmation).
+    Refused = 6,
     /// Stopped by Ctrl-C (SIGINT) after reporting what was done.
     Interrupted = 130,
 }

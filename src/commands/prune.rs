@@ -265,7 +265,8 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     let Some((outcomes, exit)) =
         confirm_and_execute(ctx, &registry, &loader, plans, args.yes).await?
     else {
-        return Ok(Exit::Failure);
+        // The confirmation was declined: nothing was deleted.
+        return Ok(Exit::Refused);
     };
     let removed_tags: usize = outcomes
         .iter()

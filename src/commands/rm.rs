@@ -254,7 +254,8 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         let Some((rows, host_exit)) =
             confirm_and_execute(ctx, &registry, &loader, plans, args.yes).await?
         else {
-            return Ok(Exit::Failure);
+            // The confirmation was declined: nothing was deleted.
+            return Ok(Exit::Refused);
         };
         outcomes.extend(rows);
         if exit == Exit::Success {
@@ -275,7 +276,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
 /// `--ignore-missing`), 1 for refused ones.
 fn skipped_exit(skipped: &[OutcomeRow], ignore_missing: bool) -> Exit {
     if skipped.iter().any(|s| s.outcome == OutcomeKind::Refused) {
-        Exit::Failure
+        Exit::Refused
     } else if skipped.iter().any(|s| s.outcome == OutcomeKind::Missing) && !ignore_missing {
         Exit::NotFound
     } else {

@@ -338,3 +338,43 @@ fn rm_dry_run_reports_every_reference_as_given() {
         "{refused}"
     );
 }
+
+#[test]
+fn a_declined_confirmation_is_exit_6_and_deletes_nothing() {
+    let reg = start();
+    let host = reg.host();
+    let mut pty = crate::pty::Pty::open();
+    let mut child = {
+        let mut command = regctl()
+            .trusted(&reg)
+            .args(["rm", &format!("{host}/app:v1")])
+            .command();
+        command
+            .stdin(pty.stdio())
+            .stdout(pty.stdio())
+            .stderr(pty.stdio())
+            .spawn()
+            .unwrap()
+    };
+    pty.release();
+    let mut seen = String::new();
+    let mut answered = false;
+    loop {
+        match pty.read() {
+            crate::pty::Packet::Output(text) => seen.push_str(&text),
+            crate::pty::Packet::Closed => break,
+            _ => {}
+        }
+        if !answered && seen.contains("Delete as above") {
+            pty.type_in("n\r");
+            answered = true;
+        }
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(6), "{seen}");
+    assert!(seen.contains("nothing was deleted"), "{seen}");
+    regctl()
+        .trusted(&reg)
+        .args(["digest", &format!("{host}/app:v1")])
+        .run()
+        .success();
+}

@@ -709,7 +709,7 @@ on_both!(
             .regctl()
             .args(["rm", &target.reference(&format!("nest@{m_digest}")), "--yes"])
             .run();
-        refused.code(1);
+        refused.code(6);
         assert!(refused.stderr.contains("tags: all"), "{}", refused.stderr);
         // Removing `m` removes the tag only: the nested index still needs it.
         let run = target

@@ -330,7 +330,7 @@ fn a_manifest_an_index_references_needs_force_and_the_index_takes_its_children()
     let child = children()[1].digest.clone();
     let before = storage_state(&reg);
     let run = rm(&reg, &[&format!("{host}/multi@{child}"), "--yes"]);
-    run.code(1);
+    run.code(6);
     assert!(
         run.stderr.contains("--force") && run.stderr.contains("v1"),
         "{}",
@@ -427,7 +427,7 @@ fn a_manifest_inside_a_nested_index_is_protected() {
     });
     let host = reg.host();
     let refused = rm(&reg, &[&format!("{host}/nest@{}", m.digest), "--yes"]);
-    refused.code(1);
+    refused.code(6);
     assert!(refused.stderr.contains("tags: all"), "{}", refused.stderr);
     let run = rm(&reg, &[&format!("{host}/nest:m"), "--dry-run"]);
     run.success();
@@ -453,7 +453,7 @@ fn tag_and_digest_together_remove_that_tag_only_if_it_points_there() {
         &reg,
         &[&format!("{host}/app:v1@{}", lone().digest), "--yes"],
     );
-    wrong.code(1);
+    wrong.code(6);
     assert!(wrong.stderr.contains("points at"), "{}", wrong.stderr);
     let right = rm(
         &reg,
