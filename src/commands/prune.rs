@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use super::deletion::{
     check_can_confirm, confirm_and_execute, note_bytes_freed, note_garbage_collection, note_plan,
-    ActionKind, OutcomeKind, DRY_RUN_UNCHECKED,
+    ActionKind, OutcomeKind, OutcomeRow, DRY_RUN_UNCHECKED,
 };
 use super::{add_uncatalogued, Context};
 use crate::cli::PruneArgs;
@@ -216,7 +216,10 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         ),
     };
 
-    render_data(ctx.format, &lines).context("writing the plan")?;
+    // stdout holds the plan in a dry run, and what happened in a real one.
+    if args.dry_run {
+        render_data(ctx.format, &lines).context("writing the plan")?;
+    }
     note_plan(ctx, &target.registry, &plans);
     note_bytes_freed(ctx, &plans, &scope);
     let undated = lines
@@ -259,6 +262,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         return Ok(Exit::Success);
     }
     if plans.is_empty() {
+        render_data(ctx.format, &[] as &[OutcomeRow]).context("writing the outcome")?;
         ctx.printer.note("nothing to delete");
         return Ok(Exit::Success);
     }
@@ -268,6 +272,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         // The confirmation was declined: nothing was deleted.
         return Ok(Exit::Refused);
     };
+    render_data(ctx.format, &outcomes).context("writing the outcome")?;
     let removed_tags: usize = outcomes
         .iter()
         .filter(|o| o.outcome.removed_something())

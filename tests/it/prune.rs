@@ -87,24 +87,36 @@ fn tags(reg: &TestRegistry, prefix: &str) -> Vec<String> {
 #[test]
 fn keep_newest_with_match_keeps_exactly_the_expected_set() {
     let reg = start();
+    // The plan (a dry run's stdout), then what a real run did (its stdout).
+    let plan = prune(&reg, "svc", &["--keep", "2", "--match", "^a", "--dry-run"]);
+    plan.success();
     let run = prune(&reg, "svc", &["--keep", "2", "--match", "^a", "--yes"]);
     run.success();
     // Images, not tags: a2 shares its image with `stable` and a5 with `latest`,
     // which --match does not select, so those images stay whole. Of the images
     // whose every tag matches (a1, a3, a4) the newest two stay.
     assert!(
-        run.stdout
+        plan.stdout
             .contains(&format!("delete svc@{} [a1]", img(1).digest)),
         "{}",
-        run.stdout
+        plan.stdout
     );
     assert!(
-        run.stdout.contains(&format!(
+        plan.stdout.contains(&format!(
             "keep svc@{} [a2, stable] 2024-01-02T00:00:00Z (tag stable does not match --match)",
             img(2).digest
         )),
         "{}",
-        run.stdout
+        plan.stdout
+    );
+    assert_eq!(
+        run.stdout,
+        format!(
+            "deleted {}/svc@{} (tags removed: a1)\n",
+            reg.host(),
+            img(1).digest
+        ),
+        "a real run prints what it did"
     );
     assert!(
         run.stderr.contains("1 image has no creation time"),
@@ -147,21 +159,32 @@ fn older_than_deletes_only_old_images_and_exclude_protects() {
     assert_eq!(tags(&reg, "fresh").len(), 1);
     assert!(tags(&reg, "fresh")[0].starts_with("fresh:new "));
 
-    let run = prune(
-        &reg,
-        "svc",
-        &[
-            "--older-than",
-            "30d",
-            "--exclude",
-            "^(latest|stable)$",
-            "--yes",
-            "--format",
-            "json",
-        ],
-    );
+    let rules = ["--older-than", "30d", "--exclude", "^(latest|stable)$"];
+    let dry = regctl()
+        .trusted(&reg)
+        .args(["prune", &format!("{}/svc", reg.host())])
+        .args(rules)
+        .args(["--dry-run", "--format", "json"])
+        .run();
+    dry.success();
+    let run = regctl()
+        .trusted(&reg)
+        .args(["prune", &format!("{}/svc", reg.host())])
+        .args(rules)
+        .args(["--yes", "--format", "json"])
+        .run();
     run.success();
-    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let outcomes: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        outcomes
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["outcome"] == "deleted" || o["outcome"] == "tag-removed"),
+        "{}",
+        run.stdout
+    );
+    let plan: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
     let stable = plan
         .as_array()
         .unwrap()
