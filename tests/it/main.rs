@@ -19,6 +19,7 @@ mod harness;
 mod hostile;
 mod http;
 mod inspect;
+mod json_shapes;
 mod keyring;
 mod login;
 mod ls;
