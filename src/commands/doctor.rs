@@ -11,7 +11,7 @@ use super::Context;
 use crate::cli::DoctorArgs;
 use crate::exit::{Exit, UsageError};
 use crate::output::{escape, render_data, Row};
-use crate::registry::diagnose::Paging;
+use crate::registry::diagnose::{ListPage, Paging};
 use crate::registry::tokens::CredentialCheck;
 use crate::registry::{auth::Challenge, Registry, RegistryError};
 
@@ -414,7 +414,10 @@ async fn service(report: &mut Report, ctx: &Context, registry: &Registry, named:
         }
     }
     let repository = match registry.catalog_paging().await {
-        Ok(Paging::Refused(status)) => {
+        Ok(ListPage {
+            paging: Paging::Refused(status),
+            ..
+        }) => {
             report.warn(
                 "catalog",
                 format!("refused ({status})"),
@@ -423,14 +426,14 @@ async fn service(report: &mut Report, ctx: &Context, registry: &Registry, named:
             );
             named
         }
-        Ok(paging) => {
+        Ok(page) => {
             report.pass(
                 "catalog",
-                format!("allowed; {}", paging_words(paging, "repositories")),
+                format!("allowed; {}", paging_words(page.paging, "repositories")),
             );
             match named {
                 Some(named) => Some(named),
-                None => first_repository(registry).await,
+                None => first_repository(registry, page.items).await,
             }
         }
         Err(e) => {
@@ -466,7 +469,11 @@ async fn service(report: &mut Report, ctx: &Context, registry: &Registry, named:
         ),
         Err(e) => report.warn("referrers", e.to_string(), "attachments may be missed"),
     }
-    match registry.tags_paging(&repository).await {
+    match registry
+        .tags_paging(&repository)
+        .await
+        .map(|page| page.paging)
+    {
         Ok(paging @ (Paging::Paged | Paging::OnePage | Paging::Unpaged(_))) => report.pass(
             "tag paging",
             format!("{repository}: {}", paging_words(paging, "tags")),
@@ -539,12 +546,12 @@ fn proxy(report: &mut Report, registry: &Registry) {
     }
 }
 
-/// The first repository the catalog names.
-async fn first_repository(registry: &Registry) -> Option<String> {
-    registry
-        .catalog()
-        .await
-        .ok()?
-        .into_iter()
-        .find(|r| crate::registry::reference::valid_repository(r))
+/// The first repository the catalog names (one that follows the grammar): from
+/// the page already read, else from the whole catalog.
+async fn first_repository(registry: &Registry, page: Vec<String>) -> Option<String> {
+    let valid = |r: &String| crate::registry::reference::valid_repository(r);
+    if let Some(first) = page.into_iter().find(valid) {
+        return Some(first);
+    }
+    registry.catalog().await.ok()?.into_iter().find(valid)
 }

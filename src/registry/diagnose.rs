@@ -23,6 +23,15 @@ pub struct ApiAnswer {
     pub challenge: Option<Challenge>,
 }
 
+/// A one-item page of a list: how the list is paged, and what the page held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListPage {
+    /// How the list is paged.
+    pub paging: Paging,
+    /// The names on the page (empty when it was refused).
+    pub items: Vec<String>,
+}
+
 /// The most bytes of a list read when asking for one item.
 const MAX_LIST_PAGE: usize = 16 * 1024 * 1024;
 
@@ -59,14 +68,15 @@ impl Registry {
         })
     }
 
-    /// Whether the catalog is paged (`GET /v2/_catalog?n=1`, with credentials).
-    pub async fn catalog_paging(&self) -> Result<Paging> {
+    /// Whether the catalog is paged (`GET /v2/_catalog?n=1`, with credentials),
+    /// and the repositories on that first page.
+    pub async fn catalog_paging(&self) -> Result<ListPage> {
         self.paging("v2/_catalog?n=1", &Scope::Catalog, "repositories")
             .await
     }
 
     /// Whether `repository`'s tag list is paged (`?n=1`).
-    pub async fn tags_paging(&self, repository: &str) -> Result<Paging> {
+    pub async fn tags_paging(&self, repository: &str) -> Result<ListPage> {
         self.paging(
             &format!("v2/{repository}/tags/list?n=1"),
             &Scope::Pull(repository.to_string()),
@@ -75,25 +85,36 @@ impl Registry {
         .await
     }
 
-    async fn paging(&self, path: &str, scope: &Scope, field: &str) -> Result<Paging> {
+    async fn paging(&self, path: &str, scope: &Scope, field: &str) -> Result<ListPage> {
         let url = self.url(path)?;
+        let refused = |status| ListPage {
+            paging: Paging::Refused(status),
+            items: Vec::new(),
+        };
         match self.get(&url, scope, None, MAX_LIST_PAGE).await {
             Ok(answer) if answer.status.is_success() => {
-                if answer.headers.contains_key(LINK) {
-                    return Ok(Paging::Paged);
-                }
-                let items = serde_json::from_slice::<serde_json::Value>(&answer.body)
+                let items: Vec<String> = serde_json::from_slice::<serde_json::Value>(&answer.body)
                     .ok()
-                    .and_then(|v| v.get(field)?.as_array().map(Vec::len))
-                    .unwrap_or(0);
-                Ok(if items > 1 {
-                    Paging::Unpaged(items)
+                    .and_then(|v| {
+                        v.get(field)?.as_array().map(|names| {
+                            names
+                                .iter()
+                                .filter_map(|n| n.as_str().map(str::to_string))
+                                .collect()
+                        })
+                    })
+                    .unwrap_or_default();
+                let paging = if answer.headers.contains_key(LINK) {
+                    Paging::Paged
+                } else if items.len() > 1 {
+                    Paging::Unpaged(items.len())
                 } else {
                     Paging::OnePage
-                })
+                };
+                Ok(ListPage { paging, items })
             }
-            Ok(answer) => Ok(Paging::Refused(answer.status.as_u16())),
-            Err(super::RegistryError::Unauthorized { .. }) => Ok(Paging::Refused(401)),
+            Ok(answer) => Ok(refused(answer.status.as_u16())),
+            Err(super::RegistryError::Unauthorized { .. }) => Ok(refused(401)),
             Err(e) => Err(e),
         }
     }
