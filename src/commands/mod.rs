@@ -192,7 +192,9 @@ impl Context {
 
     /// The per-request timeout.
     pub fn timeout(&self) -> Duration {
-        self.options.timeout.unwrap_or(Duration::from_secs(30))
+        self.options
+            .timeout
+            .unwrap_or(crate::registry::client::DEFAULT_TIMEOUT)
     }
 
     /// How registries' certificates are verified.
