@@ -200,12 +200,7 @@ pub async fn run(args: &DuArgs, ctx: &Context) -> Result<Exit> {
     let registry_name = target.registry.clone();
     match args.by {
         DuBy::Repository if ctx.format == Format::Json => {
-            let document = serde_json::json!({
-                "registry": registry_name,
-                "repositories": repository_rows,
-                "total_bytes": total,
-            });
-            write_stdout(&(serde_json::to_string_pretty(&document)? + "\n"))?;
+            write_document(&registry_name, "repositories", &repository_rows, total)?;
         }
         DuBy::Repository => {
             let total_row = TotalRow {
@@ -228,12 +223,7 @@ pub async fn run(args: &DuArgs, ctx: &Context) -> Result<Exit> {
         DuBy::Tag => {
             let images = space::image_usage(&snapshots);
             if ctx.format == Format::Json {
-                let document = serde_json::json!({
-                    "registry": registry_name,
-                    "images": images,
-                    "total_bytes": total,
-                });
-                write_stdout(&(serde_json::to_string_pretty(&document)? + "\n"))?;
+                write_document(&registry_name, "images", &images, total)?;
             } else {
                 let rows: Vec<ImageRow> = images
                     .into_iter()
@@ -248,4 +238,19 @@ pub async fn run(args: &DuArgs, ctx: &Context) -> Result<Exit> {
     }
     ctx.printer.note(SEEN_BY_THE_API);
     Ok(Exit::Success)
+}
+
+/// The JSON report: `{"registry", <rows_key>: rows, "total_bytes"}`.
+fn write_document<T: Serialize>(
+    registry: &str,
+    rows_key: &str,
+    rows: &[T],
+    total: u64,
+) -> Result<()> {
+    let mut document = serde_json::Map::new();
+    document.insert("registry".into(), registry.into());
+    document.insert(rows_key.into(), serde_json::to_value(rows)?);
+    document.insert("total_bytes".into(), total.into());
+    write_stdout(&(serde_json::to_string_pretty(&document)? + "\n"))?;
+    Ok(())
 }
