@@ -344,19 +344,12 @@ fn a_declined_confirmation_is_exit_6_and_deletes_nothing() {
     let reg = start();
     let host = reg.host();
     let mut pty = crate::pty::Pty::open();
-    let mut child = {
-        let mut command = regctl()
+    let mut child = pty.spawn(
+        regctl()
             .trusted(&reg)
             .args(["rm", &format!("{host}/app:v1")])
-            .command();
-        command
-            .stdin(pty.stdio())
-            .stdout(pty.stdio())
-            .stderr(pty.stdio())
-            .spawn()
-            .unwrap()
-    };
-    pty.release();
+            .command(),
+    );
     let mut seen = String::new();
     let mut answered = false;
     loop {

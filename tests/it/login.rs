@@ -414,21 +414,12 @@ fn on_a_terminal_login_asks_for_the_user_and_the_hidden_password() {
     let reg = start();
     let home = tempfile::tempdir().unwrap();
     let mut pty = Pty::open();
-    let mut child = {
-        let mut command = at(home.path(), &reg)
+    let mut child = pty.spawn(
+        at(home.path(), &reg)
             .args(["login", &reg.host(), "--store", "config"])
             .env("TERM", "dumb")
-            .command();
-        command
-            .stdin(pty.stdio())
-            .stdout(pty.stdio())
-            .stderr(pty.stdio())
-            .spawn()
-            .unwrap()
-        // The command, and its copies of the terminal's side, end here.
-    };
-    // Only the child holds the terminal's side now: its exit closes it.
-    pty.release();
+            .command(),
+    );
     let mut seen = String::new();
     let (mut user_typed, mut flushed, mut password_typed) = (false, false, false);
     loop {

@@ -67,6 +67,21 @@ impl Pty {
         );
     }
 
+    /// Starts `command` with stdin, stdout and stderr on this terminal, and keeps
+    /// no copy of its side here: the child's exit ends the reads.
+    pub fn spawn(&mut self, mut command: std::process::Command) -> std::process::Child {
+        let child = command
+            .stdin(self.stdio())
+            .stdout(self.stdio())
+            .stderr(self.stdio())
+            .spawn()
+            .unwrap();
+        // The command, and its copies of the terminal's side, end here.
+        drop(command);
+        self.release();
+        child
+    }
+
     /// Closes this process's copy of the terminal's side, so that the child's
     /// exit closes it (and reads end).
     pub fn release(&mut self) {
