@@ -130,6 +130,10 @@ pub struct PlanRow {
     /// Bytes that no remaining manifest of the scan references once the plan is
     /// done (what the garbage collector frees); null when it deletes no manifest.
     pub bytes_freed: Option<u64>,
+    /// `rm`: the references given that this row answers, exactly as typed (for a
+    /// child or an attachment, those of what it belongs to).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given: Option<Vec<String>>,
 }
 
 fn kind_word(kind: &AttachmentKind) -> String {
@@ -183,6 +187,7 @@ impl PlanRow {
             reason,
             of,
             bytes_freed: None,
+            given: None,
         }
     }
 
@@ -392,6 +397,10 @@ pub struct OutcomeRow {
     /// Why it was not done.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `rm`: the references given that this row answers, exactly as typed (for a
+    /// child or an attachment, those of what it belongs to).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given: Option<Vec<String>>,
 }
 
 impl Row for OutcomeRow {
@@ -451,7 +460,7 @@ fn describe_change(change: &Change) -> String {
 }
 
 impl OutcomeRow {
-    fn new(host: &str, done: &Done) -> OutcomeRow {
+    fn new(host: &str, done: &Done, given: Option<Vec<String>>) -> OutcomeRow {
         let row = PlanRow::new(host, &done.repository, &done.action);
         let (outcome, error): (OutcomeKind, Option<String>) = match &done.outcome {
             Outcome::Deleted => (OutcomeKind::Deleted, None),
@@ -492,19 +501,26 @@ impl OutcomeRow {
                 Vec::new()
             },
             error,
+            given,
         }
     }
 }
 
+/// What the rows of one repository's actions answer (`rm`: the references
+/// given), or nothing to say (`prune`).
+pub type Given<'a> = &'a dyn Fn(&str, &Action) -> Option<Vec<String>>;
+
 /// Asks for confirmation (unless `yes`), re-checks the plans, carries them out
 /// and reports failures and an interruption on stderr. `None` when the user
-/// declined; else the outcomes and the exit status they call for.
+/// declined; else the outcomes (each with what `given` says it answers) and the
+/// exit status they call for.
 pub async fn confirm_and_execute(
     ctx: &Context,
     registry: &Registry,
     loader: &Loader<'_>,
     plans: Vec<Plan>,
     yes: bool,
+    given: Given<'_>,
 ) -> Result<Option<(Vec<OutcomeRow>, Exit)>> {
     let host = registry.host().to_string();
     // From here on this part reports a Ctrl-C: at the prompt, during the
@@ -544,7 +560,10 @@ pub async fn confirm_and_execute(
     }
     let interrupted = cancel.load(Ordering::SeqCst);
     done.extend(changed);
-    let rows: Vec<OutcomeRow> = done.iter().map(|d| OutcomeRow::new(&host, d)).collect();
+    let rows: Vec<OutcomeRow> = done
+        .iter()
+        .map(|d| OutcomeRow::new(&host, d, given(&d.repository, &d.action)))
+        .collect();
     for row in rows.iter().filter(|r| {
         matches!(
             r.outcome,

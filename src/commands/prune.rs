@@ -267,7 +267,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         return Ok(Exit::Success);
     }
     let Some((outcomes, exit)) =
-        confirm_and_execute(ctx, &registry, &loader, plans, args.yes).await?
+        confirm_and_execute(ctx, &registry, &loader, plans, args.yes, &|_, _| None).await?
     else {
         // The confirmation was declined: nothing was deleted.
         return Ok(Exit::Refused);

@@ -2,7 +2,7 @@
 //! that share their manifest; what belongs to a deleted manifest (index children,
 //! signatures, SBOMs, referrers) goes with it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::{Context as _, Result};
 
@@ -12,10 +12,10 @@ use super::deletion::{
 };
 use super::Context;
 use crate::cli::RmArgs;
-use crate::deletion::{Cache, Depth, Loader, Plan, Refusal, Request, Snapshot};
+use crate::deletion::{Action, Cache, Cause, Depth, Loader, Plan, Refusal, Request, Snapshot};
 use crate::exit::Exit;
 use crate::output::{render_data, Row};
-use crate::registry::{Reference, RegistryError};
+use crate::registry::{Digest, Reference, RegistryError};
 
 /// Runs `regctl rm`: plans the removal of each reference, asks, carries it out.
 pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
@@ -58,6 +58,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     let mut by_host: BTreeMap<String, Vec<Plan>> = BTreeMap::new();
     let mut read: BTreeMap<String, Vec<Snapshot>> = BTreeMap::new();
     let mut skipped: Vec<OutcomeRow> = Vec::new();
+    let mut attribution = Attribution::new(&references, &args.references);
     let cache = Cache::default();
     for ((host, repository), refs) in &groups {
         let registry = ctx.registry(host)?;
@@ -85,6 +86,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                 digest: r.digest().cloned(),
                 tags_removed: Vec::new(),
                 error: Some("not found".into()),
+                given: Some(vec![given.to_string()]),
             };
             let unverified = || OutcomeRow {
                 reference: given.to_string(),
@@ -96,6 +98,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                      its digest; nothing done"
                         .into(),
                 ),
+                given: Some(vec![given.to_string()]),
             };
             match (r.tag(), r.digest()) {
                 // `repo:tag@digest`: remove that tag, if it still points at that digest.
@@ -111,6 +114,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                         error: Some(format!(
                             "tag {tag} points at {current}, not {digest}; nothing done"
                         )),
+                        given: Some(vec![given.to_string()]),
                     }),
                     None if snapshot.unresolved_tags.iter().any(|t| t == tag)
                         || snapshot.dangling_tags.iter().any(|t| t == tag) =>
@@ -159,9 +163,11 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             }
         }
         let plan = loader.plan(&mut snapshot, &request).await?;
+        attribution.learn(host, &plan);
         for refusal in &plan.refused {
             let Refusal::ReferencedByIndex { digest, index_tags } = refusal;
             skipped.push(OutcomeRow {
+                given: Some(attribution.named(host, repository, digest)),
                 reference: format!("{host}/{repository}@{digest}"),
                 outcome: OutcomeKind::Refused,
                 digest: Some(digest.clone()),
@@ -216,15 +222,28 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     if args.dry_run {
         let rows: Vec<_> = by_host
             .iter()
-            .flat_map(|(host, plans)| plan_rows(host, plans))
+            .flat_map(|(host, plans)| {
+                plan_rows(host, plans)
+                    .into_iter()
+                    .zip(
+                        plans
+                            .iter()
+                            .flat_map(|p| p.actions.iter().map(|a| (p.repository.as_str(), a))),
+                    )
+                    .map(|(row, (repository, action))| PlanRow {
+                        given: Some(attribution.given(host, repository, action)),
+                        ..row
+                    })
+            })
             .collect();
         // Every reference is reported: those that will not be acted on too.
         let planned = rows.len();
-        let report: Vec<DryRunRow> = rows
+        let mut report: Vec<DryRunRow> = rows
             .into_iter()
             .map(DryRunRow::Planned)
             .chain(skipped.into_iter().map(DryRunRow::Skipped))
             .collect();
+        report.sort_by_key(|r| attribution.order(r.given()));
         render_data(ctx.format, &report).context("writing the plan")?;
         for (host, plans) in &by_host {
             note_plan(ctx, host, plans);
@@ -237,6 +256,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         return Ok(skipped_exit);
     }
     if by_host.is_empty() {
+        skipped.sort_by_key(|r| attribution.order(&r.given));
         render_data(ctx.format, &skipped).context("writing the outcome")?;
         return Ok(skipped_exit);
     }
@@ -251,8 +271,10 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             concurrency: ctx.concurrency,
             cache: &cache,
         };
+        let given =
+            |repository: &str, action: &Action| Some(attribution.given(&host, repository, action));
         let Some((rows, host_exit)) =
-            confirm_and_execute(ctx, &registry, &loader, plans, args.yes).await?
+            confirm_and_execute(ctx, &registry, &loader, plans, args.yes, &given).await?
         else {
             // The confirmation was declined: nothing was deleted.
             return Ok(Exit::Refused);
@@ -263,6 +285,8 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         }
     }
     outcomes.extend(skipped);
+    // In the order given; what belongs to a reference right after it.
+    outcomes.sort_by_key(|r| attribution.order(&r.given));
     render_data(ctx.format, &outcomes).context("writing the outcome")?;
     note_garbage_collection(ctx, &outcomes);
     Ok(if exit == Exit::Success {
@@ -291,6 +315,144 @@ fn skipped_exit(skipped: &[OutcomeRow], ignore_missing: bool) -> Exit {
 enum DryRunRow {
     Planned(PlanRow),
     Skipped(OutcomeRow),
+}
+
+impl DryRunRow {
+    fn given(&self) -> &Option<Vec<String>> {
+        match self {
+            DryRunRow::Planned(r) => &r.given,
+            DryRunRow::Skipped(r) => &r.given,
+        }
+    }
+}
+
+/// Which of the references given each action answers: those that name its tag,
+/// or its digest alone, and for a child or an attachment those of what it
+/// belongs to. Rows are reported in the order of the first reference they answer.
+struct Attribution {
+    /// The references as given, by position.
+    given: Vec<String>,
+    /// Positions of the references naming each tag (with a digest or not).
+    tags: HashMap<(String, String, String), Vec<usize>>,
+    /// Positions of the references naming each digest alone.
+    digests: HashMap<(String, String, Digest), Vec<usize>>,
+    /// Positions each manifest the plans delete answers.
+    deleted: HashMap<(String, String, Digest), Vec<usize>>,
+}
+
+impl Attribution {
+    fn new(references: &[Reference], given: &[String]) -> Attribution {
+        let mut attribution = Attribution {
+            given: given.to_vec(),
+            tags: HashMap::new(),
+            digests: HashMap::new(),
+            deleted: HashMap::new(),
+        };
+        for (position, r) in references.iter().enumerate() {
+            let (host, repository) = (r.registry().to_string(), r.repository().to_string());
+            match (r.tag(), r.digest()) {
+                (None, Some(digest)) => attribution
+                    .digests
+                    .entry((host, repository, digest.clone()))
+                    .or_default()
+                    .push(position),
+                (tag, _) => attribution
+                    .tags
+                    .entry((host, repository, tag.unwrap_or("latest").to_string()))
+                    .or_default()
+                    .push(position),
+            }
+        }
+        attribution
+    }
+
+    /// Learns what each manifest `plan` deletes answers (repeated until nothing
+    /// changes: a referrers index may come before the referrers it listed).
+    fn learn(&mut self, host: &str, plan: &Plan) {
+        let key = |d: &Digest| (host.to_string(), plan.repository.clone(), d.clone());
+        loop {
+            let mut changed = false;
+            for action in &plan.actions {
+                let Action::DeleteManifest {
+                    digest,
+                    tags,
+                    cause,
+                    ..
+                } = action
+                else {
+                    continue;
+                };
+                let mut positions = self.digests.get(&key(digest)).cloned().unwrap_or_default();
+                for tag in tags {
+                    let tag_key = (host.to_string(), plan.repository.clone(), tag.clone());
+                    positions.extend(self.tags.get(&tag_key).into_iter().flatten());
+                }
+                let belongs_to: Vec<&Digest> = match cause {
+                    Cause::ChildOf(parent) | Cause::AttachmentOf(parent, _) => vec![parent],
+                    Cause::EmptyReferrersIndex { dropped, .. } => dropped.iter().collect(),
+                    Cause::Named | Cause::AllTagsRemoved | Cause::Orphan(..) => Vec::new(),
+                };
+                for d in belongs_to {
+                    positions.extend(self.deleted.get(&key(d)).into_iter().flatten());
+                }
+                positions.sort_unstable();
+                positions.dedup();
+                let entry = self.deleted.entry(key(digest)).or_default();
+                if *entry != positions {
+                    *entry = positions;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return;
+            }
+        }
+    }
+
+    /// The references given that `action` answers, as typed.
+    fn given(&self, host: &str, repository: &str, action: &Action) -> Vec<String> {
+        let key = |d: &Digest| (host.to_string(), repository.to_string(), d.clone());
+        let tag_key = |t: &str| (host.to_string(), repository.to_string(), t.to_string());
+        let positions: Vec<usize> = match action {
+            Action::DeleteManifest { digest, .. } => {
+                self.deleted.get(&key(digest)).cloned().unwrap_or_default()
+            }
+            Action::RemoveTag { tag, .. } | Action::RemoveDanglingTag { tag } => {
+                self.tags.get(&tag_key(tag)).cloned().unwrap_or_default()
+            }
+            Action::RewriteReferrersIndex { dropped, .. } => {
+                let mut all: Vec<usize> = dropped
+                    .iter()
+                    .flat_map(|d| self.deleted.get(&key(d)).into_iter().flatten().copied())
+                    .collect();
+                all.sort_unstable();
+                all.dedup();
+                all
+            }
+            Action::RestoreTag { .. } => Vec::new(),
+        };
+        positions.iter().map(|&p| self.given[p].clone()).collect()
+    }
+
+    /// The references given that name `digest` alone, as typed.
+    fn named(&self, host: &str, repository: &str, digest: &Digest) -> Vec<String> {
+        let key = (host.to_string(), repository.to_string(), digest.clone());
+        self.digests
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .map(|&p| self.given[p].clone())
+            .collect()
+    }
+
+    /// Where a row goes: at the first reference it answers; last if none.
+    fn order(&self, given: &Option<Vec<String>>) -> usize {
+        given
+            .as_ref()
+            .and_then(|g| g.first())
+            .and_then(|first| self.given.iter().position(|g| g == first))
+            .unwrap_or(usize::MAX)
+    }
 }
 
 impl Row for DryRunRow {

@@ -371,3 +371,67 @@ fn a_declined_confirmation_is_exit_6_and_deletes_nothing() {
         .run()
         .success();
 }
+
+#[test]
+fn rm_reports_each_row_with_the_references_it_answers_in_the_order_given() {
+    let keep = image("linux/amd64", "2024-04-01T00:00:00Z", "contract-4");
+    let reg = TestRegistry::start_with(Options::default(), |s| {
+        populate(s);
+        s.push("app", &["v3"], &keep);
+    });
+    let host = reg.host();
+    let v1 = image("linux/amd64", "2024-01-01T00:00:00Z", "contract-1").digest;
+    let v2 = image("linux/amd64", "2024-02-01T00:00:00Z", "contract-2").digest;
+    let given = [
+        format!("{host}/app@{v2}"),
+        format!("{host}/app:nope"),
+        format!("{host}/app:v1@{v1}"),
+    ];
+    let order = |stdout: &str| -> Vec<Vec<String>> {
+        let rows: Vec<serde_json::Value> = serde_json::from_str(stdout).unwrap();
+        rows.iter()
+            .map(|r| serde_json::from_value(r["given"].clone()).expect(stdout))
+            .collect()
+    };
+    let expected: Vec<Vec<String>> = given.iter().map(|g| vec![g.clone()]).collect();
+
+    let mut dry = vec!["rm", "--dry-run", "--format", "json"];
+    dry.extend(given.iter().map(String::as_str));
+    let run = regctl().trusted(&reg).args(dry).run();
+    run.code(4);
+    assert_eq!(order(&run.stdout), expected, "{}", run.stdout);
+
+    let mut real = vec!["rm", "--yes", "--format", "json"];
+    real.extend(given.iter().map(String::as_str));
+    let run = regctl().trusted(&reg).args(real).run();
+    run.code(4);
+    assert_eq!(order(&run.stdout), expected, "{}", run.stdout);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    let outcomes: Vec<&str> = rows
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["deleted", "missing", "deleted"],
+        "{}",
+        run.stdout
+    );
+
+    // What survives: v3, untouched.
+    let survivor = regctl()
+        .trusted(&reg)
+        .args(["digest", &format!("{host}/app:v3")])
+        .run();
+    survivor.success();
+    assert_eq!(survivor.stdout.trim(), keep.digest);
+    let gone = regctl()
+        .trusted(&reg)
+        .args([
+            "digest",
+            &format!("{host}/app:v1"),
+            &format!("{host}/app:v2"),
+        ])
+        .run();
+    gone.code(4);
+}

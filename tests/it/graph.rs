@@ -165,6 +165,10 @@ on_both!(
         }
         expected.sort();
         assert_eq!(reasons, expected, "{}", plan.stdout);
+        // Each attachment answers the reference its subject answers.
+        for row in json(&plan) {
+            assert_eq!(row["given"], serde_json::json!([target.reference("app:v1")]), "{row}");
+        }
 
         let run = target
             .regctl()
