@@ -3,7 +3,9 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
+use comfy_table::{
+    presets::UTF8_BORDERS_ONLY, ColumnConstraint, ContentArrangement, Table, TableComponent, Width,
+};
 use serde::Serialize;
 
 pub use crate::text::escape;
@@ -114,14 +116,18 @@ pub fn write_stdout(text: &str) -> io::Result<()> {
 }
 
 /// Writes rows to stdout as they come: plain lines and JSON array elements are
-/// streamed (call [`RowWriter::flush`] at a natural boundary); a table needs every
-/// row, so it is drawn by [`RowWriter::finish`].
+/// streamed (call [`RowWriter::flush`] at a natural boundary). A table is drawn
+/// whole by [`RowWriter::finish`], sized to its rows; on a terminal a slow listing
+/// calls [`RowWriter::draw_pending`] to draw what it has, and the table goes on in
+/// the same columns as rows come.
 pub struct RowWriter {
     format: Format,
     out: io::BufWriter<io::StdoutLock<'static>>,
     headers: Vec<&'static str>,
     table_rows: Vec<Vec<String>>,
     written: usize,
+    /// The columns' widths, once the table's top is drawn.
+    columns: Option<Vec<u16>>,
 }
 
 impl RowWriter {
@@ -133,6 +139,7 @@ impl RowWriter {
             headers: Vec::new(),
             table_rows: Vec::new(),
             written: 0,
+            columns: None,
         }
     }
 
@@ -162,12 +169,72 @@ impl RowWriter {
         self.out.flush()
     }
 
-    /// Ends the output: closes the JSON array, draws the table.
+    /// On a terminal, draws the table rows kept so far: the first time with the
+    /// table's top, in columns fitted to these rows and the terminal; later rows
+    /// go on in the same columns (a longer cell wraps). Nothing for other formats.
+    pub fn draw_pending(&mut self) -> io::Result<()> {
+        let Some(width) = terminal_width() else {
+            return Ok(());
+        };
+        if self.format != Format::Table || self.table_rows.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<Vec<String>> = std::mem::take(&mut self.table_rows)
+            .iter()
+            .map(|row| row.iter().map(|c| shorten_digests(c)).collect())
+            .collect();
+        let top = self.columns.is_none();
+        let columns = self
+            .columns
+            .get_or_insert_with(|| fit_columns(&self.headers, &rows, width));
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_BORDERS_ONLY)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        for part in [
+            TableComponent::BottomBorder,
+            TableComponent::BottomLeftCorner,
+            TableComponent::BottomRightCorner,
+            TableComponent::BottomBorderIntersections,
+        ] {
+            table.remove_style(part);
+        }
+        if top {
+            table.set_header(self.headers.clone());
+        } else {
+            for part in [
+                TableComponent::TopBorder,
+                TableComponent::TopLeftCorner,
+                TableComponent::TopRightCorner,
+                TableComponent::TopBorderIntersections,
+            ] {
+                table.remove_style(part);
+            }
+        }
+        table.add_rows(rows);
+        // Once the columns exist: the same widths in every part.
+        table.set_constraints(
+            columns
+                .iter()
+                .map(|&w| ColumnConstraint::Absolute(Width::Fixed(w))),
+        );
+        writeln!(self.out, "{table}")?;
+        self.out.flush()
+    }
+
+    /// Ends the output: closes the JSON array, draws the table (or its rest).
     pub fn finish(mut self) -> io::Result<()> {
         match self.format {
             Format::Plain => {}
             Format::Json if self.written == 0 => writeln!(self.out, "[]")?,
             Format::Json => writeln!(self.out, "\n]")?,
+            Format::Table if self.columns.is_some() => {
+                self.draw_pending()?;
+                let columns = self.columns.as_deref().unwrap_or_default();
+                let inner = columns.iter().map(|&w| usize::from(w)).sum::<usize>()
+                    + columns.len().saturating_sub(1);
+                writeln!(self.out, "└{}┘", "─".repeat(inner))?;
+            }
             Format::Table if self.table_rows.is_empty() => {}
             Format::Table => {
                 let mut table = Table::new();
@@ -199,6 +266,36 @@ impl RowWriter {
         }
         self.out.flush()
     }
+}
+
+/// Column widths (padding included) for a table of `rows` on a terminal `width`
+/// columns wide: each as wide as its widest cell, the widest cut down while the
+/// table (with its borders and the blank between columns) would not fit.
+fn fit_columns(headers: &[&str], rows: &[Vec<String>], width: u16) -> Vec<u16> {
+    const PADDING: usize = 2;
+    const NARROWEST: usize = 8;
+    let mut widths: Vec<usize> = headers
+        .iter()
+        .map(|h| h.chars().count() + PADDING)
+        .collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            let longest = cell.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+            *w = (*w).max(longest + PADDING);
+        }
+    }
+    // Two borders, and a blank between columns.
+    let available = usize::from(width).saturating_sub(1 + widths.len());
+    while widths.iter().sum::<usize>() > available {
+        let Some(widest) = widths.iter_mut().filter(|w| **w > NARROWEST).max() else {
+            break;
+        };
+        *widest -= 1;
+    }
+    widths
+        .into_iter()
+        .map(|w| u16::try_from(w).unwrap_or(u16::MAX))
+        .collect()
 }
 
 /// The width of the terminal stdout is, if it is one.

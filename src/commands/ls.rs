@@ -65,6 +65,9 @@ struct Listing {
     dangling: usize,
 }
 
+/// How often a table that is still listing draws the rows it has.
+const TABLE_DRAW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     let target: RegistryTarget = args
         .target
@@ -139,6 +142,13 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     ctx.interrupt.claim();
     let interrupted = ctx.interrupt.wait();
     let mut ctrl_c = std::pin::pin!(interrupted);
+    // A table waits for its rows to size its columns; a listing that takes long
+    // draws what it has every so often and goes on in the same columns.
+    let mut draw = tokio::time::interval_at(
+        tokio::time::Instant::now() + TABLE_DRAW_EVERY,
+        TABLE_DRAW_EVERY,
+    );
+    draw.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let listing = tokio::select! {
             biased;
@@ -150,6 +160,10 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
                 Some(listing) => listing,
                 None => break,
             },
+            _ = draw.tick(), if ctx.format == crate::cli::Format::Table => {
+                writer.draw_pending().context("writing the listing")?;
+                continue;
+            }
             _ = &mut ctrl_c => {
                 writer.finish().context("writing the listing")?;
                 ctx.printer.note(format!(

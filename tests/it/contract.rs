@@ -435,3 +435,90 @@ fn rm_reports_each_row_with_the_references_it_answers_in_the_order_given() {
         .run();
     gone.code(4);
 }
+
+#[test]
+fn a_slow_listing_on_a_terminal_draws_its_table_as_rows_come_within_the_width() {
+    use std::sync::{Arc, Condvar, Mutex};
+
+    use crate::harness::loopback_certificate;
+    use crate::http::{serve_tls, Response};
+
+    // One repository answers at once; the other's tag list waits for the test.
+    let release = Arc::new((Mutex::new(false), Condvar::new()));
+    let held = release.clone();
+    let long = "release-2024-01-01-build-000123-with-a-long-suffix";
+    let server = serve_tls(loopback_certificate(), move |req| {
+        let path = req.target.split('?').next().unwrap_or_default();
+        match path {
+            "/v2/" => Response::json(200, serde_json::json!({})),
+            "/v2/_catalog" => {
+                Response::json(200, serde_json::json!({"repositories": ["alpha", "omega"]}))
+            }
+            "/v2/alpha/tags/list" => Response::json(
+                200,
+                serde_json::json!({"name": "alpha", "tags": ["1", "2", long]}),
+            ),
+            "/v2/omega/tags/list" => {
+                let (lock, released) = &*held;
+                let mut go = lock.lock().unwrap();
+                while !*go {
+                    go = released.wait(go).unwrap();
+                }
+                Response::json(200, serde_json::json!({"name": "omega", "tags": ["9"]}))
+            }
+            _ => Response::json(404, serde_json::json!({})),
+        }
+    });
+    let host = format!("127.0.0.1:{}", server.port);
+    let ca = loopback_certificate().cert.to_str().unwrap().to_string();
+    let command = regctl().args(["--ca-file", &ca, "ls", &host]).command();
+    let window = crate::tmux::Tmux::run(&command, 60, 40);
+
+    // alpha's rows show while omega's tag list is still held.
+    let row = |s: &str, repository: &str, tag: &str| {
+        s.lines().any(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            cells.contains(&format!("{host}/{repository}").as_str()) && cells.contains(&tag)
+        })
+    };
+    let first = window.wait_for("alpha's rows", |s| row(s, "alpha", "2"));
+    assert!(!first.contains("omega"), "{first}");
+    assert!(
+        !first.contains("└"),
+        "the table is not closed yet:\n{first}"
+    );
+    {
+        let (lock, released) = &*release;
+        *lock.lock().unwrap() = true;
+        released.notify_all();
+    }
+    let (code, screen) = window.wait_exit();
+    assert_eq!(code, 0, "{screen}");
+    let table: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with(['┌', '│', '╞', '└']))
+        .collect();
+    assert!(row(&screen, "omega", "9"), "{screen}");
+    assert!(table.last().unwrap().starts_with('└'), "{screen}");
+    assert_eq!(
+        table.iter().filter(|l| l.starts_with('┌')).count(),
+        1,
+        "{screen}"
+    );
+    for line in &table {
+        assert!(
+            line.chars().count() <= 60,
+            "wider than the window: {line:?}\n{screen}"
+        );
+        assert!(
+            line.ends_with(['┐', '│', '╡', '┘']),
+            "a broken row: {line:?}\n{screen}"
+        );
+    }
+    // The long tag, wrapped within its column, is all there.
+    let cells: String = table
+        .iter()
+        .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == '│'))
+        .collect();
+    assert!(cells.contains(long), "{screen}");
+}

@@ -32,6 +32,7 @@ mod rm;
 mod space;
 mod target;
 mod tls;
+mod tmux;
 mod token;
 mod token_auth;
 mod verify;
