@@ -86,6 +86,8 @@ pub struct Options {
     pub cert: Option<(PathBuf, PathBuf)>,
     /// Require client certificates signed by this CA (mutual TLS).
     pub client_ca: Option<PathBuf>,
+    /// Listen on `[::1]` instead of 127.0.0.1.
+    pub ipv6: bool,
 }
 
 impl Default for Options {
@@ -96,6 +98,7 @@ impl Default for Options {
             delete_enabled: true,
             cert: None,
             client_ca: None,
+            ipv6: false,
         }
     }
 }
@@ -105,6 +108,8 @@ pub struct TestRegistry {
     pub dir: TempDir,
     pub port: u16,
     pub ca: PathBuf,
+    /// The loopback address it listens on, as a host: `127.0.0.1` or `[::1]`.
+    loopback: &'static str,
     child: Child,
 }
 
@@ -119,7 +124,7 @@ pub fn free_port() -> u16 {
 impl TestRegistry {
     /// `host:port` as users type it.
     pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("{}:{}", self.loopback, self.port)
     }
 
     /// Creates the folder and config, lets `populate` write storage, then starts it.
@@ -142,6 +147,7 @@ impl TestRegistry {
                     dir,
                     port,
                     ca: cert,
+                    loopback: if opts.ipv6 { "[::1]" } else { "127.0.0.1" },
                     child,
                 };
             }
@@ -288,8 +294,9 @@ impl Drop for TestRegistry {
 }
 
 fn config_yaml(dir: &Path, port: u16, opts: &Options, cert: &Path, key: &Path) -> String {
+    let loopback = if opts.ipv6 { "[::1]" } else { "127.0.0.1" };
     let mut yaml = format!(
-        "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n  headers:\n    X-Content-Type-Options: [nosniff]\n",
+        "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: \"{loopback}:{port}\"\n  headers:\n    X-Content-Type-Options: [nosniff]\n",
         dir.join("data").display(),
         opts.delete_enabled
     );

@@ -98,3 +98,43 @@ fn https_proxy_from_the_environment_is_used_and_no_proxy_bypasses_it() {
         "NO_PROXY bypassed the proxy"
     );
 }
+
+#[test]
+fn an_ipv6_literal_registry_is_reached_directly_and_through_an_https_proxy() {
+    let certs = tempfile::tempdir().unwrap();
+    let pair = crate::harness::seed_certificate(certs.path(), "v6", "IP:::1");
+    let reg = TestRegistry::start_with(
+        Options {
+            ipv6: true,
+            cert: Some((pair.cert.clone(), pair.key.clone())),
+            ..Options::default()
+        },
+        |s: &Storage| {
+            s.push(
+                "app",
+                &["v1"],
+                &image("linux/amd64", "2024-01-01T00:00:00Z", "proxy-v6"),
+            );
+        },
+    );
+    let host = reg.host();
+    assert!(host.starts_with("[::1]:"), "{host}");
+    let expected = format!("{host}/app:v1\n");
+    let direct = regctl().trusted(&reg).args(["ls", &host]).run();
+    direct.success();
+    assert_eq!(direct.stdout, expected);
+
+    let proxy = start_proxy();
+    let run = regctl()
+        .trusted(&reg)
+        .env("HTTPS_PROXY", format!("http://127.0.0.1:{}", proxy.port))
+        .args(["ls", &host])
+        .run();
+    run.success();
+    assert_eq!(run.stdout, expected);
+    let targets = proxy.targets.lock().unwrap().clone();
+    assert!(
+        !targets.is_empty() && targets.iter().all(|t| *t == host),
+        "{targets:?}"
+    );
+}
