@@ -1,6 +1,6 @@
 -- wrk script: cycles through the requests listed in the file given after `--`,
--- one "METHOD PATH REPOSITORY" per line, with Basic auth (AUTH) or a bearer
--- token per repository (the `tokens` table prepended by bench/run).
+-- one "METHOD PATH REPOSITORY" per line, with Basic auth (AUTH), none (AUTH =
+-- "none") or a bearer token per repository (the `tokens` table prepended by bench/run).
 local reqs = {}
 local i = 0
 local accept = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, " ..
@@ -17,9 +17,11 @@ end
 request = function()
   i = i % #reqs + 1
   local r = reqs[i]
-  local auth = AUTH
-  if auth == nil then
-    auth = "Bearer " .. tokens[r[3]]
+  local headers = { ["Accept"] = accept }
+  if AUTH == nil then
+    headers["Authorization"] = "Bearer " .. tokens[r[3]]
+  elseif AUTH ~= "none" then
+    headers["Authorization"] = AUTH
   end
-  return wrk.format(r[1], r[2], { ["Authorization"] = auth, ["Accept"] = accept })
+  return wrk.format(r[1], r[2], headers)
 end

@@ -16,7 +16,10 @@ fn main() -> ExitCode {
             };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the listing and its connections on the same thread, without a
+    // handoff per request (measured in BENCHMARKS.md); blocking work (credential
+    // helpers, the keyring, prompts) runs on threads of its own.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
