@@ -84,6 +84,15 @@ impl Fronted {
             .collect()
     }
 
+    /// Every request that went through the proxy, as `METHOD target`.
+    pub fn requests_seen(&self) -> Vec<String> {
+        self.proxy
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.target))
+            .collect()
+    }
+
     /// Whether any request `method` went through the proxy.
     pub fn proxy_saw_method(&self, method: &str) -> bool {
         self.proxy.requests().iter().any(|r| r.method == method)
@@ -683,4 +692,42 @@ fn a_deadline_stops_the_run_like_ctrl_c_and_exits_1() {
         run.stderr
     );
     assert_eq!(run.lines().len(), 4, "a and b were listed: {}", run.stdout);
+}
+
+#[test]
+fn an_upload_location_on_another_origin_is_not_followed_and_named_with_its_likely_cause() {
+    // A reverse proxy that rewrites the upload's Location to another origin (as
+    // one that drops the port or the scheme does).
+    let front = fronted(|req, fwd| {
+        let mut resp = fwd(req);
+        if req.method == "POST" && req.target.contains("/blobs/uploads/") {
+            for (name, value) in resp.headers.iter_mut() {
+                if name.eq_ignore_ascii_case("location") {
+                    let path = value.find("/v2/").map_or("/v2/", |i| &value[i..]);
+                    *value = format!("http://registry.internal{path}");
+                }
+            }
+        }
+        resp
+    });
+    let before = front.backend_tags("a");
+    let run = front
+        .regctl()
+        .args(["rm", &format!("{}/a:v1", front.host()), "--yes"])
+        .run();
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("http://registry.internal/v2/"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("X-Forwarded-Proto"), "{}", run.stderr);
+    assert!(
+        !front.proxy_saw_method("PUT") && !front.proxy_saw_method("PATCH"),
+        "nothing was written after the refusal: {:?}",
+        front.requests_seen()
+    );
+    // What survives: both tags, on the same manifest.
+    assert_eq!(front.backend_tags("a"), before);
+    assert_eq!(before.len(), 2, "{before:?}");
 }
