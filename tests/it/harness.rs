@@ -88,6 +88,8 @@ pub struct Options {
     pub client_ca: Option<PathBuf>,
     /// Listen on `[::1]` instead of 127.0.0.1.
     pub ipv6: bool,
+    /// Be a pull-through cache of this upstream URL (`proxy.remoteurl`).
+    pub remote: Option<String>,
 }
 
 impl Default for Options {
@@ -99,6 +101,7 @@ impl Default for Options {
             cert: None,
             client_ca: None,
             ipv6: false,
+            remote: None,
         }
     }
 }
@@ -309,6 +312,9 @@ fn config_yaml(dir: &Path, port: u16, opts: &Options, cert: &Path, key: &Path) -
         if let Some(ca) = &opts.client_ca {
             yaml += &format!("    clientcas:\n      - {}\n", ca.display());
         }
+    }
+    if let Some(remote) = &opts.remote {
+        yaml += &format!("proxy:\n  remoteurl: {remote}\n");
     }
     match &opts.auth {
         Auth::None => {}

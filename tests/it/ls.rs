@@ -169,3 +169,63 @@ fn table_format_has_headers() {
         run.stdout
     );
 }
+
+#[test]
+fn a_pull_through_cache_lists_a_repository_its_catalog_does_not_name_and_refuses_deletion() {
+    use crate::harness::Auth;
+
+    // The upstream, and a Distribution caching it that has stored nothing yet.
+    let upstream = TestRegistry::start_with(
+        Options {
+            tls: false,
+            auth: Auth::None,
+            ..Options::default()
+        },
+        |s: &Storage| {
+            s.push(
+                "lib/app",
+                &["v1"],
+                &image("linux/amd64", "2024-01-01T00:00:00Z", "cached"),
+            );
+        },
+    );
+    let cache = TestRegistry::start(Options {
+        remote: Some(format!("http://{}", upstream.host())),
+        ..Options::default()
+    });
+    let host = cache.host();
+    let catalog = regctl().trusted(&cache).args(["ls", &host]).run();
+    assert!(
+        !catalog.stdout.contains("lib/app"),
+        "the cache's catalog names it already: {}",
+        catalog.stdout
+    );
+
+    let run = regctl()
+        .trusted(&cache)
+        .args(["ls", &format!("{host}/lib/app")])
+        .run();
+    run.success();
+    assert_eq!(run.stdout, format!("{host}/lib/app:v1\n"), "{}", run.stderr);
+
+    // Deletion: the cache answers 405 whatever its config says; both causes named.
+    let rm = regctl()
+        .trusted(&cache)
+        .args(["rm", &format!("{host}/lib/app:v1"), "--yes"])
+        .run();
+    rm.code(5);
+    assert!(rm.stderr.contains("pull-through cache"), "{}", rm.stderr);
+    assert!(rm.stderr.contains("upstream"), "{}", rm.stderr);
+    // Still there, on the cache and upstream.
+    let cached = format!("{host}/lib/app:v1");
+    regctl()
+        .trusted(&cache)
+        .args(["digest", &cached])
+        .run()
+        .success();
+    let origin = format!("{}/lib/app:v1", upstream.host());
+    regctl()
+        .args(["--plain-http", "digest", &origin])
+        .run()
+        .success();
+}
