@@ -12,7 +12,7 @@ use crate::deletion::space::{self, ImageUsage, RepositoryUsage};
 use crate::deletion::{Cache, Depth, Loader, Snapshot};
 use crate::exit::{Exit, UsageError};
 use crate::output::{human_bytes, render_data, write_stdout, Row};
-use crate::registry::{RegistryError, RegistryTarget};
+use crate::registry::RegistryTarget;
 
 /// What the sizes are, said on stderr after every report.
 const SEEN_BY_THE_API: &str = "sizes are those the manifests declare, each blob counted once; \
@@ -176,13 +176,7 @@ pub async fn run(args: &DuArgs, ctx: &Context) -> Result<Exit> {
     let reading = stream::iter(&repositories)
         .map(|repository| {
             let loader = &loader;
-            async move {
-                match loader.snapshot(repository, Depth::default()).await {
-                    // Listed by the catalog, but every tag was deleted.
-                    Err(RegistryError::NotFound { .. }) => Ok(Snapshot::new(repository)),
-                    other => other,
-                }
-            }
+            async move { loader.snapshot(repository, Depth::default()).await }
         })
         .buffered(ctx.concurrency.clamp(1, 8));
     let Some(read) = collect_interruptible(ctx, "repositories", repositories.len(), reading).await

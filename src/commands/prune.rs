@@ -173,13 +173,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
             let rules = &rules;
             let request = &request;
             async move {
-                let mut snapshot = match loader.snapshot(repository, Depth { created: true }).await
-                {
-                    Ok(snapshot) => snapshot,
-                    // Listed by the catalog, but every tag was deleted.
-                    Err(RegistryError::NotFound { .. }) => Snapshot::new(repository),
-                    Err(e) => return Err(e),
-                };
+                let mut snapshot = loader.snapshot(repository, Depth { created: true }).await?;
                 let decisions = retention::decide(&snapshot, rules, now);
                 let request = request(&decisions, &snapshot);
                 let plan = loader.plan(&mut snapshot, &request).await?;

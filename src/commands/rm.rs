@@ -67,13 +67,10 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             concurrency: ctx.concurrency,
             cache: &cache,
         };
-        let mut snapshot = match loader.snapshot(repository, Depth::default()).await {
-            Ok(s) => s,
-            Err(RegistryError::NotFound { .. }) => Snapshot::new(repository),
-            Err(e) => {
-                return Err(anyhow::Error::new(e).context(format!("reading {host}/{repository}")))
-            }
-        };
+        let mut snapshot = loader
+            .snapshot(repository, Depth::default())
+            .await
+            .with_context(|| format!("reading {host}/{repository}"))?;
         let mut request = Request {
             force: args.force,
             keep_attachments: args.keep_attachments,

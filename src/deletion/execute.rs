@@ -155,12 +155,7 @@ pub async fn recheck(
     plans: Vec<Plan>,
 ) -> Result<(Vec<Plan>, Vec<Done>), RegistryError> {
     let snapshots: Vec<Result<Snapshot, RegistryError>> = stream::iter(&plans)
-        .map(|plan| async move {
-            match loader.snapshot(&plan.repository, Depth::default()).await {
-                Err(RegistryError::NotFound { .. }) => Ok(Snapshot::new(&plan.repository)),
-                other => other,
-            }
-        })
+        .map(|plan| loader.snapshot(&plan.repository, Depth::default()))
         .buffered(loader.concurrency.clamp(1, 8))
         .collect()
         .await;

@@ -70,15 +70,20 @@ pub struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    /// Reads `repository`. A repository the registry does not know is
-    /// [`RegistryError::NotFound`].
+    /// Reads `repository`. A repository whose tag list the registry does not
+    /// know (never pushed, or every tag deleted since the catalog listed it) is
+    /// an empty snapshot.
     pub async fn snapshot(
         &self,
         repository: &str,
         depth: Depth,
     ) -> Result<Snapshot, RegistryError> {
         let mut snapshot = Snapshot::new(repository);
-        let tags = self.registry.tags(repository).await?;
+        let tags = match self.registry.tags(repository).await {
+            Ok(tags) => tags,
+            Err(RegistryError::NotFound { .. }) => return Ok(snapshot),
+            Err(e) => return Err(e),
+        };
         let (tags, opaque): (Vec<String>, Vec<String>) =
             tags.into_iter().partition(|t| valid_tag(t));
         snapshot.opaque_tags = opaque;
