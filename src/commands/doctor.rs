@@ -145,7 +145,7 @@ pub async fn run(args: &DoctorArgs, ctx: &Context) -> Result<Exit> {
     let registry = ctx.registry(&target.registry)?;
     let mut report = Report::default();
     if network(&mut report, ctx, &registry).await {
-        service(&mut report, ctx, &registry, target.prefix).await;
+        service(&mut report, &registry, target.prefix).await;
     }
     render_data(ctx.format, &report.checks)?;
     Ok(report.exit())
@@ -323,7 +323,7 @@ fn certificate_facts(der: &[u8]) -> String {
 }
 
 /// The API, proxy, auth, credentials, catalog, deletion, referrers and paging.
-async fn service(report: &mut Report, ctx: &Context, registry: &Registry, named: Option<String>) {
+async fn service(report: &mut Report, registry: &Registry, named: Option<String>) {
     proxy(report, registry);
     let api = match registry.api_answer().await {
         Ok(api) => api,
@@ -381,18 +381,8 @@ async fn service(report: &mut Report, ctx: &Context, registry: &Registry, named:
             ),
         ),
     }
-    let credential = match ctx.credential(registry.host()) {
-        Ok(found) => found.map(|c| c.source),
-        Err(e) => {
-            report.fail(
-                "credentials",
-                format!("{e:#}"),
-                "fix the credential source named",
-                Exit::Usage,
-            );
-            return;
-        }
-    };
+    // Looked up once, with the client: where the credential in use came from.
+    let credential = registry.resolved().map(|r| r.source.clone());
     match (registry.check_credentials().await, credential) {
         (Ok(CredentialCheck::NotAsked), _) => report.pass("credentials", "not needed"),
         (Ok(CredentialCheck::Accepted), Some(source)) => {

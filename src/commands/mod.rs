@@ -234,9 +234,8 @@ impl Context {
             .credential(host)
             .with_context(|| format!("looking up credentials for {host}"))?;
         if let Some(c) = &credential {
-            if self.printer.verbose {
-                crate::output::to_stderr(format_args!("credentials for {host} from {}", c.source));
-            }
+            self.printer
+                .verbose(format_args!("credentials for {host} from {}", c.source));
         }
         let registry = Arc::new(Registry::new(host, self.options.clone(), credential)?);
         registries.insert(host.to_string(), registry.clone());
