@@ -51,9 +51,6 @@ pub struct Inspection {
     /// What could not be read (a config, a child, the attachments): the rest is
     /// still reported.
     pub warnings: Vec<String>,
-    /// The manifest's bytes exactly as served.
-    #[serde(skip)]
-    pub raw: Vec<u8>,
     /// The config blob's bytes exactly as served, when one was read.
     #[serde(skip)]
     pub raw_config: Option<Vec<u8>>,
@@ -156,7 +153,6 @@ pub async fn inspect(
         total_size: 0,
         attachments: Vec::new(),
         warnings: Vec::new(),
-        raw: manifest.bytes.clone(),
         raw_config: None,
     };
     let mut blobs: BTreeMap<Digest, u64> = node.blobs(&manifest.digest).into_iter().collect();

@@ -56,29 +56,23 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
             }
         }
     }
-    if args.raw || args.config {
+    // (`--raw` returned above, with the manifest alone.)
+    if args.config {
         let Some(inspection) = inspections.first() else {
             return Ok(worst(&failed));
         };
-        let bytes = if args.raw {
-            inspection.raw.clone()
-        } else {
-            match &inspection.raw_config {
-                Some(bytes) => bytes.clone(),
-                None => {
-                    return Err(UsageError(format!(
-                    "{} has no image config to print (an index, or an artifact whose config is {})",
-                    inspection.reference,
-                    inspection
-                        .config
-                        .as_ref()
-                        .map_or("absent".to_string(), |c| escape(&c.media_type))
-                ))
-                    .into())
-                }
-            }
+        let Some(bytes) = &inspection.raw_config else {
+            return Err(UsageError(format!(
+                "{} has no image config to print (an index, or an artifact whose config is {})",
+                inspection.reference,
+                inspection
+                    .config
+                    .as_ref()
+                    .map_or("absent".to_string(), |c| escape(&c.media_type))
+            ))
+            .into());
         };
-        write_bytes(&bytes).context("writing the document")?;
+        write_bytes(bytes).context("writing the document")?;
         return Ok(Exit::Success);
     }
     let text = match ctx.format {
