@@ -270,13 +270,14 @@ fn join_or_none(tags: &[String]) -> String {
     }
 }
 
-/// Every plan's rows, in order.
-pub fn plan_rows(host: &str, plans: &[Plan]) -> Vec<PlanRow> {
+/// Every plan's rows, in order, each with what `given` says it answers.
+pub fn plan_rows(host: &str, plans: &[Plan], given: Given<'_>) -> Vec<PlanRow> {
     plans
         .iter()
         .flat_map(|p| {
-            p.actions.iter().map(move |a| PlanRow {
-                bytes_freed: p.bytes_freed(a),
+            p.actions.iter().enumerate().map(move |(i, a)| PlanRow {
+                bytes_freed: p.freed.get(i).copied().flatten(),
+                given: given(&p.repository, a),
                 ..PlanRow::new(host, &p.repository, a)
             })
         })
@@ -527,7 +528,7 @@ pub async fn confirm_and_execute(
     // re-check or between deletions.
     ctx.interrupt.claim();
     let cancel = ctx.interrupt.flag();
-    let answer = confirm(&plan_rows(&host, &plans), yes, &ctx.interrupt).await;
+    let answer = confirm(&plan_rows(&host, &plans, given), yes, &ctx.interrupt).await;
     let stop = |message: &str| {
         ctx.printer.note(message);
     };

@@ -137,14 +137,14 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                         request.delete.insert(digest.clone());
                     }
                 }
-                (given, None) => {
-                    let tag = given.unwrap_or("latest");
+                (named, None) => {
+                    let tag = named.unwrap_or("latest");
                     let dangling = snapshot.dangling_tags.iter().any(|t| t == tag);
                     if snapshot.tags.contains_key(tag) || dangling {
                         request.remove_tags.insert(tag.to_string());
                     } else if snapshot.unresolved_tags.iter().any(|t| t == tag) {
                         skipped.push(unverified());
-                    } else if given.is_none() {
+                    } else if named.is_none() {
                         // Say which tag was meant: the repository may well exist.
                         skipped.push(OutcomeRow {
                             error: Some(format!(
@@ -217,20 +217,13 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     let skipped_exit = skipped_exit(&skipped, args.ignore_missing);
 
     if args.dry_run {
-        let rows: Vec<_> = by_host
+        let rows: Vec<PlanRow> = by_host
             .iter()
             .flat_map(|(host, plans)| {
-                plan_rows(host, plans)
-                    .into_iter()
-                    .zip(
-                        plans
-                            .iter()
-                            .flat_map(|p| p.actions.iter().map(|a| (p.repository.as_str(), a))),
-                    )
-                    .map(|(row, (repository, action))| PlanRow {
-                        given: Some(attribution.given(host, repository, action)),
-                        ..row
-                    })
+                let given = |repository: &str, action: &Action| {
+                    Some(attribution.given(host, repository, action))
+                };
+                plan_rows(host, plans, &given)
             })
             .collect();
         // Every reference is reported: those that will not be acted on too.
@@ -240,7 +233,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             .map(DryRunRow::Planned)
             .chain(skipped.into_iter().map(DryRunRow::Skipped))
             .collect();
-        report.sort_by_key(|r| attribution.order(r.given()));
+        report.sort_by_cached_key(|r| attribution.order(r.given()));
         render_data(ctx.format, &report).context("writing the plan")?;
         for (host, plans) in &by_host {
             note_plan(ctx, host, plans);
@@ -253,7 +246,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         return Ok(skipped_exit);
     }
     if by_host.is_empty() {
-        skipped.sort_by_key(|r| attribution.order(&r.given));
+        skipped.sort_by_cached_key(|r| attribution.order(&r.given));
         render_data(ctx.format, &skipped).context("writing the outcome")?;
         return Ok(skipped_exit);
     }
@@ -283,7 +276,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     }
     outcomes.extend(skipped);
     // In the order given; what belongs to a reference right after it.
-    outcomes.sort_by_key(|r| attribution.order(&r.given));
+    outcomes.sort_by_cached_key(|r| attribution.order(&r.given));
     render_data(ctx.format, &outcomes).context("writing the outcome")?;
     note_garbage_collection(ctx, &outcomes);
     Ok(if exit == Exit::Success {
@@ -329,44 +322,70 @@ impl DryRunRow {
 struct Attribution {
     /// The references as given, by position.
     given: Vec<String>,
-    /// Positions of the references naming each tag (with a digest or not).
-    tags: HashMap<(String, String, String), Vec<usize>>,
-    /// Positions of the references naming each digest alone.
-    digests: HashMap<(String, String, Digest), Vec<usize>>,
-    /// Positions each manifest the plans delete answers.
-    deleted: HashMap<(String, String, Digest), Vec<usize>>,
+    /// By registry and repository.
+    repositories: HashMap<(String, String), Positions>,
+}
+
+/// Positions (in the references given) within one repository.
+#[derive(Default)]
+struct Positions {
+    /// Of the references naming each tag (with a digest or not).
+    tags: HashMap<String, Vec<usize>>,
+    /// Of the references naming each digest alone.
+    digests: HashMap<Digest, Vec<usize>>,
+    /// That each manifest the plan deletes answers.
+    deleted: HashMap<Digest, Vec<usize>>,
+}
+
+impl Positions {
+    /// What the deletion of each of `digests` answers, together, in order.
+    fn deleted<'a>(&self, digests: impl IntoIterator<Item = &'a Digest>) -> Vec<usize> {
+        let mut all: Vec<usize> = digests
+            .into_iter()
+            .flat_map(|d| self.deleted.get(d).into_iter().flatten().copied())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
 }
 
 impl Attribution {
     fn new(references: &[Reference], given: &[String]) -> Attribution {
-        let mut attribution = Attribution {
-            given: given.to_vec(),
-            tags: HashMap::new(),
-            digests: HashMap::new(),
-            deleted: HashMap::new(),
-        };
+        let mut repositories: HashMap<(String, String), Positions> = HashMap::new();
         for (position, r) in references.iter().enumerate() {
-            let (host, repository) = (r.registry().to_string(), r.repository().to_string());
+            let at = repositories
+                .entry((r.registry().to_string(), r.repository().to_string()))
+                .or_default();
             match (r.tag(), r.digest()) {
-                (None, Some(digest)) => attribution
-                    .digests
-                    .entry((host, repository, digest.clone()))
-                    .or_default()
-                    .push(position),
-                (tag, _) => attribution
+                (None, Some(digest)) => at.digests.entry(digest.clone()).or_default(),
+                (tag, _) => at
                     .tags
-                    .entry((host, repository, tag.unwrap_or("latest").to_string()))
-                    .or_default()
-                    .push(position),
+                    .entry(tag.unwrap_or("latest").to_string())
+                    .or_default(),
             }
+            .push(position);
         }
-        attribution
+        Attribution {
+            given: given.to_vec(),
+            repositories,
+        }
+    }
+
+    fn at(&self, host: &str, repository: &str) -> Option<&Positions> {
+        self.repositories
+            .get(&(host.to_string(), repository.to_string()))
     }
 
     /// Learns what each manifest `plan` deletes answers (repeated until nothing
     /// changes: a referrers index may come before the referrers it listed).
     fn learn(&mut self, host: &str, plan: &Plan) {
-        let key = |d: &Digest| (host.to_string(), plan.repository.clone(), d.clone());
+        let Some(at) = self
+            .repositories
+            .get_mut(&(host.to_string(), plan.repository.clone()))
+        else {
+            return;
+        };
         loop {
             let mut changed = false;
             for action in &plan.actions {
@@ -379,22 +398,19 @@ impl Attribution {
                 else {
                     continue;
                 };
-                let mut positions = self.digests.get(&key(digest)).cloned().unwrap_or_default();
-                for tag in tags {
-                    let tag_key = (host.to_string(), plan.repository.clone(), tag.clone());
-                    positions.extend(self.tags.get(&tag_key).into_iter().flatten());
-                }
                 let belongs_to: Vec<&Digest> = match cause {
                     Cause::ChildOf(parent) | Cause::AttachmentOf(parent, _) => vec![parent],
                     Cause::EmptyReferrersIndex { dropped, .. } => dropped.iter().collect(),
                     Cause::Named | Cause::AllTagsRemoved | Cause::Orphan(..) => Vec::new(),
                 };
-                for d in belongs_to {
-                    positions.extend(self.deleted.get(&key(d)).into_iter().flatten());
+                let mut positions = at.deleted(belongs_to);
+                positions.extend(at.digests.get(digest).into_iter().flatten());
+                for tag in tags {
+                    positions.extend(at.tags.get(tag).into_iter().flatten());
                 }
                 positions.sort_unstable();
                 positions.dedup();
-                let entry = self.deleted.entry(key(digest)).or_default();
+                let entry = at.deleted.entry(digest.clone()).or_default();
                 if *entry != positions {
                     *entry = positions;
                     changed = true;
@@ -408,38 +424,30 @@ impl Attribution {
 
     /// The references given that `action` answers, as typed.
     fn given(&self, host: &str, repository: &str, action: &Action) -> Vec<String> {
-        let key = |d: &Digest| (host.to_string(), repository.to_string(), d.clone());
-        let tag_key = |t: &str| (host.to_string(), repository.to_string(), t.to_string());
+        let Some(at) = self.at(host, repository) else {
+            return Vec::new();
+        };
         let positions: Vec<usize> = match action {
-            Action::DeleteManifest { digest, .. } => {
-                self.deleted.get(&key(digest)).cloned().unwrap_or_default()
-            }
+            Action::DeleteManifest { digest, .. } => at.deleted([digest]),
             Action::RemoveTag { tag, .. } | Action::RemoveDanglingTag { tag } => {
-                self.tags.get(&tag_key(tag)).cloned().unwrap_or_default()
+                at.tags.get(tag).cloned().unwrap_or_default()
             }
-            Action::RewriteReferrersIndex { dropped, .. } => {
-                let mut all: Vec<usize> = dropped
-                    .iter()
-                    .flat_map(|d| self.deleted.get(&key(d)).into_iter().flatten().copied())
-                    .collect();
-                all.sort_unstable();
-                all.dedup();
-                all
-            }
+            Action::RewriteReferrersIndex { dropped, .. } => at.deleted(dropped),
             Action::RestoreTag { .. } => Vec::new(),
         };
-        positions.iter().map(|&p| self.given[p].clone()).collect()
+        self.texts(&positions)
     }
 
     /// The references given that name `digest` alone, as typed.
     fn named(&self, host: &str, repository: &str, digest: &Digest) -> Vec<String> {
-        let key = (host.to_string(), repository.to_string(), digest.clone());
-        self.digests
-            .get(&key)
-            .into_iter()
-            .flatten()
-            .map(|&p| self.given[p].clone())
-            .collect()
+        let positions = self
+            .at(host, repository)
+            .and_then(|at| at.digests.get(digest));
+        self.texts(positions.map_or(&[], Vec::as_slice))
+    }
+
+    fn texts(&self, positions: &[usize]) -> Vec<String> {
+        positions.iter().map(|&p| self.given[p].clone()).collect()
     }
 
     /// Where a row goes: at the first reference it answers; last if none.
