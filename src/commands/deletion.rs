@@ -287,7 +287,10 @@ pub fn plan_rows(host: &str, plans: &[Plan], given: Given<'_>) -> Vec<PlanRow> {
 /// Says on stderr how many bytes the plans free (once the registry's garbage
 /// collector runs), and over which repositories that was computed (`scope`).
 pub fn note_bytes_freed(ctx: &Context, plans: &[Plan], scope: &str) {
-    let total: u64 = plans.iter().map(Plan::total_freed).sum();
+    let total = plans
+        .iter()
+        .map(Plan::total_freed)
+        .fold(0, u64::saturating_add);
     ctx.printer.note(format!(
         "frees {} ({total} bytes) once the registry's garbage collector runs: the blobs no \
          remaining manifest references, computed over {scope} (untagged manifests no tag reaches \

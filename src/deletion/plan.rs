@@ -225,7 +225,7 @@ impl Plan {
 
     /// The bytes the whole plan frees.
     pub fn total_freed(&self) -> u64 {
-        self.freed.iter().flatten().sum()
+        super::space::total_of(self.freed.iter().flatten())
     }
 
     /// Every manifest the plan deletes.
