@@ -3,7 +3,7 @@
 //! errors turned into messages that say which flag or path fixes them.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -59,7 +59,7 @@ pub fn client_config(registry: &str, opts: &TlsOptions) -> Result<ClientConfig> 
         // SSL_CERT_FILE / SSL_CERT_DIR. A certificate there is trusted as one
         // given as CA is: a self-signed CA:TRUE certificate served as the
         // registry's own included (matched byte for byte).
-        let system = rustls_native_certs::load_native_certs().certs;
+        let system = system_roots().to_vec();
         let mut given = Vec::new();
         for source in extra_sources(registry, opts) {
             given.extend(source.certs?);
@@ -77,6 +77,13 @@ pub fn client_config(registry: &str, opts: &TlsOptions) -> Result<ClientConfig> 
     };
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The system's trust store (or the bundle or folder named by SSL_CERT_FILE /
+/// SSL_CERT_DIR), read once per run however many clients and probes use it.
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
 /// A verifier trusting `system` and `given` certificates as CAs (a served
@@ -204,7 +211,7 @@ pub fn probe(
             .collect();
     sources.push((
         "the system's trust store (or SSL_CERT_FILE / SSL_CERT_DIR)".to_string(),
-        Ok(rustls_native_certs::load_native_certs().certs),
+        Ok(system_roots().to_vec()),
     ));
     let mut refused = None;
     let mut trusted_by = None;
