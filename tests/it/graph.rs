@@ -442,6 +442,7 @@ on_both!(
             .run();
         run.success();
         assert!(run.stdout.starts_with("deleted "), "{}", run.stdout);
+        assert!(run.stdout.contains(&sig.digest), "{}", run.stdout);
         assert!(!exists(target, "app", &sig.digest));
         assert_eq!(listing(target, "app"), vec!["keep"]);
         collect_and_check(

@@ -101,12 +101,14 @@ fn check(shapes: &BTreeMap<String, Shape>, label: &str, objects: &[&Value]) {
     }
 }
 
-fn json(args: &[String], reg: &TestRegistry) -> Value {
+/// The JSON `regctl ARGS --format json` prints, which must exit with `code`.
+fn json(args: &[String], reg: &TestRegistry, code: i32) -> Value {
     let run = regctl()
         .trusted(reg)
         .args(args)
         .args(["--format", "json"])
         .run();
+    run.code(code);
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}", run.stdout))
 }
 
@@ -141,6 +143,7 @@ fn every_json_output_has_the_keys_readme_documents() {
         &items(&json(
             &["ls".into(), host.clone(), "--digests".into()],
             &reg,
+            4,
         )),
     );
     check(
@@ -149,6 +152,7 @@ fn every_json_output_has_the_keys_readme_documents() {
         &items(&json(
             &["digest".into(), at("app:v1"), at("app:nope")],
             &reg,
+            4,
         )),
     );
     let dry = json(
@@ -159,6 +163,7 @@ fn every_json_output_has_the_keys_readme_documents() {
             "--dry-run".into(),
         ],
         &reg,
+        4,
     );
     let (planned, skipped): (Vec<&Value>, Vec<&Value>) = items(&dry)
         .into_iter()
@@ -179,17 +184,18 @@ fn every_json_output_has_the_keys_readme_documents() {
                 "--dry-run".into(),
             ],
             &reg,
+            0,
         )),
     );
     check(
         &shapes,
         "`inspect` (array)",
-        &items(&json(&["inspect".into(), at("app:v1")], &reg)),
+        &items(&json(&["inspect".into(), at("app:v1")], &reg, 0)),
     );
     check(
         &shapes,
         "`du` (object)",
-        &[&json(&["du".into(), host.clone()], &reg)],
+        &[&json(&["du".into(), host.clone()], &reg, 0)],
     );
     check(
         &shapes,
@@ -197,18 +203,23 @@ fn every_json_output_has_the_keys_readme_documents() {
         &[&json(
             &["du".into(), host.clone(), "--by".into(), "tag".into()],
             &reg,
+            0,
         )],
     );
     check(
         &shapes,
         "`doctor` (array)",
-        &items(&json(&["doctor".into(), host.clone()], &reg)),
+        &items(&json(&["doctor".into(), host.clone()], &reg, 0)),
     );
     // Real runs: the outcome rows.
     check(
         &shapes,
         outcomes_label,
-        &items(&json(&["rm".into(), at("app:also"), "--yes".into()], &reg)),
+        &items(&json(
+            &["rm".into(), at("app:also"), "--yes".into()],
+            &reg,
+            0,
+        )),
     );
     check(
         &shapes,
@@ -222,6 +233,7 @@ fn every_json_output_has_the_keys_readme_documents() {
                 "--yes".into(),
             ],
             &reg,
+            0,
         )),
     );
 }

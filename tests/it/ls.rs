@@ -195,6 +195,7 @@ fn a_pull_through_cache_lists_a_repository_its_catalog_does_not_name_and_refuses
     });
     let host = cache.host();
     let catalog = regctl().trusted(&cache).args(["ls", &host]).run();
+    catalog.success();
     assert!(
         !catalog.stdout.contains("lib/app"),
         "the cache's catalog names it already: {}",
