@@ -21,18 +21,7 @@ fn populate(s: &Storage) {
 
 /// The digest of the raw manifest skopeo fetches: an independent client's view.
 fn skopeo_digest(reg: &TestRegistry, reference: &str) -> String {
-    let (mut skopeo, _certs) = crate::harness::skopeo(reg, "inspect");
-    let out = skopeo
-        .arg("--raw")
-        .arg(format!("docker://{}/{reference}", reg.host()))
-        .output()
-        .expect("skopeo is installed (scripts/test installs it)");
-    assert!(
-        out.status.success(),
-        "skopeo: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    sha256(&out.stdout)
+    sha256(&crate::harness::skopeo_raw(reg, reference))
 }
 
 #[test]

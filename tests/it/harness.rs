@@ -92,6 +92,17 @@ pub struct Options {
     pub remote: Option<String>,
 }
 
+impl Options {
+    /// The loopback address to listen on, as a host.
+    fn loopback(&self) -> &'static str {
+        if self.ipv6 {
+            "[::1]"
+        } else {
+            "127.0.0.1"
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -150,7 +161,7 @@ impl TestRegistry {
                     dir,
                     port,
                     ca: cert,
-                    loopback: if opts.ipv6 { "[::1]" } else { "127.0.0.1" },
+                    loopback: opts.loopback(),
                     child,
                 };
             }
@@ -297,7 +308,7 @@ impl Drop for TestRegistry {
 }
 
 fn config_yaml(dir: &Path, port: u16, opts: &Options, cert: &Path, key: &Path) -> String {
-    let loopback = if opts.ipv6 { "[::1]" } else { "127.0.0.1" };
+    let loopback = opts.loopback();
     let mut yaml = format!(
         "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: \"{loopback}:{port}\"\n  headers:\n    X-Content-Type-Options: [nosniff]\n",
         dir.join("data").display(),
@@ -339,6 +350,32 @@ fn config_yaml(dir: &Path, port: u16, opts: &Options, cert: &Path, key: &Path) -
         }
     }
     yaml
+}
+
+/// Runs `cmd` (another program: skopeo) to its end and returns its stdout; a
+/// failure fails the test with its stderr.
+#[track_caller]
+pub fn output_ok(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{:?} does not run: {e}", cmd.get_program()));
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        cmd.get_program(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// skopeo's `inspect --raw` of `reference` (`repository:tag`) on `registry`: the
+/// manifest as an independent client fetches it.
+pub fn skopeo_raw(registry: &TestRegistry, reference: &str) -> Vec<u8> {
+    let (mut cmd, _certs) = skopeo(registry, "inspect");
+    output_ok(
+        cmd.arg("--raw")
+            .arg(format!("docker://{}/{reference}", registry.host())),
+    )
 }
 
 /// skopeo, logged in as the test user and trusting `registry`'s certificate (a
@@ -503,18 +540,7 @@ impl Regctl {
 
     /// Runs with stdin closed; stdout's bytes as they are (exit 0 asserted).
     pub fn run_bytes(mut self) -> Vec<u8> {
-        let out = self
-            .cmd
-            .stdin(Stdio::null())
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        output_ok(self.cmd.stdin(Stdio::null()).stderr(Stdio::piped()))
     }
 
     pub fn run(mut self) -> Run {

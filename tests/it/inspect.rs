@@ -100,17 +100,5 @@ on_both!(fn an_index_lists_its_platforms_with_sizes(target) {
 
 /// skopeo's `inspect --raw` of `repository:tag` on Distribution.
 fn skopeo_raw(target: &mut Target, reference: &str) -> Vec<u8> {
-    let reg = target.distribution();
-    let (mut cmd, _certs) = crate::harness::skopeo(reg, "inspect");
-    let out = cmd
-        .arg("--raw")
-        .arg(format!("docker://{}/{reference}", reg.host()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    crate::harness::skopeo_raw(target.distribution(), reference)
 }

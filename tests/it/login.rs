@@ -96,20 +96,15 @@ fn without_a_keyring_login_stores_in_docker_config_keeping_every_other_byte() {
     // skopeo reads the same entry.
     let certs = tempfile::tempdir().unwrap();
     std::fs::copy(&reg.ca, certs.path().join("ca.crt")).unwrap();
-    let out = std::process::Command::new("skopeo")
-        .args(["list-tags", "--authfile"])
-        .arg(&config)
-        .arg("--cert-dir")
-        .arg(certs.path())
-        .arg(format!("docker://{}/app", reg.host()))
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::harness::output_ok(
+        std::process::Command::new("skopeo")
+            .args(["list-tags", "--authfile"])
+            .arg(&config)
+            .arg("--cert-dir")
+            .arg(certs.path())
+            .arg(format!("docker://{}/app", reg.host()))
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy"),
     );
 
     let run = at(home.path(), &reg).args(["logout", &reg.host()]).run();

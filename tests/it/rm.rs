@@ -78,16 +78,9 @@ fn head_status(reg: &TestRegistry, repository: &str, digest: &str) -> i32 {
 /// skopeo's view of a repository's tags: an independent client.
 fn skopeo_tags(reg: &TestRegistry, repository: &str) -> Vec<String> {
     let (mut skopeo, _certs) = crate::harness::skopeo(reg, "list-tags");
-    let out = skopeo
-        .arg(format!("docker://{}/{repository}", reg.host()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out =
+        crate::harness::output_ok(skopeo.arg(format!("docker://{}/{repository}", reg.host())));
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let mut tags: Vec<String> = v["Tags"]
         .as_array()
         .unwrap()
