@@ -116,24 +116,49 @@ measure() {
   eval "lines_$name=$(wc -l < "$work/out.$name")"
 }
 
-# wrk_rate NAME AUTH-LUA REQUEST-FILE: median requests/s over 3 runs of 8 s
+# wrk_rate NAME AUTH-LUA REQUEST-FILE URL [CONNECTIONS=64] [SECONDS=8]: wrk -t2
+# replaying the mix 3 times; sets rate_NAME (median requests/s), cpureq_NAME (the
+# server's CPU ms per request, SERVER_PID) and wrkcpu_NAME (wrk's own CPU µs per
+# request)
 wrk_rate() {
-  local name=$1 prelude=$2 list=$3 port=$4
+  local name=$1 prelude=$2 list=$3 url=$4 connections=${5:-64} seconds=${6:-8}
   { printf '%s\n' "$prelude"; cat bench/requests.lua; } > "$work/$name.lua"
   : > "$work/r.$name"
   : > "$work/c.$name"
+  : > "$work/w.$name"
   for _ in 1 2 3; do
     local before after
     before=$(cpu_of "$SERVER_PID")
-    wrk -t2 -c64 -d8s -s "$work/$name.lua" "https://127.0.0.1:$port" -- "$list" > "$work/wrk.$name"
+    /usr/bin/time -f "%U %S" -o "$work/wt.$name" \
+      wrk -t2 -c"$connections" -d"${seconds}s" -s "$work/$name.lua" "$url" -- "$list" > "$work/wrk.$name"
     after=$(cpu_of "$SERVER_PID")
     if grep -q "Non-2xx" "$work/wrk.$name"; then echo "wrk $name: errors" >&2; cat "$work/wrk.$name" >&2; exit 1; fi
     awk '/Requests\/sec/ {print $2}' "$work/wrk.$name" >> "$work/r.$name"
     awk -v b="$before" -v a="$after" '/requests in/ {printf "%.3f\n", (a - b) * 1000 / $1}' "$work/wrk.$name" >> "$work/c.$name"
+    local n; n=$(awk '/requests in/ {print $1}' "$work/wrk.$name")
+    awk -v n="$n" '{printf "%.2f\n", ($1 + $2) * 1e6 / n}' "$work/wt.$name" >> "$work/w.$name"
   done
   eval "rate_$name=$(median < "$work/r.$name")"
   eval "cpureq_$name=$(median < "$work/c.$name")"
+  eval "wrkcpu_$name=$(median < "$work/w.$name")"
 }
+
+# request_lists LS-DIGESTS-OUTPUT: from `regctl ls --digests` lines, what it asks
+# of the registry, as wrk request files: repo_tags (repo:tag), repos, list.ls (a
+# tag list per repository) and list.lsd (and a manifest GET per tag). wrk cannot
+# issue HEAD (it waits for a body that never comes); registries run the same
+# handler for GET and HEAD of a manifest and drop the body for HEAD, so GET
+# measures the same server work plus a few hundred bytes on loopback.
+request_lists() {
+  sed 's/ .*//; s#^[^/]*/##' "$1" > "$work/repo_tags"
+  sed -E 's#:[^:]+$##' "$work/repo_tags" | sort -u > "$work/repos"
+  awk '{print "GET /v2/" $1 "/tags/list " $1}' "$work/repos" > "$work/list.ls"
+  { cat "$work/list.ls"; awk -F: '{print "GET /v2/" $1 "/manifests/" $2 " " $1}' "$work/repo_tags"; } > "$work/list.lsd"
+}
+
+# request_count N_REPOS N_TAGS: what `ls --digests` sends: the ping, the catalog pages
+# (1,000 names each), a tag list per repository and a manifest per tag
+request_count() { echo $(( 1 + ($1 + 999) / 1000 + $1 + $2 )); }
 
 # curl_once NAME TOKENS-LUA REQUEST-FILE PORT: each request once, 64 at a time, by
 # one curl process (--parallel, connections reused): for requests that change the

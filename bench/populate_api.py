@@ -10,7 +10,7 @@ import hashlib
 import http.client
 import json
 import sys
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 host, repos, tags = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 LAYER = b"regctl benchmark layer\n"
@@ -25,7 +25,7 @@ def request(conn, method, path, body=b"", headers=None):
     resp = conn.getresponse()
     data = resp.read()
     if resp.status >= 300:
-        raise SystemExit(f"{method} {path}: {resp.status} {data[:200]!r}")
+        raise RuntimeError(f"{method} {path}: {resp.status} {data[:200]!r}")
     return resp
 
 
@@ -57,9 +57,7 @@ def populate(indexes):
                     {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
 
 
-threads = [threading.Thread(target=populate, args=(range(k, repos, 8),)) for k in range(8)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-print(repos * tags)
+# A failed push ends the script with its status (a thread's exception would not).
+with ThreadPoolExecutor(8) as pool:
+    for done in [pool.submit(populate, range(k, repos, 8)) for k in range(8)]:
+        done.result()
