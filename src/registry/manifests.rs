@@ -146,21 +146,11 @@ impl Registry {
         })
     }
 
-    /// The digest a reference resolves to: a HEAD, falling back to GET and hashing
-    /// when the registry sends no digest. A reference with a digest is verified.
+    /// The digest a reference resolves to (see [`Registry::head_or_get`]). A
+    /// reference with a digest is verified; `REPO:TAG@DIGEST`'s tag too.
     pub async fn resolve(&self, reference: &Reference) -> Result<ManifestHead> {
         let target = reference.manifest_reference();
-        let (digest, media_type) = self.head_manifest(reference.repository(), &target).await?;
-        let head = match digest {
-            Some(digest) => ManifestHead { digest, media_type },
-            None => {
-                let m = self.get_manifest(reference.repository(), &target).await?;
-                return Ok(ManifestHead {
-                    digest: m.digest,
-                    media_type: m.media_type,
-                });
-            }
-        };
+        let head = self.head_or_get(reference.repository(), &target).await?;
         if let Some(expected) = reference.digest() {
             if *expected != head.digest {
                 return Err(RegistryError::DigestMismatch {
@@ -172,15 +162,10 @@ impl Registry {
             // REPO:TAG@DIGEST: the tag must point at the digest too.
             if let Some(tag) = reference.tag() {
                 let tagged = ManifestRef::tag(tag);
-                let (digest, _) = self.head_manifest(reference.repository(), &tagged).await?;
-                let digest = match digest {
-                    Some(d) => d,
-                    None => {
-                        self.get_manifest(reference.repository(), &tagged)
-                            .await?
-                            .digest
-                    }
-                };
+                let digest = self
+                    .head_or_get(reference.repository(), &tagged)
+                    .await?
+                    .digest;
                 if digest != *expected {
                     return Err(RegistryError::NotFound {
                         what: display(self.host(), reference.repository(), &tagged),
@@ -190,6 +175,22 @@ impl Registry {
             }
         }
         Ok(head)
+    }
+
+    /// A HEAD of the manifest, falling back to GET and hashing when the registry
+    /// sends no digest.
+    async fn head_or_get(&self, repository: &str, reference: &ManifestRef) -> Result<ManifestHead> {
+        let (digest, media_type) = self.head_manifest(repository, reference).await?;
+        Ok(match digest {
+            Some(digest) => ManifestHead { digest, media_type },
+            None => {
+                let m = self.get_manifest(repository, reference).await?;
+                ManifestHead {
+                    digest: m.digest,
+                    media_type: m.media_type,
+                }
+            }
+        })
     }
 
     /// The digest of the manifest for `platform`: the matching child of an index, or

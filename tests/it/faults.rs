@@ -233,3 +233,43 @@ fn pagination_that_never_ends_is_stopped_at_the_bound() {
         run.stderr
     );
 }
+
+#[test]
+fn a_tag_at_digest_is_checked_when_head_sends_no_digest() {
+    // The tag v1 points at `one`; `two` exists by digest. No HEAD answer carries
+    // Docker-Content-Digest, so both are resolved by GET and hashing.
+    let manifest = |size: u8| {
+        format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"x","size":{size},"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}},"layers":[]}}"#
+        )
+        .into_bytes()
+    };
+    let (one, two) = (manifest(1), manifest(2));
+    let (d_one, d_two) = (sha256(&one), sha256(&two));
+    let by_two = format!("/v2/app/manifests/{d_two}");
+    let server = fake(move |req| {
+        let body = match req.target.as_str() {
+            "/v2/" => return Response::json(200, serde_json::json!({})),
+            "/v2/app/manifests/v1" => one.clone(),
+            t if t == by_two => two.clone(),
+            _ => return Response::json(404, serde_json::json!({})),
+        };
+        Response::raw(
+            200,
+            vec![(
+                "Content-Type".into(),
+                "application/vnd.docker.distribution.manifest.v2+json".into(),
+            )],
+            body,
+        )
+    });
+    let (cmd, host) = client(&server);
+    let run = cmd.args(["digest", &format!("{host}/app:v1@{d_two}")]).run();
+    run.code(4);
+    assert_eq!(run.stdout, "\n", "no digest printed for a tag pointing elsewhere");
+    assert!(
+        run.stderr.contains(&format!("it points at {d_one}")),
+        "{}",
+        run.stderr
+    );
+}
