@@ -264,9 +264,14 @@ fn a_tag_at_digest_is_checked_when_head_sends_no_digest() {
         )
     });
     let (cmd, host) = client(&server);
-    let run = cmd.args(["digest", &format!("{host}/app:v1@{d_two}")]).run();
+    let run = cmd
+        .args(["digest", &format!("{host}/app:v1@{d_two}")])
+        .run();
     run.code(4);
-    assert_eq!(run.stdout, "\n", "no digest printed for a tag pointing elsewhere");
+    assert_eq!(
+        run.stdout, "\n",
+        "no digest printed for a tag pointing elsewhere"
+    );
     assert!(
         run.stderr.contains(&format!("it points at {d_one}")),
         "{}",
