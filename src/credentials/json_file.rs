@@ -45,7 +45,7 @@ fn read_with_style(path: &Path) -> Result<(Members, Style), CredentialError> {
 /// The members of the JSON object `text` (empty text is an empty object). An
 /// error names a line and column or a key, never a value (it may be a secret);
 /// a key given twice is an error, as rewriting would drop one of them.
-pub fn parse(text: &str) -> Result<Members, String> {
+fn parse(text: &str) -> Result<Members, String> {
     if text.starts_with('\u{feff}') {
         return Err("it starts with a byte-order mark, which docker cannot read either".into());
     }
@@ -211,7 +211,7 @@ fn render_value(value: &serde_json::Value, depth: usize) -> String {
 /// Replaces the file at `path` (or, for a symlink, its target) with `text`:
 /// written to a temporary file in the same folder with mode 0600, flushed to
 /// disk, then renamed over it. A missing folder is created with mode 0700.
-pub fn write(path: &Path, text: &str) -> Result<(), CredentialError> {
+fn write(path: &Path, text: &str) -> Result<(), CredentialError> {
     let target = resolve_symlinks(path);
     let folder = target
         .parent()

@@ -132,16 +132,6 @@ impl Resolver {
         self
     }
 
-    /// Docker's config file this resolver reads, if any.
-    pub fn docker_config(&self) -> Option<&std::path::Path> {
-        self.docker_config.as_deref()
-    }
-
-    /// regctl's own config file this resolver reads, if any.
-    pub fn regctl_config(&self) -> Option<&std::path::Path> {
-        self.regctl_config.as_deref()
-    }
-
     /// The time limit for a credential helper or the keyring.
     pub fn timeout(&self) -> std::time::Duration {
         self.helper_timeout.unwrap_or(helper::DEFAULT_TIMEOUT)
