@@ -16,8 +16,7 @@ use crate::registry::media::Descriptor;
 use crate::registry::reference::ManifestRef;
 use crate::registry::{Digest, Reference, Registry, RegistryError};
 
-/// The largest config blob read.
-const MAX_CONFIG: usize = 4 * 1024 * 1024;
+use crate::registry::manifests::MAX_CONFIG_BODY;
 
 /// One manifest, inspected. Every field is always present (null or empty when
 /// it does not apply), so that scripts can rely on the shape.
@@ -188,7 +187,7 @@ pub async fn inspect(
     if let Some(config) = &node.config {
         let raw = if is_image_config(&config.media_type) {
             match registry
-                .get_blob(repository, &config.digest, MAX_CONFIG)
+                .get_blob(repository, &config.digest, MAX_CONFIG_BODY)
                 .await
             {
                 Ok(raw) => Some(raw),
@@ -305,11 +304,7 @@ async fn attachments(
         };
         let node = Node::from_bytes(&attached.media_type, attached.bytes.into());
         found.push(AttachmentEntry {
-            kind: match kind {
-                AttachmentKind::Signature => "signature",
-                AttachmentKind::Attestation => "attestation",
-                _ => "sbom",
-            },
+            kind: kind.word(),
             digest: attached.digest,
             artifact_type: node.artifact_type,
             tag: Some(tag.clone()),
@@ -334,7 +329,7 @@ async fn attachments(
             continue;
         }
         found.push(AttachmentEntry {
-            kind: "referrer",
+            kind: AttachmentKind::Referrer(None).word(),
             digest: referrer.digest,
             artifact_type: referrer.artifact_type,
             tag: None,

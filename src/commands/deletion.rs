@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::ls::worst;
 use super::Context;
-use crate::deletion::{self, Action, AttachmentKind, Cause, Change, Done, Loader, Outcome, Plan};
+use crate::deletion::{self, Action, Cause, Change, Done, Loader, Outcome, Plan};
 use crate::exit::{Exit, UsageError};
 use crate::interrupt::Interrupt;
 use crate::output::{count, human_bytes, Row};
@@ -136,16 +136,6 @@ pub struct PlanRow {
     pub given: Option<Vec<String>>,
 }
 
-fn kind_word(kind: &AttachmentKind) -> String {
-    match kind {
-        AttachmentKind::Signature => "signature".into(),
-        AttachmentKind::Attestation => "attestation".into(),
-        AttachmentKind::Sbom => "sbom".into(),
-        AttachmentKind::Referrer(_) => "referrer".into(),
-        AttachmentKind::ReferrersIndex => "referrers-index".into(),
-    }
-}
-
 impl PlanRow {
     /// The row for `action` in `repository` of `host` (bytes freed unknown).
     pub fn new(host: &str, repository: &str, action: &Action) -> PlanRow {
@@ -154,8 +144,8 @@ impl PlanRow {
                 Cause::Named => ("named".to_string(), None),
                 Cause::AllTagsRemoved => ("all-tags-removed".to_string(), None),
                 Cause::ChildOf(p) => ("child".to_string(), Some(p.clone())),
-                Cause::AttachmentOf(s, kind) => (kind_word(kind), Some(s.clone())),
-                Cause::Orphan(s, kind) => (format!("orphan-{}", kind_word(kind)), Some(s.clone())),
+                Cause::AttachmentOf(s, kind) => (kind.word().to_string(), Some(s.clone())),
+                Cause::Orphan(s, kind) => (format!("orphan-{}", kind.word()), Some(s.clone())),
                 Cause::EmptyReferrersIndex { subject, .. } => {
                     ("empty-referrers-index".into(), Some(subject.clone()))
                 }

@@ -167,14 +167,7 @@ impl Node {
 /// The OCI empty config (`{}`), used by artifacts.
 pub const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
 
-/// True for the config media types of runnable images.
-pub fn is_image_config(media_type: &str) -> bool {
-    matches!(
-        media_type,
-        "application/vnd.oci.image.config.v1+json"
-            | "application/vnd.docker.container.image.v1+json"
-    )
-}
+pub use crate::registry::media::is_image_config;
 
 /// When an image was made, or why that is not known.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -220,6 +213,20 @@ pub enum AttachmentKind {
     Referrer(Option<String>),
     /// The referrers fallback index (tag `sha256-<hex>`) listing the referrers.
     ReferrersIndex,
+}
+
+impl AttachmentKind {
+    /// The word printed for it: `signature`, `attestation`, `sbom`, `referrer`,
+    /// `referrers-index`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            AttachmentKind::Signature => "signature",
+            AttachmentKind::Attestation => "attestation",
+            AttachmentKind::Sbom => "sbom",
+            AttachmentKind::Referrer(_) => "referrer",
+            AttachmentKind::ReferrersIndex => "referrers-index",
+        }
+    }
 }
 
 /// A manifest attached to another.

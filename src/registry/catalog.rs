@@ -18,7 +18,7 @@ const CATALOG_PAGE_SIZE: u32 = 1000;
 /// Empty pages in a row that still point to a next one, before giving up.
 const MAX_EMPTY_PAGES: usize = 3;
 /// Largest list page read into memory.
-const MAX_PAGE_BODY: usize = 16 * 1024 * 1024;
+pub(super) const MAX_PAGE_BODY: usize = 16 * 1024 * 1024;
 
 #[derive(Deserialize)]
 struct CatalogPage {

@@ -32,9 +32,6 @@ pub struct ListPage {
     pub items: Vec<String>,
 }
 
-/// The most bytes of a list read when asking for one item.
-const MAX_LIST_PAGE: usize = 16 * 1024 * 1024;
-
 /// What a one-item page of a list answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Paging {
@@ -91,7 +88,10 @@ impl Registry {
             paging: Paging::Refused(status),
             items: Vec::new(),
         };
-        match self.get(&url, scope, None, MAX_LIST_PAGE).await {
+        match self
+            .get(&url, scope, None, super::catalog::MAX_PAGE_BODY)
+            .await
+        {
             Ok(answer) if answer.status.is_success() => {
                 let items: Vec<String> = serde_json::from_slice::<serde_json::Value>(&answer.body)
                     .ok()

@@ -22,7 +22,7 @@ use futures_util::future::BoxFuture;
 /// Largest manifest read (Distribution's own limit is 4 MiB).
 pub const MAX_MANIFEST_BODY: usize = 4 * 1024 * 1024;
 /// Largest config blob read.
-const MAX_CONFIG_BODY: usize = 4 * 1024 * 1024;
+pub const MAX_CONFIG_BODY: usize = 4 * 1024 * 1024;
 const DIGEST_HEADER: &str = "docker-content-digest";
 
 /// What a manifest HEAD says.
@@ -227,12 +227,7 @@ impl Registry {
                 });
         }
         let image: ImageManifest = parse_manifest(&manifest.bytes, &url)?;
-        let image_config = matches!(
-            image.config.media_type.as_str(),
-            "application/vnd.oci.image.config.v1+json"
-                | "application/vnd.docker.container.image.v1+json"
-        );
-        if !image_config {
+        if !super::media::is_image_config(&image.config.media_type) {
             // An artifact (a signature, an SBOM...): it has no platform to match.
             let kind = json
                 .get("artifactType")

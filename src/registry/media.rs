@@ -24,6 +24,15 @@ application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
 application/vnd.docker.distribution.manifest.v2+json";
 
+/// True for the config media types of runnable images.
+pub fn is_image_config(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        "application/vnd.oci.image.config.v1+json"
+            | "application/vnd.docker.container.image.v1+json"
+    )
+}
+
 /// Whether a manifest is an index (OCI index or Docker manifest list), the one
 /// place this is decided: its media type says so, or its JSON holds a
 /// `manifests` list, whatever the media type said (a list of children is what
