@@ -61,6 +61,15 @@ pub fn count(n: usize, singular: &str) -> String {
     format!("{n} {plural}")
 }
 
+/// [`count`] and the verb that agrees with it: `1 image has`, `2 images have`.
+pub fn count_with(n: usize, singular: &str, verb: (&str, &str)) -> String {
+    format!(
+        "{} {}",
+        count(n, singular),
+        if n == 1 { verb.0 } else { verb.1 }
+    )
+}
+
 /// The first few of `names` and how many more: `a, b, c and 4 more`.
 pub fn first_few(names: &[String], few: usize) -> String {
     let shown: Vec<&str> = names.iter().take(few).map(String::as_str).collect();
@@ -107,9 +116,9 @@ pub fn render_data<R: Row>(format: Format, rows: &[R]) -> io::Result<()> {
 
 /// Writes a whole document to stdout as it is (a closed pipe is no error, as for
 /// [`render_data`]).
-pub fn write_stdout(text: &str) -> io::Result<()> {
+pub fn write_stdout(text: impl AsRef<[u8]>) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(text.as_ref()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
@@ -298,21 +307,13 @@ fn fit_columns(headers: &[&str], rows: &[Vec<String>], width: u16) -> Vec<u16> {
         .collect()
 }
 
-/// The width of the terminal stdout is, if it is one.
+/// The width of the terminal stdout is, if it is one (80 when it says none).
 fn terminal_width() -> Option<u16> {
     if !io::stdout().is_terminal() {
         return None;
     }
-    #[cfg(unix)]
-    {
-        let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-        // SAFETY: TIOCGWINSZ fills a winsize for a terminal descriptor.
-        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-        if ok && size.ws_col > 0 {
-            return Some(size.ws_col);
-        }
-    }
-    Some(80)
+    let size = dialoguer::console::Term::stdout().size_checked();
+    Some(size.map_or(80, |(_rows, columns)| columns))
 }
 
 /// `sha256:` digests in `text` cut to their first 12 hex digits and `…`, as
@@ -391,6 +392,11 @@ mod tests {
         assert_eq!(count(3, "repository"), "3 repositories");
         assert_eq!(count(2, "index"), "2 indexes");
         assert_eq!(count(2, "key"), "2 keys");
+        assert_eq!(count_with(1, "image", ("has", "have")), "1 image has");
+        assert_eq!(
+            count_with(3, "repository", ("has", "have")),
+            "3 repositories have"
+        );
         let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
         assert_eq!(first_few(&names, 3), "a, b, c and 1 more");
         assert_eq!(first_few(&names[..2], 3), "a, b");

@@ -91,22 +91,16 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
 /// characters other than newlines and tabs are shown escaped: the bytes come
 /// from the registry.
 fn write_bytes(bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::{IsTerminal as _, Write as _};
-    let mut out = std::io::stdout().lock();
-    if out.is_terminal() {
+    use std::io::IsTerminal as _;
+    if std::io::stdout().is_terminal() {
         let text = String::from_utf8_lossy(bytes);
         let shown: Vec<String> = text
             .split('\n')
             .map(|line| line.split('\t').map(escape).collect::<Vec<_>>().join("\t"))
             .collect();
-        return out
-            .write_all(shown.join("\n").as_bytes())
-            .and_then(|()| out.flush());
+        return crate::output::write_stdout(shown.join("\n"));
     }
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
+    crate::output::write_stdout(bytes)
 }
 
 /// The inspection as `key: value` lines; sizes for people when `human`.

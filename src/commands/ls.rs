@@ -193,10 +193,7 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         untagged.sort();
         ctx.printer.note(format!(
             "{} no tags: {}",
-            match untagged.len() {
-                1 => "1 repository has".to_string(),
-                n => format!("{n} repositories have"),
-            },
+            crate::output::count_with(untagged.len(), "repository", ("has", "have")),
             crate::output::first_few(&untagged, 5)
         ));
     }

@@ -21,7 +21,7 @@ use crate::deletion::{
     Action, Cache, Cause, Created, Depth, Loader, Plan, Request, Snapshot, Undated,
 };
 use crate::exit::{Exit, UsageError};
-use crate::output::{count, render_data, Row};
+use crate::output::{count, count_with, render_data, Row};
 use crate::registry::{Digest, RegistryError, RegistryTarget};
 
 /// Keep or delete.
@@ -223,19 +223,13 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     if undated > 0 {
         ctx.printer.note(format!(
             "{} no creation time and kept",
-            match undated {
-                1 => "1 image has".to_string(),
-                n => format!("{n} images have"),
-            }
+            count_with(undated, "image", ("has", "have"))
         ));
     }
     if orphans > 0 && !args.orphans {
         ctx.printer.note(format!(
             "{} no subject any more (orphans); --orphans deletes them",
-            match orphans {
-                1 => "1 attachment has".to_string(),
-                n => format!("{n} attachments have"),
-            }
+            count_with(orphans, "attachment", ("has", "have"))
         ));
     }
     let images: usize = plans.iter().map(Plan::images_deleted).sum();
