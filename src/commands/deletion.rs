@@ -266,7 +266,7 @@ pub fn plan_rows(host: &str, plans: &[Plan], given: Given<'_>) -> Vec<PlanRow> {
         .iter()
         .flat_map(|p| {
             p.actions.iter().enumerate().map(move |(i, a)| PlanRow {
-                bytes_freed: p.freed.get(i).copied().flatten(),
+                bytes_freed: p.bytes_freed(i),
                 given: given(&p.repository, a),
                 ..PlanRow::new(host, &p.repository, a)
             })

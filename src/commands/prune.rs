@@ -2,6 +2,7 @@
 //! (never a tag whose image stays); attachments and index children go with their
 //! image.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -190,13 +191,14 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     }
     // What each deletion frees, over every repository read.
     let snapshots: Vec<&Snapshot> = read.iter().map(|(_, _, _, s)| s).collect();
-    let mut all_plans: Vec<Plan> = read.iter().map(|(_, p, _, _)| p.clone()).collect();
-    crate::deletion::space::annotate(&snapshots, &mut all_plans);
+    let all_plans: Vec<&Plan> = read.iter().map(|(_, p, _, _)| p).collect();
+    let freed = crate::deletion::space::freed(&snapshots, &all_plans);
     let mut lines = Vec::new();
     let mut plans = Vec::new();
     let mut orphans = 0;
-    for ((decisions, _, orphan_count, snapshot), plan) in read.iter().zip(all_plans) {
-        lines.extend(plan_lines(&snapshot.repository, decisions, &plan));
+    for ((decisions, mut plan, orphan_count, snapshot), freed) in read.into_iter().zip(freed) {
+        plan.freed = freed;
+        lines.extend(plan_lines(&snapshot.repository, &decisions, &plan));
         orphans += orphan_count;
         if !plan.actions.is_empty() {
             plans.push(plan);
@@ -295,12 +297,30 @@ fn summarize(plans: &[Plan]) -> String {
 /// The decision lines of one repository, each deleted image followed by what
 /// goes with it.
 fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec<PlanLine> {
+    // Looked up by digest, once: the action on each manifest (not the rewrite of a
+    // referrers index, which names the index it replaces), and the children and
+    // attachments deleted with each.
+    let mut acting_on: HashMap<&Digest, usize> = HashMap::new();
+    let mut dependents_of: HashMap<&Digest, Vec<usize>> = HashMap::new();
+    for (i, action) in plan.actions.iter().enumerate() {
+        if let Some(digest) = action.digest() {
+            if !matches!(action, Action::RewriteReferrersIndex { .. }) {
+                acting_on.entry(digest).or_insert(i);
+            }
+        }
+        if let Action::DeleteManifest {
+            cause: Cause::ChildOf(parent) | Cause::AttachmentOf(parent, _),
+            ..
+        } = action
+        {
+            dependents_of.entry(parent).or_default().push(i);
+        }
+    }
+    let decided: HashSet<&Digest> = decisions.iter().map(|d| &d.digest).collect();
     let mut lines = Vec::new();
     for decision in decisions {
-        let action = plan.actions.iter().find(|a| {
-            a.digest() == Some(&decision.digest)
-                && !matches!(a, Action::RewriteReferrersIndex { .. })
-        });
+        let at = acting_on.get(&decision.digest).copied();
+        let action = at.map(|i| &plan.actions[i]);
         let (verdict, reason) = match &decision.verdict {
             Verdict::Keep(reason) => (Decision::Keep, keep_reason(reason)),
             Verdict::Delete(reason) => (Decision::Delete, delete_reason(reason)),
@@ -318,22 +338,24 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
             action: action.map(ActionKind::of),
             reason,
             of: None,
-            bytes_freed: action.and_then(|a| plan.bytes_freed(a)),
+            bytes_freed: at.and_then(|i| plan.bytes_freed(i)),
         });
         if matches!(decision.verdict, Verdict::Delete(_)) {
-            // A child that is an image of its own has its own line already.
-            lines.extend(
-                dependents(repository, plan, &decision.digest)
-                    .into_iter()
-                    .filter(|l| {
-                        !decisions
-                            .iter()
-                            .any(|d| Some(&d.digest) == l.digest.as_ref())
-                    }),
-            );
+            // What goes with it, recursively; a child that is an image of its own
+            // has its own line already.
+            let mut parents = vec![&decision.digest];
+            while let Some(parent) = parents.pop() {
+                for &i in dependents_of.get(parent).into_iter().flatten() {
+                    let line = dependent_line(repository, plan, i);
+                    if !line.digest.as_ref().is_some_and(|d| decided.contains(d)) {
+                        lines.push(line);
+                    }
+                    parents.extend(plan.actions[i].digest());
+                }
+            }
         }
     }
-    for action in &plan.actions {
+    for (i, action) in plan.actions.iter().enumerate() {
         let orphan = matches!(
             action,
             Action::DeleteManifest {
@@ -347,35 +369,15 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
                 Action::RewriteReferrersIndex { .. } | Action::RemoveDanglingTag { .. }
             )
         {
-            lines.push(dependent_line(repository, plan, action));
+            lines.push(dependent_line(repository, plan, i));
         }
     }
     lines
 }
 
-/// What goes with `root`: its children and attachments, recursively.
-fn dependents(repository: &str, plan: &Plan, root: &Digest) -> Vec<PlanLine> {
-    let mut lines = Vec::new();
-    let mut parents = vec![root.clone()];
-    while let Some(parent) = parents.pop() {
-        for action in &plan.actions {
-            if let Action::DeleteManifest {
-                digest,
-                cause: Cause::ChildOf(p) | Cause::AttachmentOf(p, _),
-                ..
-            } = action
-            {
-                if *p == parent {
-                    lines.push(dependent_line(repository, plan, action));
-                    parents.push(digest.clone());
-                }
-            }
-        }
-    }
-    lines
-}
-
-fn dependent_line(repository: &str, plan: &Plan, action: &Action) -> PlanLine {
+/// The line for the `i`th action of `plan`, deleted along with something else.
+fn dependent_line(repository: &str, plan: &Plan, i: usize) -> PlanLine {
+    let action = &plan.actions[i];
     let row = super::deletion::PlanRow::new("", repository, action);
     PlanLine {
         repository: repository.to_string(),
@@ -386,7 +388,7 @@ fn dependent_line(repository: &str, plan: &Plan, action: &Action) -> PlanLine {
         action: Some(row.action),
         reason: row.why(),
         of: row.of.or_else(|| action.digest().cloned()),
-        bytes_freed: plan.bytes_freed(action),
+        bytes_freed: plan.bytes_freed(i),
     }
 }
 

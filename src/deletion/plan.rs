@@ -217,10 +217,9 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The bytes `action` (one of this plan's) frees, when known.
-    pub fn bytes_freed(&self, action: &Action) -> Option<u64> {
-        let position = self.actions.iter().position(|a| std::ptr::eq(a, action))?;
-        self.freed.get(position).copied().flatten()
+    /// The bytes the `i`th action frees, when known.
+    pub fn bytes_freed(&self, i: usize) -> Option<u64> {
+        self.freed.get(i).copied().flatten()
     }
 
     /// The bytes the whole plan frees.
