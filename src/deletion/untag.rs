@@ -94,30 +94,16 @@ impl Untag<'_> {
         self.registry
             .placeholder(self.repository, self.tag, self.oci)
             .await
-            .map_err(|e| match e {
-                RegistryError::Unauthorized {
-                    registry,
-                    detail,
-                    insufficient_scope,
-                    at_token_server,
-                    ..
-                } => RegistryError::Unauthorized {
-                    registry,
-                    detail,
-                    hint: need_push(),
-                    insufficient_scope,
-                    at_token_server,
-                },
-                RegistryError::Denied {
-                    method,
-                    url,
-                    detail,
-                } => RegistryError::Denied {
-                    method,
-                    url,
-                    detail: format!("{detail}; {}", need_push()),
-                },
-                other => other,
+            .map_err(|mut e| {
+                // A refusal here is a refusal to push: say that is what is needed.
+                match &mut e {
+                    RegistryError::Unauthorized { hint, .. } => *hint = need_push(),
+                    RegistryError::Denied { detail, .. } => {
+                        *detail = format!("{detail}; {}", need_push())
+                    }
+                    _ => {}
+                }
+                e
             })
     }
 
