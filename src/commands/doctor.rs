@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::DoctorArgs;
-use crate::exit::{Exit, UsageError};
+use crate::exit::Exit;
 use crate::output::{escape, render_data, Row};
 use crate::registry::diagnose::{ListPage, Paging};
 use crate::registry::tokens::CredentialCheck;
@@ -138,10 +138,7 @@ impl Report {
 
 /// Runs `regctl doctor`.
 pub async fn run(args: &DoctorArgs, ctx: &Context) -> Result<Exit> {
-    let target: crate::registry::RegistryTarget = args
-        .registry
-        .parse()
-        .map_err(|e: crate::registry::reference::ReferenceError| UsageError(e.to_string()))?;
+    let target = super::parse_target(&args.registry)?;
     let registry = ctx.registry(&target.registry)?;
     let mut report = Report::default();
     if network(&mut report, ctx, &registry).await {

@@ -10,9 +10,8 @@ use super::{add_uncatalogued, catalogued, collect_interruptible, Context};
 use crate::cli::{DuArgs, DuBy, Format};
 use crate::deletion::space::{self, ImageUsage, RepositoryUsage};
 use crate::deletion::{Cache, Depth, Loader, Snapshot};
-use crate::exit::{Exit, UsageError};
+use crate::exit::Exit;
 use crate::output::{human_bytes, render_data, write_stdout, Row};
-use crate::registry::RegistryTarget;
 
 /// What the sizes are, said on stderr after every report.
 const SEEN_BY_THE_API: &str = "sizes are those the manifests declare, each blob counted once; \
@@ -154,10 +153,7 @@ impl Row for DuRow {
 
 /// Runs `regctl du`.
 pub async fn run(args: &DuArgs, ctx: &Context) -> Result<Exit> {
-    let target: RegistryTarget = args
-        .target
-        .parse()
-        .map_err(|e: crate::registry::reference::ReferenceError| UsageError(e.to_string()))?;
+    let target = super::parse_target(&args.target)?;
     let registry = ctx.registry(&target.registry)?;
     let mut repositories = catalogued(ctx, &registry, &target, "measuring")
         .await

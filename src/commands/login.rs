@@ -11,7 +11,7 @@ use crate::cli::{LoginArgs, StoreArg};
 use crate::credentials::store::StoreChoice;
 use crate::exit::{Exit, UsageError};
 use crate::registry::tokens::CredentialCheck;
-use crate::registry::{Credential, RegistryTarget, Resolved, Secret};
+use crate::registry::{Credential, Resolved, Secret};
 
 /// Runs `regctl login`; `username` and `password_stdin` are the global flags.
 pub async fn run(
@@ -74,7 +74,7 @@ fn choice(arg: StoreArg) -> StoreChoice {
 
 /// `HOST[:PORT]` from what the user typed (`https://` and a trailing `/` allowed).
 pub fn registry_host(input: &str) -> Result<String> {
-    let target: RegistryTarget = input.parse().map_err(|e| UsageError(format!("{e}")))?;
+    let target = super::parse_target(input)?;
     if target.prefix.is_some() {
         return Err(UsageError(format!(
             "`{input}` names a repository; give the registry alone, HOST[:PORT]"

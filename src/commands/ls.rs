@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use super::{add_uncatalogued, Context};
 use crate::cli::LsArgs;
-use crate::exit::{Exit, UsageError};
+use crate::exit::Exit;
 use crate::output::{Row, RowWriter};
 use crate::registry::auth::Scope;
 use crate::registry::reference::{valid_repository, valid_tag};
-use crate::registry::{Digest, ErrorKind, Reference, Registry, RegistryError, RegistryTarget};
+use crate::registry::{Digest, ErrorKind, Reference, Registry, RegistryError};
 
 /// One listed tag; in JSON also a repository or tag that could not be read
 /// (with `error`, and `tag` null for a repository).
@@ -69,10 +69,7 @@ struct Listing {
 const TABLE_DRAW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
-    let target: RegistryTarget = args
-        .target
-        .parse()
-        .map_err(|e: crate::registry::reference::ReferenceError| UsageError(e.to_string()))?;
+    let target = super::parse_target(&args.target)?;
     let registry = ctx.registry(&target.registry)?;
 
     let (mut repositories, from_catalog): (Vec<String>, bool) = match registry.catalog().await {

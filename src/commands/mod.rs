@@ -50,6 +50,13 @@ pub struct Context {
     pub interrupt: Interrupt,
 }
 
+/// Parses a `REGISTRY[/REPOSITORY-PREFIX]` argument; a mistake is a usage error.
+pub fn parse_target(input: &str) -> Result<RegistryTarget> {
+    input
+        .parse()
+        .map_err(|e: crate::registry::reference::ReferenceError| UsageError(e.to_string()).into())
+}
+
 impl Context {
     /// Builds the context from the global flags (reads the password from stdin
     /// when `--password-stdin` is given). With `run_credentials` false (login,

@@ -23,7 +23,7 @@ use crate::deletion::{
 };
 use crate::exit::{Exit, UsageError};
 use crate::output::{count, count_with, render_data, Row};
-use crate::registry::{Digest, RegistryError, RegistryTarget};
+use crate::registry::{Digest, RegistryError};
 
 /// Keep or delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -117,10 +117,7 @@ type Planned = (Vec<ImageDecision>, Plan, usize, Snapshot);
 
 /// Runs `regctl prune`: decides per image, plans, asks, carries it out.
 pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
-    let target: RegistryTarget = args
-        .target
-        .parse()
-        .map_err(|e: crate::registry::reference::ReferenceError| UsageError(e.to_string()))?;
+    let target = super::parse_target(&args.target)?;
     if args.keep.is_none() && args.older_than.is_none() {
         return Err(UsageError(
             "prune needs --keep N or --older-than AGE (to delete everything --match selects, say --keep 0)"
