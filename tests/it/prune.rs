@@ -175,16 +175,24 @@ fn older_than_deletes_only_old_images_and_exclude_protects() {
         .run();
     run.success();
     let outcomes: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let outcomes = outcomes.as_array().unwrap();
     assert!(
         outcomes
-            .as_array()
-            .unwrap()
             .iter()
             .all(|o| o["outcome"] == "deleted" || o["outcome"] == "tag-removed"),
         "{}",
         run.stdout
     );
     let plan: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
+    // One outcome per planned action: none left out.
+    let planned = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| !l["action"].is_null())
+        .count();
+    assert!(planned > 0, "{}", dry.stdout);
+    assert_eq!(outcomes.len(), planned, "{}\n{}", dry.stdout, run.stdout);
     let stable = plan
         .as_array()
         .unwrap()
