@@ -13,6 +13,9 @@ const TIOCPKT_DATA: u8 = 0;
 /// The first byte of a packet-mode read: the input queue was flushed.
 const TIOCPKT_FLUSHREAD: u8 = 1;
 
+/// The longest a test waits for the terminal to say something.
+const QUIET_LIMIT_MS: i32 = 30_000;
+
 /// What one read of a [`Pty`] gave.
 pub enum Packet {
     Output(String),
@@ -107,8 +110,26 @@ impl Pty {
         self.slave.try_clone().unwrap().into()
     }
 
+    /// The next packet; a terminal silent for [`QUIET_LIMIT_MS`] fails the test
+    /// (a child that hangs, or waits for input the test does not give) instead
+    /// of hanging it.
     pub fn read(&mut self) -> Packet {
         use std::io::Read as _;
+        use std::os::fd::AsRawFd as _;
+        let mut poll = libc::pollfd {
+            fd: self.master.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        loop {
+            // SAFETY: poll reads and fills one pollfd.
+            match unsafe { libc::poll(&mut poll, 1, QUIET_LIMIT_MS) } {
+                0 => panic!("the terminal was silent for {} s", QUIET_LIMIT_MS / 1000),
+                n if n > 0 => break,
+                _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+                _ => panic!("poll: {}", std::io::Error::last_os_error()),
+            }
+        }
         let mut buf = [0u8; 1024];
         match self.master.read(&mut buf) {
             // EIO once the last holder of the terminal's side has closed it.
