@@ -41,12 +41,11 @@ pub async fn run(args: &PullSecretArgs, ctx: &Context) -> Result<Exit> {
             .into())
         }
     };
-    let auth = base64::engine::general_purpose::STANDARD
-        .encode(format!("{username}:{}", password.expose()));
+    let auth = crate::registry::credential::basic_auth(username, password);
     let config = serde_json::json!({"auths": {args.registry.as_str(): {
         "username": username,
         "password": password.expose(),
-        "auth": auth,
+        "auth": auth.expose(),
     }}});
     // Serialising a json! value cannot fail.
     let config = serde_json::to_string(&config).unwrap_or_default();

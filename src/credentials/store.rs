@@ -5,8 +5,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use base64::Engine as _;
-
 use super::docker_config::{same_registry, DockerConfig, Lookup};
 use super::{helper, json_file, keyring, CredentialError, Resolver, Secret};
 use crate::registry::reference::credential_key;
@@ -242,8 +240,9 @@ impl Resolver {
                 "no docker config to store in: set DOCKER_CONFIG or HOME".into(),
             ));
         };
-        let auth = base64::engine::general_purpose::STANDARD
-            .encode(format!("{username}:{}", password.expose()));
+        let auth = crate::registry::credential::basic_auth(username, password)
+            .expose()
+            .to_string();
         json_file::edit_object(path, "auths", |auths| {
             // The entry under the registry's own key, else the first that names
             // it, keeps the fields regctl does not know; every other entry naming

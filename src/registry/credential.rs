@@ -26,6 +26,14 @@ pub enum Credential {
     },
 }
 
+/// `base64(username:password)`: the value of Basic auth, and of docker's `auth`
+/// field in a config file.
+pub fn basic_auth(username: &str, password: &Secret) -> Secret {
+    use base64::Engine as _;
+    let raw = format!("{username}:{}", password.expose());
+    Secret::new(base64::engine::general_purpose::STANDARD.encode(raw))
+}
+
 /// A credential and where it came from (for `-v` and error messages; never the secret).
 #[derive(Clone, Debug)]
 pub struct Resolved {

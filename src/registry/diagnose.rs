@@ -3,13 +3,12 @@
 //! catalog or tag list is paged, whether the referrers API answers.
 
 use reqwest::header::LINK;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
 use super::auth::{Challenge, Scope};
 use super::client::Registry;
 use super::error::Result;
 use super::tokens::challenge_of;
-use super::transport::{read_answer, MAX_ERROR_BODY};
 use super::Digest;
 
 /// What an unauthenticated `GET /v2/` answered.
@@ -48,10 +47,7 @@ pub enum Paging {
 impl Registry {
     /// `GET /v2/` without credentials, as it comes.
     pub async fn api_answer(&self) -> Result<ApiAnswer> {
-        let url = self.url("v2/")?;
-        let request = self.http().request(Method::GET, url.clone());
-        let resp = self.dispatch(&Method::GET, &url, request).await?;
-        let answer = read_answer(resp, MAX_ERROR_BODY, &url).await?;
+        let answer = self.get_api_root(&self.url("v2/")?).await?;
         Ok(ApiAnswer {
             status: answer.status.as_u16(),
             api_version: answer

@@ -3,7 +3,6 @@
 //! realm (fetched ahead in batches, renewed once after a 401), and the error when
 //! the registry refuses.
 
-use base64::Engine as _;
 use futures_util::StreamExt as _;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode};
@@ -36,10 +35,7 @@ pub(crate) enum AuthHeader {
 impl AuthHeader {
     /// Basic credentials, encoded once here for every use.
     pub(crate) fn basic(username: &str, password: &Secret) -> AuthHeader {
-        let raw = format!("{username}:{}", password.expose());
-        AuthHeader::Basic(Secret::new(
-            base64::engine::general_purpose::STANDARD.encode(raw),
-        ))
+        AuthHeader::Basic(super::credential::basic_auth(username, password))
     }
 
     /// The header value, marked sensitive (never logged by the HTTP stack).
@@ -104,17 +100,20 @@ impl Registry {
         }
     }
 
+    /// `GET /v2/` (`url`) without credentials, once, as it comes.
+    pub(crate) async fn get_api_root(&self, url: &Url) -> Result<Fetched> {
+        let request = self.http().request(Method::GET, url.clone());
+        let resp = self.dispatch(&Method::GET, url, request).await?;
+        read_answer(resp, MAX_ERROR_BODY, url).await
+    }
+
     /// The registry's challenge, from `GET /v2/` (asked once per client).
     pub(crate) async fn challenge(&self) -> Result<Option<Challenge>> {
         self.challenge_cell()
             .get_or_try_init(|| async {
                 let url = self.url("v2/")?;
                 let answer = self
-                    .with_retries(&Method::GET, &url, Retry::Idempotent, || async {
-                        let request = self.http().request(Method::GET, url.clone());
-                        let resp = self.dispatch(&Method::GET, &url, request).await?;
-                        read_answer(resp, MAX_ERROR_BODY, &url).await
-                    })
+                    .with_retries(&Method::GET, &url, Retry::Idempotent, || self.get_api_root(&url))
                     .await?;
                 if answer.url.origin() != self.base().origin() {
                     // A challenge from wherever a redirect led would choose where
