@@ -48,6 +48,19 @@ fn collect_and_measure(target: &mut Target) -> (u64, u64) {
     (before, stored_bytes(reg))
 }
 
+/// Runs `regctl ARGS --yes`, collects garbage, and checks that the collector
+/// freed `planned` bytes and that each of `pulls` still pulls.
+fn apply_and_check(target: &mut Target, args: &[&str], planned: u64, pulls: &[&str]) {
+    target.regctl().args(args).args(["--yes"]).run().success();
+    let (before, after) = collect_and_measure(target);
+    assert_eq!(
+        before - after,
+        planned,
+        "the collector freed what the plan said"
+    );
+    check_pulls(target, pulls);
+}
+
 fn check_pulls(target: &Target, references: &[&str]) {
     for r in references {
         assert_pulls(target, r);
@@ -84,19 +97,10 @@ fn rm_frees_what_its_plan_says_once_garbage_is_collected() {
     tag_only.success();
     assert_eq!(planned_bytes(&tag_only.stdout, "bytes_freed"), 0);
 
-    target
-        .regctl()
-        .args(["rm", &multi, "--yes"])
-        .run()
-        .success();
-    let (before, after) = collect_and_measure(&mut target);
-    assert_eq!(
-        before - after,
+    apply_and_check(
+        &mut target,
+        &["rm", &multi],
         planned,
-        "the collector freed what the plan said"
-    );
-    check_pulls(
-        &target,
         &[
             "web:v1",
             "web:v2",
@@ -152,19 +156,10 @@ fn prune_of_the_whole_registry_frees_what_its_plan_says_once_garbage_is_collecte
     // Scanning web alone, the image looks unique to it: the plan says so.
     assert!(one.stderr.contains("may stay"), "{}", one.stderr);
 
-    target
-        .regctl()
-        .args(["prune", &host, "--match", "^v1$", "--keep", "0", "--yes"])
-        .run()
-        .success();
-    let (before, after) = collect_and_measure(&mut target);
-    assert_eq!(
-        before - after,
+    apply_and_check(
+        &mut target,
+        &["prune", &host, "--match", "^v1$", "--keep", "0"],
         planned,
-        "the collector freed what the plan said"
-    );
-    check_pulls(
-        &target,
         &["web:v2", "web:latest", "api:multi", "team/tools:stable"],
     );
 }
