@@ -104,10 +104,10 @@ measure() {
   for _ in $(seq "$runs"); do
     local before=0 after=0
     [ -n "${SERVER_PID:-}" ] && before=$(cpu_of "$SERVER_PID")
-    /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$@" > "$work/out.$name" 2>"$work/err.$name" \
+    "$PY" bench/timed.py "$work/out.$name" "$work/err.$name" "$@" > "$work/t" \
       || { echo "$name failed:" >&2; tail -5 "$work/err.$name" >&2; exit 1; }
     [ -n "${SERVER_PID:-}" ] && after=$(cpu_of "$SERVER_PID")
-    awk -v b="$before" -v a="$after" '{print $1, $2, $3 + $4, a - b}' "$work/t" >> "$work/m.$name"
+    awk -v b="$before" -v a="$after" '{print $1, $2, $3, a - b}' "$work/t" >> "$work/m.$name"
   done
   eval "wall_$name=$(cut -d' ' -f1 "$work/m.$name" | median)"
   eval "rss_$name=$(cut -d' ' -f2 "$work/m.$name" | median)"
