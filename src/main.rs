@@ -4,6 +4,13 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+// mimalloc: a listing allocates and frees a few dozen small blocks per request
+// (mostly in the HTTP stack), and glibc's malloc took 11% of the client's CPU on
+// a fast registry. mimalloc cuts that CPU by 10% for ~10 MB more peak memory
+// (measured in BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match regctl::cli::Cli::try_parse() {
         Ok(cli) => cli,
