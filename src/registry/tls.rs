@@ -56,17 +56,17 @@ pub fn client_config(registry: &str, opts: &TlsOptions) -> Result<ClientConfig> 
             .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
     } else {
         // The system's trust store, or the bundle or folder named by
-        // SSL_CERT_FILE / SSL_CERT_DIR. A certificate there is trusted as one
+        // SSL_CERT_FILE / SSL_CERT_DIR, read at the first handshake (a plain
+        // HTTP registry never needs it). A certificate there is trusted as one
         // given as CA is: a self-signed CA:TRUE certificate served as the
         // registry's own included (matched byte for byte).
-        let system = system_roots().to_vec();
         let mut given = Vec::new();
         for source in extra_sources(registry, opts) {
             given.extend(source.certs?);
         }
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier(system, given, provider)?))
+            .with_custom_certificate_verifier(Arc::new(verifier(given, true, provider)?))
     };
 
     let mut config = match client_identity(&opts.host_dir(registry))? {
@@ -86,30 +86,27 @@ fn system_roots() -> &'static [CertificateDer<'static>] {
     ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
-/// A verifier trusting `system` and `given` certificates as CAs (a served
-/// certificate equal to one of them is accepted even when it is a CA, its name
-/// still checked). The system's store may hold certificates webpki cannot
-/// parse: skipped, as everywhere; one the user gave is an error.
+/// A verifier trusting `given` certificates, and the system's with `system`, as
+/// CAs (a served certificate equal to one of them is accepted even when it is a
+/// CA, its name still checked). A given certificate webpki cannot use is an
+/// error now; the system's store is read at the first handshake, and what webpki
+/// cannot parse there is skipped, as everywhere.
 fn verifier(
-    system: Vec<CertificateDer<'static>>,
     given: Vec<CertificateDer<'static>>,
+    system: bool,
     provider: Arc<rustls::crypto::CryptoProvider>,
 ) -> Result<Verifier> {
     let mut roots = RootCertStore::empty();
-    roots.add_parsable_certificates(system.iter().cloned());
     for cert in &given {
         roots
             .add(cert.clone())
             .map_err(|e| RegistryError::Config(format!("CA certificate rejected: {e}")))?;
     }
-    let mut certs = system;
-    certs.extend(given);
-    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-        .build()
-        .map_err(|e| RegistryError::Config(format!("no usable CA certificates: {e}")))?;
     Ok(Verifier {
-        inner,
-        pinned: certs,
+        given,
+        system,
+        provider,
+        inner: OnceLock::new(),
     })
 }
 
@@ -194,8 +191,8 @@ pub fn probe(
         return Err("the registry sent no certificate".into());
     };
     let now = UnixTime::now();
-    let check = |certs: Vec<CertificateDer<'static>>| {
-        verifier(certs, Vec::new(), provider.clone())
+    let check = |(certs, system): TrustSet| {
+        verifier(certs, system, provider.clone())
             .map_err(|e| e.to_string())
             .and_then(|v| {
                 v.verify_server_cert(leaf, intermediates, &name, &[], now)
@@ -204,14 +201,13 @@ pub fn probe(
             })
     };
     // The sources the user gave first: their refusal is the one worth reading.
-    let mut sources: Vec<(String, Result<Vec<CertificateDer<'static>>>)> =
-        extra_sources(registry, opts)
-            .into_iter()
-            .map(|s| (s.label, s.certs))
-            .collect();
+    let mut sources: Vec<(String, Result<TrustSet>)> = extra_sources(registry, opts)
+        .into_iter()
+        .map(|s| (s.label, s.certs.map(|c| (c, false))))
+        .collect();
     sources.push((
         "the system's trust store (or SSL_CERT_FILE / SSL_CERT_DIR)".to_string(),
-        Ok(system_roots().to_vec()),
+        Ok((Vec::new(), true)),
     ));
     let mut refused = None;
     let mut trusted_by = None;
@@ -295,8 +291,51 @@ fn client_identity(
 /// name is checked here.
 #[derive(Debug)]
 struct Verifier {
-    inner: Arc<WebPkiServerVerifier>,
-    pinned: Vec<CertificateDer<'static>>,
+    /// The certificates the user gave (a CA file, `certs.d`).
+    given: Vec<CertificateDer<'static>>,
+    /// Whether the system's trust store is trusted too.
+    system: bool,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    /// webpki's verifier over the trusted certificates, built at the first
+    /// handshake.
+    inner: OnceLock<std::result::Result<Arc<WebPkiServerVerifier>, String>>,
+}
+
+/// Certificates trusted as CAs, and whether the system's store is trusted too.
+type TrustSet = (Vec<CertificateDer<'static>>, bool);
+
+/// The handshake error when not one CA certificate is trusted.
+const NO_TRUSTED_CA: &str = "no CA certificate is trusted: the system's trust store is empty or unreadable (or SSL_CERT_FILE / SSL_CERT_DIR name none)";
+
+impl Verifier {
+    fn inner(&self) -> std::result::Result<&Arc<WebPkiServerVerifier>, rustls::Error> {
+        self.inner
+            .get_or_init(|| {
+                let mut roots = RootCertStore::empty();
+                roots.add_parsable_certificates(self.system_roots().iter().cloned());
+                roots.add_parsable_certificates(self.given.iter().cloned());
+                // Fails only when no certificate is trusted at all.
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), self.provider.clone())
+                    .build()
+                    .map_err(|_| NO_TRUSTED_CA.to_string())
+            })
+            .as_ref()
+            .map_err(|e| rustls::Error::General(e.clone()))
+    }
+
+    /// True when `cert` is exactly one of the trusted certificates.
+    fn trusts_exactly(&self, cert: &CertificateDer<'_>) -> bool {
+        let same = |p: &CertificateDer<'_>| p.as_ref() == cert.as_ref();
+        self.given.iter().any(same) || self.system_roots().iter().any(same)
+    }
+
+    fn system_roots(&self) -> &'static [CertificateDer<'static>] {
+        if self.system {
+            system_roots()
+        } else {
+            &[]
+        }
+    }
 }
 
 fn is_ca_used_as_end_entity(err: &rustls::Error) -> bool {
@@ -317,20 +356,14 @@ impl ServerCertVerifier for Verifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        match self.inner.verify_server_cert(
+        match self.inner()?.verify_server_cert(
             end_entity,
             intermediates,
             server_name,
             ocsp_response,
             now,
         ) {
-            Err(e)
-                if is_ca_used_as_end_entity(&e)
-                    && self
-                        .pinned
-                        .iter()
-                        .any(|p| p.as_ref() == end_entity.as_ref()) =>
-            {
+            Err(e) if is_ca_used_as_end_entity(&e) && self.trusts_exactly(end_entity) => {
                 let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
                 rustls::client::verify_server_name(&parsed, server_name)?;
                 Ok(ServerCertVerified::assertion())
@@ -345,7 +378,12 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -354,11 +392,18 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -463,6 +508,7 @@ fn describe_tls(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> Regis
             ),
             other => (format!("certificate rejected: {other:?}"), ca_hint),
         },
+        rustls::Error::General(reason) if reason == NO_TRUSTED_CA => (reason.clone(), ca_hint),
         rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => (
             format!("the server did not answer with TLS ({err})"),
             Hint::UsePlainHttp,

@@ -235,3 +235,46 @@ fn the_seeds_certificate_in_a_bundle_named_by_ssl_cert_file_is_trusted() {
         assert!(untrusted.stderr.contains(way), "{}", untrusted.stderr);
     }
 }
+
+#[test]
+fn an_empty_trust_store_fails_only_a_tls_handshake_and_says_so() {
+    // A machine without CA certificates (a slim container): the store is read
+    // at the first handshake, so plain HTTP works and a TLS registry's error
+    // says what is missing and how to trust its CA.
+    let empty = tempfile::tempdir().unwrap();
+    let bundle = empty.path().join("empty.pem");
+    std::fs::write(&bundle, "").unwrap();
+    let bare = |r: crate::harness::Regctl| {
+        r.env("SSL_CERT_FILE", &bundle)
+            .env("SSL_CERT_DIR", empty.path())
+    };
+    let plain = TestRegistry::start_with(
+        Options {
+            tls: false,
+            auth: Auth::None,
+            ..Options::default()
+        },
+        populate,
+    );
+    let run = bare(regctl())
+        .args(["--plain-http", "ls", &plain.host()])
+        .run();
+    run.success();
+    assert_eq!(run.stdout, format!("{}/app:v1\n", plain.host()));
+
+    let reg = TestRegistry::start_with(Options::default(), populate);
+    let refused = bare(with_credentials(regctl()))
+        .args(["ls", &reg.host()])
+        .run();
+    refused.code(1);
+    assert_eq!(refused.stdout, "");
+    for expected in ["no CA certificate is trusted", "SSL_CERT_FILE", "--ca-file"] {
+        assert!(refused.stderr.contains(expected), "{}", refused.stderr);
+    }
+    let trusted = bare(with_credentials(regctl()))
+        .args(["--ca-file".as_ref(), reg.ca.as_os_str()])
+        .args(["ls", &reg.host()])
+        .run();
+    trusted.success();
+    assert_eq!(trusted.stdout, format!("{}/app:v1\n", reg.host()));
+}
