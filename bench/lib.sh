@@ -35,10 +35,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A port below the kernel's ephemeral range: one there may be held by a closing
+# connection of an earlier run, and a server could not bind it.
 free_port() {
-  local p
+  local p low hi
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+  hi=$(( low > 21000 ? low - 1 : 60000 ))
   while :; do
-    p=$(shuf -i 20000-60000 -n 1)
+    p=$(shuf -i "20000-$hi" -n 1)
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
@@ -96,19 +100,23 @@ cpu_of() { awk -v t="$tick" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat"; 
 # median of a list of numbers
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-# measure NAME RUNS cmd...: wall seconds, peak RSS (KiB), client CPU seconds and,
-# with SERVER_PID set, the server's CPU seconds: medians over RUNS runs
-measure() {
-  local name=$1 runs=$2; shift 2
-  : > "$work/m.$name"
-  for _ in $(seq "$runs"); do
-    local before=0 after=0
-    [ -n "${SERVER_PID:-}" ] && before=$(cpu_of "$SERVER_PID")
-    "$PY" bench/timed.py "$work/out.$name" "$work/err.$name" "$@" > "$work/t" \
-      || { echo "$name failed:" >&2; tail -5 "$work/err.$name" >&2; exit 1; }
-    [ -n "${SERVER_PID:-}" ] && after=$(cpu_of "$SERVER_PID")
-    awk -v b="$before" -v a="$after" '{print $1, $2, $3, a - b}' "$work/t" >> "$work/m.$name"
-  done
+# measure_once NAME cmd...: runs cmd once (output in out.NAME, errors in
+# err.NAME) and appends "wall-s peak-RSS-KiB client-CPU-s server-CPU-s" to
+# m.NAME (server CPU with SERVER_PID set, else 0)
+measure_once() {
+  local name=$1; shift
+  local before=0 after=0
+  [ -n "${SERVER_PID:-}" ] && before=$(cpu_of "$SERVER_PID")
+  "$PY" bench/timed.py "$work/out.$name" "$work/err.$name" "$@" > "$work/t" \
+    || { echo "$name failed:" >&2; tail -5 "$work/err.$name" >&2; exit 1; }
+  [ -n "${SERVER_PID:-}" ] && after=$(cpu_of "$SERVER_PID")
+  awk -v b="$before" -v a="$after" '{print $1, $2, $3, a - b}' "$work/t" >> "$work/m.$name"
+}
+
+# medians NAME: from m.NAME, sets wall_NAME, rss_NAME, ccpu_NAME, scpu_NAME (medians)
+# and lines_NAME (lines of the last output)
+medians() {
+  local name=$1
   eval "wall_$name=$(cut -d' ' -f1 "$work/m.$name" | median)"
   eval "rss_$name=$(cut -d' ' -f2 "$work/m.$name" | median)"
   eval "ccpu_$name=$(cut -d' ' -f3 "$work/m.$name" | median)"
@@ -116,31 +124,54 @@ measure() {
   eval "lines_$name=$(wc -l < "$work/out.$name")"
 }
 
+# measure NAME RUNS cmd...: wall seconds, peak RSS (KiB), client CPU seconds and,
+# with SERVER_PID set, the server's CPU seconds: medians over RUNS runs
+measure() {
+  local name=$1 runs=$2; shift 2
+  : > "$work/m.$name"
+  for _ in $(seq "$runs"); do measure_once "$name" "$@"; done
+  medians "$name"
+}
+
+# wrk_start NAME AUTH-LUA: the wrk script for NAME (requests.lua after AUTH-LUA)
+# and empty result lists
+wrk_start() {
+  { printf '%s\n' "$2"; cat bench/requests.lua; } > "$work/$1.lua"
+  : > "$work/r.$1"
+  : > "$work/c.$1"
+  : > "$work/w.$1"
+}
+
+# wrk_once NAME REQUEST-FILE URL CONNECTIONS SECONDS: one wrk -t2 run replaying
+# the mix; appends its rate (requests/s), the server's CPU ms per request
+# (SERVER_PID) and wrk's own CPU µs per request to NAME's lists
+wrk_once() {
+  local name=$1 list=$2 url=$3 connections=$4 seconds=$5 before after n
+  before=$(cpu_of "$SERVER_PID")
+  /usr/bin/time -f "%U %S" -o "$work/wt.$name" \
+    wrk -t2 -c"$connections" -d"${seconds}s" -s "$work/$name.lua" "$url" -- "$list" > "$work/wrk.$name"
+  after=$(cpu_of "$SERVER_PID")
+  if grep -q "Non-2xx" "$work/wrk.$name"; then echo "wrk $name: errors" >&2; cat "$work/wrk.$name" >&2; exit 1; fi
+  awk '/Requests\/sec/ {print $2}' "$work/wrk.$name" >> "$work/r.$name"
+  awk -v b="$before" -v a="$after" '/requests in/ {printf "%.3f\n", (a - b) * 1000 / $1}' "$work/wrk.$name" >> "$work/c.$name"
+  n=$(awk '/requests in/ {print $1}' "$work/wrk.$name")
+  awk -v n="$n" '{printf "%.2f\n", ($1 + $2) * 1e6 / n}' "$work/wt.$name" >> "$work/w.$name"
+}
+
+# wrk_medians NAME: sets rate_NAME (median requests/s), cpureq_NAME (the server's
+# CPU ms per request) and wrkcpu_NAME (wrk's own CPU µs per request)
+wrk_medians() {
+  eval "rate_$1=$(median < "$work/r.$1")"
+  eval "cpureq_$1=$(median < "$work/c.$1")"
+  eval "wrkcpu_$1=$(median < "$work/w.$1")"
+}
+
 # wrk_rate NAME AUTH-LUA REQUEST-FILE URL [CONNECTIONS=64] [SECONDS=8]: wrk -t2
-# replaying the mix 3 times; sets rate_NAME (median requests/s), cpureq_NAME (the
-# server's CPU ms per request, SERVER_PID) and wrkcpu_NAME (wrk's own CPU µs per
-# request)
+# replaying the mix 3 times; sets what wrk_medians sets
 wrk_rate() {
-  local name=$1 prelude=$2 list=$3 url=$4 connections=${5:-64} seconds=${6:-8}
-  { printf '%s\n' "$prelude"; cat bench/requests.lua; } > "$work/$name.lua"
-  : > "$work/r.$name"
-  : > "$work/c.$name"
-  : > "$work/w.$name"
-  for _ in 1 2 3; do
-    local before after
-    before=$(cpu_of "$SERVER_PID")
-    /usr/bin/time -f "%U %S" -o "$work/wt.$name" \
-      wrk -t2 -c"$connections" -d"${seconds}s" -s "$work/$name.lua" "$url" -- "$list" > "$work/wrk.$name"
-    after=$(cpu_of "$SERVER_PID")
-    if grep -q "Non-2xx" "$work/wrk.$name"; then echo "wrk $name: errors" >&2; cat "$work/wrk.$name" >&2; exit 1; fi
-    awk '/Requests\/sec/ {print $2}' "$work/wrk.$name" >> "$work/r.$name"
-    awk -v b="$before" -v a="$after" '/requests in/ {printf "%.3f\n", (a - b) * 1000 / $1}' "$work/wrk.$name" >> "$work/c.$name"
-    local n; n=$(awk '/requests in/ {print $1}' "$work/wrk.$name")
-    awk -v n="$n" '{printf "%.2f\n", ($1 + $2) * 1e6 / n}' "$work/wt.$name" >> "$work/w.$name"
-  done
-  eval "rate_$name=$(median < "$work/r.$name")"
-  eval "cpureq_$name=$(median < "$work/c.$name")"
-  eval "wrkcpu_$name=$(median < "$work/w.$name")"
+  wrk_start "$1" "$2"
+  for _ in 1 2 3; do wrk_once "$1" "$3" "$4" "${5:-64}" "${6:-8}"; done
+  wrk_medians "$1"
 }
 
 # request_lists LS-DIGESTS-OUTPUT: from `regctl ls --digests` lines, what it asks
