@@ -11,6 +11,7 @@ use url::Url;
 
 use super::auth::{Challenge, TokenCache};
 use super::credential::{Credential, Resolved};
+use super::direct::Direct;
 use super::error::{RegistryError, Result};
 use super::retry::RetryPolicy;
 use super::tls::{self, TlsOptions};
@@ -65,6 +66,8 @@ pub struct Registry {
     host: String,
     base: Url,
     http: reqwest::Client,
+    /// GET and HEAD to the registry itself, when no proxy is set for it.
+    direct: Option<Direct>,
     token_http: reqwest::Client,
     credential: Option<Resolved>,
     challenge: tokio::sync::OnceCell<Option<Challenge>>,
@@ -95,6 +98,7 @@ impl Registry {
                 .build()
                 .map_err(|e| RegistryError::Config(format!("HTTP client: {e}")))
         };
+        let direct = Direct::new(&base, &tls_config, CONNECT_TIMEOUT);
         Ok(Registry {
             host: host.to_string(),
             base,
@@ -113,6 +117,7 @@ impl Registry {
                 }
             }))?,
             token_http: build(reqwest::redirect::Policy::none())?,
+            direct,
             credential,
             challenge: tokio::sync::OnceCell::new(),
             tokens: TokenCache::default(),
@@ -156,6 +161,10 @@ impl Registry {
 
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    pub(crate) fn direct(&self) -> Option<&Direct> {
+        self.direct.as_ref()
     }
 
     pub(crate) fn token_http(&self) -> &reqwest::Client {

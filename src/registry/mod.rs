@@ -10,6 +10,7 @@ pub mod client;
 pub mod credential;
 pub mod diagnose;
 pub mod digest;
+mod direct;
 pub mod error;
 pub mod manifests;
 pub mod media;

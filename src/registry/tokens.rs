@@ -5,7 +5,7 @@
 
 use futures_util::StreamExt as _;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use url::Url;
 
 use super::auth::{parse_challenges, Challenge, Scope, Token, TokenResponse};
@@ -194,12 +194,12 @@ impl Registry {
     /// credentials where none were sent, or a new token; else the 401's error.
     pub(crate) async fn renewed_authorization(
         &self,
-        refused: &Response,
+        refused: &HeaderMap,
         challenge: Option<&Challenge>,
         sent: Option<&AuthHeader>,
         scope: &Scope,
     ) -> Result<Option<AuthHeader>> {
-        let challenge = challenge_of(refused.headers()).or_else(|| challenge.cloned());
+        let challenge = challenge_of(refused).or_else(|| challenge.cloned());
         let stale = match sent {
             Some(AuthHeader::Bearer(t)) => Some(t.clone()),
             _ => None,
@@ -211,7 +211,7 @@ impl Registry {
             Some(c @ Challenge::Bearer { .. }) => {
                 self.authorization(c, scope, stale.as_ref()).await
             }
-            _ => Err(self.unauthorized(refused.headers())),
+            _ => Err(self.unauthorized(refused)),
         }
     }
 

@@ -6,12 +6,13 @@ use std::future::Future;
 use std::time::{Instant, SystemTime};
 
 use futures_util::future::BoxFuture;
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION};
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, LOCATION};
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::auth::Scope;
 use super::client::{redact_url, Registry, RequestRecord, CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+use super::direct::Direct;
 use super::error::{
     cause_chain, innermost, parse_error_body, ErrorInfo, Hint, RegistryError, Result,
 };
@@ -219,30 +220,23 @@ impl Registry {
     /// One attempt: the request with the authorization in force (renewed once
     /// after a 401 from the registry itself), and its answer read.
     async fn attempt(&self, request: &Request<'_>) -> Result<Fetched> {
-        let resp = self.send_authorized(request).await?;
-        read_answer(resp, request.limit, request.url).await
-    }
-
-    /// Sends with the authorization in force, and on a 401 from the registry
-    /// itself, once more with renewed authorization.
-    async fn send_authorized(&self, request: &Request<'_>) -> Result<Response> {
         let challenge = self.challenge().await?;
         let auth = match &challenge {
             Some(c) => self.authorization(c, request.scope, None).await?,
             None => None,
         };
-        let resp = self.execute(request, auth.as_ref()).await?;
-        if resp.status() != StatusCode::UNAUTHORIZED {
-            return Ok(resp);
+        let answer = self.execute(request, auth.as_ref()).await?;
+        if answer.status != StatusCode::UNAUTHORIZED {
+            return Ok(answer);
         }
-        if resp.url().origin() != self.base().origin() {
+        if answer.url.origin() != self.base().origin() {
             // Another host's challenge (after a redirect) is never answered, and
             // its 401 says nothing about the credentials for this registry.
             return Err(RegistryError::Unauthorized {
                 registry: self.host().to_string(),
                 detail: format!(
                     "a redirect led to {}, which asked for credentials; regctl sends this registry's credentials only to it",
-                    resp.url().origin().ascii_serialization()
+                    answer.url.origin().ascii_serialization()
                 ),
                 hint: Hint::CheckRedirects,
                 insufficient_scope: false,
@@ -250,16 +244,89 @@ impl Registry {
             });
         }
         let renewed = self
-            .renewed_authorization(&resp, challenge.as_ref(), auth.as_ref(), request.scope)
+            .renewed_authorization(
+                &answer.headers,
+                challenge.as_ref(),
+                auth.as_ref(),
+                request.scope,
+            )
             .await?;
-        let resp = self.execute(request, renewed.as_ref()).await?;
-        if resp.status() == StatusCode::UNAUTHORIZED {
-            return Err(self.unauthorized(resp.headers()));
+        let answer = self.execute(request, renewed.as_ref()).await?;
+        if answer.status == StatusCode::UNAUTHORIZED {
+            return Err(self.unauthorized(&answer.headers));
         }
-        Ok(resp)
+        Ok(answer)
     }
 
-    async fn execute(&self, request: &Request<'_>, auth: Option<&AuthHeader>) -> Result<Response> {
+    /// Sends the request with `auth` and reads the answer: on the direct path
+    /// when it can take the request, else (or to follow a redirect it was
+    /// answered) through the full client.
+    async fn execute(&self, request: &Request<'_>, auth: Option<&AuthHeader>) -> Result<Fetched> {
+        if let Some((direct, uri)) = self.direct_for(request) {
+            let answer = self.send_direct(direct, uri, request, auth).await?;
+            if !(answer.status.is_redirection() && answer.headers.contains_key(LOCATION)) {
+                return Ok(answer);
+            }
+        }
+        let resp = self.send_full(request, auth).await?;
+        read_answer(resp, request.limit, request.url).await
+    }
+
+    /// The direct path and the request's URI, when the request can take it: a
+    /// GET or HEAD without a body, to the registry's own origin.
+    fn direct_for(&self, request: &Request<'_>) -> Option<(&Direct, http::Uri)> {
+        let direct = self.direct()?;
+        let reads = request.method == Method::GET || request.method == Method::HEAD;
+        if !reads || request.body.is_some() || request.url.origin() != self.base().origin() {
+            return None;
+        }
+        Some((direct, request.url.as_str().parse().ok()?))
+    }
+
+    /// The request on the direct path, its answer read, all within the request
+    /// timeout.
+    async fn send_direct(
+        &self,
+        direct: &Direct,
+        uri: http::Uri,
+        request: &Request<'_>,
+        auth: Option<&AuthHeader>,
+    ) -> Result<Fetched> {
+        let (method, url) = (&request.method, request.url);
+        let exchange = async {
+            let sent = direct.send(
+                method,
+                uri,
+                request.accept,
+                auth.map(AuthHeader::header_value),
+            );
+            let resp = self
+                .observed(method, url, sent, |r| r.status().as_u16())
+                .await
+                .map_err(|e| self.direct_error(method, url, &e))?;
+            let (head, body) = resp.into_parts();
+            read_body(
+                head.status,
+                head.headers,
+                url.clone(),
+                body,
+                request.limit,
+                url,
+            )
+            .await
+        };
+        let timeout = self.options().timeout.unwrap_or(DEFAULT_TIMEOUT);
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or_else(|_| Err(self.timed_out(method, url, timeout)))
+    }
+
+    /// The request through the full client (reqwest): proxies, redirects.
+    async fn send_full(
+        &self,
+        request: &Request<'_>,
+        auth: Option<&AuthHeader>,
+    ) -> Result<Response> {
         let mut builder = self
             .http()
             .request(request.method.clone(), request.url.clone());
@@ -285,18 +352,32 @@ impl Registry {
         url: &Url,
         request: reqwest::RequestBuilder,
     ) -> Result<Response> {
+        self.observed(method, url, request.send(), |r| r.status().as_u16())
+            .await
+            .map_err(|e| self.transport_error(method, url, &e))
+    }
+
+    /// Runs `send` within the in-flight bound and tells the observer what came
+    /// of it.
+    async fn observed<T, E>(
+        &self,
+        method: &Method,
+        url: &Url,
+        send: impl Future<Output = std::result::Result<T, E>>,
+        status: fn(&T) -> u16,
+    ) -> std::result::Result<T, E> {
         let _permit = self.in_flight_permit().await;
         let started = Instant::now();
-        let result = request.send().await;
+        let result = send.await;
         if let Some(observer) = self.observer() {
             observer(&RequestRecord {
                 method: method.clone(),
                 url: redact_url(url),
-                status: result.as_ref().ok().map(|r| r.status().as_u16()),
+                status: result.as_ref().ok().map(status),
                 elapsed: started.elapsed(),
             });
         }
-        result.map_err(|e| self.transport_error(method, url, &e))
+        result
     }
 
     /// Turns a reqwest failure into a TLS, timeout or transport error.
@@ -306,50 +387,117 @@ impl Registry {
         url: &Url,
         err: &reqwest::Error,
     ) -> RegistryError {
+        self.failure(method, url, err, err.is_connect(), err.is_timeout())
+    }
+
+    /// Turns a failure of the direct path into a TLS or transport error (its
+    /// timeout is [`Registry::timed_out`]).
+    fn direct_error(
+        &self,
+        method: &Method,
+        url: &Url,
+        err: &hyper_util::client::legacy::Error,
+    ) -> RegistryError {
+        let timed_out = err.is_connect() && has_io_kind(err, std::io::ErrorKind::TimedOut);
+        self.failure(method, url, err, err.is_connect(), timed_out)
+    }
+
+    /// The error for a request that had no answer within `timeout`.
+    fn timed_out(&self, method: &Method, url: &Url, timeout: std::time::Duration) -> RegistryError {
+        RegistryError::Transport {
+            method: method.to_string(),
+            url: redact_url(url),
+            detail: format!(
+                "no answer from {} within {} s",
+                authority(url),
+                timeout.as_secs()
+            ),
+            hint: Some(Hint::RaiseTimeout),
+            reset: false,
+        }
+    }
+
+    /// A request's failure as a TLS, timeout or transport error: `connect` when
+    /// no connection could be made, `timeout` when time ran out.
+    fn failure(
+        &self,
+        method: &Method,
+        url: &Url,
+        err: &(dyn std::error::Error + 'static),
+        connect: bool,
+        timeout: bool,
+    ) -> RegistryError {
         if let Some(tls_err) = tls::explain(err, self.host(), &self.options().tls) {
             return tls_err;
         }
-        let mut hint = None;
-        let detail = if err.is_connect() && err.is_timeout() {
+        if timeout && !connect {
+            let limit = self.options().timeout.unwrap_or(DEFAULT_TIMEOUT);
+            return self.timed_out(method, url, limit);
+        }
+        let detail = if connect && timeout {
             format!(
                 "cannot connect to {} within {} s (the connect timeout)",
                 authority(url),
                 CONNECT_TIMEOUT.as_secs()
             )
-        } else if err.is_timeout() {
-            hint = Some(Hint::RaiseTimeout);
-            format!(
-                "no answer from {} within {} s",
-                authority(url),
-                self.options().timeout.unwrap_or(DEFAULT_TIMEOUT).as_secs()
-            )
-        } else if err.is_connect() {
+        } else if connect {
             format!("cannot connect to {}: {}", authority(url), innermost(err))
         } else {
-            // reqwest's own message repeats the URL; its causes say what happened.
-            std::error::Error::source(err).map_or_else(|| err.to_string(), cause_chain)
+            // The HTTP stack's own message repeats the URL; its causes say what happened.
+            err.source().map_or_else(|| err.to_string(), cause_chain)
         };
         RegistryError::Transport {
             method: method.to_string(),
             url: redact_url(url),
             detail,
-            hint,
-            reset: !err.is_timeout() && is_reset(err),
+            hint: None,
+            reset: !timeout && is_reset(err),
         }
     }
 }
 
-/// Reads an answer: at most `limit` bytes of a success's body; of an error's, a
-/// little (for its error codes), or nothing if that cannot be read.
-pub(crate) async fn read_answer(mut resp: Response, limit: usize, url: &Url) -> Result<Fetched> {
-    let status = resp.status();
-    // Taken, not copied: the body's length comes from the body itself.
-    let headers = std::mem::take(resp.headers_mut());
+/// True when an I/O error of `kind` is among `err`'s causes.
+fn has_io_kind(err: &(dyn std::error::Error + 'static), kind: std::io::ErrorKind) -> bool {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == kind)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Reads an answer of the full client: at most `limit` bytes of a success's
+/// body; of an error's, a little (for its error codes), or nothing if that
+/// cannot be read.
+pub(crate) async fn read_answer(resp: Response, limit: usize, url: &Url) -> Result<Fetched> {
     let from = resp.url().clone();
+    let (head, body) = http::Response::<reqwest::Body>::from(resp).into_parts();
+    read_body(head.status, head.headers, from, body, limit, url).await
+}
+
+/// An answer whose head came (`status`, `headers`, from `from`), with its body
+/// read: at most `limit` bytes of a success's; of an error's, a little (for its
+/// error codes), or nothing if that cannot be read.
+async fn read_body<B>(
+    status: StatusCode,
+    headers: HeaderMap,
+    from: Url,
+    body: B,
+    limit: usize,
+    url: &Url,
+) -> Result<Fetched>
+where
+    B: http_body::Body<Data = bytes::Bytes>,
+    B::Error: std::error::Error + 'static,
+{
     let body = if status.is_success() {
-        read_limited(resp, limit, url).await?
+        read_limited(body, limit, url).await?
     } else {
-        match read_limited(resp, MAX_ERROR_BODY, url).await {
+        match read_limited(body, MAX_ERROR_BODY, url).await {
             Ok(body) => body,
             // A reset is worth another attempt; anything else leaves the codes out.
             Err(e @ RegistryError::Transport { reset: true, .. }) => return Err(e),
@@ -365,39 +513,51 @@ pub(crate) async fn read_answer(mut resp: Response, limit: usize, url: &Url) -> 
 }
 
 /// Reads at most `limit` bytes of body; more is an error naming the URL.
-pub(crate) async fn read_limited(mut resp: Response, limit: usize, url: &Url) -> Result<Vec<u8>> {
+async fn read_limited<B>(body: B, limit: usize, url: &Url) -> Result<Vec<u8>>
+where
+    B: http_body::Body<Data = bytes::Bytes>,
+    B::Error: std::error::Error + 'static,
+{
+    use http_body_util::BodyExt;
     let too_large = || RegistryError::InvalidResponse {
         url: redact_url(url),
         reason: format!("the body is larger than {limit} bytes"),
     };
-    if resp.content_length().is_some_and(|n| n > limit as u64) {
+    // The announced length, when the body has one.
+    if body.size_hint().lower() > limit as u64 {
         return Err(too_large());
     }
-    let mut body = Vec::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
+    let mut body = std::pin::pin!(body);
+    let mut bytes = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            let timeout = has_timed_out(&e);
+            RegistryError::Transport {
+                method: "reading body of".into(),
+                url: redact_url(url),
+                detail: if timeout {
+                    format!("no data from {} within the timeout", authority(url))
+                } else {
+                    cause_chain(&e)
+                },
+                hint: timeout.then_some(Hint::RaiseTimeout),
+                reset: !timeout && is_reset(&e),
             }
-            Ok(None) => return Ok(body),
-            Err(e) => {
-                return Err(RegistryError::Transport {
-                    method: "reading body of".into(),
-                    url: redact_url(url),
-                    detail: if e.is_timeout() {
-                        format!("no data from {} within the timeout", authority(url))
-                    } else {
-                        cause_chain(&e)
-                    },
-                    hint: e.is_timeout().then_some(Hint::RaiseTimeout),
-                    reset: !e.is_timeout() && is_reset(&e),
-                })
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() + data.len() > limit {
+                return Err(too_large());
             }
+            bytes.extend_from_slice(&data);
         }
     }
+    Ok(bytes)
+}
+
+/// True when the full client gave up reading for its timeout.
+fn has_timed_out(err: &(dyn std::error::Error + 'static)) -> bool {
+    err.downcast_ref::<reqwest::Error>()
+        .is_some_and(reqwest::Error::is_timeout)
 }
 
 /// `host:port` of a URL, for messages.

@@ -7,6 +7,10 @@ use std::sync::{Arc, Mutex};
 use crate::fixture::{image, Storage};
 use crate::harness::{regctl, Options, TestRegistry};
 
+/// A name only the proxy resolves (to loopback): a registry named so can be
+/// reached through the proxy and no other way.
+const PROXY_ONLY: &str = "registry.test";
+
 /// An HTTP CONNECT proxy on loopback that records each tunnel's target.
 struct ConnectProxy {
     port: u16,
@@ -43,7 +47,11 @@ fn tunnel(client: TcpStream, seen: &Mutex<Vec<String>>) {
         }
     }
     seen.lock().unwrap().push(target.clone());
-    let Ok(upstream) = TcpStream::connect(&target) else {
+    let address = match target.strip_prefix(PROXY_ONLY) {
+        Some(port) => format!("127.0.0.1{port}"),
+        None => target.clone(),
+    };
+    let Ok(upstream) = TcpStream::connect(&address) else {
         return;
     };
     let mut client_w = client.try_clone().unwrap();
@@ -137,4 +145,56 @@ fn an_ipv6_literal_registry_is_reached_directly_and_through_an_https_proxy() {
         !targets.is_empty() && targets.iter().all(|t| *t == host),
         "{targets:?}"
     );
+}
+
+#[test]
+fn with_a_proxy_set_every_request_goes_through_it() {
+    // The registry's name resolves only at the proxy: a request sent around it
+    // (a manifest HEAD or GET, a tag list, a deletion) could not reach it.
+    let certs = tempfile::tempdir().unwrap();
+    let pair =
+        crate::harness::seed_certificate(certs.path(), "named", &format!("DNS:{PROXY_ONLY}"));
+    let reg = TestRegistry::start_with(
+        Options {
+            cert: Some((pair.cert.clone(), pair.key.clone())),
+            ..Options::default()
+        },
+        |s: &Storage| {
+            s.push(
+                "app",
+                &["v1"],
+                &image("linux/amd64", "2024-01-01T00:00:00Z", "only-v1"),
+            );
+            s.push(
+                "app",
+                &["v2"],
+                &image("linux/amd64", "2024-01-02T00:00:00Z", "only-v2"),
+            );
+        },
+    );
+    let host = format!("{PROXY_ONLY}:{}", reg.port);
+    let proxy = start_proxy();
+    let via_proxy = |args: &[&str]| {
+        regctl()
+            .trusted(&reg)
+            .env("HTTPS_PROXY", format!("http://127.0.0.1:{}", proxy.port))
+            .args(args)
+            .run()
+    };
+    let ls = via_proxy(&["ls", &host, "--digests"]);
+    ls.success();
+    assert_eq!(ls.lines().len(), 2, "{}", ls.stdout);
+    let v2 = via_proxy(&["digest", &format!("{host}/app:v2")]);
+    v2.success();
+    let rm = via_proxy(&["rm", &format!("{host}/app:v1"), "--yes"]);
+    rm.success();
+    let after = via_proxy(&["ls", &host, "--digests"]);
+    after.success();
+    assert_eq!(after.stdout, format!("{host}/app:v2 {}", v2.stdout));
+    let targets = proxy.targets.lock().unwrap().clone();
+    assert!(targets.iter().all(|t| *t == host), "{targets:?}");
+
+    // Without the proxy the name does not resolve.
+    let around = regctl().trusted(&reg).args(["ls", &host]).run();
+    around.code(1);
 }
