@@ -69,6 +69,29 @@ fn tunnel(client: TcpStream, seen: &Mutex<Vec<String>>) {
     let _ = std::io::copy(&mut rest, &mut up_w);
 }
 
+/// A registry serving a certificate for `san` (on `[::1]` with `ipv6`), with an
+/// image tagged `app:<tag>` for each tag; the folder of the certificate is kept
+/// alongside.
+fn registry_named(san: &str, ipv6: bool, tags: &[&str]) -> (TestRegistry, tempfile::TempDir) {
+    let certs = tempfile::tempdir().unwrap();
+    let pair = crate::harness::seed_certificate(certs.path(), "named", san);
+    let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+    let reg = TestRegistry::start_with(
+        Options {
+            ipv6,
+            cert: Some((pair.cert.clone(), pair.key.clone())),
+            ..Options::default()
+        },
+        move |s: &Storage| {
+            for (day, tag) in tags.iter().enumerate() {
+                let created = format!("2024-01-{:02}T00:00:00Z", day + 1);
+                s.push("app", &[tag], &image("linux/amd64", &created, tag));
+            }
+        },
+    );
+    (reg, certs)
+}
+
 #[test]
 fn https_proxy_from_the_environment_is_used_and_no_proxy_bypasses_it() {
     let reg = TestRegistry::start_with(Options::default(), |s: &Storage| {
@@ -109,22 +132,7 @@ fn https_proxy_from_the_environment_is_used_and_no_proxy_bypasses_it() {
 
 #[test]
 fn an_ipv6_literal_registry_is_reached_directly_and_through_an_https_proxy() {
-    let certs = tempfile::tempdir().unwrap();
-    let pair = crate::harness::seed_certificate(certs.path(), "v6", "IP:::1");
-    let reg = TestRegistry::start_with(
-        Options {
-            ipv6: true,
-            cert: Some((pair.cert.clone(), pair.key.clone())),
-            ..Options::default()
-        },
-        |s: &Storage| {
-            s.push(
-                "app",
-                &["v1"],
-                &image("linux/amd64", "2024-01-01T00:00:00Z", "proxy-v6"),
-            );
-        },
-    );
+    let (reg, _certs) = registry_named("IP:::1", true, &["v1"]);
     let host = reg.host();
     assert!(host.starts_with("[::1]:"), "{host}");
     let expected = format!("{host}/app:v1\n");
@@ -151,27 +159,7 @@ fn an_ipv6_literal_registry_is_reached_directly_and_through_an_https_proxy() {
 fn with_a_proxy_set_every_request_goes_through_it() {
     // The registry's name resolves only at the proxy: a request sent around it
     // (a manifest HEAD or GET, a tag list, a deletion) could not reach it.
-    let certs = tempfile::tempdir().unwrap();
-    let pair =
-        crate::harness::seed_certificate(certs.path(), "named", &format!("DNS:{PROXY_ONLY}"));
-    let reg = TestRegistry::start_with(
-        Options {
-            cert: Some((pair.cert.clone(), pair.key.clone())),
-            ..Options::default()
-        },
-        |s: &Storage| {
-            s.push(
-                "app",
-                &["v1"],
-                &image("linux/amd64", "2024-01-01T00:00:00Z", "only-v1"),
-            );
-            s.push(
-                "app",
-                &["v2"],
-                &image("linux/amd64", "2024-01-02T00:00:00Z", "only-v2"),
-            );
-        },
-    );
+    let (reg, _certs) = registry_named(&format!("DNS:{PROXY_ONLY}"), false, &["v1", "v2"]);
     let host = format!("{PROXY_ONLY}:{}", reg.port);
     let proxy = start_proxy();
     let via_proxy = |args: &[&str]| {
