@@ -57,8 +57,12 @@ pub const DEFAULT_MAX_LIST_ITEMS: usize = 1_000_000;
 
 /// The per-request timeout unless told otherwise.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a connection may take to open.
+/// How long a connection may take to open (TCP and TLS).
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The `User-Agent` of every request.
+pub(crate) const USER_AGENT: &str = concat!("regctl/", env!("CARGO_PKG_VERSION"));
+/// Idle connections kept per pool.
+pub(crate) const MAX_IDLE_CONNECTIONS: usize = 64;
 
 /// A client for one registry (`host[:port]`). Cheap to share behind an `Arc`;
 /// requests may run concurrently and reuse connections and tokens.
@@ -89,16 +93,16 @@ impl Registry {
         let tls_config = tls::client_config(host, &opts.tls)?;
         let build = |redirects: reqwest::redirect::Policy| -> Result<reqwest::Client> {
             reqwest::Client::builder()
-                .user_agent(concat!("regctl/", env!("CARGO_PKG_VERSION")))
+                .user_agent(USER_AGENT)
                 .timeout(opts.timeout.unwrap_or(DEFAULT_TIMEOUT))
                 .connect_timeout(CONNECT_TIMEOUT)
                 .redirect(redirects)
-                .pool_max_idle_per_host(64)
+                .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
                 .use_preconfigured_tls(tls_config.clone())
                 .build()
                 .map_err(|e| RegistryError::Config(format!("HTTP client: {e}")))
         };
-        let direct = Direct::new(&base, &tls_config, CONNECT_TIMEOUT);
+        let direct = Direct::new(&base, &tls_config);
         Ok(Registry {
             host: host.to_string(),
             base,

@@ -4,11 +4,17 @@
 //! were a quarter of regctl's time listing a fast registry (BENCHMARKS.md).
 //!
 //! Only for a registry reached without a proxy (the environment names none for
-//! it), over HTTP/1.1 with the same TLS settings. A redirect is not followed here:
-//! `transport.rs` sends the request again through the full client, which follows
-//! it by its policy. Everything else (the retry loop, authorization, limits,
-//! errors) is the transport's, whichever path a request takes.
+//! it), over HTTP/1.1 with the same TLS settings, User-Agent, connect timeout
+//! (TCP and TLS) and keepalive. A redirect is not followed here: `transport.rs`
+//! sends the request again through the full client, which follows it by its
+//! policy (a redirected request thus reaches the registry twice). Everything else
+//! (the retry loop, authorization, limits, errors, the request log) is the
+//! transport's, whichever path a request takes.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -22,23 +28,23 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
 use reqwest::Method;
 use url::Url;
 
+use super::client::{CONNECT_TIMEOUT, MAX_IDLE_CONNECTIONS};
+
+type Connector = ConnectWithin<hyper_rustls::HttpsConnector<HttpConnector>>;
+
 /// The connection pool of the direct path, for one registry.
 pub(crate) struct Direct {
-    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    client: Client<Connector, Empty<Bytes>>,
 }
 
 /// What the full client sends when a request names no `Accept`.
 const ANY: HeaderValue = HeaderValue::from_static("*/*");
-const AGENT: HeaderValue = HeaderValue::from_static(concat!("regctl/", env!("CARGO_PKG_VERSION")));
+const AGENT: HeaderValue = HeaderValue::from_static(super::client::USER_AGENT);
 
 impl Direct {
     /// A pool for the registry at `base`, or `None` when the environment sets a
     /// proxy for it (the full client goes through the proxy).
-    pub(crate) fn new(
-        base: &Url,
-        tls: &rustls::ClientConfig,
-        connect_timeout: Duration,
-    ) -> Option<Direct> {
+    pub(crate) fn new(base: &Url, tls: &rustls::ClientConfig) -> Option<Direct> {
         let uri: http::Uri = base.as_str().parse().ok()?;
         if Matcher::from_system().intercept(&uri).is_some() {
             return None;
@@ -46,19 +52,17 @@ impl Direct {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
-        http.set_connect_timeout(Some(connect_timeout));
-        // The builder offers HTTP/1.1 by ALPN itself, and wants it unset.
+        http.set_keepalive(Some(Duration::from_secs(15)));
         let mut tls = tls.clone();
-        tls.alpn_protocols.clear();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let connector = ConnectWithin {
+            inner: hyper_rustls::HttpsConnector::from((http, Arc::new(tls))),
+            limit: CONNECT_TIMEOUT,
+        };
         let client = Client::builder(TokioExecutor::new())
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
-            .pool_max_idle_per_host(64)
+            .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
             .build(connector);
         Some(Direct { client })
     }
@@ -82,5 +86,45 @@ impl Direct {
             headers.insert(AUTHORIZATION, value);
         }
         self.client.request(request).await
+    }
+}
+
+/// A connector whose connections (TCP and the TLS handshake) must be made
+/// within `limit`, as the full client's; running out is an I/O `TimedOut`.
+#[derive(Clone)]
+struct ConnectWithin<C> {
+    inner: C,
+    limit: Duration,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl<C> tower_service::Service<http::Uri> for ConnectWithin<C>
+where
+    C: tower_service::Service<http::Uri>,
+    C::Future: Send + 'static,
+    C::Error: Into<BoxError>,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let limit = self.limit;
+        Box::pin(async move {
+            match tokio::time::timeout(limit, connecting).await {
+                Ok(connected) => connected.map_err(Into::into),
+                Err(_) => Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no connection within {} s", limit.as_secs()),
+                )
+                .into()),
+            }
+        })
     }
 }

@@ -106,6 +106,7 @@ fn verifier(
     }
     Ok(Verifier {
         given,
+        given_roots: roots,
         system,
         provider,
         inner: OnceLock::new(),
@@ -199,7 +200,11 @@ pub fn probe(
             .and_then(|v| {
                 v.verify_server_cert(leaf, intermediates, &name, &[], now)
                     .map(|_| ())
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| match e {
+                        // Our own words, without rustls' "unexpected error" before them.
+                        rustls::Error::General(reason) => reason,
+                        other => other.to_string(),
+                    })
             })
     };
     // The sources the user gave first: their refusal is the one worth reading.
@@ -295,6 +300,8 @@ fn client_identity(
 struct Verifier {
     /// The certificates the user gave (a CA file, `certs.d`).
     given: Vec<CertificateDer<'static>>,
+    /// The same, as trust anchors (checked when the verifier is made).
+    given_roots: RootCertStore,
     /// Whether the system's trust store is trusted too.
     system: bool,
     provider: Arc<rustls::crypto::CryptoProvider>,
@@ -313,9 +320,8 @@ impl Verifier {
     fn inner(&self) -> std::result::Result<&Arc<WebPkiServerVerifier>, rustls::Error> {
         self.inner
             .get_or_init(|| {
-                let mut roots = RootCertStore::empty();
+                let mut roots = self.given_roots.clone();
                 roots.add_parsable_certificates(self.system_roots().iter().cloned());
-                roots.add_parsable_certificates(self.given.iter().cloned());
                 // Fails only when no certificate is trusted at all.
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), self.provider.clone())
                     .build()

@@ -12,7 +12,7 @@ use super::auth::{parse_challenges, Challenge, Scope, Token, TokenResponse};
 use super::client::{redact_url, Registry};
 use super::credential::{Credential, Secret};
 use super::error::{parse_json, Hint, RegistryError, Result};
-use super::transport::{read_answer, Fetched, Retry, MAX_ERROR_BODY};
+use super::transport::{read_answer, Fetched, Request, Retry, MAX_ERROR_BODY};
 
 /// Largest token response read (the token spec's answers are a few KiB).
 const MAX_TOKEN_BODY: usize = 64 * 1024;
@@ -102,9 +102,15 @@ impl Registry {
 
     /// `GET /v2/` (`url`) without credentials, once, as it comes.
     pub(crate) async fn get_api_root(&self, url: &Url) -> Result<Fetched> {
-        let request = self.http().request(Method::GET, url.clone());
-        let resp = self.dispatch(&Method::GET, url, request).await?;
-        read_answer(resp, MAX_ERROR_BODY, url).await
+        let request = Request {
+            method: Method::GET,
+            url,
+            scope: &Scope::None,
+            accept: None,
+            body: None,
+            limit: MAX_ERROR_BODY,
+        };
+        self.execute(&request, None).await
     }
 
     /// The registry's challenge, from `GET /v2/` (asked once per client).

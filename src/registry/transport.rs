@@ -261,7 +261,11 @@ impl Registry {
     /// Sends the request with `auth` and reads the answer: on the direct path
     /// when it can take the request, else (or to follow a redirect it was
     /// answered) through the full client.
-    async fn execute(&self, request: &Request<'_>, auth: Option<&AuthHeader>) -> Result<Fetched> {
+    pub(crate) async fn execute(
+        &self,
+        request: &Request<'_>,
+        auth: Option<&AuthHeader>,
+    ) -> Result<Fetched> {
         if let Some((direct, uri)) = self.direct_for(request) {
             let answer = self.send_direct(direct, uri, request, auth).await?;
             if !(answer.status.is_redirection() && answer.headers.contains_key(LOCATION)) {
@@ -293,30 +297,32 @@ impl Registry {
         auth: Option<&AuthHeader>,
     ) -> Result<Fetched> {
         let (method, url) = (&request.method, request.url);
-        let exchange = async {
-            let sent = direct.send(
-                method,
-                uri,
-                request.accept,
-                auth.map(AuthHeader::header_value),
-            );
-            let resp = self
-                .observed(method, url, sent, |r| r.status().as_u16())
-                .await
-                .map_err(|e| self.direct_error(method, url, &e))?;
-            let (head, body) = resp.into_parts();
-            read_body(
-                head.status,
-                head.headers,
-                url.clone(),
-                body,
-                request.limit,
-                url,
-            )
-            .await
-        };
         let timeout = self.options().timeout.unwrap_or(DEFAULT_TIMEOUT);
-        tokio::time::timeout(timeout, exchange)
+        // One deadline for the answer and its body, as the full client has.
+        let deadline = tokio::time::Instant::now() + timeout;
+        let auth = auth.map(AuthHeader::header_value);
+        let sent = async {
+            match tokio::time::timeout_at(deadline, direct.send(method, uri, request.accept, auth))
+                .await
+            {
+                Ok(Ok(resp)) => Ok(resp),
+                Ok(Err(e)) => Err(self.direct_error(method, url, &e)),
+                Err(_) => Err(self.timed_out(method, url, timeout)),
+            }
+        };
+        let resp = self
+            .observed(method, url, sent, |r| r.status().as_u16())
+            .await?;
+        let (head, body) = resp.into_parts();
+        let read = read_body(
+            head.status,
+            head.headers,
+            url.clone(),
+            body,
+            request.limit,
+            url,
+        );
+        tokio::time::timeout_at(deadline, read)
             .await
             .unwrap_or_else(|_| Err(self.timed_out(method, url, timeout)))
     }

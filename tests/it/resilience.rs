@@ -217,11 +217,58 @@ fn stalled_server_times_out_naming_the_host() {
             resp
         }
     });
-    let run = f.regctl().args(["ls", &f.host(), "--timeout", "1"]).run();
+    let run = f
+        .regctl()
+        .args(["ls", &f.host(), "--timeout", "1", "-v"])
+        .run();
     run.code(1);
     assert!(
         run.stderr
             .contains(&format!("no answer from {} within 1 s", f.host())),
+        "{}",
+        run.stderr
+    );
+    // The request log has the request that got no answer, each time it was sent.
+    let unanswered = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("/v2/a/tags/list") && l.contains("no response"))
+        .count();
+    assert_eq!(
+        unanswered,
+        f.count("GET", "/v2/a/tags/list"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_server_that_never_finishes_the_tls_handshake_is_the_connect_timeout() {
+    // It accepts connections and says nothing: the handshake counts against the
+    // connect timeout (10 s), not the request timeout.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let run = regctl()
+        .args([
+            "--timeout",
+            "60",
+            "--retries",
+            "0",
+            "ls",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "cannot connect to 127.0.0.1:{port} within 10 s (the connect timeout)"
+        )),
         "{}",
         run.stderr
     );
