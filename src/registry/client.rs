@@ -179,6 +179,11 @@ impl Registry {
         &self.opts
     }
 
+    /// The time a request (its answer and body) may take.
+    pub(crate) fn request_timeout(&self) -> Duration {
+        self.opts.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
     pub(crate) fn observer(&self) -> Option<&Observer> {
         self.opts.observer.as_ref()
     }

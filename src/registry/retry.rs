@@ -100,32 +100,28 @@ impl<'a> Backoff<'a> {
 /// True when `err` is a connection reset or a connection closed mid-message:
 /// safe to retry for an idempotent request.
 pub fn is_reset(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = Some(err);
-    while let Some(e) = source {
-        if let Some(h) = e.downcast_ref::<hyper::Error>() {
-            if h.is_incomplete_message() || h.is_canceled() {
-                return true;
-            }
-        }
-        let io = e.downcast_ref::<std::io::Error>().or_else(|| {
-            e.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|i| i.downcast_ref::<std::io::Error>())
-        });
-        if let Some(io) = io {
-            if matches!(
+    let closed = std::iter::successors(Some(err), |e| e.source()).any(|e| {
+        e.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_incomplete_message() || h.is_canceled())
+    });
+    closed
+        || io_causes(err).any(|io| {
+            matches!(
                 io.kind(),
                 std::io::ErrorKind::ConnectionReset
                     | std::io::ErrorKind::ConnectionAborted
                     | std::io::ErrorKind::BrokenPipe
                     | std::io::ErrorKind::UnexpectedEof
-            ) {
-                return true;
-            }
-        }
-        source = e.source();
-    }
-    false
+            )
+        })
+}
+
+/// The I/O errors among `err` and its causes.
+pub(crate) fn io_causes<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a std::io::Error> {
+    std::iter::successors(Some(err), |e| e.source())
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
 }
 
 #[cfg(test)]

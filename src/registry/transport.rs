@@ -11,12 +11,12 @@ use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::auth::Scope;
-use super::client::{redact_url, Registry, RequestRecord, CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+use super::client::{redact_url, Registry, RequestRecord, CONNECT_TIMEOUT};
 use super::direct::Direct;
 use super::error::{
     cause_chain, innermost, parse_error_body, ErrorInfo, Hint, RegistryError, Result,
 };
-use super::retry::{is_reset, retry_after, retryable_status, Backoff};
+use super::retry::{io_causes, is_reset, retry_after, retryable_status, Backoff};
 use super::tls;
 use super::tokens::AuthHeader;
 
@@ -297,9 +297,8 @@ impl Registry {
         auth: Option<&AuthHeader>,
     ) -> Result<Fetched> {
         let (method, url) = (&request.method, request.url);
-        let timeout = self.options().timeout.unwrap_or(DEFAULT_TIMEOUT);
         // One deadline for the answer and its body, as the full client has.
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::Instant::now() + self.request_timeout();
         let auth = auth.map(AuthHeader::header_value);
         let sent = async {
             match tokio::time::timeout_at(deadline, direct.send(method, uri, request.accept, auth))
@@ -307,7 +306,7 @@ impl Registry {
             {
                 Ok(Ok(resp)) => Ok(resp),
                 Ok(Err(e)) => Err(self.direct_error(method, url, &e)),
-                Err(_) => Err(self.timed_out(method, url, timeout)),
+                Err(_) => Err(self.timed_out(method, url)),
             }
         };
         let resp = self
@@ -324,7 +323,7 @@ impl Registry {
         );
         tokio::time::timeout_at(deadline, read)
             .await
-            .unwrap_or_else(|_| Err(self.timed_out(method, url, timeout)))
+            .unwrap_or_else(|_| Err(self.timed_out(method, url)))
     }
 
     /// The request through the full client (reqwest): proxies, redirects.
@@ -404,19 +403,20 @@ impl Registry {
         url: &Url,
         err: &hyper_util::client::legacy::Error,
     ) -> RegistryError {
-        let timed_out = err.is_connect() && has_io_kind(err, std::io::ErrorKind::TimedOut);
+        let timed_out =
+            err.is_connect() && io_causes(err).any(|io| io.kind() == std::io::ErrorKind::TimedOut);
         self.failure(method, url, err, err.is_connect(), timed_out)
     }
 
-    /// The error for a request that had no answer within `timeout`.
-    fn timed_out(&self, method: &Method, url: &Url, timeout: std::time::Duration) -> RegistryError {
+    /// The error for a request that had no answer within the request timeout.
+    fn timed_out(&self, method: &Method, url: &Url) -> RegistryError {
         RegistryError::Transport {
             method: method.to_string(),
             url: redact_url(url),
             detail: format!(
                 "no answer from {} within {} s",
                 authority(url),
-                timeout.as_secs()
+                self.request_timeout().as_secs()
             ),
             hint: Some(Hint::RaiseTimeout),
             reset: false,
@@ -437,8 +437,7 @@ impl Registry {
             return tls_err;
         }
         if timeout && !connect {
-            let limit = self.options().timeout.unwrap_or(DEFAULT_TIMEOUT);
-            return self.timed_out(method, url, limit);
+            return self.timed_out(method, url);
         }
         let detail = if connect && timeout {
             format!(
@@ -460,20 +459,6 @@ impl Registry {
             reset: !timeout && is_reset(err),
         }
     }
-}
-
-/// True when an I/O error of `kind` is among `err`'s causes.
-fn has_io_kind(err: &(dyn std::error::Error + 'static), kind: std::io::ErrorKind) -> bool {
-    let mut source = Some(err);
-    while let Some(e) = source {
-        if e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == kind)
-        {
-            return true;
-        }
-        source = e.source();
-    }
-    false
 }
 
 /// Reads an answer of the full client: at most `limit` bytes of a success's
