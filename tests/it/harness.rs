@@ -93,6 +93,15 @@ pub struct Options {
 }
 
 impl Options {
+    /// Plain HTTP, no authentication.
+    pub fn plain() -> Self {
+        Options {
+            tls: false,
+            auth: Auth::None,
+            ..Options::default()
+        }
+    }
+
     /// The loopback address to listen on, as a host.
     fn loopback(&self) -> &'static str {
         if self.ipv6 {

@@ -172,23 +172,14 @@ fn table_format_has_headers() {
 
 #[test]
 fn a_pull_through_cache_lists_a_repository_its_catalog_does_not_name_and_refuses_deletion() {
-    use crate::harness::Auth;
-
     // The upstream, and a Distribution caching it that has stored nothing yet.
-    let upstream = TestRegistry::start_with(
-        Options {
-            tls: false,
-            auth: Auth::None,
-            ..Options::default()
-        },
-        |s: &Storage| {
-            s.push(
-                "lib/app",
-                &["v1"],
-                &image("linux/amd64", "2024-01-01T00:00:00Z", "cached"),
-            );
-        },
-    );
+    let upstream = TestRegistry::start_with(Options::plain(), |s: &Storage| {
+        s.push(
+            "lib/app",
+            &["v1"],
+            &image("linux/amd64", "2024-01-01T00:00:00Z", "cached"),
+        );
+    });
     let cache = TestRegistry::start(Options {
         remote: Some(format!("http://{}", upstream.host())),
         ..Options::default()

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 
 use crate::fixture::{image, Storage};
-use crate::harness::{regctl, seed_certificate, Auth, Options, TestRegistry};
+use crate::harness::{regctl, seed_certificate, Options, TestRegistry};
 
 fn populate(s: &Storage) {
     s.push(
@@ -70,14 +70,7 @@ fn insecure_skips_verification_with_a_warning() {
 
 #[test]
 fn plain_http_talks_http_and_https_never_falls_back() {
-    let reg = TestRegistry::start_with(
-        Options {
-            tls: false,
-            auth: Auth::None,
-            ..Options::default()
-        },
-        populate,
-    );
+    let reg = TestRegistry::start_with(Options::plain(), populate);
     let run = regctl().args(["ls", &reg.host(), "--plain-http"]).run();
     run.success();
     assert_eq!(run.stdout, format!("{}/app:v1\n", reg.host()));
@@ -248,14 +241,7 @@ fn an_empty_trust_store_fails_only_a_tls_handshake_and_says_so() {
         r.env("SSL_CERT_FILE", &bundle)
             .env("SSL_CERT_DIR", empty.path())
     };
-    let plain = TestRegistry::start_with(
-        Options {
-            tls: false,
-            auth: Auth::None,
-            ..Options::default()
-        },
-        populate,
-    );
+    let plain = TestRegistry::start_with(Options::plain(), populate);
     let run = bare(regctl())
         .args(["--plain-http", "ls", &plain.host()])
         .run();
