@@ -701,7 +701,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__prune)
-            opts="-y -u -v -h --keep --older-than --match --exclude --max-delete --keep-attachments --orphans --dry-run --yes --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
+            opts="-y -u -v -h --keep --older-than --match --exclude --max-delete --keep-attachments --orphans --dry-run --yes --allow-empty-repositories --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -127,6 +127,7 @@ complete -c regctl -n "__fish_regctl_using_subcommand prune" -l keep-attachments
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l orphans -d 'Also delete attachments whose subject no longer exists'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l dry-run -d 'Print the plan and change nothing'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l allow-empty-repositories -d 'With --yes, carry out a plan that leaves a repository with no tag (refused otherwise, exit 6: a rule that empties a repository is more often a mistake)'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l password-stdin -d 'Read the password from standard input'

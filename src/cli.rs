@@ -353,6 +353,10 @@ pub struct PruneArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// With --yes, carry out a plan that leaves a repository with no tag (refused
+    /// otherwise, exit 6: a rule that empties a repository is more often a mistake).
+    #[arg(long)]
+    pub allow_empty_repositories: bool,
 }
 
 fn parse_keep(s: &str) -> Result<usize, String> {

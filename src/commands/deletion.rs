@@ -314,6 +314,19 @@ pub fn note_plan(ctx: &Context, host: &str, plans: &[Plan]) {
                 plan.repository, kept.digest, kept.of
             ));
         }
+        if !plan.unverified_referrers.is_empty() {
+            ctx.printer.note(format!(
+                "{host}/{}: kept {} the referrers API lists without its own `subject` naming \
+                 the subject asked about (not taken for an attachment): {}",
+                plan.repository,
+                count(plan.unverified_referrers.len(), "manifest"),
+                plan.unverified_referrers
+                    .iter()
+                    .map(Digest::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         if plan.leaves_no_tags {
             ctx.printer.note(format!(
                 "{host}/{}: this leaves the repository with no tag",
@@ -449,6 +462,9 @@ fn describe_change(change: &Change) -> String {
         Change::UnverifiedTags(tags) => format!(
             "the registry now lists tags regctl cannot verify ({}); one may point at it, so it is left untouched",
             tags.iter().map(|t| crate::output::escape(t)).collect::<Vec<_>>().join(", ")
+        ),
+        Change::NowAttached(referrer) => format!(
+            "{referrer}, pushed since it was planned, is attached to it; left untouched"
         ),
     }
 }

@@ -248,6 +248,20 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         ));
         return Ok(Exit::Success);
     }
+    let emptied: Vec<String> = plans
+        .iter()
+        .filter(|p| p.leaves_no_tags)
+        .map(|p| format!("{}/{}", target.registry, p.repository))
+        .collect();
+    if args.yes && !args.allow_empty_repositories && !emptied.is_empty() {
+        ctx.printer.error(format!(
+            "refused: the plan leaves {} with no tag ({}); nothing changed. Check the rules \
+             with --dry-run, or add --allow-empty-repositories if that is meant",
+            count(emptied.len(), "repository"),
+            crate::output::first_few(&emptied, 5)
+        ));
+        return Ok(Exit::Refused);
+    }
     if plans.is_empty() {
         render_data(ctx.format, &[] as &[OutcomeRow]).context("writing the outcome")?;
         ctx.printer.note("nothing to delete");
@@ -427,6 +441,11 @@ fn undated_text(why: &Undated) -> String {
         Undated::ConfigMissing => "the config blob is missing".into(),
         Undated::UnreadableManifest => "the manifest could not be read".into(),
         Undated::NoDatedChild => "no platform of the index has a creation time".into(),
+        Undated::ImplausibleDate(t) => format!(
+            "its date {} cannot be true (before 1981, as reproducible builds write, or more \
+             than a day ahead of the clock)",
+            t.format(&Rfc3339).unwrap_or_default()
+        ),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use futures_util::stream::{self, StreamExt as _};
 
@@ -11,6 +12,7 @@ use super::load::{Depth, Loader};
 use super::plan::{Action, Cause, Plan, Survivor};
 use super::snapshot::Snapshot;
 use super::untag::{Expect, TagRemoval, Untag};
+use super::watch::Watch;
 use crate::registry::reference::ManifestRef;
 use crate::registry::{Digest, Registry, RegistryError};
 
@@ -92,6 +94,9 @@ pub enum Change {
     /// Tags the registry lists now could not be verified: any might point at the
     /// manifest, so it is not deleted by digest.
     UnverifiedTags(Vec<String>),
+    /// A manifest pushed meanwhile names it as its `subject` (a new signature,
+    /// SBOM or attestation).
+    NowAttached(Digest),
 }
 
 /// What became of one action.
@@ -154,15 +159,22 @@ pub async fn recheck(
     loader: &Loader<'_>,
     plans: Vec<Plan>,
 ) -> Result<(Vec<Plan>, Vec<Done>), RegistryError> {
-    let snapshots: Vec<Result<Snapshot, RegistryError>> = stream::iter(&plans)
-        .map(|plan| loader.snapshot(&plan.repository, Depth::default()))
+    let snapshots: Vec<(Instant, Result<Snapshot, RegistryError>)> = stream::iter(&plans)
+        .map(|plan| async move {
+            let at = Instant::now();
+            (
+                at,
+                loader.snapshot(&plan.repository, Depth::default()).await,
+            )
+        })
         .buffered(loader.concurrency.clamp(1, 8))
         .collect()
         .await;
     let mut kept = Vec::with_capacity(plans.len());
     let mut changed = Vec::new();
-    for (mut plan, now) in plans.into_iter().zip(snapshots) {
+    for (mut plan, (at, now)) in plans.into_iter().zip(snapshots) {
         let now = now?;
+        plan.checked_at = Some(at);
         let (actions, left) = check_actions(&plan, &now);
         plan.actions = actions;
         plan.survivors = super::plan::survivors(&now, &plan.tags_removed());
@@ -388,42 +400,151 @@ pub async fn execute(
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<Done> {
     let per_plan: Vec<Vec<Done>> = stream::iter(plans)
-        .map(|plan| async move {
-            let mut done = Vec::with_capacity(plan.actions.len());
-            let mut left_out: BTreeSet<Digest> = BTreeSet::new();
-            // Whether any change was sent: even a failed one may have taken effect.
-            let mut sent = false;
-            for action in plan.actions {
-                let outcome = if cancel.load(Ordering::SeqCst) {
-                    Outcome::NotStarted
-                } else if let Some(d) = blocked_by(&action, &left_out) {
-                    // What it depends on stayed: so does it.
-                    Outcome::Changed(Change::ParentLeft(d))
-                } else {
-                    sent = true;
-                    let outcome = run(registry, &plan.repository, &action).await;
-                    on_done();
-                    outcome
-                };
-                if !outcome.is_done() {
-                    left_out.extend(action.digest().cloned());
-                }
-                done.push(Done {
-                    repository: plan.repository.clone(),
-                    action,
-                    outcome,
-                });
-            }
-            if sent {
-                let checks = confirm(registry, &plan.repository, &mut done, &plan.survivors).await;
-                done.extend(checks);
-            }
-            done
-        })
+        .map(|plan| execute_plan(registry, plan, concurrency, cancel, on_done))
         .buffered(concurrency.max(1))
         .collect()
         .await;
     per_plan.into_iter().flatten().collect()
+}
+
+/// One repository's part of [`execute`].
+async fn execute_plan(
+    registry: &Registry,
+    plan: Plan,
+    concurrency: usize,
+    cancel: &AtomicBool,
+    on_done: &(dyn Fn() + Sync),
+) -> Vec<Done> {
+    let mut done = Vec::with_capacity(plan.actions.len());
+    let mut left_out: BTreeSet<Digest> = BTreeSet::new();
+    // Whether any change was sent: even a failed one may have taken effect.
+    let mut sent = false;
+    let mut watch = Watch::new(registry, &plan, concurrency);
+    // Planned manifests that what was pushed meanwhile needs now.
+    let mut needed: HashMap<Digest, Change> = HashMap::new();
+    let planned: HashMap<&Digest, &[String]> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::DeleteManifest { digest, tags, .. } => Some((digest, tags.as_slice())),
+            _ => None,
+        })
+        .collect();
+    for action in &plan.actions {
+        let mut action = action.clone();
+        let outcome = if cancel.load(Ordering::SeqCst) {
+            Outcome::NotStarted
+        } else if let Some(d) = blocked_by(&action, &left_out) {
+            // What it depends on stayed: so does it.
+            Outcome::Changed(Change::ParentLeft(d))
+        } else {
+            match fresh(&mut watch, &action, &planned, &mut needed).await {
+                Err(e) => Outcome::Failed(e.into()),
+                Ok(Some(change)) => Outcome::Changed(change),
+                Ok(None) => {
+                    if let Action::DeleteManifest { digest, tags, .. } = &mut action {
+                        // The tags it takes are those on it now (one moved away stays).
+                        *tags = watch.tags_on(digest);
+                    }
+                    sent = true;
+                    let outcome = run(registry, &plan.repository, &action).await;
+                    note_change(&mut watch, &action, &outcome);
+                    on_done();
+                    outcome
+                }
+            }
+        };
+        if !outcome.is_done() {
+            left_out.extend(action.digest().cloned());
+        }
+        done.push(Done {
+            repository: plan.repository.clone(),
+            action,
+            outcome,
+        });
+    }
+    if sent {
+        let checks = confirm(registry, &plan.repository, &mut done, &plan.survivors).await;
+        done.extend(checks);
+    }
+    done
+}
+
+/// Before an action that deletes a manifest: the tag list read again when the
+/// view is stale, what was pushed meanwhile taken into account, and why the
+/// action must not go ahead, if it must not.
+async fn fresh(
+    watch: &mut Watch<'_>,
+    action: &Action,
+    planned: &HashMap<&Digest, &[String]>,
+    needed: &mut HashMap<Digest, Change>,
+) -> Result<Option<Change>, RegistryError> {
+    let deletes = matches!(
+        action,
+        Action::DeleteManifest { .. } | Action::RewriteReferrersIndex { .. }
+    );
+    if !deletes {
+        return Ok(None);
+    }
+    if watch.stale() {
+        for arrival in watch.refresh().await? {
+            if let Some(tags) = planned.get(&arrival.digest) {
+                let change = Change::TagsChanged {
+                    planned: tags.to_vec(),
+                    now: watch.tags_on(&arrival.digest),
+                };
+                needed.entry(arrival.digest.clone()).or_insert(change);
+            }
+            for child in &arrival.node.children {
+                if planned.contains_key(child) && arrival.digest != *child {
+                    needed
+                        .entry(child.clone())
+                        .or_insert_with(|| Change::NowReferenced(vec![arrival.digest.clone()]));
+                }
+            }
+            if let Some(subject) = &arrival.node.subject {
+                if planned.contains_key(subject) {
+                    needed
+                        .entry(subject.clone())
+                        .or_insert_with(|| Change::NowAttached(arrival.digest.clone()));
+                }
+            }
+        }
+    }
+    Ok(match action {
+        Action::DeleteManifest { digest, .. } => needed.get(digest).cloned(),
+        Action::RewriteReferrersIndex { tag, digest, .. } => {
+            (watch.tag(tag) != Some(digest)).then(|| Change::TagMoved(watch.tag(tag).cloned()))
+        }
+        _ => None,
+    })
+}
+
+/// Records in `watch` what `action` changed, so that the next look does not
+/// take this run's own changes for another client's.
+fn note_change(watch: &mut Watch<'_>, action: &Action, outcome: &Outcome) {
+    match (action, outcome) {
+        (Action::DeleteManifest { digest, .. }, _) => watch.deleted(digest),
+        (
+            Action::RewriteReferrersIndex {
+                tag,
+                bytes,
+                delete_old,
+                digest,
+                ..
+            },
+            Outcome::Rewritten,
+        ) => {
+            watch.moved(tag, Some(&Digest::sha256_of(bytes)));
+            if *delete_old {
+                watch.deleted(digest);
+            }
+        }
+        (Action::RemoveTag { tag, .. } | Action::RemoveDanglingTag { tag }, o) if o.is_done() => {
+            watch.moved(tag, None)
+        }
+        _ => {}
+    }
 }
 
 /// How many times a tag left behind by a removal is removed again.

@@ -14,6 +14,7 @@ pub mod retention;
 pub mod snapshot;
 pub mod space;
 pub mod untag;
+pub mod watch;
 
 pub use execute::{check_actions, execute, recheck, ActionError, Change, Done, Outcome};
 pub use load::{Cache, Depth, Loader};

@@ -209,11 +209,17 @@ pub struct Plan {
     pub kept: Vec<Kept>,
     /// True when no tag is left in the repository afterwards.
     pub leaves_no_tags: bool,
+    /// Manifests a referrers list names that do not name its subject as their
+    /// own: not taken for attachments, so kept (said once per repository).
+    pub unverified_referrers: Vec<Digest>,
     /// The tags that stay, checked after the changes.
     pub survivors: Vec<Survivor>,
     /// The bytes each action frees, by position; `None` for an action that
     /// deletes no manifest. Empty until [`super::space::annotate`] fills it.
     pub freed: Vec<Option<u64>>,
+    /// When the re-check started reading the repository the actions were
+    /// checked against (none before the re-check).
+    pub checked_at: Option<std::time::Instant>,
 }
 
 impl Plan {
@@ -381,6 +387,7 @@ impl<'a> Planner<'a> {
                 .collect(),
             ..Plan::default()
         };
+        plan.unverified_referrers = self.snapshot.unverified_referrers();
         let rewrites = self.rewrites();
         let mut deletions: Vec<Action> = self
             .deleting
@@ -1062,7 +1069,7 @@ mod tests {
         let m = r.image("m");
         r.tag("v0", &m);
         r.tag(&format!("{}.sig", fallback_tag_for(&a)), &m);
-        let day = |d| time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(d);
+        let day = |d| time::macros::datetime!(2024-01-01 0:00 UTC) + time::Duration::days(d);
         r.0.created
             .insert(a.clone(), crate::deletion::Created::At(day(2)));
         r.0.created
@@ -1179,6 +1186,116 @@ mod tests {
             },
         );
         assert!(!plan.deleted().contains(&m), "{:#?}", plan.actions);
+    }
+
+    /// A `sha256-<hex>` index pushed by anyone, listing untagged images that have
+    /// no `subject` (releases deployed by digest): not the subject's fallback
+    /// index, so neither it nor what it lists goes with the subject, nor as
+    /// orphans of a digest that does not exist.
+    #[test]
+    fn a_fallback_tag_on_an_index_of_images_without_subject_takes_none_of_them() {
+        let mut r = Repo::new();
+        let s = r.image("subject");
+        r.tag("v1", &s);
+        let release = r.image("release deployed by digest");
+        let poisoned = r.index("poisoned", &[&release]);
+        r.tag(&fallback_tag_for(&s), &poisoned);
+        let gone = digest("never pushed");
+        let other = r.image("another release");
+        let orphaned = r.index("poisoned for nothing", &[&other]);
+        r.tag(&fallback_tag_for(&gone), &orphaned);
+        r.0.absent.insert(gone);
+        let plan = super::plan(
+            &r.0,
+            &Request {
+                orphans: true,
+                ..remove(&["v1"])
+            },
+        );
+        let deleted = plan.deleted();
+        assert!(deleted.contains(&s), "{:#?}", plan.actions);
+        for kept in [&release, &poisoned, &other, &orphaned] {
+            assert!(
+                !deleted.contains(kept),
+                "{kept} deleted: {:#?}",
+                plan.actions
+            );
+        }
+        assert!(
+            !plan
+                .actions
+                .iter()
+                .any(|a| matches!(a, Action::RewriteReferrersIndex { .. })),
+            "{:#?}",
+            plan.actions
+        );
+    }
+
+    /// A multi-arch image a user tagged `sha256-<hex>` of one of its platforms is
+    /// an image: deleting that platform's sibling image by digest does not
+    /// rewrite it, and `--orphans` does not take it.
+    #[test]
+    fn a_multi_arch_image_tagged_like_a_digest_is_an_image() {
+        let mut r = Repo::new();
+        let amd64 = r.image("amd64");
+        let arm64 = r.image("arm64");
+        let index = r.index("multi-arch", &[&amd64, &arm64]);
+        r.tag(&fallback_tag_for(&arm64), &index);
+        assert_eq!(r.0.attachment_tag(&fallback_tag_for(&arm64)), None);
+        let plan = super::plan(
+            &r.0,
+            &Request {
+                delete: [arm64.clone()].into(),
+                force: true,
+                orphans: true,
+                ..Request::default()
+            },
+        );
+        assert!(
+            plan.actions
+                .iter()
+                .all(|a| !matches!(a, Action::RewriteReferrersIndex { .. })),
+            "{:#?}",
+            plan.actions
+        );
+        assert!(!plan.deleted().contains(&index));
+        assert!(!plan.deleted().contains(&amd64));
+        // The same index as a true fallback index (entries naming the subject) is one.
+        let mut r = Repo::new();
+        let s = r.image("subject");
+        let sbom = r.referrer("sbom", &s);
+        let fallback = r.index("fallback", &[&sbom]);
+        r.tag(&fallback_tag_for(&s), &fallback);
+        assert_eq!(
+            r.0.attachment_tag(&fallback_tag_for(&s)),
+            Some((s.clone(), AttachmentKind::ReferrersIndex))
+        );
+    }
+
+    /// The referrers API listing a manifest that has no `subject` (or another
+    /// one): not an attachment of the subject asked about; kept and named.
+    #[test]
+    fn a_referrer_listed_without_its_own_subject_is_kept_and_named() {
+        use crate::registry::media::Descriptor;
+        let mut r = Repo::new();
+        let s = r.image("subject");
+        r.tag("v1", &s);
+        let stranger = r.image("untagged release");
+        let honest = r.referrer("signature", &s);
+        let listed = |d: &Digest| Descriptor {
+            media_type: crate::registry::media::OCI_MANIFEST.into(),
+            digest: d.clone(),
+            size: 1,
+            platform: None,
+            artifact_type: None,
+        };
+        r.0.referrers
+            .insert(s.clone(), vec![listed(&stranger), listed(&honest)]);
+        let plan = super::plan(&r.0, &remove(&["v1"]));
+        let deleted = plan.deleted();
+        assert!(deleted.contains(&s) && deleted.contains(&honest));
+        assert!(!deleted.contains(&stranger), "{:#?}", plan.actions);
+        assert_eq!(plan.unverified_referrers, vec![stranger]);
     }
 
     /// A tagged index that regctl cannot parse (here: one entry's `platform`

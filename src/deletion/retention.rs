@@ -83,11 +83,13 @@ pub fn decide(snapshot: &Snapshot, rules: &Rules, now: OffsetDateTime) -> Vec<Im
         if snapshot.subject_of_tagged(&digest, &tags).is_some() {
             continue;
         }
+        // A date that cannot be true decides nothing: the image is undated.
         let created = snapshot
             .created
             .get(&digest)
             .cloned()
-            .unwrap_or(Created::Unknown(Undated::UnreadableManifest));
+            .unwrap_or(Created::Unknown(Undated::UnreadableManifest))
+            .plausible(now);
         let keep = |reason| ImageDecision {
             digest: digest.clone(),
             tags: tags.clone(),
@@ -149,8 +151,10 @@ mod tests {
     use crate::deletion::snapshot::{fallback_tag_for, Node};
     use std::sync::Arc;
 
+    const BASE: OffsetDateTime = time::macros::datetime!(2024-01-01 0:00 UTC);
+
     fn at(day: i64) -> Created {
-        Created::At(OffsetDateTime::UNIX_EPOCH + time::Duration::days(day))
+        Created::At(BASE + time::Duration::days(day))
     }
 
     /// Images with (tags, created); each also signed.
@@ -176,14 +180,10 @@ mod tests {
     }
 
     fn verdicts(s: &Snapshot, rules: &Rules) -> Vec<(Vec<String>, Verdict)> {
-        decide(
-            s,
-            rules,
-            OffsetDateTime::UNIX_EPOCH + time::Duration::days(100),
-        )
-        .into_iter()
-        .map(|d| (d.tags, d.verdict))
-        .collect()
+        decide(s, rules, BASE + time::Duration::days(100))
+            .into_iter()
+            .map(|d| (d.tags, d.verdict))
+            .collect()
     }
 
     #[test]
@@ -261,6 +261,58 @@ mod tests {
                     Verdict::Keep(KeepReason::Undated(Undated::ConfigNotJson))
                 ),
             ]
+        );
+    }
+
+    /// Reproducible builds date their images 1970 (1980 for buildpacks); anyone
+    /// who can push can date images in the future. Neither decides: such images
+    /// are kept by `--older-than` and never take a place among the newest.
+    #[test]
+    fn dates_that_cannot_be_true_make_an_image_undated() {
+        let epoch = Created::At(OffsetDateTime::UNIX_EPOCH);
+        let buildpacks = Created::At(time::macros::datetime!(1980-01-01 0:00:01 UTC));
+        let future = at(100 + 2);
+        let s = repo(&[
+            (&["latest"], epoch),
+            (&["bp"], buildpacks),
+            (&["f1"], future.clone()),
+            (&["f2"], at(100 + 3)),
+            (&["real"], at(50)),
+            (&["old"], at(1)),
+        ]);
+        let rules = Rules {
+            keep: Some(1),
+            older_than: Some(Duration::from_secs(30 * 86_400)),
+            ..Rules::default()
+        };
+        let got = verdicts(&s, &rules);
+        let verdict = |tag: &str| {
+            got.iter()
+                .find(|(tags, _)| tags.iter().any(|t| t == tag))
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        for tag in ["latest", "bp", "f1", "f2"] {
+            assert!(
+                matches!(
+                    verdict(tag),
+                    Verdict::Keep(KeepReason::Undated(Undated::ImplausibleDate(_)))
+                ),
+                "{tag}: {:?}",
+                verdict(tag)
+            );
+        }
+        // The future images take no place among the newest: `real` is the newest.
+        assert_eq!(verdict("real"), Verdict::Keep(KeepReason::Newest(1)));
+        assert_eq!(
+            verdict("old"),
+            Verdict::Delete(DeleteReason::OlderThan(Duration::from_secs(30 * 86_400)))
+        );
+        // Within a day ahead of the clock is clock drift, not a lie.
+        let drift = Created::At(BASE + time::Duration::days(100) + time::Duration::hours(20));
+        assert_eq!(
+            drift.clone().plausible(BASE + time::Duration::days(100)),
+            drift
         );
     }
 }

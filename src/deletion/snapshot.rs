@@ -198,6 +198,31 @@ pub enum Undated {
     UnreadableManifest,
     /// An index none of whose children has a creation time.
     NoDatedChild,
+    /// The config's `created` cannot be true: before 1981 (what Jib, ko, Bazel,
+    /// Nix and buildpacks write for reproducible builds) or more than a day
+    /// ahead of the clock.
+    ImplausibleDate(OffsetDateTime),
+}
+
+/// Dates before this are not taken for creation times: reproducible builds
+/// write 1970-01-01 (Jib, ko, Bazel, Nix) or 1980-01-01 (buildpacks).
+pub const EARLIEST_PLAUSIBLE: OffsetDateTime = time::macros::datetime!(1981-01-01 0:00 UTC);
+
+/// How far ahead of the clock a creation time may be (clocks drift).
+pub const FUTURE_ALLOWANCE: time::Duration = time::Duration::DAY;
+
+impl Created {
+    /// This creation time as one to rank and age by, given the clock: a time
+    /// before [`EARLIEST_PLAUSIBLE`] or more than [`FUTURE_ALLOWANCE`] ahead of
+    /// `now` makes the image undated.
+    pub fn plausible(self, now: OffsetDateTime) -> Created {
+        match self {
+            Created::At(t) if t < EARLIEST_PLAUSIBLE || t > now + FUTURE_ALLOWANCE => {
+                Created::Unknown(Undated::ImplausibleDate(t))
+            }
+            other => other,
+        }
+    }
 }
 
 /// What kind of attachment a manifest is.
@@ -403,19 +428,34 @@ impl Snapshot {
 
     /// What `tag` attaches its manifest to, if it is an attachment tag: a cosign
     /// tag (`sha256-<hex>.sig|.att|.sbom`) names its subject; a fallback tag
-    /// (`sha256-<hex>`) does so only on an index (a plain image tagged like a
-    /// digest is somebody's image).
+    /// (`sha256-<hex>`) does so only on a referrers fallback index (see
+    /// [`Snapshot::is_fallback_index_for`]): anything else so tagged is somebody's
+    /// image, whatever its tag looks like.
     pub fn attachment_tag(&self, tag: &str) -> Option<(Digest, AttachmentKind)> {
         if let Some(found) = cosign_tag(tag) {
             return Some(found);
         }
         let subject = fallback_tag(tag)?;
-        let on_index = self
-            .tags
-            .get(tag)
-            .and_then(|d| self.manifests.get(d))
-            .is_some_and(Node::is_index);
-        on_index.then_some((subject, AttachmentKind::ReferrersIndex))
+        let digest = self.tags.get(tag)?;
+        self.is_fallback_index_for(digest, &subject)
+            .then_some((subject, AttachmentKind::ReferrersIndex))
+    }
+
+    /// True when `digest` is a referrers fallback index of `subject`: an OCI
+    /// index, read in full, every entry of which is a manifest read whose own
+    /// `subject` is `subject`. A multi-arch image that happens to be tagged
+    /// `sha256-<hex>` is not one: its platforms name no subject.
+    pub fn is_fallback_index_for(&self, digest: &Digest, subject: &Digest) -> bool {
+        let Some(node) = self.manifests.get(digest) else {
+            return false;
+        };
+        node.readable
+            && node.media_type == MediaType::OciIndex
+            && node.children.iter().all(|child| {
+                self.manifests
+                    .get(child)
+                    .is_some_and(|n| n.subject.as_ref() == Some(subject))
+            })
     }
 
     /// True for a referrers fallback index: an index every tag of which is a
@@ -443,8 +483,10 @@ impl Snapshot {
 
     /// Every subject's attachments, found in one pass: cosign tags, the
     /// referrers fallback index and the referrers it lists, the referrers API's
-    /// answers, and manifests whose `subject` names it. A referrer whose own
-    /// `subject` names another manifest belongs to that one, wherever it is listed.
+    /// answers, and manifests whose `subject` names it. A manifest is attached to
+    /// a subject only when its own `subject` names it (cosign tags keep their own
+    /// rule): one a referrers list names that has no `subject`, or another one, is
+    /// not an attachment of that subject ([`Snapshot::unverified_referrers`]).
     pub fn attachment_map(&self) -> BTreeMap<Digest, Vec<Attachment>> {
         let mut map: BTreeMap<Digest, BTreeMap<Digest, AttachmentKind>> = BTreeMap::new();
         let mut add = |subject: &Digest, digest: &Digest, kind: AttachmentKind| {
@@ -463,7 +505,7 @@ impl Snapshot {
             if kind == AttachmentKind::ReferrersIndex {
                 if let Some(index) = self.manifests.get(digest) {
                     for child in &index.children {
-                        if own_subject(child).is_none_or(|s| s == subject) {
+                        if own_subject(child).is_some_and(|s| s == subject) {
                             add(
                                 &subject,
                                 child,
@@ -477,7 +519,7 @@ impl Snapshot {
         }
         for (subject, list) in &self.referrers {
             for descriptor in list {
-                if own_subject(&descriptor.digest).is_none_or(|s| s == *subject) {
+                if own_subject(&descriptor.digest).is_some_and(|s| s == *subject) {
                     let kind = AttachmentKind::Referrer(
                         descriptor
                             .artifact_type
@@ -506,6 +548,25 @@ impl Snapshot {
                 (subject, list)
             })
             .collect()
+    }
+
+    /// Manifests the referrers API lists for a subject that do not name it as
+    /// their own `subject` (none, or another one, or not read): not attachments of
+    /// it, so never deleted with it. Sorted, each once.
+    pub fn unverified_referrers(&self) -> Vec<Digest> {
+        let mut listed: BTreeSet<Digest> = BTreeSet::new();
+        for (subject, list) in &self.referrers {
+            for descriptor in list {
+                let own = self
+                    .manifests
+                    .get(&descriptor.digest)
+                    .and_then(|n| n.subject.as_ref());
+                if own != Some(subject) {
+                    listed.insert(descriptor.digest.clone());
+                }
+            }
+        }
+        listed.into_iter().collect()
     }
 
     /// Everything attached to `subject` (see [`Snapshot::attachment_map`]).

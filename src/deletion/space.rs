@@ -283,6 +283,8 @@ mod tests {
             refused: vec![],
             kept: vec![],
             leaves_no_tags: false,
+            unverified_referrers: vec![],
+            checked_at: None,
             survivors: vec![],
             freed: vec![],
         }

@@ -231,6 +231,7 @@ fn every_json_output_has_the_keys_readme_documents() {
                 "--keep".into(),
                 "0".into(),
                 "--yes".into(),
+                "--allow-empty-repositories".into(),
             ],
             &reg,
             0,

@@ -36,3 +36,4 @@ mod tmux;
 mod token;
 mod token_auth;
 mod verify;
+mod writers;

@@ -167,11 +167,28 @@ fn older_than_deletes_only_old_images_and_exclude_protects() {
         .args(["--dry-run", "--format", "json"])
         .run();
     dry.success();
-    let run = regctl()
+    // svc/worker would be left with no tag: under --yes that is refused (exit 6)
+    // and nothing changes anywhere, until it is said to be meant.
+    let before = (tags(&reg, "svc"), tags(&reg, "svc/worker"));
+    let refused = regctl()
         .trusted(&reg)
         .args(["prune", &format!("{}/svc", reg.host())])
         .args(rules)
         .args(["--yes", "--format", "json"])
+        .run();
+    refused.code(6);
+    assert!(
+        refused.stderr.contains("svc/worker")
+            && refused.stderr.contains("--allow-empty-repositories"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!((tags(&reg, "svc"), tags(&reg, "svc/worker")), before);
+    let run = regctl()
+        .trusted(&reg)
+        .args(["prune", &format!("{}/svc", reg.host())])
+        .args(rules)
+        .args(["--yes", "--allow-empty-repositories", "--format", "json"])
         .run();
     run.success();
     let outcomes: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();

@@ -555,6 +555,7 @@ fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
             "--match",
             "v",
             "--yes",
+            "--allow-empty-repositories",
             "--concurrency",
             "1",
         ])

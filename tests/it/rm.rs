@@ -661,7 +661,14 @@ fn a_closed_stdout_changes_neither_the_work_nor_the_exit_status() {
         4,
         "v2's image was deleted"
     );
-    let (code, stderr) = closed(&["prune", &format!("{host}/multi"), "--keep", "0", "--yes"]);
+    let (code, stderr) = closed(&[
+        "prune",
+        &format!("{host}/multi"),
+        "--keep",
+        "0",
+        "--yes",
+        "--allow-empty-repositories",
+    ]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(
         head_status(&reg, "multi", &crate::fixture::index(&children()).1),
