@@ -463,6 +463,14 @@ fn describe_change(change: &Change) -> String {
             "the registry now lists tags regctl cannot verify ({}); one may point at it, so it is left untouched",
             tags.iter().map(|t| crate::output::escape(t)).collect::<Vec<_>>().join(", ")
         ),
+        Change::ListIncomplete(tags) => format!(
+            "two reads of the tag list disagree: it leaves out {}, which still answer; with \
+             an incomplete list any tag might be on it, so it is left untouched",
+            crate::output::first_few(
+                &tags.iter().map(|t| crate::output::escape(t)).collect::<Vec<_>>(),
+                5
+            )
+        ),
         Change::NowAttached(referrer) => format!(
             "{referrer}, pushed since it was planned, is attached to it; left untouched"
         ),

@@ -97,6 +97,10 @@ pub enum Change {
     /// A manifest pushed meanwhile names it as its `subject` (a new signature,
     /// SBOM or attestation).
     NowAttached(Digest),
+    /// Two reads of the tag list disagree: these tags, named by one, left out by
+    /// the next, still answer. The list is not complete, so nothing is deleted
+    /// by digest in the repository.
+    ListIncomplete(Vec<String>),
 }
 
 /// What became of one action.
@@ -487,7 +491,16 @@ async fn fresh(
         return Ok(None);
     }
     if watch.stale() {
-        for arrival in watch.refresh().await? {
+        let look = watch.refresh().await?;
+        if !look.unlisted.is_empty() {
+            // The list is not complete: any tag might be on any manifest.
+            for digest in planned.keys() {
+                needed
+                    .entry((*digest).clone())
+                    .or_insert_with(|| Change::ListIncomplete(look.unlisted.clone()));
+            }
+        }
+        for arrival in look.arrivals {
             if let Some(tags) = planned.get(&arrival.digest) {
                 let change = Change::TagsChanged {
                     planned: tags.to_vec(),

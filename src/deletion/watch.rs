@@ -7,6 +7,12 @@
 //! a tag seen before is asked where it points (HEAD, GET when the answer differs
 //! or carries no digest), and what is new or moved is handed back so that what it
 //! needs is kept.
+//!
+//! There is no API for the tags of a digest: only the tag list says which tags
+//! exist. So before the first manifest deletion in a repository the list is
+//! always read again, and a tag one read named that the next does not, yet that
+//! still answers, shows the list to be incomplete: nothing is then deleted by
+//! digest in that repository.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -36,6 +42,16 @@ pub struct Arrival {
     pub node: Node,
 }
 
+/// What a look at the tag list found.
+#[derive(Debug, Default)]
+pub struct Look {
+    /// Tags new or moved since the last look.
+    pub arrivals: Vec<Arrival>,
+    /// Tags the last look saw that this list leaves out although they still
+    /// answer: the tag list is not complete.
+    pub unlisted: Vec<String>,
+}
+
 /// The tags of one repository as last seen, and how fresh that is.
 pub struct Watch<'a> {
     registry: &'a Registry,
@@ -43,6 +59,7 @@ pub struct Watch<'a> {
     known: BTreeMap<String, Digest>,
     read_at: Instant,
     deletions: usize,
+    looked: bool,
     concurrency: usize,
 }
 
@@ -75,13 +92,14 @@ impl<'a> Watch<'a> {
             known,
             read_at: plan.checked_at.unwrap_or_else(Instant::now),
             deletions: 0,
+            looked: false,
             concurrency: concurrency.max(1),
         }
     }
 
     /// True when a manifest must not be deleted before [`Watch::refresh`].
     pub fn stale(&self) -> bool {
-        self.read_at.elapsed() >= MAX_AGE || self.deletions >= MAX_DELETIONS
+        !self.looked || self.read_at.elapsed() >= MAX_AGE || self.deletions >= MAX_DELETIONS
     }
 
     /// Counts a manifest deletion sent on this view, and forgets the tags it took.
@@ -114,18 +132,45 @@ impl<'a> Watch<'a> {
     }
 
     /// Reads the tag list again and returns the tags that are new or point
-    /// elsewhere than last seen, with their manifests. Tags gone from the list
-    /// are forgotten; a tag listed whose manifest is not served is passed over.
-    pub async fn refresh(&mut self) -> Result<Vec<Arrival>, RegistryError> {
+    /// elsewhere than last seen, with their manifests, and those it leaves out
+    /// that still answer. Tags gone are forgotten; a tag listed whose manifest is
+    /// not served is passed over.
+    pub async fn refresh(&mut self) -> Result<Look, RegistryError> {
         let started = Instant::now();
         let listed: BTreeSet<String> = match self.registry.tags(self.repository).await {
             Ok(tags) => tags.into_iter().filter(|t| valid_tag(t)).collect(),
             Err(RegistryError::NotFound { .. }) => BTreeSet::new(),
             Err(e) => return Err(e),
         };
-        self.known.retain(|t, _| listed.contains(t));
-        let known = &self.known;
         let (registry, repository) = (self.registry, self.repository);
+        let missing: Vec<String> = self
+            .known
+            .keys()
+            .filter(|t| !listed.contains(*t))
+            .cloned()
+            .collect();
+        let answering: Vec<Result<Option<String>, RegistryError>> = stream::iter(missing)
+            .map(|tag| async move {
+                match registry
+                    .head_manifest(repository, &ManifestRef::tag(&tag))
+                    .await
+                {
+                    Ok(_) => Ok(Some(tag)),
+                    Err(RegistryError::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        let mut look = Look::default();
+        for tag in answering {
+            look.unlisted.extend(tag?);
+        }
+        look.unlisted.sort();
+        self.known
+            .retain(|t, _| listed.contains(t) || look.unlisted.contains(t));
+        let known = &self.known;
         let looked: Vec<Result<Option<Arrival>, RegistryError>> = stream::iter(listed)
             .map(|tag| async move {
                 let seen = known.get(&tag);
@@ -157,17 +202,17 @@ impl<'a> Watch<'a> {
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
-        let mut arrivals = Vec::new();
         for arrival in looked {
             if let Some(arrival) = arrival? {
                 self.known
                     .insert(arrival.tag.clone(), arrival.digest.clone());
-                arrivals.push(arrival);
+                look.arrivals.push(arrival);
             }
         }
-        arrivals.sort_by(|a, b| a.tag.cmp(&b.tag));
+        look.arrivals.sort_by(|a, b| a.tag.cmp(&b.tag));
         self.read_at = started;
         self.deletions = 0;
-        Ok(arrivals)
+        self.looked = true;
+        Ok(look)
     }
 }

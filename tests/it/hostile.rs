@@ -353,3 +353,87 @@ fn a_tag_deletion_that_takes_the_manifest_is_reported_and_nothing_is_pushed_back
     );
     assert_eq!(f.backend_tags("a"), vec![format!("v3 {}", other().digest)]);
 }
+
+/// A proxy that leaves `hidden` out of the tag lists of `a` it answers with
+/// `hide(n)` true (n counts the lists asked for, from 0).
+fn hiding(
+    populate: impl FnOnce(&Storage),
+    hide: impl Fn(usize) -> bool + Send + Sync + 'static,
+) -> Fronted {
+    let lists = std::sync::atomic::AtomicUsize::new(0);
+    fronted_with(populate, move |req, fwd: Forward| {
+        let mut answer = fwd(req);
+        let n = if req.target.starts_with("/v2/a/tags/list") {
+            lists.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        } else {
+            return answer;
+        };
+        if hide(n) {
+            let mut list: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+            list["tags"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|t| t != "hidden");
+            answer.body = serde_json::to_vec(&list).unwrap();
+        }
+        answer
+    })
+}
+
+#[test]
+fn a_tag_the_list_left_out_while_planning_keeps_its_manifest() {
+    // v1 and hidden share a manifest; the lists read for the plan and its
+    // re-check leave hidden out, as a registry with an incomplete list would. The
+    // list read again before the deletion names it: the manifest is not deleted.
+    let f = hiding(
+        |s| {
+            s.push("a", &["v1", "hidden"], &app());
+            s.push("a", &["v3"], &other());
+        },
+        |n| n < 2,
+    );
+    let run = rm_v1(&f);
+    run.code(1);
+    assert!(
+        run.stderr.contains(&app().digest) && run.stderr.contains("left untouched"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        f.backend_tags("a"),
+        vec![
+            format!("hidden {}", app().digest),
+            format!("v1 {}", app().digest),
+            format!("v3 {}", other().digest)
+        ]
+    );
+}
+
+#[test]
+fn two_tag_lists_that_disagree_stop_deletion_by_digest() {
+    // v1 alone on one image; hidden and v3 on another. The lists read for the
+    // plan and its re-check name hidden, the next leaves it out although it still
+    // answers: the list is incomplete, so v1's manifest is not deleted by digest.
+    let f = hiding(
+        |s| {
+            s.push("a", &["v1"], &app());
+            s.push("a", &["v3", "hidden"], &other());
+        },
+        |n| n >= 2,
+    );
+    let run = rm_v1(&f);
+    run.code(1);
+    assert!(
+        run.stderr.contains("two reads of the tag list disagree") && run.stderr.contains("hidden"),
+        "{}",
+        run.stderr
+    );
+    assert!(!f.deleted_anything(), "{:?}", f.requests_seen());
+    let ls = regctl()
+        .args(["--plain-http", "digest"])
+        .args([format!("{}/a:v1", f.registry.host())])
+        .logged_in()
+        .run();
+    ls.success();
+    assert!(ls.stdout.contains(&app().digest), "{}", ls.stdout);
+}
