@@ -329,9 +329,27 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
     }
     let decided: HashSet<&Digest> = decisions.iter().map(|d| &d.digest).collect();
     let mut lines = Vec::new();
+    // Every action is shown, once: under its image, under the orphan it goes
+    // with, or on a line of its own.
+    let mut shown: HashSet<usize> = HashSet::new();
+    // The lines of what goes with the action at `i`, recursively; a child that
+    // is an image of its own has its own line already.
+    let with = |i: usize, lines: &mut Vec<PlanLine>, shown: &mut HashSet<usize>| {
+        let mut parents: Vec<&Digest> = plan.actions[i].digest().into_iter().collect();
+        while let Some(parent) = parents.pop() {
+            for &j in dependents_of.get(parent).into_iter().flatten() {
+                let line = dependent_line(repository, plan, j);
+                if !line.digest.as_ref().is_some_and(|d| decided.contains(d)) && shown.insert(j) {
+                    lines.push(line);
+                }
+                parents.extend(plan.actions[j].digest());
+            }
+        }
+    };
     for decision in decisions {
         let at = acting_on.get(&decision.digest).copied();
         let action = at.map(|i| &plan.actions[i]);
+        shown.extend(at);
         let (verdict, reason) = match &decision.verdict {
             Verdict::Keep(reason) => (Decision::Keep, keep_reason(reason)),
             Verdict::Delete(reason) => (Decision::Delete, delete_reason(reason)),
@@ -351,36 +369,29 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
             of: None,
             bytes_freed: at.and_then(|i| plan.bytes_freed(i)),
         });
-        if matches!(decision.verdict, Verdict::Delete(_)) {
-            // What goes with it, recursively; a child that is an image of its own
-            // has its own line already.
-            let mut parents = vec![&decision.digest];
-            while let Some(parent) = parents.pop() {
-                for &i in dependents_of.get(parent).into_iter().flatten() {
-                    let line = dependent_line(repository, plan, i);
-                    if !line.digest.as_ref().is_some_and(|d| decided.contains(d)) {
-                        lines.push(line);
-                    }
-                    parents.extend(plan.actions[i].digest());
-                }
-            }
+        if let (Verdict::Delete(_), Some(i)) = (&decision.verdict, at) {
+            with(i, &mut lines, &mut shown);
         }
     }
-    for (i, action) in plan.actions.iter().enumerate() {
+    // Orphans, each followed by what goes with it (its own attachments, an
+    // orphaned referrers index's entries), then whatever else the plan does.
+    for i in 0..plan.actions.len() {
         let orphan = matches!(
-            action,
+            plan.actions[i],
             Action::DeleteManifest {
                 cause: Cause::Orphan(..),
                 ..
             }
         );
-        if orphan
-            || matches!(
-                action,
-                Action::RewriteReferrersIndex { .. } | Action::RemoveDanglingTag { .. }
-            )
-        {
+        if orphan && shown.insert(i) {
             lines.push(dependent_line(repository, plan, i));
+            with(i, &mut lines, &mut shown);
+        }
+    }
+    for i in 0..plan.actions.len() {
+        if shown.insert(i) {
+            lines.push(dependent_line(repository, plan, i));
+            with(i, &mut lines, &mut shown);
         }
     }
     lines

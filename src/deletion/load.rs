@@ -244,7 +244,8 @@ impl Loader<'_> {
     }
 
     /// The plan for `request`, after asking the referrers API (where the registry
-    /// has it) about every manifest the plan deletes, until no new referrer turns up.
+    /// has it) about every manifest the plan deletes (and, for `--orphans`, every
+    /// subject known to be gone), until no new referrer turns up.
     pub async fn plan(
         &self,
         snapshot: &mut Snapshot,
@@ -255,11 +256,17 @@ impl Loader<'_> {
             if request.keep_attachments {
                 return Ok(planned);
             }
+            // What the plan deletes, and with --orphans the subjects known to be
+            // gone: a registry's referrers API may still list referrers of those.
+            let gone = snapshot.absent.iter().filter(|_| request.orphans);
             let unasked: Vec<Digest> = planned
                 .deleted()
                 .into_iter()
+                .chain(gone)
                 .filter(|d| !snapshot.referrers.contains_key(*d))
                 .cloned()
+                .collect::<BTreeSet<Digest>>()
+                .into_iter()
                 .collect();
             if unasked.is_empty() || !self.read_referrers(snapshot, &unasked).await? {
                 return Ok(planned);

@@ -418,8 +418,17 @@ on_both!(
         target.push_image("app", &["gone"], &gone);
         let gone_m = Manifest::from(&gone);
         let sig = target.push_cosign("app", &gone_m.digest, Cosign::Signature);
+        // The signature signed in turn, an SBOM referrer (untagged: where the
+        // registry has a referrers API, only that API lists it) and, without the
+        // API, the fallback index listing it.
+        let sig_sig = target.push_cosign("app", &sig.digest, Cosign::Signature);
+        let sbom = target.push_referrer("app", &gone_m, SPDX, b"orphan sbom");
+        let fallback = (!target.has_referrers_api()).then(|| {
+            target.push_referrers_fallback("app", &gone_m.digest, std::slice::from_ref(&sbom));
+            artifacts::referrers_fallback(std::slice::from_ref(&sbom))
+        });
         let before = blobs_now(target);
-        // Another tool deletes the image and leaves its signature behind.
+        // Another tool deletes the image and leaves its attachments behind.
         let reply = target.delete_manifest("app", &gone_m.digest);
         assert_eq!(reply.status, 202, "{}", reply.text());
 
@@ -428,27 +437,56 @@ on_both!(
             .args(["prune", &target.reference("app"), "--keep", "5", "--dry-run"])
             .run();
         run.success();
-        assert!(run.stderr.contains("1 attachment has no subject"), "{}", run.stderr);
+        assert!(run.stderr.contains("no subject any more"), "{}", run.stderr);
 
+        // The plan shows every deletion the real run makes: the orphans and what
+        // goes with them.
         let plan = target
             .regctl()
             .args(["prune", &target.reference("app"), "--keep", "5", "--orphans", "--dry-run"])
+            .args(["--format", "json"])
             .run();
         plan.success();
-        assert!(plan.stdout.contains("orphan-signature"), "{}", plan.stdout);
+        let planned: BTreeSet<String> = json(&plan)
+            .iter()
+            .filter(|r| r["decision"] == "delete")
+            .map(|r| r["digest"].as_str().unwrap().to_string())
+            .collect();
+        let mut orphans = vec![&sig, &sig_sig, &sbom];
+        orphans.extend(fallback.as_ref());
+        let expected: BTreeSet<String> = orphans.iter().map(|m| m.digest.clone()).collect();
+        assert_eq!(planned, expected, "{}", plan.stdout);
+        let text = target
+            .regctl()
+            .args(["prune", &target.reference("app"), "--keep", "5", "--orphans", "--dry-run"])
+            .run();
+        for m in &orphans {
+            assert!(text.stdout.contains(&m.digest), "{} not shown: {}", m.digest, text.stdout);
+        }
+        assert!(text.stdout.contains("orphan-signature"), "{}", text.stdout);
+
         let run = target
             .regctl()
             .args(["prune", &target.reference("app"), "--keep", "5", "--orphans", "--yes"])
+            .args(["--format", "json"])
             .run();
         run.success();
-        assert!(run.stdout.starts_with("deleted "), "{}", run.stdout);
-        assert!(run.stdout.contains(&sig.digest), "{}", run.stdout);
-        assert!(!exists(target, "app", &sig.digest));
+        let deleted: BTreeSet<String> = json(&run)
+            .iter()
+            .filter(|r| r["outcome"] == "deleted")
+            .map(|r| r["digest"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(deleted, expected, "{}", run.stdout);
+        for m in &orphans {
+            assert!(!exists(target, "app", &m.digest), "{} is left", m.digest);
+        }
         assert_eq!(listing(target, "app"), vec!["keep"]);
+        let mut gone_all = vec![&gone_m];
+        gone_all.extend(orphans.iter().copied());
         collect_and_check(
             target,
             &before,
-            &[&gone_m, &sig],
+            &gone_all,
             &[&Manifest::from(&keep)],
             &["app:keep".to_string()],
         );
