@@ -3,6 +3,8 @@
 //! real one (or a fake server) changes them. Deletion acts on evidence it can
 //! check; text from outside reaches the terminal escaped.
 
+use std::sync::Arc;
+
 use crate::fixture::{image, Image, Storage};
 use crate::harness::{loopback_certificate, regctl};
 use crate::http::{serve_tls, Response};
@@ -123,9 +125,9 @@ fn a_tag_that_goes_against_the_plan_is_put_back_and_reported() {
     // regctl believes v1 alone is on its manifest and deletes it by digest, which
     // takes the real v2 too. The check after the change finds v2 gone, puts it
     // back (to what it was told v2 was) and says so with a failing exit.
-    // It lies while regctl plans and re-checks (the first two reads of v2), and
-    // tells the truth afterwards: v2 is gone.
-    let f = serving_v3_as_v2(2);
+    // It lies while regctl plans, re-checks and looks again before the deletion
+    // (the first three GETs of v2), and tells the truth afterwards: v2 is gone.
+    let f = serving_v3_as_v2(3);
     let run = rm_v1(&f);
     run.code(1);
     assert!(
@@ -138,6 +140,30 @@ fn a_tag_that_goes_against_the_plan_is_put_back_and_reported() {
         f.backend_tags("a"),
         vec![
             format!("v2 {}", other().digest),
+            format!("v3 {}", other().digest)
+        ]
+    );
+}
+
+#[test]
+fn a_lie_that_ends_before_the_deletion_is_caught_by_the_look_before_it() {
+    // The same lie, told while regctl plans and re-checks only: the tag list
+    // read again right before the deletion finds v2 on v1's manifest, which is
+    // left untouched.
+    let f = serving_v3_as_v2(2);
+    let run = rm_v1(&f);
+    run.code(1);
+    assert!(
+        run.stderr.contains(&app().digest) && run.stderr.contains("now: v1, v2"),
+        "{}",
+        run.stderr
+    );
+    assert!(!f.deleted_anything(), "{:?}", f.requests_seen());
+    assert_eq!(
+        f.backend_tags("a"),
+        vec![
+            format!("v1 {}", app().digest),
+            format!("v2 {}", app().digest),
             format!("v3 {}", other().digest)
         ]
     );
@@ -436,4 +462,100 @@ fn two_tag_lists_that_disagree_stop_deletion_by_digest() {
         .run();
     ls.success();
     assert!(ls.stdout.contains(&app().digest), "{}", ls.stdout);
+}
+
+/// A fake registry whose referrers API invents a new referrer (a manifest that
+/// names the subject asked about) for every subject: a chain without end.
+#[test]
+fn a_referrers_api_that_invents_referrers_for_ever_stops_at_the_bound() {
+    use crate::fixture::{sha256, EMPTY_DIGEST, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    let image = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": sha256(b"config"), "size": 6},
+        "layers": []}))
+    .unwrap();
+    let served: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
+    served.lock().unwrap().insert(sha256(&image), image.clone());
+    let manifest = |bytes: &[u8]| {
+        Response::raw(
+            200,
+            vec![
+                ("Content-Type".into(), OCI_MANIFEST.into()),
+                ("Docker-Content-Digest".into(), sha256(bytes)),
+            ],
+            bytes.to_vec(),
+        )
+    };
+    let store = served.clone();
+    let server = serve_tls(loopback_certificate(), move |req| {
+        let path = req.target.as_str();
+        if path == "/v2/" {
+            return Response::json(200, serde_json::json!({}));
+        }
+        if path.starts_with("/v2/a/tags/list") {
+            return Response::json(200, serde_json::json!({"name": "a", "tags": ["v1"]}));
+        }
+        if path == "/v2/a/manifests/v1" {
+            return manifest(&image);
+        }
+        if let Some(digest) = path.strip_prefix("/v2/a/manifests/") {
+            return match store.lock().unwrap().get(digest) {
+                Some(bytes) => manifest(bytes),
+                None => Response::json(404, serde_json::json!({"errors": []})),
+            };
+        }
+        if let Some(subject) = path.strip_prefix("/v2/a/referrers/") {
+            let subject = subject.split('?').next().unwrap();
+            let referrer = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2,
+                "mediaType": OCI_MANIFEST, "artifactType": "application/x-invented",
+                "config": {"mediaType": OCI_EMPTY, "digest": EMPTY_DIGEST, "size": 2},
+                "layers": [],
+                "subject": {"mediaType": OCI_MANIFEST, "digest": subject, "size": 1}}))
+            .unwrap();
+            let digest = sha256(&referrer);
+            let size = referrer.len();
+            store.lock().unwrap().insert(digest.clone(), referrer);
+            return Response::raw(
+                200,
+                vec![("Content-Type".into(), OCI_INDEX.into())],
+                serde_json::to_vec(&serde_json::json!({"schemaVersion": 2,
+                    "mediaType": OCI_INDEX,
+                    "manifests": [{"mediaType": OCI_MANIFEST, "digest": digest,
+                        "size": size, "artifactType": "application/x-invented"}]}))
+                .unwrap(),
+            );
+        }
+        Response::json(404, serde_json::json!({"errors": []}))
+    });
+    let run = regctl()
+        .args([
+            "--ca-file".as_ref(),
+            loopback_certificate().cert.as_os_str(),
+        ])
+        .args([
+            "rm",
+            &format!("127.0.0.1:{}/a:v1", server.port),
+            "--dry-run",
+        ])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("1000 levels deep") && run.stderr.contains("invents referrers"),
+        "{}",
+        run.stderr
+    );
+    let asked = server
+        .requests()
+        .iter()
+        .filter(|r| r.target.starts_with("/v2/a/referrers/"))
+        .count();
+    assert!(asked <= 1_001, "{asked} referrers lists asked for");
+    assert!(
+        run.stdout.is_empty(),
+        "no plan from a walk that was stopped: {}",
+        run.stdout
+    );
 }
