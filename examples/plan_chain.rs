@@ -10,7 +10,10 @@ use regctl::registry::Digest;
 
 fn node(body: serde_json::Value, media_type: &str) -> (Digest, Node) {
     let bytes: Arc<[u8]> = Arc::from(serde_json::to_vec(&body).expect("JSON"));
-    (Digest::sha256_of(&bytes), Node::from_bytes(media_type, bytes))
+    (
+        Digest::sha256_of(&bytes),
+        Node::from_bytes(media_type, bytes),
+    )
 }
 
 fn chain(depth: usize) -> Snapshot {
