@@ -717,8 +717,10 @@ async fn survivor_gone(
         }
         Err(e) => return Outcome::Failed(e.into()),
     }
-    match registry
-        .head_manifest(repository, &(&survivor.digest).into())
+    // Its manifest, read again (bytes are not kept from the plan: they could be
+    // many megabytes a tag), checked against its digest.
+    let manifest = match registry
+        .get_manifest(repository, &(&survivor.digest).into())
         .await
     {
         // This run deletes no manifest a kept tag is on: someone else deleted it.
@@ -727,7 +729,7 @@ async fn survivor_gone(
                 with_manifest: true,
             }
         }
-        Ok(_) if deleted_manifests => {}
+        Ok(m) if deleted_manifests => m,
         // Only throw-away manifests were deleted, which carry no other tag.
         Ok(_) => {
             return Outcome::GoneMeanwhile {
@@ -735,13 +737,13 @@ async fn survivor_gone(
             }
         }
         Err(e) => return Outcome::Failed(e.into()),
-    }
+    };
     let put = registry
         .put_manifest(
             repository,
             &ManifestRef::tag(&survivor.tag),
             survivor.media_type.as_str(),
-            &survivor.bytes,
+            &manifest.bytes,
         )
         .await;
     match put {

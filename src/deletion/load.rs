@@ -12,7 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::plan::{plan, Plan, Request};
-use super::snapshot::{is_image_config, Created, Node, Snapshot, Undated};
+use super::snapshot::{fallback_tag, is_image_config, Created, Node, Snapshot, Undated};
 use crate::registry::media::ImageConfig;
 use crate::registry::reference::valid_tag;
 use crate::registry::reference::ManifestRef;
@@ -102,7 +102,12 @@ impl Loader<'_> {
                     .get_manifest(repository, &ManifestRef::tag(&tag))
                     .await;
                 let node = manifest.map(|m| {
-                    let node = Node::from_bytes(&m.media_type, Arc::from(m.bytes));
+                    let mut node = Node::from_bytes(&m.media_type, Arc::from(m.bytes));
+                    // Bytes are kept only where a rewrite may need them: an
+                    // index a fallback tag names.
+                    if fallback_tag(&tag).is_none() {
+                        node.index_bytes = None;
+                    }
                     self.cache.put_manifest(repository, &m.digest, &node);
                     (m.digest, node)
                 });
@@ -114,7 +119,10 @@ impl Loader<'_> {
         for (tag, read) in read {
             match read {
                 Ok((digest, node)) => {
-                    snapshot.manifests.entry(digest.clone()).or_insert(node);
+                    let kept = snapshot.manifests.entry(digest.clone()).or_insert(node.clone());
+                    if kept.index_bytes.is_none() {
+                        kept.index_bytes = node.index_bytes;
+                    }
                     snapshot.tags.insert(tag, digest);
                 }
                 // Listed but not served.
@@ -203,7 +211,9 @@ impl Loader<'_> {
             .registry
             .get_manifest(repository, &digest.into())
             .await?;
-        let node = Node::from_bytes(&manifest.media_type, Arc::from(manifest.bytes));
+        let mut node = Node::from_bytes(&manifest.media_type, Arc::from(manifest.bytes));
+        // Read by digest: not an index a fallback tag names (those are read by tag).
+        node.index_bytes = None;
         self.cache.put_manifest(repository, digest, &node);
         Ok(node)
     }

@@ -192,8 +192,6 @@ pub struct Survivor {
     pub digest: Digest,
     /// The manifest's media type.
     pub media_type: MediaType,
-    /// The manifest's bytes, as served.
-    pub bytes: Arc<[u8]>,
 }
 
 /// The changes for one repository.
@@ -647,7 +645,11 @@ impl<'a> Planner<'a> {
                 ));
                 continue;
             }
-            let Some(bytes) = without_entries(&node.bytes, &dropped) else {
+            let Some(bytes) = node
+                .index_bytes
+                .as_deref()
+                .and_then(|b| without_entries(b, &dropped))
+            else {
                 continue;
             };
             actions.push(Action::RewriteReferrersIndex {
@@ -726,7 +728,6 @@ pub fn survivors(snapshot: &Snapshot, removed: &BTreeSet<String>) -> Vec<Survivo
                 tag: tag.clone(),
                 digest: digest.clone(),
                 media_type: node.media_type.clone(),
-                bytes: node.bytes.clone(),
             })
         })
         .collect()

@@ -17,8 +17,13 @@ use crate::registry::Digest;
 pub struct Node {
     /// Its media type, as served.
     pub media_type: MediaType,
-    /// The bytes exactly as served (their hash is the digest).
-    pub bytes: Arc<[u8]>,
+    /// The size of the bytes served (a manifest is a blob too).
+    pub size: u64,
+    /// The bytes exactly as served, kept for an OCI index only (a referrers
+    /// fallback index is re-pushed without deleted entries); the loader drops
+    /// them for an index no fallback tag names. Other manifests keep only what
+    /// the graph needs, not their bytes.
+    pub index_bytes: Option<Arc<[u8]>>,
     /// False when the bytes are not a manifest regctl can read: then what it points
     /// at is unknown, and nothing is deleted on the strength of it.
     pub readable: bool,
@@ -109,6 +114,8 @@ impl Node {
                     .filter(|t| !is_image_config(t) && t != EMPTY_CONFIG)
             });
         Node {
+            size: bytes.len() as u64,
+            index_bytes: (media_type == MediaType::OciIndex).then_some(bytes),
             media_type,
             readable,
             children,
@@ -118,7 +125,6 @@ impl Node {
             layers,
             subject,
             artifact_type,
-            bytes,
         }
     }
 
@@ -133,7 +139,7 @@ impl Node {
             .cloned()
             .zip(self.child_sizes.iter().copied())
             .collect();
-        blobs.push((digest.clone(), self.bytes.len() as u64));
+        blobs.push((digest.clone(), self.size));
         blobs.extend(
             self.config
                 .iter()
@@ -146,8 +152,9 @@ impl Node {
     fn unreadable(media_type: MediaType, bytes: Arc<[u8]>) -> Node {
         Node {
             index: media_type.is_index(),
+            size: bytes.len() as u64,
+            index_bytes: None,
             media_type,
-            bytes,
             readable: false,
             children: Vec::new(),
             child_sizes: Vec::new(),
