@@ -355,8 +355,16 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
             Verdict::Delete(reason) => (Decision::Delete, delete_reason(reason)),
         };
         let mut reason = reason;
-        if let Some(Action::RemoveTag { .. }) = action {
-            reason += "; an index needs the manifest, so only its tags go";
+        // Why only the tags go, as the plan found it (never a reason it did not).
+        if let Some(Action::RemoveTag { in_index, keep, .. }) = action {
+            reason += if *in_index {
+                "; an index needs the manifest, so only its tags go"
+            } else if !keep.is_empty() {
+                "; other tags stay on the manifest, so only these go"
+            } else {
+                "; the repository has tags or manifests regctl cannot read or verify, one \
+                 may point at the manifest, so only its tags go"
+            };
         }
         lines.push(PlanLine {
             repository: repository.to_string(),
@@ -475,4 +483,50 @@ fn human(d: Duration) -> String {
         }
     }
     format!("{secs}s")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A manifest that stays because the repository holds a tag regctl cannot
+    /// verify is said to stay for that reason, never because of an index.
+    #[test]
+    fn only_tags_go_for_the_reason_the_plan_found() {
+        let mut snapshot = Snapshot::new("murky");
+        let bytes: Arc<[u8]> = Arc::from(&br#"{"schemaVersion":2}"#[..]);
+        let digest = Digest::sha256_of(&bytes);
+        snapshot.manifests.insert(
+            digest.clone(),
+            crate::deletion::Node::from_bytes(crate::registry::media::OCI_MANIFEST, bytes),
+        );
+        snapshot.tags.insert("old".into(), digest.clone());
+        snapshot.unresolved_tags.push("unverifiable".into());
+        let created = time::macros::datetime!(2023-01-01 0:00 UTC);
+        snapshot
+            .created
+            .insert(digest.clone(), Created::At(created));
+        let rules = Rules {
+            older_than: Some(Duration::from_secs(86_400)),
+            ..Rules::default()
+        };
+        let decisions = retention::decide(&snapshot, &rules, created + time::Duration::days(60));
+        let request = Request {
+            remove_tags: ["old".to_string()].into(),
+            ..Request::default()
+        };
+        let plan = crate::deletion::plan(&snapshot, &request);
+        let lines = plan_lines("murky", &decisions, &plan);
+        let line = lines
+            .iter()
+            .find(|l| l.digest.as_ref() == Some(&digest))
+            .unwrap();
+        assert_eq!(line.action, Some(ActionKind::RemoveTag));
+        assert!(
+            line.reason.contains("cannot read or verify") && !line.reason.contains("index"),
+            "{}",
+            line.reason
+        );
+    }
 }

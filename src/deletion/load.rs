@@ -119,7 +119,10 @@ impl Loader<'_> {
         for (tag, read) in read {
             match read {
                 Ok((digest, node)) => {
-                    let kept = snapshot.manifests.entry(digest.clone()).or_insert(node.clone());
+                    let kept = snapshot
+                        .manifests
+                        .entry(digest.clone())
+                        .or_insert(node.clone());
                     if kept.index_bytes.is_none() {
                         kept.index_bytes = node.index_bytes;
                     }
@@ -399,6 +402,11 @@ impl Loader<'_> {
             return Ok(Created::Unknown(Undated::UnreadableManifest));
         }
         let Some(config) = &node.config else {
+            // Docker schema 1 keeps its creation time in the manifest itself.
+            if let Some(created) = &node.schema1_created {
+                return Ok(OffsetDateTime::parse(created, &Rfc3339)
+                    .map_or(Created::Unknown(Undated::NoCreatedField), Created::At));
+            }
             return Ok(Created::Unknown(Undated::UnreadableManifest));
         };
         if !is_image_config(&config.media_type) {

@@ -41,6 +41,9 @@ pub struct Node {
     pub subject: Option<Digest>,
     /// The artifact type (OCI `artifactType`, or the config's media type).
     pub artifact_type: Option<String>,
+    /// A Docker schema 1 manifest's creation time, as its newest history entry
+    /// gives it (schema 1 has no config blob).
+    pub schema1_created: Option<String>,
 }
 
 impl Node {
@@ -88,13 +91,46 @@ impl Node {
         let config: Option<Descriptor> = fields
             .get("config")
             .and_then(|c| serde_json::from_value(c.clone()).ok());
-        let layers: Vec<Descriptor> = match fields.get("layers") {
+        let mut layers: Vec<Descriptor> = match fields.get("layers") {
             Some(Value::Array(entries)) => entries
                 .iter()
                 .filter_map(|l| serde_json::from_value(l.clone()).ok())
                 .collect(),
             _ => Vec::new(),
         };
+        // Docker schema 1: layers by `fsLayers[].blobSum`, without sizes (it
+        // gives none), each once; the creation time in the newest history entry.
+        let mut schema1_created = None;
+        if fields.get("schemaVersion").and_then(Value::as_u64) == Some(1) {
+            match fields.get("fsLayers") {
+                Some(Value::Array(entries)) => {
+                    for entry in entries {
+                        match entry.get("blobSum").and_then(Value::as_str).map(str::parse) {
+                            Some(Ok(digest)) => {
+                                if !layers.iter().any(|l: &Descriptor| l.digest == digest) {
+                                    layers.push(Descriptor {
+                                        media_type: String::new(),
+                                        digest,
+                                        size: 0,
+                                        platform: None,
+                                        artifact_type: None,
+                                    });
+                                }
+                            }
+                            _ => readable = false,
+                        }
+                    }
+                }
+                _ => readable = false,
+            }
+            schema1_created = fields
+                .get("history")
+                .and_then(|h| h.get(0))
+                .and_then(|h| h.get("v1Compatibility"))
+                .and_then(Value::as_str)
+                .and_then(|v| serde_json::from_str::<Value>(v).ok())
+                .and_then(|v| v.get("created").and_then(Value::as_str).map(str::to_string));
+        }
         let subject = match fields.get("subject") {
             None | Some(Value::Null) => None,
             Some(d) => {
@@ -114,8 +150,10 @@ impl Node {
                     .filter(|t| !is_image_config(t) && t != EMPTY_CONFIG)
             });
         Node {
-            size: bytes.len() as u64,
+            // What the registry stores: for signed schema 1, the payload.
+            size: media::digested_bytes(&bytes).len() as u64,
             index_bytes: (media_type == MediaType::OciIndex).then_some(bytes),
+            schema1_created,
             media_type,
             readable,
             children,
@@ -154,6 +192,7 @@ impl Node {
             index: media_type.is_index(),
             size: bytes.len() as u64,
             index_bytes: None,
+            schema1_created: None,
             media_type,
             readable: false,
             children: Vec::new(),

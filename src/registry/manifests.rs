@@ -126,9 +126,10 @@ impl Registry {
         let media_type = media_type(&got.headers);
         let bytes = got.body;
         let asked = reference.digest().cloned();
+        let digested = super::media::digested_bytes(&bytes);
         let digest = match asked.as_ref().or(announced.as_ref()) {
-            Some(d) => d.recompute(&bytes),
-            None => Digest::sha256_of(&bytes),
+            Some(d) => d.recompute(&digested),
+            None => Digest::sha256_of(&digested),
         };
         for expected in [asked, announced].into_iter().flatten() {
             if expected.algorithm() == digest.algorithm() && expected != digest {

@@ -16,6 +16,44 @@ pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list
 /// Docker image manifest, schema 2.
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 
+/// Docker image manifest, schema 1, signed (a JWS): long deprecated, still
+/// served by registries that hold old images.
+pub const DOCKER_SCHEMA1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+/// Docker image manifest, schema 1, unsigned.
+pub const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
+
+/// The bytes a manifest's digest covers. For a signed Docker schema 1 manifest
+/// that is its JWS payload: the bytes before the signatures (the protected
+/// header's `formatLength`) followed by its `formatTail`, so that signing anew
+/// (Distribution signs on every read) does not change the digest. For every
+/// other manifest, and for a schema 1 body whose signature block cannot be read,
+/// the bytes as served.
+pub fn digested_bytes(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use base64::Engine as _;
+    use std::borrow::Cow;
+    let payload = || -> Option<Vec<u8>> {
+        let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        if json.get("schemaVersion")?.as_u64()? != 1 {
+            return None;
+        }
+        let protected = json.get("signatures")?.get(0)?.get("protected")?.as_str()?;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header: serde_json::Value =
+            serde_json::from_slice(&engine.decode(protected.trim_end_matches('=')).ok()?).ok()?;
+        let length = usize::try_from(header.get("formatLength")?.as_u64()?).ok()?;
+        let tail = engine
+            .decode(header.get("formatTail")?.as_str()?.trim_end_matches('='))
+            .ok()?;
+        let mut payload = bytes.get(..length)?.to_vec();
+        payload.extend_from_slice(&tail);
+        Some(payload)
+    };
+    match payload() {
+        Some(p) => Cow::Owned(p),
+        None => Cow::Borrowed(bytes),
+    }
+}
+
 /// The Accept header for every manifest request. Without the list types,
 /// Distribution answers a tag with one platform's child; without schema2 it may
 /// convert to schema1: both give a digest other than the tag's.

@@ -232,4 +232,25 @@ impl Storage {
         }
         digest
     }
+
+    /// Stores a Docker schema 1 image (one layer, made `created`) as Distribution
+    /// keeps one: the manifest's payload, unsigned (it signs it on every read,
+    /// served as `…v1+prettyjws`; the digest is the payload's), tagged `tag`.
+    /// Returns (manifest digest, layer digest).
+    pub fn push_schema1(&self, repository: &str, tag: &str, created: &str) -> (String, String) {
+        let layer = format!("schema 1 layer of {repository}:{tag}").into_bytes();
+        self.layer(repository, &layer);
+        let history = serde_json::json!({"id": sha256(&layer)[7..].to_string(),
+            "created": created, "architecture": "amd64", "os": "linux"});
+        let manifest = serde_json::to_vec_pretty(&serde_json::json!({
+            "schemaVersion": 1, "name": repository, "tag": tag, "architecture": "amd64",
+            "fsLayers": [{"blobSum": sha256(&layer)}, {"blobSum": sha256(&layer)}],
+            "history": [{"v1Compatibility": history.to_string()},
+                {"v1Compatibility": history.to_string()}],
+        }))
+        .unwrap();
+        let digest = self.manifest(repository, &manifest);
+        self.tag(repository, tag, &digest);
+        (digest, sha256(&layer))
+    }
 }

@@ -277,3 +277,71 @@ fn dry_run_changes_nothing_and_bad_rules_are_exit_2() {
     }
     assert_eq!(tags(&reg, ""), before);
 }
+
+/// A Docker schema 1 image (Distribution serves it signed anew on each read, its
+/// digest the payload's): read, dated, shown, inspected, counted and deleted like
+/// any image, and the garbage collector then frees exactly its blobs.
+#[test]
+fn a_schema_1_image_is_read_shown_and_deleted_like_any_image() {
+    let recent = image("linux/amd64", &days_ago(1), "schema1 neighbour");
+    let mut ids = (String::new(), String::new());
+    let r = recent.clone();
+    let mut reg = TestRegistry::start_with(Options::default(), |s| {
+        ids = s.push_schema1("legacy", "old", "2016-01-01T00:00:00Z");
+        s.push("legacy", &["new"], &r);
+    });
+    let (old, layer) = ids;
+    assert_eq!(
+        tags(&reg, "legacy"),
+        vec![
+            format!("legacy:new {}", recent.digest),
+            format!("legacy:old {old}")
+        ]
+    );
+    let inspect = regctl()
+        .trusted(&reg)
+        .args([
+            "inspect",
+            &format!("{}/legacy:old", reg.host()),
+            "--format",
+            "json",
+        ])
+        .run();
+    inspect.success();
+    assert!(
+        inspect.stdout.contains(&layer) && inspect.stdout.contains("v1+prettyjws"),
+        "{}",
+        inspect.stdout
+    );
+    let du = regctl()
+        .trusted(&reg)
+        .args(["du", &format!("{}/legacy", reg.host()), "--format", "json"])
+        .run();
+    du.success();
+    assert!(du.stdout.contains("\"images\": 2"), "{}", du.stdout);
+
+    let dry = prune(
+        &reg,
+        "legacy",
+        &["--older-than", "30d", "--dry-run", "--format", "json"],
+    );
+    dry.success();
+    let lines: Vec<serde_json::Value> = serde_json::from_str(&dry.stdout).unwrap();
+    let line = lines.iter().find(|l| l["digest"] == old.as_str()).unwrap();
+    assert_eq!(line["decision"], "delete", "{line}");
+    assert_eq!(line["created"], "2016-01-01T00:00:00Z", "{line}");
+    assert_eq!(line["action"], "delete-manifest", "{line}");
+
+    let before = reg.blobs();
+    let run = prune(&reg, "legacy", &["--older-than", "30d", "--yes"]);
+    run.success();
+    assert_eq!(
+        tags(&reg, "legacy"),
+        vec![format!("legacy:new {}", recent.digest)]
+    );
+    let output = reg.garbage_collect();
+    let freed = [old.clone(), layer].into_iter().collect();
+    crate::verify::assert_blobs_freed(&before, &freed, &reg.blobs(), &output);
+    let target = crate::target::Target::Distribution(reg);
+    crate::verify::assert_pulls(&target, "legacy:new");
+}
