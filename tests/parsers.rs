@@ -8,7 +8,65 @@ use regctl::registry::auth::{parse_challenge, parse_challenges, Challenge};
 use regctl::registry::catalog::next_link;
 use regctl::registry::media::{Platform, OCI_INDEX};
 use regctl::registry::{Digest, Reference, RegistryTarget};
+use regctl::text::escape;
 use std::sync::Arc;
+
+/// What Python's `str.splitlines()` takes for a line boundary (`\r\n` is one).
+const PYTHON_LINE_BREAKS: [char; 10] = [
+    '\n', '\r', '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}', '\u{2029}',
+];
+
+/// Format characters a reader cannot see: soft hyphen, Arabic letter mark,
+/// Mongolian vowel separator, zero-width space, marks and overrides, word joiner
+/// and invisible operators, isolates, the BOM, interlinear annotation, tags.
+const INVISIBLE: [char; 14] = [
+    '\u{ad}',
+    '\u{61c}',
+    '\u{180e}',
+    '\u{200b}',
+    '\u{200e}',
+    '\u{202e}',
+    '\u{2060}',
+    '\u{2064}',
+    '\u{2066}',
+    '\u{feff}',
+    '\u{fff9}',
+    '\u{e0001}',
+    '\u{e0041}',
+    '\u{e007f}',
+];
+
+/// Line breaks, invisible characters, escape sequences, and any character.
+fn tricky_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        proptest::sample::select(PYTHON_LINE_BREAKS.to_vec()),
+        proptest::sample::select(INVISIBLE.to_vec()),
+        proptest::sample::select(vec!['\u{1b}', '\u{7f}', '\u{9b}', '[', '\\']),
+        any::<char>(),
+        proptest::char::range('a', 'z'),
+    ]
+}
+
+/// `text` split as Python's `str.splitlines()` splits it.
+fn python_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if PYTHON_LINE_BREAKS.contains(&c) {
+            lines.push(&text[start..i]);
+            start = i + c.len_utf8();
+            if c == '\r' && chars.peek().is_some_and(|&(_, next)| next == '\n') {
+                chars.next();
+                start += 1;
+            }
+        }
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
+}
 
 fn config() -> ProptestConfig {
     ProptestConfig {
@@ -19,6 +77,20 @@ fn config() -> ProptestConfig {
 
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn escaped_text_never_starts_a_line(
+        chars in proptest::collection::vec(tricky_char(), 0..60),
+    ) {
+        // Whatever a registry sends, once escaped it stays on the line regctl
+        // put it on, for a reader that splits lines as Python does.
+        let text: String = chars.into_iter().collect();
+        let shown = escape(&text);
+        prop_assert!(!shown.contains(PYTHON_LINE_BREAKS), "{:?}", shown);
+        let printed = format!("label: {shown}\nnext");
+        prop_assert_eq!(python_lines(&printed), vec![&printed[..printed.len() - 5], "next"]);
+        prop_assert!(!shown.chars().any(|c| c.is_control() || INVISIBLE.contains(&c)), "{:?}", shown);
+    }
 
     #[test]
     fn references_never_panic(s in "\\PC{0,80}") {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::fixture::{image, Image, Storage};
-use crate::harness::{loopback_certificate, regctl};
+use crate::harness::{loopback_certificate, regctl, Options, TestRegistry};
 use crate::http::{serve_tls, Response};
 use crate::resilience::{app, fronted_with, push_meanwhile, Forward, Fronted};
 
@@ -259,6 +259,139 @@ fn registry_text_reaches_the_terminal_escaped() {
         assert_clean(&out.stdout);
         assert!(
             out.stderr.contains("\\u{1b}") || out.stdout.contains("\\u{1b}"),
+            "{args:?}: the text is shown, escaped: {}",
+            out.stderr
+        );
+    }
+}
+
+/// Text whose every line break (as Python's `str.splitlines()` reads them) and
+/// invisible character would start a line of its own, forged to look like
+/// regctl's: a digest line, a deletion, an error.
+const SEPARATED: &str = "ok\u{2028}digest sha256:FAKE\u{2029}deleted FAKE\u{85}error: FAKE\u{b}FAKE\u{c}FAKE\u{1c}FAKE\u{1d}FAKE\u{1e}FAKE\rFAKE \u{ad}\u{61c}\u{180e}\u{2060}\u{2064}\u{e0001}\u{e0041}\u{e007f}";
+
+/// The lines of `text` as Python's `str.splitlines()` splits it.
+fn python_lines(text: &str) -> Vec<&str> {
+    const BREAKS: [char; 10] = [
+        '\n', '\r', '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}',
+        '\u{2029}',
+    ];
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(BREAKS) {
+        lines.push(&rest[..at]);
+        let skip = if rest[at..].starts_with("\r\n") {
+            2
+        } else {
+            rest[at..].chars().next().map_or(1, char::len_utf8)
+        };
+        rest = &rest[at + skip..];
+    }
+    if !rest.is_empty() {
+        lines.push(rest);
+    }
+    lines
+}
+
+/// No line (as Python reads lines) the registry started, and no invisible
+/// character of the registry's.
+#[track_caller]
+fn assert_no_forged_line(what: &str, text: &str) {
+    for line in python_lines(text) {
+        assert!(
+            !["digest sha256:FAKE", "deleted FAKE", "error: FAKE", "FAKE"]
+                .iter()
+                .any(|forged| line.starts_with(forged)),
+            "{what}: a line the registry wrote: {line:?} in {text:?}"
+        );
+    }
+    let hidden = [
+        '\u{ad}',
+        '\u{61c}',
+        '\u{180e}',
+        '\u{2060}',
+        '\u{2064}',
+        '\u{e0001}',
+        '\u{e0041}',
+        '\u{e007f}',
+    ];
+    assert!(
+        !text.contains(hidden),
+        "{what}: raw invisible characters: {text:?}"
+    );
+}
+
+#[test]
+fn line_separators_from_the_registry_cannot_forge_a_line() {
+    // A label of an image on the real registry: shown by `inspect`.
+    let reg = TestRegistry::start_with(Options::default(), |s| {
+        s.push(
+            "app",
+            &["v1"],
+            &image("linux/amd64", "2024-01-01T00:00:00Z", SEPARATED),
+        );
+    });
+    for format in ["plain", "table"] {
+        let run = regctl()
+            .trusted(&reg)
+            .args(["inspect", &format!("{}/app:v1", reg.host())])
+            .args(["--format", format])
+            .run();
+        run.success();
+        assert!(
+            run.stdout.contains("\\u{2028}digest sha256:FAKE"),
+            "the label is shown, escaped: {}",
+            run.stdout
+        );
+        assert_no_forged_line(&format!("inspect --format {format}"), &run.stdout);
+        assert_no_forged_line(&format!("inspect --format {format} (stderr)"), &run.stderr);
+    }
+    // Error messages, and a tag list, from a registry that means harm.
+    let server = serve_tls(loopback_certificate(), |req| {
+        let error = || {
+            Response::json(
+                403,
+                serde_json::json!({"errors":[{"code": SEPARATED, "message": SEPARATED}]}),
+            )
+        };
+        match req.target.as_str() {
+            "/v2/" => Response::json(200, serde_json::json!({})),
+            "/v2/_catalog?n=1000" => {
+                Response::json(200, serde_json::json!({"repositories": ["a", "b"]}))
+            }
+            // No digest in a HEAD's answer: the GET that follows is refused, with words.
+            _ if req.method == "HEAD" => Response::raw(200, Vec::new(), Vec::new()),
+            "/v2/b/tags/list" | "/v2/b/tags/list?n=1000" => Response::json(
+                200,
+                serde_json::json!({"name": "b", "tags": ["v1", format!("v2{SEPARATED}")]}),
+            ),
+            _ => error(),
+        }
+    });
+    let host = format!("127.0.0.1:{}", server.port);
+    let ca = loopback_certificate().cert.clone();
+    for args in [
+        vec!["ls".to_string(), host.clone()],
+        vec!["ls".to_string(), format!("{host}/a")],
+        vec![
+            "ls".to_string(),
+            format!("{host}/b"),
+            "--format".into(),
+            "table".into(),
+        ],
+        vec!["digest".to_string(), format!("{host}/a:v1")],
+        vec!["inspect".to_string(), format!("{host}/a:v1")],
+        vec!["rm".to_string(), format!("{host}/a:v1"), "--yes".into()],
+        vec!["-v".to_string(), "ls".into(), format!("{host}/a")],
+    ] {
+        let out = regctl()
+            .args(["--ca-file".as_ref(), ca.as_os_str()])
+            .args(&args)
+            .run();
+        assert_no_forged_line(&format!("{args:?}"), &out.stdout);
+        assert_no_forged_line(&format!("{args:?} (stderr)"), &out.stderr);
+        assert!(
+            out.stderr.contains("\\u{2028}"),
             "{args:?}: the text is shown, escaped: {}",
             out.stderr
         );
