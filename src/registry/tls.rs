@@ -203,7 +203,7 @@ pub fn probe(
                     .map_err(|e| match e {
                         // Our own words, without rustls' "unexpected error" before them.
                         rustls::Error::General(reason) => reason,
-                        other => other.to_string(),
+                        other => reason_and_hint(&other, registry, opts).0,
                     })
             })
     };
@@ -293,9 +293,10 @@ fn client_identity(
 /// certificate marked `CA:TRUE` (what `openssl req -x509` makes) is accepted as the
 /// server's own when it is exactly a certificate trusted as CA (given, in
 /// `certs.d`, or in the system's trust store). Serving a trusted CA certificate
-/// takes its private key (the handshake proves it), so this trusts no one new. webpki has
-/// already checked its validity period before it reports `CaUsedAsEndEntity`; the
-/// name is checked here.
+/// takes its private key (the handshake proves it), so this trusts no one new. The
+/// rest of what webpki checks of a server's certificate is checked here
+/// ([`check_as_server_certificate`]): its validity period, its extended key usage
+/// and the name.
 #[derive(Debug)]
 struct Verifier {
     /// The certificates the user gave (a CA file, `certs.d`).
@@ -346,6 +347,39 @@ impl Verifier {
     }
 }
 
+/// What webpki checks of a server's own certificate, besides its chain, for a
+/// trusted CA certificate served as the server's own: valid at `now`, for TLS
+/// servers (an extended key usage with `serverAuth`, or none at all, as webpki
+/// asks), and for `server_name` (its subjectAltName; webpki reads no CN). webpki
+/// stops at `CaUsedAsEndEntity` before its key-usage check, and the order of its
+/// other checks is not a promise: each is made here.
+fn check_as_server_certificate(
+    cert: &CertificateDer<'_>,
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> std::result::Result<(), rustls::Error> {
+    use x509_parser::prelude::{FromDer as _, X509Certificate};
+    let (_, parsed) = X509Certificate::from_der(cert.as_ref())
+        .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+    let validity = parsed.validity();
+    let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    if now_secs < validity.not_before.timestamp() {
+        return Err(CertificateError::NotValidYet.into());
+    }
+    if now_secs > validity.not_after.timestamp() {
+        return Err(CertificateError::Expired.into());
+    }
+    match parsed.extended_key_usage() {
+        Ok(None) => {}
+        Ok(Some(eku)) if eku.value.server_auth => {}
+        Ok(Some(_)) => return Err(CertificateError::InvalidPurpose.into()),
+        // Twice, or unreadable.
+        Err(_) => return Err(CertificateError::BadEncoding.into()),
+    }
+    let parsed = rustls::server::ParsedCertificate::try_from(cert)?;
+    rustls::client::verify_server_name(&parsed, server_name)
+}
+
 fn is_ca_used_as_end_entity(err: &rustls::Error) -> bool {
     match err {
         rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
@@ -372,8 +406,7 @@ impl ServerCertVerifier for Verifier {
             now,
         ) {
             Err(e) if is_ca_used_as_end_entity(&e) && self.trusts_exactly(end_entity) => {
-                let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
-                rustls::client::verify_server_name(&parsed, server_name)?;
+                check_as_server_certificate(end_entity, server_name, now)?;
                 Ok(ServerCertVerified::assertion())
             }
             other => other,
@@ -491,10 +524,20 @@ fn find_in_io<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls
 }
 
 fn describe_tls(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> RegistryError {
+    let (reason, hint) = reason_and_hint(err, registry, opts);
+    RegistryError::Tls {
+        host: registry.to_string(),
+        reason,
+        hint,
+    }
+}
+
+/// What went wrong with the handshake, in words, and what to do about it.
+fn reason_and_hint(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> (String, Hint) {
     let ca_hint = Hint::TrustCa {
         certs_d: opts.host_dir(registry).display().to_string(),
     };
-    let (reason, hint) = match err {
+    match err {
         rustls::Error::InvalidCertificate(cert) => match cert {
             CertificateError::UnknownIssuer => ("certificate signed by an unknown authority".to_string(), ca_hint),
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
@@ -509,6 +552,12 @@ fn describe_tls(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> Regis
                 "the certificate is not valid yet".to_string(),
                 Hint::CheckClock,
             ),
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => (
+                "the certificate is not one for a TLS server: its extended key usage lacks serverAuth \
+                 (reissue it with extendedKeyUsage = serverAuth, or without that extension)"
+                    .to_string(),
+                Hint::CheckTls,
+            ),
             _ if is_ca_used_as_end_entity(err) => (
                 "self-signed certificate from an unknown authority (a CA certificate served as the registry's own)"
                     .to_string(),
@@ -522,11 +571,6 @@ fn describe_tls(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> Regis
             Hint::UsePlainHttp,
         ),
         other => (other.to_string(), Hint::CheckTls),
-    };
-    RegistryError::Tls {
-        host: registry.to_string(),
-        reason,
-        hint,
     }
 }
 
@@ -535,4 +579,105 @@ fn host_only(registry: &str) -> &str {
         return rest.split(']').next().unwrap_or(rest);
     }
     registry.split(':').next().unwrap_or(registry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, KeyPair};
+    use std::time::Duration;
+
+    /// A self-signed CA:TRUE certificate for 127.0.0.1 and registry.example (the
+    /// seed's kind), changed by `edit`.
+    fn self_signed_ca(edit: impl FnOnce(&mut CertificateParams)) -> CertificateDer<'static> {
+        let names = vec!["127.0.0.1".to_string(), "registry.example".to_string()];
+        let mut params = CertificateParams::new(names).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        edit(&mut params);
+        params
+            .self_signed(&KeyPair::generate().unwrap())
+            .unwrap()
+            .der()
+            .clone()
+    }
+
+    /// `cert` served as the server's own, for `name`, with `cert` alone trusted.
+    fn verify(
+        cert: &CertificateDer<'static>,
+        name: &str,
+    ) -> std::result::Result<(), rustls::Error> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = verifier(vec![cert.clone()], false, provider).unwrap();
+        let name = ServerName::try_from(name.to_string()).unwrap();
+        verifier
+            .verify_server_cert(cert, &[], &name, &[], UnixTime::now())
+            .map(|_| ())
+    }
+
+    fn words(err: &rustls::Error) -> String {
+        describe_tls(err, "127.0.0.1:5000", &TlsOptions::default()).to_string()
+    }
+
+    #[test]
+    fn a_trusted_ca_served_as_the_servers_own_is_still_checked_as_a_server_certificate() {
+        let seed = self_signed_ca(|_| {});
+        verify(&seed, "127.0.0.1").unwrap();
+        verify(&seed, "registry.example").unwrap();
+        let for_servers_too = self_signed_ca(|p| {
+            p.extended_key_usages = vec![
+                ExtendedKeyUsagePurpose::ClientAuth,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ]
+        });
+        verify(&for_servers_too, "127.0.0.1").unwrap();
+
+        let for_clients =
+            self_signed_ca(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth]);
+        let err = verify(&for_clients, "127.0.0.1").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                rustls::Error::InvalidCertificate(CertificateError::InvalidPurpose)
+            ),
+            "{err:?}"
+        );
+        assert!(words(&err).contains("lacks serverAuth"), "{}", words(&err));
+        let for_code =
+            self_signed_ca(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning]);
+        assert!(verify(&for_code, "127.0.0.1").is_err());
+
+        let err = verify(&seed, "other.example").unwrap_err();
+        assert!(words(&err).contains("not valid for the name"), "{err:?}");
+
+        let expired = self_signed_ca(|p| {
+            p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        });
+        let err = verify(&expired, "127.0.0.1").unwrap_err();
+        assert!(words(&err).contains("expired"), "{err:?}");
+    }
+
+    #[test]
+    fn the_allowance_checks_the_validity_period_itself() {
+        // webpki checks it before it stops at CaUsedAsEndEntity today; the
+        // allowance does not count on that order.
+        let seed = self_signed_ca(|p| {
+            p.not_before = rcgen::date_time_ymd(2030, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2031, 1, 1);
+        });
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        // A year of 365.25 days from 1970: `at(2030.5)` is mid-2030.
+        let at = |year: f64| {
+            UnixTime::since_unix_epoch(Duration::from_secs_f64((year - 1970.0) * 31_557_600.0))
+        };
+        check_as_server_certificate(&seed, &name, at(2030.5)).unwrap();
+        assert_eq!(
+            check_as_server_certificate(&seed, &name, at(2029.5)),
+            Err(CertificateError::NotValidYet.into())
+        );
+        assert_eq!(
+            check_as_server_certificate(&seed, &name, at(2032.0)),
+            Err(CertificateError::Expired.into())
+        );
+    }
 }

@@ -22,15 +22,31 @@ pub struct CertPair {
 
 /// The seed's recipe, with `subject_alt_name` as given.
 pub fn seed_certificate(dir: &Path, name: &str, subject_alt_name: &str) -> CertPair {
+    seed_certificate_with(dir, name, subject_alt_name, &[])
+}
+
+/// The seed's recipe, with `subject_alt_name` and each of `extensions` added
+/// (`-addext`, as `extendedKeyUsage = clientAuth`).
+pub fn seed_certificate_with(
+    dir: &Path,
+    name: &str,
+    subject_alt_name: &str,
+    extensions: &[&str],
+) -> CertPair {
     let cert = dir.join(format!("{name}.pem"));
     let key = dir.join(format!("{name}-key.pem"));
-    let status = Command::new("openssl")
+    let mut openssl = Command::new("openssl");
+    openssl
         .args(["req", "-newkey", "rsa:2048", "-nodes", "-keyout"])
         .arg(&key)
         .args(["-x509", "-days", "365", "-out"])
         .arg(&cert)
         .args(["-subj", "/CN=example.com", "-addext"])
-        .arg(format!("subjectAltName = {subject_alt_name}"))
+        .arg(format!("subjectAltName = {subject_alt_name}"));
+    for extension in extensions {
+        openssl.arg("-addext").arg(extension);
+    }
+    let status = openssl
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()

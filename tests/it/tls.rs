@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 
 use crate::fixture::{image, Storage};
-use crate::harness::{regctl, seed_certificate, Options, TestRegistry};
+use crate::harness::{regctl, seed_certificate, seed_certificate_with, Options, TestRegistry};
 
 fn populate(s: &Storage) {
     s.push(
@@ -103,6 +103,79 @@ fn seed_certificate_for_another_name_is_refused_with_the_name() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_pinned_self_signed_ca_for_client_authentication_only_is_refused() {
+    // The seed's recipe (openssl req -x509: CA:TRUE), for the right name, but
+    // marked for TLS clients only: trusting it byte for byte (as a CA file, in
+    // certs.d, or by doctor) does not make it a server's certificate.
+    let dir = tempfile::tempdir().unwrap();
+    let for_clients = seed_certificate_with(
+        dir.path(),
+        "for-clients",
+        "IP:127.0.0.1",
+        &["extendedKeyUsage = clientAuth"],
+    );
+    let reg = TestRegistry::start_with(
+        Options {
+            cert: Some((for_clients.cert.clone(), for_clients.key.clone())),
+            ..Options::default()
+        },
+        populate,
+    );
+    let ls = regctl().trusted(&reg).args(["ls", &reg.host()]).run();
+    ls.code(1);
+    assert_eq!(ls.stdout, "");
+    assert!(
+        ls.stderr.contains("lacks serverAuth") && ls.stderr.contains(&reg.host()),
+        "{}",
+        ls.stderr
+    );
+    let certs = tempfile::tempdir().unwrap();
+    let host_dir = certs.path().join(reg.host());
+    std::fs::create_dir_all(&host_dir).unwrap();
+    std::fs::copy(&reg.ca, host_dir.join("ca.crt")).unwrap();
+    let certs_d = with_credentials(regctl())
+        .args(["--certs-dir".as_ref(), certs.path().as_os_str()])
+        .args(["digest", &format!("{}/app:v1", reg.host())])
+        .run();
+    certs_d.code(1);
+    assert!(
+        certs_d.stderr.contains("lacks serverAuth"),
+        "{}",
+        certs_d.stderr
+    );
+    let doctor = regctl()
+        .trusted(&reg)
+        .args(["doctor", &reg.host(), "--format", "plain"])
+        .run();
+    doctor.code(1);
+    let tls_line = doctor.lines().into_iter().find(|l| l.starts_with("tls"));
+    assert!(
+        tls_line.is_some_and(|l| l.contains("FAIL") && l.contains("lacks serverAuth")),
+        "{}",
+        doctor.stdout
+    );
+
+    // Marked for servers (and clients): accepted, as is the seed's own
+    // certificate, which has no extended key usage (every other test here).
+    let for_servers = seed_certificate_with(
+        dir.path(),
+        "for-servers",
+        "IP:127.0.0.1",
+        &["extendedKeyUsage = serverAuth, clientAuth"],
+    );
+    let reg = TestRegistry::start_with(
+        Options {
+            cert: Some((for_servers.cert.clone(), for_servers.key.clone())),
+            ..Options::default()
+        },
+        populate,
+    );
+    let ls = regctl().trusted(&reg).args(["ls", &reg.host()]).run();
+    ls.success();
+    assert_eq!(ls.stdout, format!("{}/app:v1\n", reg.host()));
 }
 
 fn write_pem(dir: &Path, name: &str, pem: &str) -> PathBuf {
