@@ -36,5 +36,10 @@ fn main() -> ExitCode {
             return regctl::exit::Exit::Failure.into();
         }
     };
-    runtime.block_on(regctl::run(cli))
+    let exit = runtime.block_on(regctl::run(cli));
+    // The outcome is known: leave without waiting for blocking work still
+    // running (a name lookup on the blocking pool, abandoned by Ctrl-C or
+    // --deadline), which dropping the runtime would wait for, however long.
+    runtime.shutdown_background();
+    exit
 }

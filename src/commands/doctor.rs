@@ -153,25 +153,32 @@ async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> boo
     let base = registry.base().clone();
     let name = base.host_str().unwrap_or_default().to_string();
     let port = base.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<std::net::SocketAddr> =
-        match tokio::net::lookup_host((name.trim_start_matches('[').trim_end_matches(']'), port))
-            .await
-        {
-            Ok(found) => found.collect(),
-            Err(e) => {
-                report.fail(
-                    "dns",
-                    format!("{name}: {e}"),
-                    "check the host name (and /etc/hosts or DNS)",
-                    Exit::Failure,
-                );
-                return false;
-            }
-        };
+    let timeout = ctx.timeout();
+    let lookup =
+        tokio::net::lookup_host((name.trim_start_matches('[').trim_end_matches(']'), port));
+    // The lookup runs on the blocking pool: bounded here, left behind at exit.
+    let found = match tokio::time::timeout(timeout, lookup).await {
+        Ok(found) => found,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {} s", timeout.as_secs()),
+        )),
+    };
+    let addresses: Vec<std::net::SocketAddr> = match found {
+        Ok(found) => found.collect(),
+        Err(e) => {
+            report.fail(
+                "dns",
+                format!("{name}: {e}"),
+                "check the host name (and /etc/hosts or DNS)",
+                Exit::Failure,
+            );
+            return false;
+        }
+    };
     let shown: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
     report.pass("dns", format!("{name} -> {}", shown.join(", ")));
     let started = Instant::now();
-    let timeout = ctx.timeout();
     let stream =
         match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(&addresses[..])).await {
             Ok(Ok(stream)) => stream,
@@ -205,19 +212,12 @@ async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> boo
         report.skip("tls", "--plain-http: no TLS");
         return true;
     }
-    let stream = match stream.into_std() {
-        Ok(s) => s,
-        Err(e) => {
-            report.fail("tls", e.to_string(), "", Exit::Failure);
-            return false;
-        }
-    };
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(timeout));
-    let (registry_name, tls_options) = (registry.host().to_string(), ctx.tls_options().clone());
-    let probed = tokio::task::spawn_blocking(move || {
-        crate::registry::tls::probe(stream, &registry_name, &name, &tls_options)
-    })
+    // The whole handshake within the timeout: a server may accept the connection
+    // and then trickle its answer a byte at a time, or never finish it.
+    let probed = tokio::time::timeout(
+        timeout,
+        crate::registry::tls::probe(stream, registry.host(), &name, ctx.tls_options()),
+    )
     .await;
     let tls = match probed {
         Ok(Ok(tls)) => tls,
@@ -233,8 +233,16 @@ async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> boo
             report.fail("tls", e, fix, Exit::Failure);
             return false;
         }
-        Err(e) => {
-            report.fail("tls", e.to_string(), "", Exit::Failure);
+        Err(_) => {
+            report.fail(
+                "tls",
+                format!(
+                    "{name}:{port}: the TLS handshake did not finish within {} s",
+                    timeout.as_secs()
+                ),
+                "check that the registry serves TLS on this port (a plain TCP proxy in front of it?), or raise --timeout",
+                Exit::Failure,
+            );
             return false;
         }
     };

@@ -149,14 +149,15 @@ pub struct TlsReport {
 }
 
 /// Shakes hands with `host:port` over `stream` (accepting any certificate, to
-/// see it), then checks the served chain against each trust source alone.
-pub fn probe(
-    stream: std::net::TcpStream,
+/// see it), then checks the served chain against each trust source alone. The
+/// handshake is asynchronous: the caller bounds it in time (a server may trickle
+/// it a byte at a time, or never finish it), and dropping the future abandons it.
+pub async fn probe(
+    stream: tokio::net::TcpStream,
     registry: &str,
     host: &str,
     opts: &TlsOptions,
 ) -> std::result::Result<TlsReport, String> {
-    use std::io::Write as _;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -170,16 +171,11 @@ pub fn probe(
             .to_string(),
     )
     .map_err(|e| format!("`{host}` is not a TLS server name: {e}"))?;
-    let mut connection =
-        rustls::ClientConnection::new(Arc::new(config), name.clone()).map_err(|e| e.to_string())?;
-    let mut stream = stream;
-    let mut tls = rustls::Stream::new(&mut connection, &mut stream);
-    tls.flush().map_err(|e| format!("handshake: {e}"))?;
-    while tls.conn.is_handshaking() {
-        tls.conn
-            .complete_io(tls.sock)
-            .map_err(|e| format!("handshake: {e}"))?;
-    }
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name.clone(), stream)
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    let (_, connection) = tls.get_ref();
     let protocol = connection
         .protocol_version()
         .map(|v| format!("{v:?}"))

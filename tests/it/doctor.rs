@@ -2,6 +2,7 @@
 //! the verdict of every line, and the exit code of the first failure.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use crate::fixture::{image, Storage};
 use crate::harness::{regctl, seed_certificate, Options, Regctl, TestRegistry, USER};
@@ -212,4 +213,108 @@ fn a_proxy_password_is_never_shown() {
             run.stdout
         );
     }
+}
+
+/// A server that accepts TCP connections and answers each with the start of a
+/// TLS handshake record, then its body one byte at a time, a byte every quarter
+/// of a second (well within any per-read timeout): a handshake that never ends.
+/// Each connection is said on the returned channel; each stops after 1,200 bytes
+/// (5 minutes) or when the client goes.
+fn trickling_tls_server() -> (u16, std::sync::mpsc::Receiver<()>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (accepted, connections) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let accepted = accepted.clone();
+            std::thread::spawn(move || {
+                // The client speaks first (its hello); then a handshake record
+                // of 16 KiB that never arrives whole.
+                let mut hello = [0u8; 512];
+                let _ = stream.read(&mut hello);
+                let _ = accepted.send(());
+                if stream.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]).is_err() {
+                    return;
+                }
+                for _ in 0..1200 {
+                    std::thread::sleep(Duration::from_millis(250));
+                    if stream.write_all(&[0x02]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, connections)
+}
+
+/// Waits for `child` to exit, for at most `bound` (a failure then: it hung).
+fn exit_within(child: std::process::Child, bound: Duration) -> std::process::Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(bound) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("regctl doctor did not exit within {bound:?}");
+        }
+    }
+}
+
+#[test]
+fn a_tls_handshake_that_trickles_ends_within_the_timeout_the_deadline_or_ctrl_c() {
+    let (port, connections) = trickling_tls_server();
+    let host = format!("127.0.0.1:{port}");
+    // Against --timeout: the tls check fails, naming the host and the time.
+    let started = Instant::now();
+    let out = exit_within(
+        regctl()
+            .args(["--timeout", "2", "doctor", &host, "--format", "plain"])
+            .spawn(),
+        Duration::from_secs(60),
+    );
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let tls = stdout.lines().find(|l| l.starts_with("tls")).unwrap_or("");
+    assert!(
+        tls.contains("FAIL")
+            && tls.contains(&format!(
+                "{host}: the TLS handshake did not finish within 2 s"
+            ))
+            && tls.contains("--timeout"),
+        "{stdout}"
+    );
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+
+    // Against --deadline, with a --timeout far off: the run stops there, exit 1.
+    let out = exit_within(
+        regctl()
+            .args(["--timeout", "600", "--deadline", "1", "doctor", &host])
+            .spawn(),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("deadline: 1 s reached"), "{stderr}");
+
+    // Ctrl-C once the handshake has begun: the run stops, exit 130.
+    while connections.try_recv().is_ok() {}
+    let child = regctl().args(["--timeout", "600", "doctor", &host]).spawn();
+    connections
+        .recv_timeout(Duration::from_secs(60))
+        .expect("doctor connects");
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = exit_within(child, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupt"), "{stderr}");
 }
