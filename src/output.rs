@@ -124,6 +124,33 @@ pub fn write_stdout(text: impl AsRef<[u8]>) -> io::Result<()> {
     }
 }
 
+/// `value` as pretty JSON in which text from outside can neither end a line nor
+/// hide itself: JSON allows U+0085, U+2028, U+2029 and the other invisible
+/// characters [`crate::text::escape`] shows raw inside strings, where a reader
+/// splitting lines as Python's `splitlines()` does, or a terminal, would obey
+/// them; they are written as `\u` escapes (UTF-16 pairs beyond the BMP). Only
+/// strings can hold them (serde_json escapes the ASCII controls itself), so
+/// the document reads back the same.
+pub fn json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    let hidden = |c: char| !c.is_ascii() && crate::text::hidden(c);
+    if !text.chars().any(hidden) {
+        return Ok(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if hidden(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
 /// Writes rows to stdout as they come: plain lines and JSON array elements are
 /// streamed (call [`RowWriter::flush`] at a natural boundary). A table is drawn
 /// whole by [`RowWriter::finish`], sized to its rows; on a terminal a slow listing
@@ -157,7 +184,7 @@ impl RowWriter {
         match self.format {
             Format::Plain => writeln!(self.out, "{}", escape(&row.plain()))?,
             Format::Json => {
-                let element = serde_json::to_string_pretty(row)?;
+                let element = json_pretty(row)?;
                 let sep = if self.written == 0 { "[\n" } else { ",\n" };
                 write!(self.out, "{sep}  {}", element.replace('\n', "\n  "))?;
             }
@@ -383,6 +410,16 @@ pub fn to_stderr(message: impl std::fmt::Display) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_output_has_no_line_separator_but_newlines() {
+        let value =
+            serde_json::json!({"label": "a\u{2028}digest: fake\u{2029}x\u{85}y\u{202e}\u{e0041}"});
+        let text = super::json_pretty(&value).unwrap();
+        assert!(text.is_ascii(), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
+    }
+
     use super::*;
 
     #[test]

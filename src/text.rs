@@ -31,7 +31,7 @@ pub fn escape(text: &str) -> String {
 /// operators, the BOM, tags), Zl (U+2028) and Zp (U+2029); and the whole tag
 /// block, whose unassigned code points (U+E0000, U+E0002-U+E001F) a newer Unicode
 /// may make format characters too.
-fn hidden(c: char) -> bool {
+pub fn hidden(c: char) -> bool {
     matches!(
         get_general_category(c),
         GeneralCategory::Control

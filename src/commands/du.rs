@@ -241,6 +241,6 @@ fn write_document<T: Serialize>(
     document.insert("registry".into(), registry.into());
     document.insert(rows_key.into(), serde_json::to_value(rows)?);
     document.insert("total_bytes".into(), total.into());
-    write_stdout(&(serde_json::to_string_pretty(&document)? + "\n"))?;
+    write_stdout(&(crate::output::json_pretty(&document)? + "\n"))?;
     Ok(())
 }

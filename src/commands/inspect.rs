@@ -76,7 +76,7 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
         return Ok(Exit::Success);
     }
     let text = match ctx.format {
-        Format::Json => serde_json::to_string_pretty(&inspections)? + "\n",
+        Format::Json => crate::output::json_pretty(&inspections)? + "\n",
         format => inspections
             .iter()
             .map(|i| describe(i, format == Format::Table))

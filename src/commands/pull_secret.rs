@@ -77,7 +77,7 @@ fn json(args: &PullSecretArgs, data: &str) -> String {
         "type": "kubernetes.io/dockerconfigjson",
     });
     // Serialising a json! value cannot fail.
-    serde_json::to_string_pretty(&secret).unwrap_or_default() + "\n"
+    crate::output::json_pretty(&secret).unwrap_or_default() + "\n"
 }
 
 /// YAML with every string quoted as JSON (valid YAML), so that no name can

@@ -346,6 +346,24 @@ fn line_separators_from_the_registry_cannot_forge_a_line() {
         assert_no_forged_line(&format!("inspect --format {format}"), &run.stdout);
         assert_no_forged_line(&format!("inspect --format {format} (stderr)"), &run.stderr);
     }
+    // JSON carries the label as it is, with the separators as \u escapes.
+    let run = regctl()
+        .trusted(&reg)
+        .args([
+            "inspect",
+            &format!("{}/app:v1", reg.host()),
+            "--format",
+            "json",
+        ])
+        .run();
+    run.success();
+    assert!(
+        run.stdout.contains("\\u2028digest sha256:FAKE"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("\\udb40\\udc41"), "{}", run.stdout);
+    assert_no_forged_line("inspect --format json", &run.stdout);
     // Error messages, and a tag list, from a registry that means harm.
     let server = serve_tls(loopback_certificate(), |req| {
         let error = || {
