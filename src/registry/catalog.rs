@@ -2,6 +2,7 @@
 //! bounded in items and in pages.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, Hash, RandomState};
 
 use reqwest::header::LINK;
 use reqwest::{Method, StatusCode};
@@ -17,6 +18,13 @@ use super::error::{Hint, RegistryError, Result};
 const CATALOG_PAGE_SIZE: u32 = 1000;
 /// Empty pages in a row that still point to a next one, before giving up.
 const MAX_EMPTY_PAGES: usize = 3;
+/// The most pages one listing reads, unless the bound on items allows more (one
+/// page per [`ITEMS_PER_PAGE_BOUND`] items): Distribution's catalog pages of 1,000
+/// make the default bound of a million repositories 1,000 pages, and a registry
+/// that pages tags by 50 still lists 500,000 of them.
+const MAX_PAGES: usize = 10_000;
+/// Items of the bound on items that allow one more page beyond [`MAX_PAGES`].
+const ITEMS_PER_PAGE_BOUND: usize = 100;
 /// Largest list page read into memory.
 pub(super) const MAX_PAGE_BODY: usize = 16 * 1024 * 1024;
 
@@ -147,7 +155,17 @@ impl Registry {
         })
     }
 
-    /// Fetches `first` and every page its `Link` headers lead to, same origin only.
+    /// The most pages one listing may read.
+    fn max_pages(&self) -> usize {
+        MAX_PAGES.max(self.max_list_items() / ITEMS_PER_PAGE_BOUND)
+    }
+
+    /// Fetches `first` and every page its `Link` headers lead to, same origin
+    /// only. A registry whose pagination never ends must not grow memory and
+    /// requests without limit: the listing stops with an error past the bound on
+    /// items (checked on every page, the last one too), past the bound on pages,
+    /// at a page that brings nothing new (every entry on it was listed before),
+    /// after a few empty pages in a row, and at a link back to a page read.
     pub(crate) async fn pages<T, F>(
         &self,
         first: Url,
@@ -156,15 +174,21 @@ impl Registry {
         parse: F,
     ) -> std::result::Result<Vec<T>, PageError>
     where
+        T: Hash,
         F: Fn(&[u8], &Url) -> Result<Vec<T>>,
     {
         let mut items = Vec::new();
+        // Hashes of the items listed (keyed per run: a registry cannot aim at them).
+        let hasher = RandomState::new();
+        let mut listed = HashSet::new();
         let mut seen = HashSet::new();
         let mut empty_pages = 0usize;
+        let mut pages = 0usize;
         let mut url = first;
         loop {
             seen.insert(url.to_string());
             let page = self.get(&url, scope, None, MAX_PAGE_BODY).await?;
+            pages += 1;
             if !page.status.is_success() {
                 let refused_size = page.status == StatusCode::BAD_REQUEST
                     && url.query().is_some_and(|q| q.contains("n="))
@@ -184,22 +208,42 @@ impl Registry {
                 .filter_map(|v| v.to_str().ok())
                 .find_map(|v| next_link(v).map(str::to_string));
             let page_items = parse(&page.body, &url)?;
+            let new = page_items
+                .iter()
+                .filter(|item| listed.insert(hasher.hash_one(item)))
+                .count();
+            if new == 0 && !page_items.is_empty() {
+                return Err(RegistryError::InvalidResponse {
+                    url: redact_url(&url),
+                    reason: format!(
+                        "{what}: page {pages} brings nothing new (each of its {} entries was listed before); stopped",
+                        page_items.len()
+                    ),
+                }
+                .into());
+            }
             empty_pages = if page_items.is_empty() {
                 empty_pages + 1
             } else {
                 0
             };
             items.extend(page_items);
-            let Some(next) = next else {
-                return Ok(items);
-            };
-            // A registry whose pagination never ends must not grow memory and
-            // requests without limit.
             if items.len() > self.max_list_items() {
                 return Err(RegistryError::TooManyItems {
                     url: redact_url(&url),
                     what: what.to_string(),
                     bound: self.max_list_items(),
+                }
+                .into());
+            }
+            let Some(next) = next else {
+                return Ok(items);
+            };
+            if pages >= self.max_pages() {
+                return Err(RegistryError::TooManyPages {
+                    url: redact_url(&url),
+                    what: what.to_string(),
+                    bound: self.max_pages(),
                 }
                 .into());
             }

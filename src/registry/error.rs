@@ -304,6 +304,21 @@ pub enum RegistryError {
         bound: usize,
     },
 
+    /// A listing went past the bound on pages (a registry paging one entry at a
+    /// time must not cost requests without limit).
+    #[error(
+        "{url}: {what} goes on past {bound} pages; stopped there; {}",
+        Hint::RaiseListBound
+    )]
+    TooManyPages {
+        /// Request URL.
+        url: String,
+        /// What was listed.
+        what: String,
+        /// The bound.
+        bound: usize,
+    },
+
     /// Content does not hash to the digest it was asked for or announced with.
     #[error("{url}: content digest {actual} does not match {expected}")]
     DigestMismatch {

@@ -136,7 +136,7 @@ impl fmt::Display for MediaType {
 }
 
 /// A content descriptor as it appears in manifests and indexes.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase")]
 pub struct Descriptor {
     /// The media type of the content.
@@ -213,7 +213,7 @@ pub struct ImageConfig {
 }
 
 /// A platform: `os/architecture[/variant]`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
 pub struct Platform {
     /// Operating system.
     pub os: String,

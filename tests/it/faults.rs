@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::fixture::sha256;
 use crate::harness::{loopback_certificate, regctl, Regctl};
-use crate::http::{serve_tls, Request, Response, Server};
+use crate::http::{serve_plain, serve_tls, Request, Response, Server};
 
 fn json_with_link(value: serde_json::Value, link: Option<&str>) -> Response {
     let mut resp = Response::json(200, value);
@@ -232,6 +232,134 @@ fn pagination_that_never_ends_is_stopped_at_the_bound() {
         "{}",
         run.stderr
     );
+}
+
+/// The number in `page=N` of a request target, 0 when there is none.
+fn page_number(target: &str) -> u64 {
+    target
+        .rsplit("page=")
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn count(server: &Server, prefix: &str) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.target.starts_with(prefix))
+        .count()
+}
+
+/// A fake registry whose catalog pages and whose tag list of `same` pages are
+/// answered by `page(path, target)`; with `catalog` false its catalog answers
+/// 404 (as GHCR's), so that `ls REGISTRY/same` lists that repository alone.
+fn paging(catalog: bool, page: impl Fn(&str, &str) -> Response + Send + Sync + 'static) -> Server {
+    fake(move |req| {
+        let target = req.target.as_str();
+        match target.split('?').next().unwrap_or("") {
+            "/v2/" => Response::json(200, serde_json::json!({})),
+            path @ "/v2/_catalog" if catalog => page(path, target),
+            path @ "/v2/same/tags/list" => page(path, target),
+            _ => Response::json(404, serde_json::json!({})),
+        }
+    })
+}
+
+/// A list page of `names`: a catalog page or a tag list of `same`.
+fn names_page(path: &str, names: &[String], next: Option<&str>) -> Response {
+    let value = if path == "/v2/_catalog" {
+        serde_json::json!({"repositories": names})
+    } else {
+        serde_json::json!({"name": "same", "tags": names})
+    };
+    json_with_link(value, next)
+}
+
+#[test]
+fn pages_that_bring_nothing_new_end_the_listing_at_once() {
+    // Every page names the same entry, and a next page under a new URL.
+    let repeating = |path: &str, target: &str| {
+        let next = format!("{path}?last=same&page={}", page_number(target) + 1);
+        names_page(path, &["same".to_string()], Some(&next))
+    };
+    for (catalog, target, listed) in [
+        (true, "", "/v2/_catalog"),
+        (false, "/same", "/v2/same/tags/list"),
+    ] {
+        let server = paging(catalog, repeating);
+        let (cmd, host) = client(&server);
+        let run = cmd
+            .args(["ls", &format!("{host}{target}"), "--max-list-items", "200"])
+            .run();
+        run.code(1);
+        assert_eq!(run.stdout, "");
+        assert!(run.stderr.contains("brings nothing new"), "{}", run.stderr);
+        assert_eq!(count(&server, listed), 2, "{listed}");
+    }
+}
+
+#[test]
+fn a_last_page_over_the_bound_is_refused() {
+    let sixty = |path: &str, _: &str| {
+        let names: Vec<String> = (0..60).map(|i| format!("n{i}")).collect();
+        names_page(path, &names, None)
+    };
+    for (catalog, target) in [(true, ""), (false, "/same")] {
+        let server = paging(catalog, sixty);
+        let (cmd, host) = client(&server);
+        let run = cmd
+            .args(["ls", &format!("{host}{target}"), "--max-list-items", "50"])
+            .run();
+        run.code(1);
+        assert_eq!(run.stdout, "", "{target}");
+        assert!(
+            run.stderr.contains("goes on past 50 entries"),
+            "{target}: {}",
+            run.stderr
+        );
+        // At the bound exactly, the listing is whole.
+        let (cmd, host) = client(&server);
+        let run = cmd
+            .args(["ls", &format!("{host}/same"), "--max-list-items", "60"])
+            .run();
+        run.success();
+        assert_eq!(run.lines().len(), 60);
+    }
+}
+
+#[test]
+fn pages_are_bounded_whatever_they_bring() {
+    // One new tag per page, forever: under the item bound, the page bound stops
+    // it. Plain HTTP, for ten thousand requests.
+    let server = serve_plain(|req| {
+        let target = req.target.as_str();
+        if target == "/v2/" {
+            return Response::json(200, serde_json::json!({}));
+        }
+        if !target.starts_with("/v2/same/tags/list") {
+            return Response::json(404, serde_json::json!({}));
+        }
+        let n = page_number(target);
+        names_page(
+            "/v2/same/tags/list",
+            &[format!("t{n}")],
+            Some(&format!("/v2/same/tags/list?last=t{n}&page={}", n + 1)),
+        )
+    });
+    let host = format!("127.0.0.1:{}", server.port);
+    let run = regctl()
+        .args(["--plain-http", "ls", &format!("{host}/same")])
+        .args(["--max-list-items", "20000"])
+        .run();
+    run.code(1);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains("goes on past 10000 pages"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(count(&server, "/v2/same/tags/list"), 10_000);
 }
 
 #[test]
