@@ -15,6 +15,12 @@ pub fn words(hint: &Hint) -> String {
 install it in the system trust store (update-ca-certificates, or a bundle named by SSL_CERT_FILE) \
 (--insecure skips verification)"
         ),
+        Hint::TrustCaElsewhere { registry } => format!(
+            "{registry} sent regctl to this host (a token realm or a redirect): trust its CA \
+certificate with --ca-file <ca.pem>, or install it in the system trust store (update-ca-certificates, \
+or a bundle named by SSL_CERT_FILE); the certs.d folder and verification settings for {registry} \
+do not apply to another host"
+        ),
         Hint::UsePlainHttp => "if the registry speaks plain HTTP, pass --plain-http".into(),
         Hint::DropPlainHttp => "the port speaks TLS (HTTPS): drop --plain-http".into(),
         Hint::DropScheme => "drop the `http://`; pass --plain-http to talk HTTP".into(),
@@ -48,6 +54,12 @@ mod tests {
             Hint::CheckRedirects,
             Hint::TrustCa {
                 certs_d: "/etc/docker/certs.d/r:5000".into(),
+            },
+            Hint::TrustCaElsewhere {
+                registry: "r:5000".into(),
+            },
+            Hint::CheckElsewhere {
+                registry: "r:5000".into(),
             },
             Hint::UseCertificateName,
             Hint::RenewCertificate,
@@ -85,6 +97,19 @@ mod tests {
             ca.contains("--ca-file") && ca.contains("/etc/docker/certs.d/r:5000/ca.crt"),
             "{ca}"
         );
+        // Another host's certificate: the flag that turns verification off for
+        // the registry does not apply there, and is not suggested.
+        for elsewhere in [
+            Hint::TrustCaElsewhere {
+                registry: "r:5000".into(),
+            },
+            Hint::CheckElsewhere {
+                registry: "r:5000".into(),
+            },
+        ] {
+            let words = words(&elsewhere);
+            assert!(!words.contains("--insecure"), "{words}");
+        }
         assert!(words(&Hint::RaiseTimeout).contains("--timeout"));
         assert!(words(&Hint::ListOneRepository {
             registry: "r:5000".into()

@@ -94,7 +94,10 @@ impl Context {
         .with_regctl_config(keyring::config_path())
         .with_helper_timeout(Duration::from_secs(global.timeout));
         if global.insecure && !global.plain_http {
-            printer.warn("--insecure: TLS certificates are not verified");
+            printer.warn(
+                "--insecure: the registry's TLS certificate is not verified (a token realm or \
+                 redirect on another host still is)",
+            );
         }
         let observer: Option<crate::registry::Observer> = global.verbose.then(|| {
             Arc::new(|r: &RequestRecord| {

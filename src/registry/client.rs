@@ -69,10 +69,13 @@ pub(crate) const MAX_IDLE_CONNECTIONS: usize = 64;
 pub struct Registry {
     host: String,
     base: Url,
+    /// Requests to the registry's own origin, with its TLS settings.
     http: reqwest::Client,
     /// GET and HEAD to the registry itself, when no proxy is set for it.
     direct: Option<Direct>,
-    token_http: reqwest::Client,
+    /// Requests to any other origin (a token realm, a redirect target): the
+    /// system's trust store and the CA files given, nothing of the registry's.
+    elsewhere: reqwest::Client,
     credential: Option<Resolved>,
     challenge: tokio::sync::OnceCell<Option<Challenge>>,
     tokens: TokenCache,
@@ -88,17 +91,21 @@ impl Registry {
         let scheme = if opts.plain_http { "http" } else { "https" };
         let base = Url::parse(&format!("{scheme}://{host}/"))
             .map_err(|e| RegistryError::Config(format!("registry `{host}`: {e}")))?;
-        // One TLS set-up (roots read once) for both clients; with plain HTTP too,
-        // as a token realm or a redirect may still be HTTPS.
+        // The registry's origin alone gets its TLS settings (--insecure, certs.d,
+        // a client certificate); with plain HTTP too, for the direct path. Any
+        // other origin is verified with the system's store and the CA files.
         let tls_config = tls::client_config(host, &opts.tls)?;
-        let build = |redirects: reqwest::redirect::Policy| -> Result<reqwest::Client> {
+        let build = |tls: rustls::ClientConfig| -> Result<reqwest::Client> {
             reqwest::Client::builder()
                 .user_agent(USER_AGENT)
                 .timeout(opts.timeout.unwrap_or(DEFAULT_TIMEOUT))
                 .connect_timeout(CONNECT_TIMEOUT)
-                .redirect(redirects)
+                // Redirects are followed by the transport, leg by leg, each on
+                // the client for its origin; no Referer tells a leg where it came from.
+                .redirect(reqwest::redirect::Policy::none())
+                .referer(false)
                 .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
-                .use_preconfigured_tls(tls_config.clone())
+                .use_preconfigured_tls(tls)
                 .build()
                 .map_err(|e| RegistryError::Config(format!("HTTP client: {e}")))
         };
@@ -106,21 +113,8 @@ impl Registry {
         Ok(Registry {
             host: host.to_string(),
             base,
-            http: build(reqwest::redirect::Policy::custom(|attempt| {
-                let downgrade = attempt
-                    .previous()
-                    .last()
-                    .is_some_and(|p| p.scheme() == "https")
-                    && attempt.url().scheme() != "https";
-                if downgrade {
-                    attempt.error("refusing a redirect from HTTPS to HTTP")
-                } else if attempt.previous().len() >= 10 {
-                    attempt.error("too many redirects")
-                } else {
-                    attempt.follow()
-                }
-            }))?,
-            token_http: build(reqwest::redirect::Policy::none())?,
+            http: build(tls_config)?,
+            elsewhere: build(tls::elsewhere_config(&opts.tls)?)?,
             direct,
             credential,
             challenge: tokio::sync::OnceCell::new(),
@@ -163,16 +157,23 @@ impl Registry {
             .map_err(|e| RegistryError::Config(format!("bad URL path `{path}`: {e}")))
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// The client for requests to `url`: the registry's own, for its origin
+    /// only; for any other, the one that applies none of its TLS settings.
+    pub(crate) fn http_for(&self, url: &Url) -> &reqwest::Client {
+        if self.is_own_origin(url) {
+            &self.http
+        } else {
+            &self.elsewhere
+        }
+    }
+
+    /// True when `url` is on the registry's own origin (scheme, host and port).
+    pub(crate) fn is_own_origin(&self, url: &Url) -> bool {
+        url.origin() == self.base.origin()
     }
 
     pub(crate) fn direct(&self) -> Option<&Direct> {
         self.direct.as_ref()
-    }
-
-    pub(crate) fn token_http(&self) -> &reqwest::Client {
-        &self.token_http
     }
 
     pub(crate) fn options(&self) -> &ClientOptions {

@@ -6,10 +6,9 @@
 //! Only for a registry reached without a proxy (the environment names none for
 //! it), over HTTP/1.1 with the same TLS settings, User-Agent, connect timeout
 //! (TCP and TLS) and keepalive. A redirect is not followed here: `transport.rs`
-//! sends the request again through the full client, which follows it by its
-//! policy (a redirected request thus reaches the registry twice). Everything else
-//! (the retry loop, authorization, limits, errors, the request log) is the
-//! transport's, whichever path a request takes.
+//! follows it leg by leg, each leg on the path and client its origin calls for.
+//! Everything else (the retry loop, authorization, limits, errors, the request
+//! log) is the transport's, whichever path a request takes.
 
 use std::future::Future;
 use std::pin::Pin;

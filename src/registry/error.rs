@@ -74,6 +74,18 @@ pub enum Hint {
         /// docker's `certs.d/<host:port>` folder for this registry.
         certs_d: String,
     },
+    /// The certificate of another host the registry sent the client to (a
+    /// token realm, a redirect) is not trusted: trust its CA (a file given, or
+    /// the system's store; the registry's own settings do not apply there).
+    TrustCaElsewhere {
+        /// The registry that sent the client there.
+        registry: String,
+    },
+    /// TLS with another host the registry sent the client to failed.
+    CheckElsewhere {
+        /// The registry that sent the client there.
+        registry: String,
+    },
     /// The certificate does not carry the name used.
     UseCertificateName,
     /// The certificate has expired.
@@ -135,6 +147,15 @@ impl Hint {
         Hint::CheckRedirects => "check the registry's redirect (storage middleware) settings".into(),
         Hint::TrustCa { certs_d } => format!(
             "trust its CA certificate (give it as a CA file, put it at {certs_d}/ca.crt, or install it in the system trust store)"
+        ),
+        Hint::TrustCaElsewhere { registry } => format!(
+            "{registry} sent the client to this host (a token realm or a redirect): trust its CA \
+             certificate (give it as a CA file, or install it in the system trust store); the \
+             certificate settings for {registry} do not apply to another host"
+        ),
+        Hint::CheckElsewhere { registry } => format!(
+            "{registry} sent the client to this host (a token realm or a redirect): check that \
+             host's TLS set-up, or the registry's setting that names it"
         ),
         Hint::UseCertificateName => {
             "use a name the certificate carries in its subjectAltName, or reissue it with this one".into()
@@ -257,7 +278,8 @@ pub enum RegistryError {
     /// The TLS handshake failed: certificate not trusted, wrong name, expired.
     #[error("TLS with {host} failed: {reason}; {hint}")]
     Tls {
-        /// Registry host with port.
+        /// The host with port: the registry's, or that of a token realm or a
+        /// redirect target elsewhere.
         host: String,
         /// Why, in words.
         reason: String,

@@ -43,7 +43,9 @@ impl TlsOptions {
     }
 }
 
-/// Builds the rustls configuration for talking to `registry` (`host[:port]`).
+/// Builds the rustls configuration for talking to `registry` (`host[:port]`),
+/// its own origin alone: `--insecure`, its `certs.d` folder (CAs and client
+/// certificate) apply here and nowhere else ([`elsewhere_config`]).
 pub fn client_config(registry: &str, opts: &TlsOptions) -> Result<ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -69,16 +71,39 @@ pub fn client_config(registry: &str, opts: &TlsOptions) -> Result<ClientConfig> 
             .with_custom_certificate_verifier(Arc::new(verifier(given, true, provider)?))
     };
 
-    let mut config = match client_identity(&opts.host_dir(registry))? {
+    let config = match client_identity(&opts.host_dir(registry))? {
         Some((certs, key)) => builder
             .with_client_auth_cert(certs, key)
             .map_err(|e| RegistryError::Config(format!("client certificate: {e}")))?,
         None => builder.with_no_client_auth(),
     };
-    // HTTP/1.1 only: HTTP/2 cost Distribution 7-8% more CPU per request and made
-    // no listing faster (measured in BENCHMARKS.md).
+    Ok(http1(config))
+}
+
+/// Builds the rustls configuration for every other origin a registry sends the
+/// client to (a token realm, a redirect to blob storage): verified with the
+/// system's store and the CA files given, never with `--insecure` or the
+/// registry's `certs.d`, and without a client certificate.
+pub fn elsewhere_config(opts: &TlsOptions) -> Result<ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut given = Vec::new();
+    for source in ca_file_sources(opts) {
+        given.extend(source.certs?);
+    }
+    let config = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| RegistryError::Config(format!("TLS set-up: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier(given, true, provider)?))
+        .with_no_client_auth();
+    Ok(http1(config))
+}
+
+/// HTTP/1.1 only: HTTP/2 cost Distribution 7-8% more CPU per request and made
+/// no listing faster (measured in BENCHMARKS.md).
+fn http1(mut config: ClientConfig) -> ClientConfig {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
+    config
 }
 
 /// The system's trust store (or the bundle or folder named by SSL_CERT_FILE /
@@ -120,11 +145,16 @@ struct Source {
     certs: Result<Vec<CertificateDer<'static>>>,
 }
 
-fn extra_sources(registry: &str, opts: &TlsOptions) -> Vec<Source> {
-    let ca_files = opts.ca_files.iter().map(|file| Source {
+/// The CA files given, which every origin trusts.
+fn ca_file_sources(opts: &TlsOptions) -> impl Iterator<Item = Source> + '_ {
+    opts.ca_files.iter().map(|file| Source {
         label: format!("--ca-file {}", file.display()),
         certs: read_certs(file),
-    });
+    })
+}
+
+fn extra_sources(registry: &str, opts: &TlsOptions) -> Vec<Source> {
+    let ca_files = ca_file_sources(opts);
     let certs_d = files_with_extension(&opts.host_dir(registry), "crt")
         .into_iter()
         .map(|file| Source {
@@ -493,20 +523,71 @@ impl ServerCertVerifier for NoVerification {
     }
 }
 
-/// If `err` (from reqwest) was a TLS failure, the error that explains it.
+/// Whose certificate a handshake checked.
+#[derive(Clone, Copy, Debug)]
+pub enum Peer<'a> {
+    /// The registry's own origin.
+    Registry,
+    /// Another origin the registry sent the client to (a token realm, a
+    /// redirect), `host:port`: its failure names it, and suggests nothing that
+    /// applies to the registry alone.
+    Elsewhere(&'a str),
+}
+
+/// If `err` (from reqwest) was a TLS failure with `peer`, the error that
+/// explains it.
 pub fn explain(
     err: &(dyn std::error::Error + 'static),
     registry: &str,
+    peer: Peer<'_>,
     opts: &TlsOptions,
 ) -> Option<RegistryError> {
     let mut source = Some(err);
     while let Some(e) = source {
         if let Some(tls) = find_in_io(e) {
-            return Some(describe_tls(tls, registry, opts));
+            let described = describe_tls(tls, registry, opts);
+            return Some(match peer {
+                Peer::Registry => described,
+                Peer::Elsewhere(host) => elsewhere(described, tls, host, registry),
+            });
         }
         source = e.source();
     }
     None
+}
+
+/// `described` (worded for the registry) made about `host`, another origin:
+/// its name checked, and hints that apply to it.
+fn elsewhere(
+    described: RegistryError,
+    err: &rustls::Error,
+    host: &str,
+    registry: &str,
+) -> RegistryError {
+    let RegistryError::Tls { reason, hint, .. } = described else {
+        return described;
+    };
+    let reason = match err {
+        rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => format!("the certificate is not valid for the name `{}`", host_only(host)),
+        _ if is_ca_used_as_end_entity(err) => {
+            "self-signed certificate from an unknown authority (a CA certificate served as the host's own)"
+                .to_string()
+        }
+        _ => reason,
+    };
+    let registry = registry.to_string();
+    let hint = match hint {
+        Hint::TrustCa { .. } => Hint::TrustCaElsewhere { registry },
+        Hint::RenewCertificate | Hint::CheckClock => hint,
+        _ => Hint::CheckElsewhere { registry },
+    };
+    RegistryError::Tls {
+        host: host.to_string(),
+        reason,
+        hint,
+    }
 }
 
 /// `e` as a rustls error, looking inside (nested) io::Errors, whose payload

@@ -349,7 +349,8 @@ impl Registry {
             }
         };
         let send = || async {
-            let mut request = self.token_http().request(method.clone(), url.clone());
+            // Another origin's realm gets none of the registry's TLS settings.
+            let mut request = self.http_for(&url).request(method.clone(), url.clone());
             if let Some(body) = &body {
                 request = request
                     .header(

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::{Instant, SystemTime};
 
 use futures_util::future::BoxFuture;
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, LOCATION};
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION};
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
@@ -16,6 +16,7 @@ use super::direct::Direct;
 use super::error::{
     cause_chain, innermost, parse_error_body, ErrorInfo, Hint, RegistryError, Result,
 };
+use super::redirect::{next_leg, Leg};
 use super::retry::{io_causes, is_reset, retry_after, retryable_status, Backoff};
 use super::tls;
 use super::tokens::AuthHeader;
@@ -258,48 +259,70 @@ impl Registry {
         Ok(answer)
     }
 
-    /// Sends the request with `auth` and reads the answer: on the direct path
-    /// when it can take the request, else (or to follow a redirect it was
-    /// answered) through the full client.
+    /// Sends the request with `auth` and reads the answer, following redirects
+    /// leg by leg (`redirect.rs`): each leg on the direct path when it can take
+    /// it, else through the full client for its origin.
     pub(crate) async fn execute(
         &self,
         request: &Request<'_>,
         auth: Option<&AuthHeader>,
     ) -> Result<Fetched> {
-        if let Some((direct, uri)) = self.direct_for(request) {
-            let answer = self.send_direct(direct, uri, request, auth).await?;
-            if !(answer.status.is_redirection() && answer.headers.contains_key(LOCATION)) {
-                return Ok(answer);
+        let mut leg = Leg {
+            method: request.method.clone(),
+            url: request.url.clone(),
+            body: request.body.as_ref(),
+            auth: auth.filter(|_| self.is_own_origin(request.url)),
+        };
+        let own = self.base().origin();
+        let mut followed = 0;
+        loop {
+            let answer = match self.direct_for(&leg) {
+                Some((direct, uri)) => self.send_direct(direct, uri, request, &leg).await?,
+                None => {
+                    let resp = self.send_full(request, &leg).await?;
+                    read_answer(resp, request.limit, &leg.url).await?
+                }
+            };
+            match next_leg(&leg, answer.status, &answer.headers, followed, &own) {
+                Ok(Some(next)) => {
+                    leg = next;
+                    followed += 1;
+                }
+                Ok(None) => return Ok(answer),
+                Err(reason) => {
+                    return Err(RegistryError::InvalidResponse {
+                        url: redact_url(&leg.url),
+                        reason,
+                    })
+                }
             }
         }
-        let resp = self.send_full(request, auth).await?;
-        read_answer(resp, request.limit, request.url).await
     }
 
-    /// The direct path and the request's URI, when the request can take it: a
-    /// GET or HEAD without a body, to the registry's own origin.
-    fn direct_for(&self, request: &Request<'_>) -> Option<(&Direct, http::Uri)> {
+    /// The direct path and the leg's URI, when the leg can take it: a GET or
+    /// HEAD without a body, to the registry's own origin.
+    fn direct_for(&self, leg: &Leg<'_>) -> Option<(&Direct, http::Uri)> {
         let direct = self.direct()?;
-        let reads = request.method == Method::GET || request.method == Method::HEAD;
-        if !reads || request.body.is_some() || request.url.origin() != self.base().origin() {
+        let reads = leg.method == Method::GET || leg.method == Method::HEAD;
+        if !reads || leg.body.is_some() || !self.is_own_origin(&leg.url) {
             return None;
         }
-        Some((direct, request.url.as_str().parse().ok()?))
+        Some((direct, leg.url.as_str().parse().ok()?))
     }
 
-    /// The request on the direct path, its answer read, all within the request
+    /// A leg on the direct path, its answer read, all within the request
     /// timeout.
     async fn send_direct(
         &self,
         direct: &Direct,
         uri: http::Uri,
         request: &Request<'_>,
-        auth: Option<&AuthHeader>,
+        leg: &Leg<'_>,
     ) -> Result<Fetched> {
-        let (method, url) = (&request.method, request.url);
+        let (method, url) = (&leg.method, &leg.url);
         // One deadline for the answer and its body, as the full client has.
         let deadline = tokio::time::Instant::now() + self.request_timeout();
-        let auth = auth.map(AuthHeader::header_value);
+        let auth = leg.auth.map(AuthHeader::header_value);
         let sent = async {
             match tokio::time::timeout_at(deadline, direct.send(method, uri, request.accept, auth))
                 .await
@@ -326,28 +349,24 @@ impl Registry {
             .unwrap_or_else(|_| Err(self.timed_out(method, url)))
     }
 
-    /// The request through the full client (reqwest): proxies, redirects.
-    async fn send_full(
-        &self,
-        request: &Request<'_>,
-        auth: Option<&AuthHeader>,
-    ) -> Result<Response> {
+    /// A leg through the full client for its origin (reqwest): proxies.
+    async fn send_full(&self, request: &Request<'_>, leg: &Leg<'_>) -> Result<Response> {
         let mut builder = self
-            .http()
-            .request(request.method.clone(), request.url.clone());
+            .http_for(&leg.url)
+            .request(leg.method.clone(), leg.url.clone());
         if let Some(accept) = request.accept {
             builder = builder.header(ACCEPT, accept);
         }
-        if let Some(body) = &request.body {
+        if let Some(body) = leg.body {
             if let Some(content_type) = &body.content_type {
                 builder = builder.header(reqwest::header::CONTENT_TYPE, content_type);
             }
             builder = builder.body(body.bytes.clone());
         }
-        if let Some(auth) = auth {
+        if let Some(auth) = leg.auth {
             builder = builder.header(AUTHORIZATION, auth.header_value());
         }
-        self.dispatch(&request.method, request.url, builder).await
+        self.dispatch(&leg.method, &leg.url, builder).await
     }
 
     /// Sends a built request within the in-flight bound and tells the observer.
@@ -433,7 +452,13 @@ impl Registry {
         connect: bool,
         timeout: bool,
     ) -> RegistryError {
-        if let Some(tls_err) = tls::explain(err, self.host(), &self.options().tls) {
+        let host = authority(url);
+        let peer = if self.is_own_origin(url) {
+            tls::Peer::Registry
+        } else {
+            tls::Peer::Elsewhere(&host)
+        };
+        if let Some(tls_err) = tls::explain(err, self.host(), peer, &self.options().tls) {
             return tls_err;
         }
         if timeout && !connect {

@@ -18,6 +18,9 @@ pub struct Request {
     pub target: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Whether the client presented a certificate in the TLS handshake (asked
+    /// for by [`serve_tls_asking_for_client_certificates`] only).
+    pub client_certificate: bool,
 }
 
 impl Request {
@@ -151,19 +154,49 @@ pub fn serve_tls(
     cert: &CertPair,
     handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
 ) -> Server {
+    let config = tls_config(cert, |builder| builder.with_no_client_auth());
+    serve(Some(config), Arc::new(handler))
+}
+
+/// Serves HTTPS with `cert` on a free loopback port, asking each client for a
+/// certificate signed by `client_ca` (a client without one is served too;
+/// [`Request::client_certificate`] says whether one came).
+pub fn serve_tls_asking_for_client_certificates(
+    cert: &CertPair,
+    client_ca: &std::path::Path,
+    handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
+) -> Server {
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_file_iter(client_ca).unwrap() {
+        roots.add(ca.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .allow_unauthenticated()
+            .build()
+            .unwrap();
+    let config = tls_config(cert, |builder| builder.with_client_cert_verifier(verifier));
+    serve(Some(config), Arc::new(handler))
+}
+
+type ServerBuilder = rustls::ConfigBuilder<rustls::ServerConfig, rustls::WantsVerifier>;
+type WithClientAuth = rustls::ConfigBuilder<rustls::ServerConfig, rustls::server::WantsServerCert>;
+
+fn tls_config(
+    cert: &CertPair,
+    client_auth: impl FnOnce(ServerBuilder) -> WithClientAuth,
+) -> Arc<rustls::ServerConfig> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert.cert)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     let key = PrivateKeyDer::from_pem_file(&cert.key).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
         .unwrap();
-    serve(Some(Arc::new(config)), Arc::new(handler))
+    Arc::new(client_auth(builder).with_single_cert(certs, key).unwrap())
 }
 
 /// Serves plain HTTP on a free loopback port.
@@ -192,9 +225,17 @@ fn serve(tls: Option<Arc<rustls::ServerConfig>>, handler: Arc<Handler>) -> Serve
                     let Ok(conn) = rustls::ServerConnection::new(config) else {
                         return;
                     };
-                    connection(rustls::StreamOwned::new(conn, stream), &*handler, &requests);
+                    let mut tls = rustls::StreamOwned::new(conn, stream);
+                    // A refused handshake records no request.
+                    while tls.conn.is_handshaking() {
+                        if tls.conn.complete_io(&mut tls.sock).is_err() {
+                            return;
+                        }
+                    }
+                    let presented = tls.conn.peer_certificates().is_some();
+                    connection(tls, &*handler, &requests, presented);
                 }
-                None => connection(stream, &*handler, &requests),
+                None => connection(stream, &*handler, &requests, false),
             });
         }
     });
@@ -205,12 +246,18 @@ fn serve(tls: Option<Arc<rustls::ServerConfig>>, handler: Arc<Handler>) -> Serve
     }
 }
 
-fn connection<S: Read + Write>(mut stream: S, handler: &Handler, requests: &Mutex<Vec<Request>>) {
+fn connection<S: Read + Write>(
+    mut stream: S,
+    handler: &Handler,
+    requests: &Mutex<Vec<Request>>,
+    client_certificate: bool,
+) {
     let mut buf = Vec::new();
     loop {
-        let Some(request) = read_request(&mut stream, &mut buf) else {
+        let Some(mut request) = read_request(&mut stream, &mut buf) else {
             return;
         };
+        request.client_certificate = client_certificate;
         requests.lock().unwrap().push(request.clone());
         let resp = handler(&request);
         if let Some(Fault::Stall(d)) = resp.fault {
@@ -278,5 +325,6 @@ fn read_request<S: Read>(stream: &mut S, buf: &mut Vec<u8>) -> Option<Request> {
         target,
         headers,
         body,
+        client_certificate: false,
     })
 }

@@ -23,6 +23,7 @@ mod json_shapes;
 mod keyring;
 mod login;
 mod ls;
+mod origins;
 mod proxy;
 mod prune;
 mod pty;
