@@ -309,14 +309,22 @@ impl Registry {
             url: self.base().to_string(),
             reason: format!("token realm `{realm}` is not a URL: {e}"),
         })?;
+        // Plain HTTP is the user's choice for the registry's own host alone (a
+        // realm on another port of it included); anywhere else it is not HTTPS.
+        let own_host = realm_url.host_str() == self.base().host_str();
         if realm_url.scheme() != "https"
-            && !(self.options().plain_http && realm_url.scheme() == "http")
+            && !(self.options().plain_http && realm_url.scheme() == "http" && own_host)
         {
             return Err(RegistryError::InvalidResponse {
                 url: self.base().to_string(),
-                reason: format!(
-                    "token realm `{realm}` is not HTTPS; credentials are not sent to it"
-                ),
+                reason: if self.options().plain_http {
+                    format!(
+                        "token realm `{realm}` is not HTTPS, and plain HTTP is accepted only on the \
+                         registry's own host; credentials are not sent to it"
+                    )
+                } else {
+                    format!("token realm `{realm}` is not HTTPS; credentials are not sent to it")
+                },
             });
         }
         let mut params: Vec<(&str, String)> = Vec::new();

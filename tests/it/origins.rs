@@ -1,7 +1,8 @@
 //! What applies to the registry's own origin only: `--insecure`, docker's
-//! `certs.d/<host:port>/` (its CAs and client certificate).
+//! `certs.d/<host:port>/` (its CAs and client certificate) and `--plain-http`.
 //! A token realm or a redirect target on another origin is verified with the
-//! system's store and `--ca-file`, and gets no client certificate and no `Referer`.
+//! system's store and `--ca-file`, gets no client certificate, no `Referer`, and
+//! is never plain HTTP on another host.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,9 +10,11 @@ use std::sync::Arc;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 
 use crate::fixture::{image, Storage};
-use crate::harness::{loopback_certificate, regctl, seed_certificate, Options, TestRegistry};
+use crate::harness::{
+    loopback_certificate, regctl, seed_certificate, Options, Regctl, TestRegistry,
+};
 use crate::http::{
-    serve_plain, serve_tls, serve_tls_asking_for_client_certificates, Request, Response,
+    serve_plain, serve_tls, serve_tls_asking_for_client_certificates, Request, Response, Server,
 };
 
 fn populate(s: &Storage) {
@@ -63,6 +66,13 @@ fn registry_with_realm(realm: String) -> impl Fn(&Request) -> Response + Send + 
 /// A fake token realm that gives [`TOKEN`] to anyone.
 fn realm(_: &Request) -> Response {
     Response::json(200, serde_json::json!({"token": TOKEN}))
+}
+
+fn carries_the_password(server: &Server) -> bool {
+    server
+        .requests()
+        .iter()
+        .any(|r| r.header("authorization").is_some())
 }
 
 #[test]
@@ -255,6 +265,47 @@ fn the_client_certificate_of_certs_d_goes_to_the_registry_and_not_to_its_realm()
         at_realm.iter().all(|r| !r.client_certificate),
         "the realm on another origin got no client certificate"
     );
+}
+
+fn plain_http(host: &str) -> Regctl {
+    regctl().logged_in().args(["--plain-http", "ls", host])
+}
+
+#[test]
+fn plain_http_sends_credentials_only_to_a_plain_realm_on_the_registrys_own_host() {
+    // The registry on 127.0.0.1, its realm named `localhost`: another host.
+    let token_realm = Arc::new(serve_plain(realm));
+    let registry = serve_plain(registry_with_realm(format!(
+        "http://localhost:{}/token",
+        token_realm.port
+    )));
+    let host = format!("127.0.0.1:{}", registry.port);
+    let run = plain_http(&host).run();
+    run.code(1);
+    assert_eq!(run.stdout, "");
+    assert!(
+        token_realm.requests().is_empty() && !carries_the_password(&token_realm),
+        "nothing was sent to the plain-HTTP realm on another host"
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("localhost:{}", token_realm.port))
+            && run.stderr.contains("not HTTPS"),
+        "{}",
+        run.stderr
+    );
+
+    // On the registry's own host (another port), a plain-HTTP realm is used.
+    let same_host = Arc::new(serve_plain(realm));
+    let registry = serve_plain(registry_with_realm(format!(
+        "http://127.0.0.1:{}/token",
+        same_host.port
+    )));
+    let host = format!("127.0.0.1:{}", registry.port);
+    let run = plain_http(&host).run();
+    run.success();
+    assert_eq!(run.stdout, format!("{host}/app:v1\n"));
+    assert!(carries_the_password(&same_host));
 }
 
 #[test]
