@@ -821,3 +821,86 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    fn a_poisoned_fallback_index_takes_nobody_elses_images(target) {
+        // Anyone with push access tags `sha256-<hex of v1>` on an index that lists
+        // other people's untagged releases (deployed by digest, no `subject`), and
+        // another such index for a digest that does not exist.
+        let subject = dated(1, "poison subject");
+        target.push_image("app", &["v1"], &subject);
+        let (r1, r2) = (dated(2, "release one"), dated(3, "release two"));
+        target.push_image("app", &[], &r1);
+        target.push_image("app", &[], &r2);
+        let (m1, m2) = (Manifest::from(&r1), Manifest::from(&r2));
+        let poisoned = artifacts::referrers_fallback(std::slice::from_ref(&m1));
+        let subject_tag = digest_tag(&subject.digest);
+        target.push_tagged("app", &[&subject_tag], &poisoned);
+        let nothing = crate::fixture::sha256(b"never pushed");
+        let orphaned = artifacts::referrers_fallback(std::slice::from_ref(&m2));
+        target.push_tagged("app", &[&digest_tag(&nothing)], &orphaned);
+        let before = blobs_now(target);
+
+        let run = target
+            .regctl()
+            .args(["rm", &target.reference("app:v1"), "--yes", "--format", "json"])
+            .run();
+        run.success();
+        let deleted: Vec<String> = json(&run)
+            .iter()
+            .filter_map(|r| r["digest"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(deleted, vec![subject.digest.clone()], "{}", run.stdout);
+        let prune = target
+            .regctl()
+            .args(["prune", &target.reference("app"), "--keep", "5", "--orphans", "--yes"])
+            .run();
+        prune.success();
+        for m in [&m1, &m2, &poisoned, &orphaned] {
+            assert!(exists(target, "app", &m.digest), "{} was deleted", m.digest);
+        }
+        collect_and_check(
+            target,
+            &before,
+            &[&Manifest::from(&subject)],
+            &[&m1, &m2, &poisoned, &orphaned],
+            &[
+                format!("app@{}", m1.digest),
+                format!("app@{}", m2.digest),
+                format!("app:{subject_tag}"),
+            ],
+        );
+    }
+);
+
+on_both!(
+    fn a_multi_arch_image_tagged_like_a_digest_keeps_its_platforms(target) {
+        // A multi-arch image a user tagged `sha256-<hex>` of another image, `x`:
+        // removing `x` leaves the index whole (it was read as x's fallback index,
+        // its platforms as x's referrers).
+        let [a, b, _] = platforms();
+        let x = dated(4, "sibling x");
+        target.push_image("multi", &["x"], &x);
+        let tag = digest_tag(&x.digest);
+        target.push_index("multi", &[&tag], &[a.clone(), b.clone()]);
+        let index = artifacts::index(&[a.clone(), b.clone()]);
+        let before = blobs_now(target);
+        let run = target
+            .regctl()
+            .args(["rm", &target.reference("multi:x"), "--yes"])
+            .run();
+        run.success();
+        for d in [&index.digest, &a.digest, &b.digest] {
+            assert!(exists(target, "multi", d), "{d} went with x");
+        }
+        assert_eq!(listing(target, "multi"), vec![tag.clone()]);
+        let (ma, mb) = (Manifest::from(&a), Manifest::from(&b));
+        collect_and_check(
+            target,
+            &before,
+            &[&Manifest::from(&x)],
+            &[&index, &ma, &mb],
+            &[format!("multi:{tag}")],
+        );
+    }
+);
