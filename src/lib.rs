@@ -9,6 +9,7 @@ pub mod commands;
 pub mod credentials;
 pub mod deletion;
 pub mod exit;
+pub mod file;
 pub mod hints;
 pub mod inspect;
 pub mod interrupt;

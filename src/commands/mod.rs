@@ -229,7 +229,19 @@ impl Context {
         host: &str,
         credential: crate::registry::Resolved,
     ) -> Result<Registry> {
+        self.warn_untrusted(host);
         Ok(Registry::new(host, self.options.clone(), Some(credential))?)
+    }
+
+    /// Says which CA files and certs.d folder for `host` are left out because
+    /// another user could have written them.
+    fn warn_untrusted(&self, host: &str) {
+        if self.options.tls.insecure || self.options.plain_http {
+            return;
+        }
+        for warning in crate::registry::tls::ca_files(host, &self.options.tls).1 {
+            self.printer.warn(warning);
+        }
     }
 
     /// The client for `host`, created on first use with its credentials; one per
@@ -247,6 +259,7 @@ impl Context {
             self.printer
                 .verbose(format_args!("credentials for {host} from {}", c.source));
         }
+        self.warn_untrusted(host);
         let registry = Arc::new(Registry::new(host, self.options.clone(), credential)?);
         registries.insert(host.to_string(), registry.clone());
         Ok(registry)

@@ -78,9 +78,9 @@ impl DockerConfig {
     /// Reads the config at `path`; a missing file is an empty config, a file that is
     /// not valid JSON is an error naming the file and line.
     pub fn load(path: &Path) -> Result<Self, CredentialError> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::file::read_text(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) if e.is_not_found() => return Ok(Self::default()),
             Err(e) => {
                 return Err(CredentialError::Config {
                     path: path.to_path_buf(),

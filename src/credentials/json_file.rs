@@ -27,11 +27,9 @@ struct Style {
 }
 
 fn read_with_style(path: &Path) -> Result<(Members, Style), CredentialError> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::file::read_text(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok((Members::new(), Style::default()))
-        }
+        Err(e) if e.is_not_found() => return Ok((Members::new(), Style::default())),
         Err(e) => return Err(config_error(path, e.to_string())),
     };
     let style = Style {

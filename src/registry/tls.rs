@@ -71,7 +71,11 @@ pub fn client_config(registry: &str, opts: &TlsOptions) -> Result<ClientConfig> 
             .with_custom_certificate_verifier(Arc::new(verifier(given, true, provider)?))
     };
 
-    let config = match client_identity(&opts.host_dir(registry))? {
+    let identity = match trusted_certs_d(registry, opts) {
+        Ok(dir) => client_identity(&dir)?,
+        Err(_) => None,
+    };
+    let config = match identity {
         Some((certs, key)) => builder
             .with_client_auth_cert(certs, key)
             .map_err(|e| RegistryError::Config(format!("client certificate: {e}")))?,
@@ -145,23 +149,89 @@ struct Source {
     certs: Result<Vec<CertificateDer<'static>>>,
 }
 
-/// The CA files given, which every origin trusts.
-fn ca_file_sources(opts: &TlsOptions) -> impl Iterator<Item = Source> + '_ {
-    opts.ca_files.iter().map(|file| Source {
-        label: format!("--ca-file {}", file.display()),
-        certs: read_certs(file),
-    })
+/// The CA files given, which every origin trusts (but those another user could
+/// have written: [`ca_files`] names them).
+fn ca_file_sources(opts: &TlsOptions) -> Vec<Source> {
+    sources(given_ca_files(opts).0)
 }
 
 fn extra_sources(registry: &str, opts: &TlsOptions) -> Vec<Source> {
-    let ca_files = ca_file_sources(opts);
-    let certs_d = files_with_extension(&opts.host_dir(registry), "crt")
+    sources(ca_files(registry, opts).0)
+}
+
+fn sources(files: Vec<(String, PathBuf)>) -> Vec<Source> {
+    files
         .into_iter()
-        .map(|file| Source {
-            label: format!("{} (certs.d)", file.display()),
+        .map(|(label, file)| Source {
+            label,
             certs: read_certs(&file),
-        });
-    ca_files.chain(certs_d).collect()
+        })
+        .collect()
+}
+
+/// The CA files trusted for `registry`, each with its label (`--ca-file PATH`,
+/// `PATH (certs.d)`): the `--ca-file`s, then the `*.crt` of its certs.d folder.
+/// A file or folder another user could have written is left out, as ssh leaves
+/// out such keys; the warnings (second) say which and why, for the caller to show.
+pub fn ca_files(registry: &str, opts: &TlsOptions) -> (Vec<(String, PathBuf)>, Vec<String>) {
+    let (mut files, mut refused) = given_ca_files(opts);
+    match trusted_certs_d(registry, opts) {
+        Ok(dir) => {
+            for file in files_with_extension(&dir, "crt") {
+                let label = format!("{} (certs.d)", file.display());
+                trust(label, file, &mut files, &mut refused);
+            }
+        }
+        Err(warning) => refused.push(warning),
+    }
+    (files, refused)
+}
+
+/// [`ca_files`] of `--ca-file` alone.
+fn given_ca_files(opts: &TlsOptions) -> (Vec<(String, PathBuf)>, Vec<String>) {
+    let (mut files, mut refused) = (Vec::new(), Vec::new());
+    for file in &opts.ca_files {
+        let label = format!("--ca-file {}", file.display());
+        trust(label, file.clone(), &mut files, &mut refused);
+    }
+    (files, refused)
+}
+
+/// Adds `file` to `files`, or its warning to `refused` when another user could
+/// have written it.
+fn trust(
+    label: String,
+    file: PathBuf,
+    files: &mut Vec<(String, PathBuf)>,
+    refused: &mut Vec<String>,
+) {
+    // What is not a regular file is not left out: reading it says what it is.
+    let regular = std::fs::metadata(&file).is_ok_and(|m| m.is_file());
+    match crate::file::writable_by_others(&file).filter(|_| regular) {
+        Some(why) => refused.push(refusal(&file, &why)),
+        None => files.push((label, file)),
+    }
+}
+
+/// `registry`'s certs.d folder, unless another user could have written it (the
+/// warning then).
+fn trusted_certs_d(registry: &str, opts: &TlsOptions) -> std::result::Result<PathBuf, String> {
+    let dir = opts.host_dir(registry);
+    match crate::file::writable_by_others(&dir) {
+        Some(why) => Err(format!(
+            "{} (its CA and client certificates)",
+            refusal(&dir, &why)
+        )),
+        None => Ok(dir),
+    }
+}
+
+fn refusal(path: &Path, why: &str) -> String {
+    format!(
+        "ignoring {}: {why}, so another user could make regctl trust a certificate of theirs \
+         (`chmod go-w` it, and give it to root or to yourself)",
+        path.display()
+    )
 }
 
 /// What a TLS handshake with the registry showed, for a diagnosis.
@@ -264,11 +334,14 @@ pub async fn probe(
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
-    let certs: Vec<_> = CertificateDer::pem_file_iter(path)
-        .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
-        .map_err(|e| {
-            RegistryError::Config(format!("cannot read CA file {}: {e}", path.display()))
-        })?;
+    let fail = |e: &dyn std::fmt::Display| {
+        RegistryError::Config(format!("cannot read CA file {}: {e}", path.display()))
+    };
+    let pem = crate::file::read(path).map_err(|e| fail(&e))?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
+        .map(|cert| cert.map(CertificateDer::into_owned))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| fail(&e))?;
     if certs.is_empty() {
         return Err(RegistryError::Config(format!(
             "CA file {} holds no PEM certificate",
@@ -306,12 +379,15 @@ fn client_identity(
         )));
     }
     let certs = read_certs(&cert_file)?;
-    let key = PrivateKeyDer::from_pem_file(&key_file).map_err(|e| {
-        RegistryError::Config(format!(
-            "cannot read client key {}: {e}",
-            key_file.display()
-        ))
-    })?;
+    let key = crate::file::read(&key_file)
+        .map_err(|e| e.to_string())
+        .and_then(|pem| PrivateKeyDer::from_pem_slice(&pem).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            RegistryError::Config(format!(
+                "cannot read client key {}: {e}",
+                key_file.display()
+            ))
+        })?;
     Ok(Some((certs, key)))
 }
 

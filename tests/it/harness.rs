@@ -320,6 +320,12 @@ pub fn spawn_until_listening(mut cmd: Command, log: &Path, listening: &str) -> O
     }
 }
 
+/// True when the tests run as root (they may then chown files to other users).
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
 /// Kills a server and reaps it.
 pub fn stop(child: &mut Child) {
     let _ = child.kill();
@@ -420,6 +426,33 @@ pub fn skopeo(registry: &TestRegistry, subcommand: &str) -> (Command, TempDir) {
         cmd.env_remove(var);
     }
     (cmd, certs)
+}
+
+/// Waits for `child` (stdout and stderr piped) to end and returns what it
+/// printed; one still going after `limit` is killed and fails the test.
+#[track_caller]
+pub fn finish_within(child: std::process::Child, limit: Duration) -> Run {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => {
+            let out = out.unwrap();
+            Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }
+        }
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("regctl was still running after {} s", limit.as_secs())
+        }
+    }
 }
 
 /// What a regctl run returned.
@@ -551,16 +584,33 @@ impl Regctl {
         self.cmd
     }
 
-    /// Starts regctl and returns the running process (stdout and stderr piped).
+    /// Starts regctl and returns the running process (stdout and stderr piped;
+    /// the input given with [`Regctl::stdin`] written by a thread of its own).
     pub fn spawn(mut self) -> std::process::Child {
         self.cmd
-            .stdin(Stdio::null())
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let child = self.cmd.spawn().unwrap();
+        let mut child = self.cmd.spawn().unwrap();
+        if let (Some(input), Some(mut pipe)) = (self.stdin.take(), child.stdin.take()) {
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(input.as_bytes());
+            });
+        }
         // The home folder must outlive the process; it is small and temporary.
         std::mem::forget(self.home);
         child
+    }
+
+    /// Runs as [`Regctl::run`] does, for a run that a bug would make hang: one
+    /// still going after `limit` is killed and fails the test.
+    #[track_caller]
+    pub fn run_within(self, limit: Duration) -> Run {
+        finish_within(self.spawn(), limit)
     }
 
     /// Runs with stdin closed; stdout's bytes as they are (exit 0 asserted).

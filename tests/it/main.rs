@@ -12,6 +12,7 @@ mod doctor;
 mod du;
 mod faults;
 mod ferro;
+mod files;
 mod fixture;
 mod graph;
 mod graph_fixture;
