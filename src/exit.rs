@@ -60,16 +60,7 @@ impl Exit {
                 return Exit::Usage;
             }
             if let Some(e) = cause.downcast_ref::<CredentialError>() {
-                return match e {
-                    CredentialError::Incomplete(_)
-                    | CredentialError::Config { .. }
-                    | CredentialError::NoHelperConfigured { .. } => Exit::Usage,
-                    CredentialError::Keyring(_)
-                    | CredentialError::KeyringUnavailable(_)
-                    | CredentialError::Helper { .. }
-                    | CredentialError::HelperMissing { .. }
-                    | CredentialError::StoreMissing { .. } => Exit::Failure,
-                };
+                return Self::for_credential(e);
             }
             if cause
                 .downcast_ref::<crate::registry::reference::ReferenceError>()
@@ -79,6 +70,21 @@ impl Exit {
             }
         }
         Exit::Failure
+    }
+
+    /// The exit status for a credential failure: 2 for what the user gave or
+    /// configured (flags, docker's config), 1 for a store that failed.
+    pub fn for_credential(e: &CredentialError) -> Exit {
+        match e {
+            CredentialError::Incomplete(_)
+            | CredentialError::Config { .. }
+            | CredentialError::NoHelperConfigured { .. } => Exit::Usage,
+            CredentialError::Keyring(_)
+            | CredentialError::KeyringUnavailable(_)
+            | CredentialError::Helper { .. }
+            | CredentialError::HelperMissing { .. }
+            | CredentialError::StoreMissing { .. } => Exit::Failure,
+        }
     }
 
     /// The exit status for a class of registry failure.

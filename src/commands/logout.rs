@@ -23,8 +23,10 @@ pub async fn run(args: &LogoutArgs, ctx: &Context) -> Result<Exit> {
             "{failure}; the credential for {host} may still be stored there"
         ));
     }
-    if !erased.failures.is_empty() {
-        return Ok(Exit::Failure);
+    // The first failure decides: 2 for a config that cannot be used, 1 for a
+    // store that failed.
+    if let Some(first) = erased.failures.first() {
+        return Ok(Exit::for_credential(first));
     }
     if erased.places.is_empty() {
         ctx.printer.error(format!(

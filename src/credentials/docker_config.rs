@@ -118,12 +118,17 @@ impl DockerConfig {
             let Value::String(helper) = helper else {
                 return Err("its `credHelpers` value is not a string".into());
             };
+            super::helper::check_name(helper)
+                .map_err(|why| format!("its `credHelpers` value {why}"))?;
             return Ok(Some(Lookup::Helper(helper.clone())));
         }
         match &self.creds_store {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(store)) if store.is_empty() => Ok(None),
-            Some(Value::String(store)) => Ok(Some(Lookup::Store(store.clone()))),
+            Some(Value::String(store)) => {
+                super::helper::check_name(store).map_err(|why| format!("`credsStore`: {why}"))?;
+                Ok(Some(Lookup::Store(store.clone())))
+            }
             Some(_) => Err("`credsStore` is not a string".into()),
         }
     }
@@ -273,6 +278,32 @@ mod tests {
         assert_eq!(
             cfg.lookup("b.example").unwrap(),
             Lookup::Store("secretservice".into())
+        );
+    }
+
+    #[test]
+    fn a_helper_name_that_would_be_a_path_is_an_error() {
+        for name in [
+            "../../x/evil",
+            "a/b",
+            "a\\\\b",
+            ".hidden",
+            "..",
+            "e\\u001bvil",
+        ] {
+            let cfg = DockerConfig::parse(&format!(r#"{{"credsStore": "{name}"}}"#)).unwrap();
+            let err = cfg.lookup("a.example").unwrap_err();
+            assert!(err.contains("not a helper name"), "{name}: {err}");
+            assert!(!err.contains('\u{1b}'), "{err}");
+            let cfg =
+                DockerConfig::parse(&format!(r#"{{"credHelpers": {{"a.example": "{name}"}}}}"#))
+                    .unwrap();
+            assert!(cfg.helper_for("a.example").is_err(), "{name}");
+        }
+        let cfg = DockerConfig::parse(r#"{"credsStore": "desktop.exe"}"#).unwrap();
+        assert_eq!(
+            cfg.lookup("a").unwrap(),
+            Lookup::Store("desktop.exe".into())
         );
     }
 

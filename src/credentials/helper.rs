@@ -79,12 +79,40 @@ fn failure(name: &str, detail: String) -> CredentialError {
     }
 }
 
+/// Why `name`, from docker's config, cannot name a credential helper: with a
+/// `/` or `\` (or a leading `.`), `docker-credential-<name>` is a path, run from
+/// the current folder, instead of a program found on PATH; a control character
+/// has no place in a program's name either.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let why = if name.contains(['/', '\\']) {
+        "it holds a `/` or `\\`, which would make docker-credential-NAME a path run from the current folder"
+    } else if name.starts_with('.') {
+        "it starts with `.`"
+    } else if name.chars().any(char::is_control) {
+        "it holds a control character"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "`{}` is not a helper name: {why}; nothing was run",
+        crate::text::escape(name)
+    ))
+}
+
 /// Runs `docker-credential-<name> <verb>` with `input` on stdin, under the
-/// time limit and the output cap.
+/// time limit and the output cap, without regctl's own `REGCTL_*` variables
+/// (a password among them) in its environment.
 fn run(name: &str, verb: &str, input: &[u8], timeout: Duration) -> Result<Answer, CredentialError> {
+    check_name(name).map_err(|why| failure(name, why))?;
     let program = format!("docker-credential-{name}");
     let fail = |detail: String| failure(name, detail);
-    let mut child = Command::new(&program)
+    let mut command = Command::new(&program);
+    for (var, _) in std::env::vars_os() {
+        if var.as_encoded_bytes().starts_with(b"REGCTL_") {
+            command.env_remove(var);
+        }
+    }
+    let mut child = command
         .arg(verb)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

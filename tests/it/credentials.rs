@@ -400,3 +400,96 @@ fn an_entry_with_both_auth_and_identitytoken_logs_in_to_a_basic_auth_registry() 
         .run();
     expect_listing(&reg, &run);
 }
+
+/// Long enough for a loaded machine; only a bug makes a run take it.
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[test]
+fn a_helper_name_that_is_a_path_is_refused_before_anything_runs() {
+    // `docker-credential-../../x/evil` run from `cwd` is `cwd/x/evil`, once the
+    // folder `cwd/docker-credential-..` exists.
+    let work = tempfile::tempdir().unwrap();
+    let cwd = work.path().join("a");
+    std::fs::create_dir_all(cwd.join("docker-credential-..")).unwrap();
+    std::fs::create_dir_all(cwd.join("x")).unwrap();
+    let ran = work.path().join("ran");
+    let evil = cwd.join("x").join("evil");
+    std::fs::write(
+        &evil,
+        format!(
+            "#!/bin/sh\ntouch '{}'\nprintf '{{\"Username\":\"u\",\"Secret\":\"s\"}}'\n",
+            ran.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&evil, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let host = "reg.example:5000";
+    for config in [
+        r#"{"credsStore": "../../x/evil"}"#.to_string(),
+        format!(r#"{{"credHelpers": {{"{host}": "../../x/evil"}}}}"#),
+    ] {
+        for command in [
+            &["ls", host][..],
+            &["logout", host],
+            &["pull-secret", host, "--name", "regcred"],
+        ] {
+            let run = regctl()
+                .docker_config(&config)
+                .current_dir(&cwd)
+                .args(command)
+                .run_within(LIMIT);
+            run.code(2);
+            assert!(
+                run.stderr.contains("../../x/evil") && run.stderr.contains("not a helper name"),
+                "{command:?}: {}",
+                run.stderr
+            );
+            assert!(!ran.exists(), "{command:?} ran {}", evil.display());
+        }
+    }
+    for name in [".hidden", "a\\\\b", "ev\\u001bil", "sub/dir", ".."] {
+        let run = regctl()
+            .docker_config(&format!(r#"{{"credsStore": "{name}"}}"#))
+            .current_dir(&cwd)
+            .args(["ls", host])
+            .run_within(LIMIT);
+        run.code(2);
+        assert!(
+            run.stderr.contains("not a helper name"),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_helper_gets_no_regctl_variables() {
+    let bin = tempfile::tempdir().unwrap();
+    let env = bin.path().join("env");
+    let path = bin.path().join("docker-credential-envdump");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\ncat > /dev/null\nenv > '{}'\necho 'credentials not found in native keychain'\nexit 1\n",
+            env.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // logout leaves REGCTL_USERNAME and REGCTL_PASSWORD to itself: they are
+    // set, and must not reach the helper.
+    let run = regctl()
+        .docker_config(r#"{"credsStore": "envdump"}"#)
+        .env("PATH", path_with(bin.path()))
+        .env("REGCTL_USERNAME", USER)
+        .env("REGCTL_PASSWORD", "regctl-password-not-for-helpers")
+        .env("REGCTL_OTHER", "x")
+        .args(["logout", "reg.example:5000"])
+        .run_within(LIMIT);
+    run.code(4);
+    let seen = std::fs::read_to_string(&env).unwrap();
+    assert!(seen.contains("PATH="), "{seen}");
+    assert!(!seen.contains("REGCTL_"), "{seen}");
+    assert!(!seen.contains("regctl-password-not-for-helpers"));
+}

@@ -87,7 +87,7 @@ fn a_docker_config_that_is_not_a_regular_file_is_refused_naming_it() {
             .env("DOCKER_CONFIG", dir.path())
             .args(["logout", &nowhere()])
             .run_within(LIMIT);
-        out.code(1);
+        out.code(2);
         names(&out.stderr, &path, odd);
     }
 }
@@ -104,7 +104,7 @@ fn a_regctl_config_that_is_not_a_regular_file_is_refused_naming_it() {
             .join("config.json");
         odd.make(&path);
         let out = run.args(["logout", &nowhere()]).run_within(LIMIT);
-        out.code(1);
+        out.code(2);
         names(&out.stderr, &path, odd);
     }
 }

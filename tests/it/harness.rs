@@ -584,6 +584,12 @@ impl Regctl {
         self.cmd
     }
 
+    /// Runs in `dir` instead of the test's working folder.
+    pub fn current_dir(mut self, dir: &Path) -> Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
     /// Starts regctl and returns the running process (stdout and stderr piped;
     /// the input given with [`Regctl::stdin`] written by a thread of its own).
     pub fn spawn(mut self) -> std::process::Child {
