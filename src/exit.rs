@@ -84,6 +84,7 @@ impl Exit {
             | CredentialError::Helper { .. }
             | CredentialError::HelperMissing { .. }
             | CredentialError::StoreMissing { .. } => Exit::Failure,
+            CredentialError::Interrupted { .. } => Exit::Interrupted,
         }
     }
 

@@ -109,6 +109,12 @@ impl Interrupt {
         &self.set
     }
 
+    /// The flag, shared with work on threads of its own that must stop once
+    /// it is set (a credential helper).
+    pub fn shared_flag(&self) -> Arc<AtomicBool> {
+        self.set.clone()
+    }
+
     /// Resolves once Ctrl-C was pressed (at once if it was already).
     pub async fn wait(&self) {
         let mut changed = self.changed.clone();

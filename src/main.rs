@@ -37,9 +37,11 @@ fn main() -> ExitCode {
         }
     };
     let exit = runtime.block_on(regctl::run(cli));
-    // The outcome is known: leave without waiting for blocking work still
-    // running (a name lookup on the blocking pool, abandoned by Ctrl-C or
-    // --deadline), which dropping the runtime would wait for, however long.
-    runtime.shutdown_background();
+    // The outcome is known: leave without waiting long for blocking work still
+    // running (a name lookup on the blocking pool or a keyring call, abandoned by
+    // Ctrl-C or --deadline), which dropping the runtime would wait for, however
+    // long. The moment given lets a credential helper's thread, which sees the
+    // interrupt within milliseconds, kill its helper rather than leave it behind.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     exit
 }

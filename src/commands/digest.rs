@@ -54,10 +54,10 @@ pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
         .as_deref()
         .map(|p| p.parse::<Platform>().map_err(UsageError))
         .transpose()?;
-    let registries = references
-        .iter()
-        .map(|r| ctx.registry(r.registry()))
-        .collect::<Result<Vec<_>>>()?;
+    let mut registries = Vec::with_capacity(references.len());
+    for reference in &references {
+        registries.push(ctx.registry(reference.registry()).await?);
+    }
 
     let resolving = stream::iter(references.iter().zip(registries))
         .map(|(reference, registry)| {

@@ -139,7 +139,7 @@ impl Report {
 /// Runs `regctl doctor`.
 pub async fn run(args: &DoctorArgs, ctx: &Context) -> Result<Exit> {
     let target = super::parse_target(&args.registry)?;
-    let registry = ctx.registry(&target.registry)?;
+    let registry = ctx.registry(&target.registry).await?;
     let mut report = Report::default();
     if network(&mut report, ctx, &registry).await {
         service(&mut report, &registry, target.prefix).await;

@@ -154,7 +154,7 @@ impl Row for DuRow {
 /// Runs `regctl du`.
 pub async fn run(args: &DuArgs, ctx: &Context) -> Result<Exit> {
     let target = super::parse_target(&args.target)?;
-    let registry = ctx.registry(&target.registry)?;
+    let registry = ctx.registry(&target.registry).await?;
     let mut repositories = catalogued(ctx, &registry, &target, "measuring")
         .await
         .with_context(|| format!("listing {}", target.registry))?;

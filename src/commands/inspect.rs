@@ -20,10 +20,10 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
             UsageError("--raw and --config print one document: give one reference".into()).into(),
         );
     }
-    let registries = references
-        .iter()
-        .map(|r| ctx.registry(r.registry()))
-        .collect::<Result<Vec<_>>>()?;
+    let mut registries = Vec::with_capacity(references.len());
+    for reference in &references {
+        registries.push(ctx.registry(reference.registry()).await?);
+    }
     if let (true, [reference], [registry]) = (args.raw, &references[..], &registries[..]) {
         // The manifest alone: nothing else it points at is read.
         let manifest = registry

@@ -49,9 +49,11 @@ pub async fn run(
             "{host} answers without credentials, so it could not check them; storing them all the same"
         ));
     }
-    let stored = ctx
-        .resolver()
-        .store(&host, &username, &password, args.store.map(choice))
+    let resolver = ctx.resolver().clone();
+    let store = args.store.map(choice);
+    let (key, user) = (host.clone(), username.clone());
+    let stored = super::blocking(move || resolver.store(&key, &user, &password, store))
+        .await?
         .with_context(|| format!("storing the credential for {host}"))?;
     for note in &stored.notes {
         ctx.printer.warn(note);

@@ -10,7 +10,9 @@ use crate::exit::Exit;
 /// Runs `regctl logout`.
 pub async fn run(args: &LogoutArgs, ctx: &Context) -> Result<Exit> {
     let host = super::login::registry_host(&args.registry)?;
-    let erased = ctx.resolver().erase(&host);
+    let resolver = ctx.resolver().clone();
+    let key = host.clone();
+    let erased = super::blocking(move || resolver.erase(&key)).await?;
     for note in &erased.notes {
         ctx.printer.warn(note);
     }

@@ -70,7 +70,7 @@ const TABLE_DRAW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     let target = super::parse_target(&args.target)?;
-    let registry = ctx.registry(&target.registry)?;
+    let registry = ctx.registry(&target.registry).await?;
 
     let (mut repositories, from_catalog): (Vec<String>, bool) = match registry.catalog().await {
         Ok(all) => (

@@ -39,7 +39,7 @@ use crate::registry::{
 pub struct Context {
     options: ClientOptions,
     resolver: Resolver,
-    registries: std::sync::Mutex<HashMap<String, Arc<Registry>>>,
+    registries: tokio::sync::Mutex<HashMap<String, Arc<Registry>>>,
     /// How many requests may run at once.
     pub concurrency: usize,
     /// Output format for stdout.
@@ -92,7 +92,8 @@ impl Context {
             docker_config::default_path(),
         )?
         .with_regctl_config(keyring::config_path())
-        .with_helper_timeout(Duration::from_secs(global.timeout));
+        .with_helper_timeout(Duration::from_secs(global.timeout))
+        .with_cancel(interrupt.shared_flag());
         if global.insecure && !global.plain_http {
             printer.warn(
                 "--insecure: the registry's TLS certificate is not verified (a token realm or \
@@ -183,10 +184,18 @@ impl Context {
     }
 
     /// The credential found for `host` (a default store whose helper is missing
-    /// is skipped, with a warning), and where it came from.
-    pub fn credential(&self, host: &str) -> Result<Option<crate::registry::Resolved>> {
-        let mut notes = Vec::new();
-        let found = self.resolver.resolve(host, &mut notes);
+    /// is skipped, with a warning), and where it came from. Looked up on a
+    /// thread of its own (a helper or the keyring may take a while): Ctrl-C and
+    /// `--deadline` are seen meanwhile, and stop a helper that runs.
+    pub async fn credential(&self, host: &str) -> Result<Option<crate::registry::Resolved>> {
+        let resolver = self.resolver.clone();
+        let owned = host.to_string();
+        let (found, notes) = blocking(move || {
+            let mut notes = Vec::new();
+            let found = resolver.resolve(&owned, &mut notes);
+            (found, notes)
+        })
+        .await?;
         for note in notes {
             self.printer.verbose(note);
         }
@@ -246,14 +255,14 @@ impl Context {
 
     /// The client for `host`, created on first use with its credentials; one per
     /// registry per run, so connections and tokens are reused.
-    pub fn registry(&self, host: &str) -> Result<Arc<Registry>> {
-        // A poisoned lock means a panic elsewhere; the map itself is still valid.
-        let mut registries = self.registries.lock().unwrap_or_else(|p| p.into_inner());
+    pub async fn registry(&self, host: &str) -> Result<Arc<Registry>> {
+        let mut registries = self.registries.lock().await;
         if let Some(r) = registries.get(host) {
             return Ok(r.clone());
         }
         let credential = self
             .credential(host)
+            .await
             .with_context(|| format!("looking up credentials for {host}"))?;
         if let Some(c) = &credential {
             self.printer
@@ -264,6 +273,16 @@ impl Context {
         registries.insert(host.to_string(), registry.clone());
         Ok(registry)
     }
+}
+
+/// Runs `work` (a credential helper, the keyring, a config file under lock) on
+/// a thread of its own, so that the run's one thread goes on seeing Ctrl-C.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| anyhow::anyhow!("work on a thread of its own stopped without an answer: {e}"))
 }
 
 /// Collects `stream` (of `total` items). On Ctrl-C it stops, says how far it got
@@ -393,13 +412,22 @@ pub async fn run(cli: Cli) -> ExitCode {
             // the deletion-support probe, which changes nothing) happen then.
             // The command is polled first, so that a part of it that waits for
             // Ctrl-C itself (a prompt putting the terminal back) sees it first.
-            tokio::select! {
+            let result = tokio::select! {
                 biased;
                 result = command => result,
                 () = ctx.interrupt.wait_unclaimed() => {
                     ctx.printer.note("interrupted before any change: nothing was deleted or printed");
                     Ok(ctx.interrupt.exit())
                 }
+            };
+            // A credential helper stopped by the interrupt ends the run as
+            // the interrupt does, wherever it ran.
+            match result {
+                Err(e) if stopped_helper(&e) => {
+                    ctx.printer.note(chain(&e));
+                    Ok(ctx.interrupt.exit())
+                }
+                other => other,
             }
         }
         Err(e) => Err(e),
@@ -418,6 +446,15 @@ pub async fn run(cli: Cli) -> ExitCode {
 /// cause-chain formatter).
 pub fn chain(err: &anyhow::Error) -> String {
     crate::registry::error::cause_chain(err.as_ref())
+}
+
+fn stopped_helper(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<CredentialError>(),
+            Some(CredentialError::Interrupted { .. })
+        )
+    })
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

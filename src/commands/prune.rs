@@ -126,7 +126,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         .into());
     }
     check_can_confirm(args.yes, args.dry_run)?;
-    let registry = ctx.registry(&target.registry)?;
+    let registry = ctx.registry(&target.registry).await?;
     let mut repositories = super::catalogued(ctx, &registry, &target, "pruning").await?;
     if repositories.is_empty()
         && !add_uncatalogued(ctx, &registry, &target, &mut repositories).await?

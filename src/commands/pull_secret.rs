@@ -15,6 +15,7 @@ use crate::registry::Credential;
 pub async fn run(args: &PullSecretArgs, ctx: &Context) -> Result<Exit> {
     let resolved = ctx
         .credential(&args.registry)
+        .await
         .with_context(|| format!("looking up credentials for {}", args.registry))?;
     let Some(resolved) = resolved else {
         ctx.printer.error(format!(

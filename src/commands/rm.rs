@@ -48,7 +48,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         let mut probed = BTreeSet::new();
         for (host, repository) in groups.keys() {
             if probed.insert(host.clone()) {
-                ctx.registry(host)?.probe_delete(repository).await?;
+                ctx.registry(host).await?.probe_delete(repository).await?;
             }
         }
     }
@@ -61,7 +61,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     let mut attribution = Attribution::new(&references, &args.references);
     let cache = Cache::default();
     for ((host, repository), refs) in &groups {
-        let registry = ctx.registry(host)?;
+        let registry = ctx.registry(host).await?;
         let loader = Loader {
             registry: &registry,
             concurrency: ctx.concurrency,
@@ -255,7 +255,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     for (host, plans) in by_host {
         note_plan(ctx, &host, &plans);
         note_bytes_freed(ctx, &plans, &scopes[&host]);
-        let registry = ctx.registry(&host)?;
+        let registry = ctx.registry(&host).await?;
         let loader = Loader {
             registry: &registry,
             concurrency: ctx.concurrency,

@@ -1,7 +1,8 @@
 //! Docker credential helpers: `docker-credential-<name> get|store|erase`; for
 //! `get`, the server URL on stdin and `{"Username":..,"Secret":..}` on stdout. A helper is a program regctl does not
 //! control: it runs under a time limit and a cap on what is read, is killed when
-//! it overruns, and nothing it printed is echoed (it may hold the secret).
+//! it overruns or the run is interrupted, its input is written while its output
+//! is read, and nothing it printed is echoed (it may hold the secret).
 
 use std::io::{Read, Write as _};
 use std::process::{Child, Command, Stdio};
@@ -17,14 +18,24 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most regctl reads of a helper's stdout or stderr.
 pub const MAX_OUTPUT: u64 = 64 * 1024;
 
-/// Asks helper `name` for the credentials of `server_url`, waiting at most
-/// `timeout`. "credentials not found" means anonymous access.
+/// When a helper must stop: its time limit, and the run's interrupt (Ctrl-C,
+/// `--deadline`), a flag set from elsewhere while the helper runs.
+#[derive(Clone, Debug)]
+pub struct Bounds {
+    /// How long it may take, its input and output included.
+    pub timeout: Duration,
+    /// Set when the run is interrupted.
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// Asks helper `name` for the credentials of `server_url`, within `bounds`.
+/// "credentials not found" means anonymous access.
 pub fn get(
     name: &str,
     server_url: &str,
-    timeout: Duration,
+    bounds: &Bounds,
 ) -> Result<Option<Credential>, CredentialError> {
-    match run(name, "get", server_url.as_bytes(), timeout)? {
+    match run(name, "get", server_url.as_bytes(), bounds)? {
         Answer::NotFound => Ok(None),
         Answer::Done(stdout) => parse(&stdout).map_err(|detail| failure(name, detail)),
     }
@@ -37,7 +48,7 @@ pub fn store(
     server_url: &str,
     username: &str,
     secret: &Secret,
-    timeout: Duration,
+    bounds: &Bounds,
 ) -> Result<(), CredentialError> {
     let input = serde_json::json!({
         "ServerURL": server_url,
@@ -46,7 +57,7 @@ pub fn store(
     });
     let input = serde_json::to_vec(&input)
         .map_err(|e| failure(name, format!("cannot build its input: {e}")))?;
-    match run(name, "store", &input, timeout)? {
+    match run(name, "store", &input, bounds)? {
         Answer::Done(_) => Ok(()),
         Answer::NotFound => Err(failure(
             name,
@@ -56,9 +67,9 @@ pub fn store(
 }
 
 /// Erases what helper `name` holds for `server_url`; false when it held nothing.
-pub fn erase(name: &str, server_url: &str, timeout: Duration) -> Result<bool, CredentialError> {
+pub fn erase(name: &str, server_url: &str, bounds: &Bounds) -> Result<bool, CredentialError> {
     Ok(matches!(
-        run(name, "erase", server_url.as_bytes(), timeout)?,
+        run(name, "erase", server_url.as_bytes(), bounds)?,
         Answer::Done(_)
     ))
 }
@@ -99,10 +110,11 @@ pub fn check_name(name: &str) -> Result<(), String> {
     ))
 }
 
-/// Runs `docker-credential-<name> <verb>` with `input` on stdin, under the
-/// time limit and the output cap, without regctl's own `REGCTL_*` variables
-/// (a password among them) in its environment.
-fn run(name: &str, verb: &str, input: &[u8], timeout: Duration) -> Result<Answer, CredentialError> {
+/// Runs `docker-credential-<name> <verb>` with `input` on stdin, within
+/// `bounds` and the output cap, without regctl's own `REGCTL_*` variables (a
+/// password among them) in its environment.
+fn run(name: &str, verb: &str, input: &[u8], bounds: &Bounds) -> Result<Answer, CredentialError> {
+    let timeout = bounds.timeout;
     check_name(name).map_err(|why| failure(name, why))?;
     let program = format!("docker-credential-{name}");
     let fail = |detail: String| failure(name, detail);
@@ -127,25 +139,43 @@ fn run(name: &str, verb: &str, input: &[u8], timeout: Duration) -> Result<Answer
                 crate::text::escape(&program)
             )),
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A helper that exits without reading stdin is judged by its output below.
-        let _ = stdin.write_all(input);
-    }
     let deadline = Instant::now() + timeout;
+    // The input is written by a thread of its own while the output is read and
+    // the clock runs: a helper that does not read it (more than a pipe holds)
+    // cannot hold regctl. The write ends with the helper (a broken pipe); one
+    // that exits without reading its input is judged by its output below.
+    if let Some(mut stdin) = child.stdin.take() {
+        let input = input.to_vec();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
     let over = Arc::new(AtomicBool::new(false));
     let stdout = capped_reader(child.stdout.take(), over.clone());
     let stderr = capped_reader(child.stderr.take(), over.clone());
-    let status = wait(&mut child, deadline, &over);
-    if over.load(Ordering::SeqCst) {
-        return Err(fail(format!(
-            "printed more than {MAX_OUTPUT} bytes and was stopped; a credential is far smaller"
-        )));
-    }
-    let Some(status) = status else {
-        return Err(fail(format!(
-            "did not answer `{verb}` within {} s and was stopped (raise --timeout if it needs longer)",
-            timeout.as_secs()
-        )));
+    let status = match wait(&mut child, deadline, &over, &bounds.cancel) {
+        // One that flooded may have died of the closed pipe before it was killed.
+        Ended::Exited(_) if over.load(Ordering::SeqCst) => Ended::Flooded,
+        ended => ended,
+    };
+    let status = match status {
+        Ended::Exited(status) => status,
+        Ended::Flooded => {
+            return Err(fail(format!(
+                "printed more than {MAX_OUTPUT} bytes and was stopped; a credential is far smaller"
+            )))
+        }
+        Ended::TimedOut => {
+            return Err(fail(format!(
+                "did not answer `{verb}` within {} s and was stopped (raise --timeout if it needs longer)",
+                timeout.as_secs()
+            )))
+        }
+        Ended::Interrupted => {
+            return Err(CredentialError::Interrupted {
+                helper: crate::text::escape(name),
+            })
+        }
     };
     // A process the helper started may hold its output open after it exits:
     // the time limit covers the reading too.
@@ -237,25 +267,35 @@ fn collect(reader: &Receiver<Vec<u8>>, deadline: Instant) -> Option<Vec<u8>> {
         .ok()
 }
 
-/// Waits for `child` to exit, until `deadline`, and kills it when it overruns
-/// the time or prints too much (`over`); `None` when it was killed.
-fn wait(
-    child: &mut Child,
-    deadline: Instant,
-    over: &AtomicBool,
-) -> Option<std::process::ExitStatus> {
+/// How a helper's run ended.
+enum Ended {
+    /// It exited by itself.
+    Exited(std::process::ExitStatus),
+    /// It was killed: it printed too much.
+    Flooded,
+    /// It was killed: its time was up.
+    TimedOut,
+    /// It was killed: the run was interrupted.
+    Interrupted,
+}
+
+/// Waits for `child` to exit, and kills it when it overruns `deadline`, prints
+/// too much (`over`) or the run is interrupted (`cancel`).
+fn wait(child: &mut Child, deadline: Instant, over: &AtomicBool, cancel: &AtomicBool) -> Ended {
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() < deadline && !over.load(Ordering::SeqCst) => {
+        let ended = match child.try_wait() {
+            Ok(Some(status)) => return Ended::Exited(status),
+            _ if over.load(Ordering::SeqCst) => Ended::Flooded,
+            _ if cancel.load(Ordering::SeqCst) => Ended::Interrupted,
+            Ok(None) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(5));
+                continue;
             }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
+            _ => Ended::TimedOut,
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        return ended;
     }
 }
 

@@ -9,6 +9,8 @@ pub mod keyring;
 pub mod store;
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 pub use crate::registry::credential::{Credential, Resolved, Secret};
 pub use docker_config::DockerConfig;
@@ -62,6 +64,13 @@ pub enum CredentialError {
     /// Flags or environment variables given half.
     #[error("{0}")]
     Incomplete(String),
+    /// The run was interrupted (Ctrl-C, `--deadline`) while a helper ran; it
+    /// was stopped.
+    #[error("interrupted while docker-credential-{helper} ran; it was stopped")]
+    Interrupted {
+        /// The helper's name (after `docker-credential-`).
+        helper: String,
+    },
 }
 
 /// Resolves credentials for registries, in the documented order.
@@ -71,6 +80,7 @@ pub struct Resolver {
     docker_config: Option<PathBuf>,
     regctl_config: Option<PathBuf>,
     helper_timeout: Option<std::time::Duration>,
+    cancel: Arc<AtomicBool>,
 }
 
 impl Resolver {
@@ -122,6 +132,7 @@ impl Resolver {
             docker_config,
             regctl_config: None,
             helper_timeout: None,
+            cancel: Arc::default(),
         })
     }
 
@@ -144,6 +155,21 @@ impl Resolver {
         self
     }
 
+    /// Stops a credential helper that is running once `cancel` is set (the
+    /// run's Ctrl-C and `--deadline`).
+    pub fn with_cancel(mut self, cancel: Arc<AtomicBool>) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// The bounds a credential helper runs within.
+    fn helper_bounds(&self) -> helper::Bounds {
+        helper::Bounds {
+            timeout: self.timeout(),
+            cancel: self.cancel.clone(),
+        }
+    }
+
     /// Where credentials given for the whole run come from (`--username` or the
     /// `REGCTL_*` variables), if any: these are not tied to one registry.
     pub fn explicit_source(&self) -> Option<&str> {
@@ -152,7 +178,7 @@ impl Resolver {
 
     fn ask_helper(&self, name: &str, key: &str) -> Result<Option<Resolved>, CredentialError> {
         Ok(
-            helper::get(name, key, self.timeout())?.map(|credential| Resolved {
+            helper::get(name, key, &self.helper_bounds())?.map(|credential| Resolved {
                 credential,
                 source: format!("docker-credential-{name}"),
             }),

@@ -98,7 +98,7 @@ impl Resolver {
         let mut notes = Vec::new();
         let place = match (choice, helper) {
             (Some(StoreChoice::Helper) | None, Some((name, named_by))) => {
-                match helper::store(&name, &key, username, password, self.timeout()) {
+                match helper::store(&name, &key, username, password, &self.helper_bounds()) {
                     Err(CredentialError::HelperMissing { helper }) => {
                         return Err(CredentialError::Incomplete(format!(
                             "docker's config names docker-credential-{helper} ({named_by}), which is not \
@@ -176,7 +176,7 @@ impl Resolver {
             }
         };
         match named_helper(&path, &config, &key) {
-            Ok(Some((name, named_by))) => match helper::erase(&name, &key, self.timeout()) {
+            Ok(Some((name, named_by))) => match helper::erase(&name, &key, &self.helper_bounds()) {
                 Ok(true) => done.places.push(Place::Helper { name, named_by }),
                 Ok(false) => {}
                 // A default store copied from Docker Desktop, not installed here.

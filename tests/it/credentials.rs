@@ -493,3 +493,104 @@ fn a_helper_gets_no_regctl_variables() {
     assert!(!seen.contains("REGCTL_"), "{seen}");
     assert!(!seen.contains("regctl-password-not-for-helpers"));
 }
+
+/// A registry without authentication: login cannot check credentials there and
+/// goes on to store them.
+fn open_registry() -> TestRegistry {
+    TestRegistry::start_with(
+        Options {
+            auth: crate::harness::Auth::None,
+            ..Options::default()
+        },
+        populate,
+    )
+}
+
+/// `docker-credential-deaf` in `bin`: never reads its input; says it started by
+/// writing a line to the FIFO `started` (the test waits for that line), then
+/// sleeps.
+fn deaf_helper(bin: &Path) -> std::path::PathBuf {
+    let started = bin.join("started");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&started)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let path = bin.join("docker-credential-deaf");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\necho started > '{}'\nexec sleep 600\n",
+            started.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    started
+}
+
+/// A login through the deaf helper, with a password longer than a pipe holds.
+fn deaf_login(reg: &TestRegistry, bin: &Path, extra: &[&str]) -> Regctl {
+    ca(reg, regctl())
+        .docker_config(r#"{"credsStore": "deaf"}"#)
+        .env("PATH", path_with(bin))
+        .args(extra)
+        .args(["login", &reg.host(), "-u", USER, "--password-stdin"])
+        .stdin(&format!("{}\n", "p".repeat(200 * 1024)))
+}
+
+/// Waits for the deaf helper's line on its FIFO (the open blocks until it writes).
+fn wait_started(started: &Path) {
+    let line = std::fs::read_to_string(started).unwrap();
+    assert_eq!(line, "started\n");
+}
+
+#[test]
+fn a_helper_that_does_not_read_a_long_input_is_stopped_by_the_timeout() {
+    let reg = open_registry();
+    let bin = tempfile::tempdir().unwrap();
+    let started = deaf_helper(bin.path());
+    let child = deaf_login(&reg, bin.path(), &["--timeout", "2"]).spawn();
+    wait_started(&started);
+    let run = crate::harness::finish_within(child, LIMIT);
+    run.code(1);
+    assert!(
+        run.stderr.contains("docker-credential-deaf")
+            && run.stderr.contains("did not answer `store` within 2 s"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_helper_that_does_not_read_a_long_input_is_stopped_by_ctrl_c_and_the_deadline() {
+    let reg = open_registry();
+    let bin = tempfile::tempdir().unwrap();
+    let started = deaf_helper(bin.path());
+    let child = deaf_login(&reg, bin.path(), &["--timeout", "600"]).spawn();
+    wait_started(&started);
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = crate::harness::finish_within(child, LIMIT);
+    run.code(130);
+    assert!(run.stderr.contains("interrupt"), "{}", run.stderr);
+
+    // The deadline may come before the helper starts: its line is awaited aside.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        wait_started(&started);
+        let _ = tx.send(());
+    });
+    let child = deaf_login(&reg, bin.path(), &["--timeout", "600", "--deadline", "2"]).spawn();
+    let run = crate::harness::finish_within(child, LIMIT);
+    run.code(1);
+    assert!(run.stderr.contains("deadline"), "{}", run.stderr);
+    assert!(
+        rx.recv_timeout(LIMIT).is_ok(),
+        "the helper was running: {}",
+        run.stderr
+    );
+}
