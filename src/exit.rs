@@ -81,6 +81,7 @@ impl Exit {
             | CredentialError::NoHelperConfigured { .. } => Exit::Usage,
             CredentialError::Keyring(_)
             | CredentialError::KeyringUnavailable(_)
+            | CredentialError::KeyringLocked(_)
             | CredentialError::Helper { .. }
             | CredentialError::HelperMissing { .. }
             | CredentialError::StoreMissing { .. } => Exit::Failure,

@@ -116,9 +116,10 @@ enum Failure {
 }
 
 impl Failure {
-    /// The error, in words that never carry a stored value. A keyring that is
-    /// not there, or will not open (locked, no session bus), is
-    /// [`CredentialError::KeyringUnavailable`]: login may store elsewhere.
+    /// The error, in words that never carry a stored value. Only a keyring
+    /// that is not there (no session bus, no Secret Service on it) is
+    /// [`CredentialError::KeyringUnavailable`], after which login may store
+    /// elsewhere; one that is there but locked is [`CredentialError::KeyringLocked`].
     fn into_error(self, verb: &str) -> CredentialError {
         let unavailable = |why: String| {
             CredentialError::KeyringUnavailable(format!("cannot {verb} the OS keyring: {why}"))
@@ -128,9 +129,9 @@ impl Failure {
                 Err(why) => unavailable(format!("it is not available ({why})")),
                 Ok(()) => unavailable("it is not available".into()),
             },
-            Failure::Keyring(e @ (keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_))) => {
-                unavailable(e.to_string())
-            }
+            Failure::Keyring(e @ keyring::Error::NoStorageAccess(_)) => CredentialError::KeyringLocked(format!(
+                "cannot {verb} the OS keyring: it is locked, and no one answered its unlock prompt ({e}); unlock it"
+            )),
             Failure::Keyring(keyring::Error::BadEncoding(_) | keyring::Error::BadDataFormat(..)) => {
                 CredentialError::Keyring(format!("cannot {verb} the OS keyring: the entry it holds is not text"))
             }

@@ -58,9 +58,14 @@ pub enum CredentialError {
     /// The OS keyring failed (no answer in time, an entry it cannot give).
     #[error("{0}")]
     Keyring(String),
-    /// There is no OS keyring to use here, or it will not open (locked).
+    /// There is no OS keyring here (no Secret Service on the session bus, no
+    /// session bus): login may store elsewhere.
     #[error("{0}")]
     KeyringUnavailable(String),
+    /// The OS keyring is there but locked, and no one answered its unlock
+    /// prompt: never a reason to store a password elsewhere unasked.
+    #[error("{0}")]
+    KeyringLocked(String),
     /// Flags or environment variables given half.
     #[error("{0}")]
     Incomplete(String),

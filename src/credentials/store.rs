@@ -124,12 +124,19 @@ impl Resolver {
                 self.store_in_config(&key, username, password, &mut notes)?
             }
             // Only a keyring that is not there makes way for the config: one that
-            // failed otherwise (no answer in time) may still have stored it.
+            // is locked is the user's to unlock (a password stored in plain base64
+            // is never a silent fall-back), and one that failed otherwise (no
+            // answer in time) may still have stored it.
             (None, None) => match self.store_in_keyring(&key, username, password) {
                 Ok(place) => place,
                 Err(e @ CredentialError::KeyringUnavailable(_)) => {
                     notes.push(format!("{e}; storing in docker's config instead"));
                     self.store_in_config(&key, username, password, &mut notes)?
+                }
+                Err(CredentialError::KeyringLocked(why)) => {
+                    return Err(CredentialError::KeyringLocked(format!(
+                        "{why} or choose --store config (docker's config, the password only base64-encoded)"
+                    )))
                 }
                 Err(e) => return Err(e),
             },

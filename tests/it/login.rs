@@ -519,3 +519,36 @@ fn logout_clears_every_place_it_can_and_reports_the_one_it_cannot() {
         "the record stays while its entry may"
     );
 }
+
+/// Long enough for a loaded machine; only a bug makes a run take it.
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[test]
+fn a_locked_keyring_is_an_error_never_a_fall_back_to_docker_config() {
+    let reg = start();
+    let keyring = SecretService::start();
+    keyring.lock();
+    let home = tempfile::tempdir().unwrap();
+    let run = at(home.path(), &reg)
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address)
+        .args(["login", &reg.host(), "-u", USER, "--password-stdin"])
+        .stdin(PASSWORD)
+        .run_within(LIMIT);
+    run.code(1);
+    assert!(
+        run.stderr.contains("locked") && run.stderr.contains("unlock it or choose --store config"),
+        "{}",
+        run.stderr
+    );
+    assert!(!docker_config(home.path()).exists());
+    assert!(!regctl_config(home.path()).exists());
+    // Chosen, docker's config is used.
+    let run = at(home.path(), &reg)
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address)
+        .args(["login", &reg.host(), "-u", USER, "--password-stdin"])
+        .args(["--store", "config"])
+        .stdin(PASSWORD)
+        .run_within(LIMIT);
+    run.success();
+    assert!(docker_config(home.path()).exists());
+}
