@@ -82,6 +82,7 @@ impl Exit {
             CredentialError::Keyring(_)
             | CredentialError::KeyringUnavailable(_)
             | CredentialError::KeyringLocked(_)
+            | CredentialError::FolderLocked { .. }
             | CredentialError::Helper { .. }
             | CredentialError::HelperMissing { .. }
             | CredentialError::StoreMissing { .. } => Exit::Failure,

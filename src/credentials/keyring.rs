@@ -58,26 +58,43 @@ pub fn recorded_user(path: &Path, key: &str) -> Result<Option<String>, Credentia
     }
 }
 
-/// Records in regctl's config that `key`'s password (for `username`) is in the keyring.
-pub fn record(path: &Path, key: &str, username: &str) -> Result<(), CredentialError> {
-    json_file::edit_object(path, RECORD, |records| {
+/// Records in regctl's config that `key`'s password (for `username`) is in the
+/// keyring, waiting at most `wait` for the config's lock. Returns what the user
+/// should know.
+pub fn record(
+    path: &Path,
+    key: &str,
+    username: &str,
+    wait: Duration,
+) -> Result<Vec<String>, CredentialError> {
+    let edit = json_file::Edit {
+        wait,
+        undo: json_file::Created::Nothing,
+    };
+    json_file::edit_object(path, RECORD, edit, |records| {
         records.insert(
             key.to_string(),
             json_file::raw_of(&serde_json::json!({ "username": username }))?,
         );
         Ok(true)
     })
-    .map(|_| ())
+    .map(|done| done.notes)
 }
 
-/// Removes `key`'s record from regctl's config; false when there was none.
-pub fn forget(path: &Path, key: &str) -> Result<bool, CredentialError> {
+/// Removes `key`'s record from regctl's config, waiting at most `wait` for the
+/// config's lock. Returns what the user should know.
+pub fn forget(path: &Path, key: &str, wait: Duration) -> Result<Vec<String>, CredentialError> {
     if !path.exists() {
-        return Ok(false);
+        return Ok(Vec::new());
     }
-    json_file::edit_object(path, RECORD, |records| {
+    let edit = json_file::Edit {
+        wait,
+        undo: json_file::Created::Nothing,
+    };
+    json_file::edit_object(path, RECORD, edit, |records| {
         Ok(records.shift_remove(key).is_some())
     })
+    .map(|done| done.notes)
 }
 
 /// The password stored for `key`, `None` when the keyring has no entry.

@@ -5,6 +5,7 @@
 pub mod docker_config;
 mod helper;
 pub mod json_file;
+mod json_text;
 pub mod keyring;
 pub mod store;
 
@@ -66,6 +67,24 @@ pub enum CredentialError {
     /// prompt: never a reason to store a password elsewhere unasked.
     #[error("{0}")]
     KeyringLocked(String),
+    /// Another process holds the lock on the folder of a config regctl
+    /// rewrites, longer than `--timeout`.
+    #[error(
+        "cannot lock {} within {} s to rewrite {}: another process holds a lock (flock) on \
+         the folder; if no other regctl or docker is at work, `fuser -v {}` finds the holder",
+        folder.display(),
+        waited.as_secs(),
+        file.display(),
+        folder.display()
+    )]
+    FolderLocked {
+        /// The folder.
+        folder: PathBuf,
+        /// The file to rewrite.
+        file: PathBuf,
+        /// How long regctl waited.
+        waited: std::time::Duration,
+    },
     /// Flags or environment variables given half.
     #[error("{0}")]
     Incomplete(String),

@@ -3,11 +3,25 @@
 //! store), else the OS keyring, else docker's config `auths`.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::docker_config::{same_registry, DockerConfig, Lookup};
+use super::json_file::Created;
 use super::{helper, json_file, keyring, CredentialError, Resolver, Secret};
 use crate::registry::reference::credential_key;
+
+/// The member of regctl's config that records, per docker config file, what
+/// login created there: `"auths"` (the member) or `"file"`.
+const ADDED: &str = "added_by_login";
+
+/// How [`ADDED`] names what login created.
+fn created_name(created: Created) -> Option<&'static str> {
+    match created {
+        Created::Nothing => None,
+        Created::Member => Some("auths"),
+        Created::File => Some("file"),
+    }
+}
 
 /// A store `regctl login --store` can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +126,9 @@ impl Resolver {
             (Some(StoreChoice::Helper), None) => {
                 return Err(CredentialError::NoHelperConfigured { key })
             }
-            (Some(StoreChoice::Keyring), _) => self.store_in_keyring(&key, username, password)?,
+            (Some(StoreChoice::Keyring), _) => {
+                self.store_in_keyring(&key, username, password, &mut notes)?
+            }
             (Some(StoreChoice::Config), helper) => {
                 if let Some((name, named_by)) = helper {
                     notes.push(format!(
@@ -127,7 +143,7 @@ impl Resolver {
             // is locked is the user's to unlock (a password stored in plain base64
             // is never a silent fall-back), and one that failed otherwise (no
             // answer in time) may still have stored it.
-            (None, None) => match self.store_in_keyring(&key, username, password) {
+            (None, None) => match self.store_in_keyring(&key, username, password, &mut notes) {
                 Ok(place) => place,
                 Err(e @ CredentialError::KeyringUnavailable(_)) => {
                     notes.push(format!("{e}; storing in docker's config instead"));
@@ -144,7 +160,7 @@ impl Resolver {
         // A keyring login of regctl's is read before docker's config: one left
         // from before would hide the new login.
         if !matches!(place, Place::Keyring { .. }) {
-            match self.erase_keyring(&key) {
+            match self.erase_keyring(&key, &mut notes) {
                 Ok(Some(erased)) => notes.push(format!("removed the earlier login from {erased}")),
                 Ok(None) => {}
                 Err(e) => notes.push(format!(
@@ -170,7 +186,7 @@ impl Resolver {
     pub fn erase(&self, registry: &str) -> Erased {
         let key = credential_key(registry);
         let mut done = Erased::default();
-        match self.erase_keyring(&key) {
+        match self.erase_keyring(&key, &mut done.notes) {
             Ok(place) => done.places.extend(place),
             Err(e) => done.failures.push(e),
         }
@@ -197,17 +213,90 @@ impl Resolver {
             Ok(None) => {}
             Err(e) => done.failures.push(e),
         }
-        let removed = json_file::edit_object(&path, "auths", |auths| {
+        // What login created (the member, the file) goes too once nothing is
+        // left in it: the file as it was before login.
+        let undo = self.created_by_login(&path);
+        let removed = json_file::edit_object(&path, "auths", self.edit(undo), |auths| {
             let before = auths.len();
             auths.retain(|stored, _| !same_registry(stored, &key));
             Ok(auths.len() != before)
         });
         match removed {
-            Ok(true) => done.places.push(Place::Config { path }),
-            Ok(false) => {}
+            Ok(edited) => {
+                done.notes.extend(edited.notes);
+                if edited.removed != Created::Nothing {
+                    self.forget_created(&path, &mut done.notes);
+                }
+                if edited.changed {
+                    done.places.push(Place::Config { path });
+                }
+            }
             Err(e) => done.failures.push(e),
         }
         done
+    }
+
+    /// How a config file is edited: waiting at most `--timeout` for its lock.
+    fn edit(&self, undo: Created) -> json_file::Edit {
+        json_file::Edit {
+            wait: self.timeout(),
+            undo,
+        }
+    }
+
+    /// Records in regctl's config that login created `created` (the `auths`
+    /// member, or the file) in docker's config at `path`, for logout to take
+    /// away again.
+    fn record_created(&self, path: &Path, created: Created, notes: &mut Vec<String>) {
+        let (Some(record), Some(kind)) = (&self.regctl_config, created_name(created)) else {
+            return;
+        };
+        let result = json_file::edit_object(record, ADDED, self.edit(Created::Nothing), |added| {
+            added.insert(path.display().to_string(), json_file::raw_of(&kind.into())?);
+            Ok(true)
+        });
+        match result {
+            Ok(edited) => notes.extend(edited.notes),
+            Err(e) => notes.push(format!(
+                "{e}; logout will leave an empty `auths` in {}",
+                path.display()
+            )),
+        }
+    }
+
+    /// What login recorded it created in docker's config at `path`.
+    fn created_by_login(&self, path: &Path) -> Created {
+        let Some(record) = &self.regctl_config else {
+            return Created::Nothing;
+        };
+        let recorded = json_file::read(record)
+            .ok()
+            .and_then(|members| json_file::object(&members, ADDED).ok())
+            .and_then(|added| {
+                added
+                    .get(&path.display().to_string())
+                    .map(|kind| kind.get().to_string())
+            });
+        match recorded.as_deref() {
+            Some(r#""auths""#) => Created::Member,
+            Some(r#""file""#) => Created::File,
+            _ => Created::Nothing,
+        }
+    }
+
+    /// Forgets what login created in docker's config at `path` (it is gone); the
+    /// record goes, and regctl's config with it when nothing else is in it.
+    fn forget_created(&self, path: &Path, notes: &mut Vec<String>) {
+        let Some(record) = &self.regctl_config else {
+            return;
+        };
+        let forgotten = json_file::edit_object(record, ADDED, self.edit(Created::File), |added| {
+            Ok(added.shift_remove(&path.display().to_string()).is_some())
+        });
+        match forgotten {
+            Ok(edited) => notes.extend(edited.notes),
+            Err(e) => notes.push(e.to_string()),
+        }
     }
 
     fn load_docker_config(&self) -> Result<Option<(PathBuf, DockerConfig)>, CredentialError> {
@@ -222,6 +311,7 @@ impl Resolver {
         key: &str,
         username: &str,
         password: &Secret,
+        notes: &mut Vec<String>,
     ) -> Result<Place, CredentialError> {
         let Some(record) = &self.regctl_config else {
             return Err(CredentialError::KeyringUnavailable(
@@ -229,7 +319,7 @@ impl Resolver {
             ));
         };
         keyring::set(key, password, self.timeout())?;
-        keyring::record(record, key, username)?;
+        notes.extend(keyring::record(record, key, username, self.timeout())?);
         Ok(Place::Keyring {
             record: record.clone(),
         })
@@ -250,7 +340,7 @@ impl Resolver {
         let auth = crate::registry::credential::basic_auth(username, password)
             .expose()
             .to_string();
-        json_file::edit_object(path, "auths", |auths| {
+        let edited = json_file::edit_object(path, "auths", self.edit(Created::Nothing), |auths| {
             // The entry under the registry's own key, else the first that names
             // it, keeps the fields regctl does not know; every other entry naming
             // the registry goes, as docker would read one of them instead.
@@ -283,6 +373,8 @@ impl Resolver {
             auths.retain(|k, _| k == key || !same_registry(k, key));
             Ok(true)
         })?;
+        notes.extend(edited.notes);
+        self.record_created(path, edited.created, notes);
         notes.push(format!(
             "the password is stored in {} only base64-encoded, readable by anyone who can read the file; \
              a credential helper (docker's credsStore) or the OS keyring keeps it safer",
@@ -292,7 +384,11 @@ impl Resolver {
     }
 
     /// Removes regctl's keyring login for `key` (entry and record), if there is one.
-    fn erase_keyring(&self, key: &str) -> Result<Option<Place>, CredentialError> {
+    fn erase_keyring(
+        &self,
+        key: &str,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Place>, CredentialError> {
         let Some(record) = &self.regctl_config else {
             return Ok(None);
         };
@@ -300,7 +396,7 @@ impl Resolver {
             return Ok(None);
         }
         keyring::delete(key, self.timeout())?;
-        keyring::forget(record, key)?;
+        notes.extend(keyring::forget(record, key, self.timeout())?);
         Ok(Some(Place::Keyring {
             record: record.clone(),
         }))

@@ -190,7 +190,7 @@ fn a_symlinked_config_stays_a_symlink() {
     assert!(link.file_type().is_symlink());
     let text = std::fs::read_to_string(dotfiles.join("docker.json")).unwrap();
     assert!(
-        text.starts_with("{\n\t\"detachKeys\": \"ctrl-e,e\",\n\t\"auths\": {"),
+        text.starts_with("{\"detachKeys\": \"ctrl-e,e\", \"auths\": {"),
         "{text}"
     );
     assert_eq!(mode(&dotfiles.join("docker.json")), 0o600);
@@ -510,7 +510,8 @@ fn logout_clears_every_place_it_can_and_reports_the_one_it_cannot() {
     assert!(run.stderr.contains("OS keyring"), "{}", run.stderr);
     assert_eq!(
         std::fs::read_to_string(&config).unwrap(),
-        "{\n\t\"auths\": {}\n}\n"
+        r#"{"auths": {}}"#,
+        "the entry goes, every other byte stays"
     );
     assert!(
         std::fs::read_to_string(&record)
@@ -522,6 +523,47 @@ fn logout_clears_every_place_it_can_and_reports_the_one_it_cannot() {
 
 /// Long enough for a loaded machine; only a bug makes a run take it.
 const LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[test]
+fn a_lock_another_process_holds_on_the_config_folder_fails_login_and_logout_in_time() {
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let config = docker_config(home.path());
+    let folder = config.parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        &config,
+        r#"{"auths": {"reg.example:5000": {"auth": "dTpw"}}}"#,
+    )
+    .unwrap();
+    // What `flock ~/.docker sleep 1000` by another user does.
+    let held = std::fs::File::open(&folder).unwrap();
+    held.lock().unwrap();
+    let run = at(home.path(), &reg)
+        .args(["--timeout", "1", "login", &reg.host(), "-u", USER])
+        .args(["--password-stdin", "--store", "config"])
+        .stdin(PASSWORD)
+        .run_within(LIMIT);
+    run.code(1);
+    let says = |stderr: &str| {
+        stderr.contains(&format!("cannot lock {}", folder.display()))
+            && stderr.contains("within 1 s")
+    };
+    assert!(says(&run.stderr), "{}", run.stderr);
+    let run = regctl()
+        .home(home.path())
+        .args(["--timeout", "1", "logout", "reg.example:5000"])
+        .run_within(LIMIT);
+    run.code(1);
+    assert!(says(&run.stderr), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        r#"{"auths": {"reg.example:5000": {"auth": "dTpw"}}}"#
+    );
+    drop(held);
+    login(home.path(), &reg, PASSWORD, &["--store", "config"]).success();
+    expect_listing(home.path(), &reg);
+}
 
 #[test]
 fn a_locked_keyring_is_an_error_never_a_fall_back_to_docker_config() {
@@ -551,4 +593,88 @@ fn a_locked_keyring_is_an_error_never_a_fall_back_to_docker_config() {
         .run_within(LIMIT);
     run.success();
     assert!(docker_config(home.path()).exists());
+}
+
+#[test]
+fn login_as_root_keeps_the_old_owner_only_when_it_is_root_or_the_sudo_user() {
+    use std::os::unix::fs::MetadataExt as _;
+    if !crate::harness::is_root() {
+        eprintln!("not root: login cannot hand a file to another user, skipped");
+        return;
+    }
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let config = docker_config(home.path());
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let give_away = || {
+        std::fs::write(&config, "{}").unwrap();
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::os::unix::fs::chown(&config, Some(4242), Some(4343)).unwrap();
+    };
+    give_away();
+    let run = login(home.path(), &reg, PASSWORD, &["--store", "config"]);
+    run.success();
+    let meta = std::fs::metadata(&config).unwrap();
+    assert_eq!((meta.uid(), meta.mode() & 0o777), (0, 0o600));
+    assert!(
+        run.stderr.contains("uid 4242") && run.stderr.contains(config.to_str().unwrap()),
+        "{}",
+        run.stderr
+    );
+    // regctl run with sudo by uid 4242: the file stays theirs.
+    give_away();
+    let run = at(home.path(), &reg)
+        .env("SUDO_UID", "4242")
+        .args(["login", &reg.host(), "-u", USER, "--password-stdin"])
+        .args(["--store", "config"])
+        .stdin(PASSWORD)
+        .run();
+    run.success();
+    let meta = std::fs::metadata(&config).unwrap();
+    assert_eq!(
+        (meta.uid(), meta.gid(), meta.mode() & 0o777),
+        (4242, 4343, 0o600)
+    );
+    assert!(!run.stderr.contains("uid 4242"), "{}", run.stderr);
+}
+
+#[test]
+fn logout_gives_back_the_bytes_from_before_login() {
+    let reg = start();
+    for before in [
+        None,
+        // As docker writes it: tab-indented, no final newline.
+        Some("{\n\t\"detachKeys\": \"ctrl-e,e\"\n}"),
+        Some("{\"proxies\":{\"default\":{\"noProxy\":\"*.internal\"}}}\n"),
+        // As docker's own logout leaves it.
+        Some("{\n\t\"auths\": {}\n}"),
+        Some("{\n\t\"auths\": {\n\t\t\"other.example\": {\n\t\t\t\"auth\": \"b3RoZXI6c2VjcmV0\"\n\t\t}\n\t}\n}"),
+        Some("{\r\n  \"auths\": {\r\n    \"other.example\": {\"auth\": \"b3RoZXI6c2VjcmV0\"}\r\n  },\r\n  \"x\": 1\r\n}\r\n"),
+        Some("{}"),
+    ] {
+        let home = tempfile::tempdir().unwrap();
+        let config = docker_config(home.path());
+        if let Some(text) = before {
+            std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+            std::fs::write(&config, text).unwrap();
+        }
+        login(home.path(), &reg, PASSWORD, &["--store", "config"]).success();
+        expect_listing(home.path(), &reg);
+        at(home.path(), &reg)
+            .args(["logout", &reg.host()])
+            .run()
+            .success();
+        match before {
+            None => assert!(!config.exists(), "the file login made is gone"),
+            Some(text) => assert_eq!(
+                std::fs::read_to_string(&config).unwrap(),
+                text,
+                "back to the bytes before login"
+            ),
+        }
+        assert!(
+            !regctl_config(home.path()).exists(),
+            "{before:?}: nothing of regctl's is left"
+        );
+    }
 }
