@@ -248,7 +248,16 @@ fn lock_folder(path: &Path, wait: Duration) -> Result<Option<std::fs::File>, Cre
     let Some(folder) = target.parent().filter(|p| !p.as_os_str().is_empty()) else {
         return Ok(None);
     };
-    let dir = match std::fs::File::open(folder) {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Only a folder is opened, and without blocking: a FIFO in its place
+    // cannot hold the open.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_DIRECTORY | libc::O_NONBLOCK,
+    );
+    let dir = match options.open(folder) {
         Ok(dir) => dir,
         // A folder not made yet has nobody else writing in it.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
