@@ -33,6 +33,22 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         .into());
     }
     let references = ctx.parse_references(&args.references)?;
+    // A destructive command takes only what is written: `REGISTRY/REPO` alone
+    // would mean `:latest` (as docker reads it), which in a script is an empty
+    // `$TAG` away from removing the wrong image.
+    if let Some((_, input)) = references
+        .iter()
+        .zip(&args.references)
+        .find(|(r, _)| r.tag().is_none() && r.digest().is_none())
+    {
+        return Err(crate::exit::UsageError(format!(
+            "`{}` names no tag or digest; rm removes only what is written: add :TAG (e.g. \
+             {}:latest) or @DIGEST",
+            crate::output::escape(input),
+            crate::output::escape(input)
+        ))
+        .into());
+    }
     check_can_confirm(args.yes, args.dry_run)?;
 
     // Each reference with the text the user gave for it: results name it so.

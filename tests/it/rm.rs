@@ -676,3 +676,26 @@ fn a_closed_stdout_changes_neither_the_work_nor_the_exit_status() {
         "the prune was carried out: {stderr}"
     );
 }
+
+#[test]
+fn a_reference_without_tag_or_digest_is_refused_and_latest_stays() {
+    // In a script, `rm "$REGISTRY/app:$TAG"` with an empty TAG reads `app:`, and
+    // `rm "$REGISTRY/app"` would mean `app:latest` to docker: neither removes
+    // anything.
+    let reg = start();
+    let before = storage_state(&reg);
+    for input in [
+        format!("{}/app", reg.host()),
+        format!("{}/app:", reg.host()),
+    ] {
+        let run = rm(&reg, &[&input, "--yes"]);
+        run.code(2);
+        assert!(
+            run.stderr.contains("tag or digest") || run.stderr.contains("tag"),
+            "{input}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(storage_state(&reg), before, "nothing changed");
+    assert!(listing(&reg).iter().any(|l| l.contains("/app:latest ")));
+}
