@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::ls::worst;
 use super::Context;
-use crate::deletion::{self, Action, Cause, Change, Done, Loader, Outcome, Plan};
+use crate::deletion::{self, Action, Cause, Change, Done, Loader, Outcome, Plan, Snapshot};
 use crate::exit::{Exit, UsageError};
 use crate::interrupt::Interrupt;
 use crate::output::{count, human_bytes, Row};
@@ -276,17 +276,76 @@ pub fn plan_rows(host: &str, plans: &[Plan], given: Given<'_>) -> Vec<PlanRow> {
 
 /// Says on stderr how many bytes the plans free (once the registry's garbage
 /// collector runs), and over which repositories that was computed (`scope`).
-pub fn note_bytes_freed(ctx: &Context, plans: &[Plan], scope: &str) {
+pub fn note_bytes_freed(ctx: &Context, plans: &[Plan], scope: &FreedScope) {
     let total = plans
         .iter()
         .map(Plan::total_freed)
         .fold(0, u64::saturating_add);
-    ctx.printer.note(format!(
-        "frees {} ({total} bytes) once the registry's garbage collector runs: the blobs no \
-         remaining manifest references, computed over {scope} (untagged manifests no tag reaches \
-         are not seen)",
-        human_bytes(total)
-    ));
+    let amount = format!("{} ({total} bytes)", human_bytes(total));
+    ctx.printer.note(match scope {
+        FreedScope::Registry(host) => {
+            format!("frees {amount} once garbage is collected (reckoned over all of {host})")
+        }
+        FreedScope::Read(why) => format!("frees up to {amount} once garbage is collected: {why}"),
+    });
+}
+
+/// What a plan's freed bytes were reckoned over.
+#[derive(Debug, Clone)]
+pub enum FreedScope {
+    /// Every repository of the registry (this host): the collector's own view.
+    Registry(String),
+    /// Only the repositories read, for this reason: an upper bound, since
+    /// another repository may use a blob too.
+    Read(String),
+}
+
+/// The repositories of the registry that `read` leaves out, read too (their tags
+/// and manifests, not their blobs) so that what a plan frees is reckoned as the
+/// garbage collector sees it: over the whole registry. When the catalog cannot
+/// be read, nothing more is read and the scope says why.
+pub async fn rest_of_registry(
+    loader: &Loader<'_>,
+    read: &[&Snapshot],
+) -> (Vec<Snapshot>, FreedScope) {
+    use futures_util::stream::{self, StreamExt as _};
+    let host = loader.registry.host().to_string();
+    let all = match loader.registry.catalog().await {
+        Ok(all) => all,
+        Err(e) => {
+            let why = format!(
+                "the catalog could not be read ({}), so a blob another repository uses may stay",
+                crate::output::escape(&e.to_string())
+            );
+            return (Vec::new(), FreedScope::Read(why));
+        }
+    };
+    let known: std::collections::BTreeSet<&str> =
+        read.iter().map(|s| s.repository.as_str()).collect();
+    let rest: Vec<String> = all
+        .into_iter()
+        .filter(|r| !known.contains(r.as_str()))
+        .filter(|r| crate::registry::reference::valid_repository(r))
+        .collect();
+    let snapshots: Vec<Result<Snapshot, crate::registry::RegistryError>> = stream::iter(&rest)
+        .map(|repository| loader.snapshot(repository, deletion::Depth::default()))
+        .buffered(loader.concurrency.clamp(1, 8))
+        .collect()
+        .await;
+    let mut others = Vec::new();
+    for (repository, snapshot) in rest.iter().zip(snapshots) {
+        match snapshot {
+            Ok(s) => others.push(s),
+            Err(e) => {
+                let why = format!(
+                    "{host}/{repository} could not be read ({}), so a blob it uses may stay",
+                    crate::output::escape(&e.to_string())
+                );
+                return (Vec::new(), FreedScope::Read(why));
+            }
+        }
+    }
+    (others, FreedScope::Registry(host))
 }
 
 /// Says on stderr what stays although it belongs to something deleted, and which

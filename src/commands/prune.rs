@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::deletion::{
     check_can_confirm, confirm_and_execute, note_bytes_freed, note_garbage_collection, note_plan,
-    ActionKind, OutcomeKind, OutcomeRow, DRY_RUN_UNCHECKED,
+    rest_of_registry, ActionKind, FreedScope, OutcomeKind, OutcomeRow, DRY_RUN_UNCHECKED,
 };
 use super::{add_uncatalogued, Context};
 use crate::cli::PruneArgs;
@@ -186,8 +186,14 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     for (repository, result) in repositories.iter().zip(planned) {
         read.push(result.with_context(|| format!("reading {}/{repository}", target.registry))?);
     }
-    // What each deletion frees, over every repository read.
-    let snapshots: Vec<&Snapshot> = read.iter().map(|(_, _, _, s)| s).collect();
+    // What each deletion frees, over the whole registry as its collector sees
+    // it (for a prefix, the other repositories' manifests read too).
+    let mine: Vec<&Snapshot> = read.iter().map(|(_, _, _, s)| s).collect();
+    let (others, scope) = match &target.prefix {
+        None => (Vec::new(), FreedScope::Registry(target.registry.clone())),
+        Some(_) => rest_of_registry(&loader, &mine).await,
+    };
+    let snapshots: Vec<&Snapshot> = mine.into_iter().chain(&others).collect();
     let all_plans: Vec<&Plan> = read.iter().map(|(_, p, _, _)| p).collect();
     let freed = crate::deletion::space::freed(&snapshots, &all_plans);
     let mut lines = Vec::new();
@@ -201,13 +207,6 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
             plans.push(plan);
         }
     }
-    let scope = match &target.prefix {
-        None => format!("the whole registry {}", target.registry),
-        Some(prefix) => format!(
-            "{}/{prefix} and the repositories below it (a blob another repository uses too may stay)",
-            target.registry
-        ),
-    };
 
     // stdout holds the plan in a dry run, and what happened in a real one.
     if args.dry_run {

@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result};
 
 use super::deletion::{
     check_can_confirm, confirm_and_execute, note_bytes_freed, note_garbage_collection, note_plan,
-    plan_rows, OutcomeKind, OutcomeRow, PlanRow, DRY_RUN_UNCHECKED,
+    plan_rows, rest_of_registry, FreedScope, OutcomeKind, OutcomeRow, PlanRow, DRY_RUN_UNCHECKED,
 };
 use super::Context;
 use crate::cli::RmArgs;
@@ -196,22 +196,21 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         }
         read.entry(host.clone()).or_default().push(snapshot);
     }
-    // What each deletion frees, over the repositories read on its registry.
-    let mut scopes: BTreeMap<String, String> = BTreeMap::new();
+    // What each deletion frees, over the whole registry as its collector sees
+    // it (the other repositories' manifests read too), or an upper bound.
+    let mut scopes: BTreeMap<String, FreedScope> = BTreeMap::new();
     for (host, plans) in by_host.iter_mut() {
-        let snapshots: Vec<&Snapshot> = read.get(host).into_iter().flatten().collect();
+        let registry = ctx.registry(host).await?;
+        let loader = Loader {
+            registry: &registry,
+            concurrency: ctx.concurrency,
+            cache: &cache,
+        };
+        let mine: Vec<&Snapshot> = read.get(host).into_iter().flatten().collect();
+        let (others, scope) = rest_of_registry(&loader, &mine).await;
+        let snapshots: Vec<&Snapshot> = mine.into_iter().chain(&others).collect();
         crate::deletion::space::annotate(&snapshots, plans);
-        let names: Vec<String> = snapshots
-            .iter()
-            .map(|s| format!("{host}/{}", s.repository))
-            .collect();
-        scopes.insert(
-            host.clone(),
-            format!(
-                "the repositories read ({}; a blob another repository uses too may stay)",
-                names.join(", ")
-            ),
-        );
+        scopes.insert(host.clone(), scope);
     }
 
     for s in &skipped {

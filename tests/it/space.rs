@@ -148,13 +148,19 @@ fn prune_of_the_whole_registry_frees_what_its_plan_says_once_garbage_is_collecte
     let planned = planned_bytes(&both.stdout, "bytes_freed");
     assert!(planned > 0, "{}", both.stdout);
     assert!(
-        both.stderr.contains("the whole registry"),
+        both.stderr.contains("reckoned over all of"),
         "{}",
         both.stderr
     );
     assert_eq!(noted_bytes(&both.stderr), planned);
-    // Scanning web alone, the image looks unique to it: the plan says so.
-    assert!(one.stderr.contains("may stay"), "{}", one.stderr);
+    // web alone: api still uses the image, and the plan (reckoned over the whole
+    // registry) says it frees nothing.
+    assert!(
+        one.stderr.contains("reckoned over all of"),
+        "{}",
+        one.stderr
+    );
+    assert_eq!(noted_bytes(&one.stderr), 0, "{}", one.stderr);
 
     apply_and_check(
         &mut target,
@@ -210,4 +216,81 @@ fn attachments_forced_children_and_tag_removals_free_what_the_plan_says() {
         let (_, after) = collect_and_measure(&mut target);
         assert_eq!(before - after, planned, "{step:?}: {}", dry.stdout);
     }
+}
+
+/// Blobs another repository still uses: `rm` and `prune` of a prefix reckon over
+/// the whole registry (its collector keeps a blob any repository's manifest
+/// references), so what they say they free is what it frees.
+#[test]
+fn blobs_other_repositories_use_are_not_counted_as_freed() {
+    let shared = image("linux/amd64", "2024-01-01T00:00:00Z", "space shared");
+    let alone = image("linux/amd64", "2024-01-02T00:00:00Z", "space alone");
+    let (s, a) = (shared.clone(), alone.clone());
+    let mut target = Target::Distribution(TestRegistry::start_with(Options::default(), |st| {
+        st.push("team/a", &["shared"], &s);
+        st.push("team/a", &["alone"], &a);
+        st.push("team/b", &["v1"], &s);
+        st.push("other", &["v1"], &a);
+    }));
+    let plan = |target: &Target, args: &[&str]| {
+        let run = target.regctl().args(args).args(["--dry-run"]).run();
+        run.success();
+        assert!(
+            run.stderr.contains("reckoned over all of"),
+            "{}",
+            run.stderr
+        );
+        noted_bytes(&run.stderr)
+    };
+    // Every blob of team/a is used elsewhere: nothing is freed.
+    let shared_ref = target.reference("team/a:shared");
+    let alone_ref = target.reference("team/a:alone");
+    assert_eq!(plan(&target, &["rm", &shared_ref, &alone_ref]), 0);
+    let team_a = target.reference("team/a");
+    assert_eq!(plan(&target, &["prune", &team_a, "--keep", "0"]), 0);
+    apply_and_check(
+        &mut target,
+        &["rm", &shared_ref, &alone_ref],
+        0,
+        &["team/b:v1", "other:v1"],
+    );
+    // Now team/b holds the last reference to `shared`: all of it goes.
+    let team = target.reference("team");
+    let last = plan(&target, &["prune", &team, "--keep", "0"]);
+    assert!(last > 0);
+    apply_and_check(
+        &mut target,
+        &["prune", &team, "--keep", "0", "--allow-empty-repositories"],
+        last,
+        &["other:v1"],
+    );
+}
+
+/// Without a catalog (GHCR answers 404), other repositories cannot be read: the
+/// figure is an upper bound and says so.
+#[test]
+fn without_a_catalog_the_figure_is_an_upper_bound_and_says_why() {
+    let img = image("linux/amd64", "2024-01-01T00:00:00Z", "space no catalog");
+    let f = crate::resilience::fronted_with(
+        move |s| {
+            s.push("a", &["v1"], &img);
+        },
+        |req, fwd| {
+            if req.target.starts_with("/v2/_catalog") {
+                crate::http::Response::json(404, serde_json::json!({"errors": []}))
+            } else {
+                fwd(req)
+            }
+        },
+    );
+    let run = f
+        .regctl()
+        .args(["rm", &format!("{}/a:v1", f.host()), "--dry-run"])
+        .run();
+    run.success();
+    assert!(
+        run.stderr.contains("frees up to") && run.stderr.contains("catalog could not be read"),
+        "{}",
+        run.stderr
+    );
 }
