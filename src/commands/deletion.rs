@@ -386,11 +386,25 @@ pub fn note_plan(ctx: &Context, host: &str, plans: &[Plan]) {
                     .join(", ")
             ));
         }
-        if plan.leaves_no_tags {
+    }
+    // Said once, however many repositories: at most five names and a count.
+    let emptied: Vec<String> = plans
+        .iter()
+        .filter(|p| p.leaves_no_tags)
+        .map(|p| p.repository.clone())
+        .collect();
+    match emptied.len() {
+        0 => {}
+        1 => ctx.printer.note(format!(
+            "{host}/{}: this leaves the repository with no tag",
+            emptied[0]
+        )),
+        n => {
             ctx.printer.note(format!(
-                "{host}/{}: this leaves the repository with no tag",
-                plan.repository
+                "this leaves {n} repositories of {host} with no tag:"
             ));
+            ctx.printer
+                .note(format!("  {}", crate::output::first_few(&emptied, 5)));
         }
     }
 }
@@ -725,21 +739,23 @@ fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
 }
 
 /// What a dry run cannot know without writing, said with its summary.
-pub const DRY_RUN_UNCHECKED: &str =
-    "whether the registry allows deletion was not checked (that takes a DELETE)";
+pub const DRY_RUN_UNCHECKED: &str = "deletion support not checked (that takes a DELETE)";
 
 /// Says once, after the outcome, how to get the disk space back.
 pub fn note_garbage_collection(ctx: &Context, outcomes: &[OutcomeRow]) {
     if outcomes.iter().any(|o| o.outcome.removed_something()) {
-        ctx.printer.note(GC_NOTE);
+        for line in GC_NOTE {
+            ctx.printer.note(line);
+        }
     }
 }
 
 /// Said once after deleting, as the seed does by hand — but the plain collector:
 /// `--delete-untagged` on Distribution 2.x deletes the platform manifests of every
 /// multi-arch image in the registry.
-pub const GC_NOTE: &str =
-    "note: the registry frees disk space only when its garbage collector runs: with the \
-registry stopped or read-only, run `registry garbage-collect /etc/docker/registry/config.yml` \
-(Debian: `docker-registry garbage-collect ...`). Do not add --delete-untagged on Distribution 2.x: \
-it deletes the platform manifests of every multi-arch image.";
+pub const GC_NOTE: &[&str] = &[
+    "the disk space comes back when the registry's garbage collector runs, with the",
+    "registry stopped or read-only: registry garbage-collect /etc/docker/registry/config.yml",
+    "(Debian: docker-registry garbage-collect ...); not with --delete-untagged on",
+    "Distribution 2.x, which deletes the platforms of every multi-arch image",
+];

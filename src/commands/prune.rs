@@ -242,9 +242,9 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         }
     }
     if args.dry_run {
-        ctx.printer.note(format!(
-            "dry run: would remove {summary}; nothing changed; {DRY_RUN_UNCHECKED}"
-        ));
+        ctx.printer
+            .note(format!("dry run: would remove {summary}; nothing changed"));
+        ctx.printer.note(DRY_RUN_UNCHECKED);
         return Ok(Exit::Success);
     }
     let emptied: Vec<String> = plans

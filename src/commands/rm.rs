@@ -255,9 +255,10 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             note_bytes_freed(ctx, plans, &scopes[host]);
         }
         ctx.printer.note(format!(
-            "dry run: {} planned, nothing changed; {DRY_RUN_UNCHECKED}",
+            "dry run: {} planned, nothing changed",
             crate::output::count(planned, "action")
         ));
+        ctx.printer.note(DRY_RUN_UNCHECKED);
         return Ok(skipped_exit);
     }
     if by_host.is_empty() {

@@ -345,3 +345,45 @@ fn a_schema_1_image_is_read_shown_and_deleted_like_any_image() {
     let target = crate::target::Target::Distribution(reg);
     crate::verify::assert_pulls(&target, "legacy:new");
 }
+
+/// stderr says each thing once, under 100 columns: seven repositories left with
+/// no tag are one line with five names and a count, and the notes on space and
+/// garbage collection are short lines.
+#[test]
+fn stderr_says_each_thing_once_in_short_lines() {
+    let reg = TestRegistry::start_with(Options::default(), |s| {
+        for i in 1..=7 {
+            s.push(&format!("many/r{i}"), &["v1"], &img(i));
+        }
+    });
+    for args in [
+        vec!["--keep", "0", "--dry-run"],
+        vec!["--keep", "0", "--yes", "--allow-empty-repositories"],
+    ] {
+        let run = prune(&reg, "many", &args);
+        run.success();
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.contains("with no tag"))
+            .unwrap();
+        assert_eq!(
+            lines.iter().filter(|l| l.contains("with no tag")).count(),
+            1,
+            "{}",
+            run.stderr
+        );
+        assert!(lines[at].contains("7 repositories"), "{}", run.stderr);
+        assert_eq!(
+            lines[at + 1],
+            "  many/r1, many/r2, many/r3, many/r4, many/r5 and 2 more"
+        );
+        for line in run.stderr.lines() {
+            assert!(
+                line.chars().count() < 100,
+                "{} columns: {line}",
+                line.chars().count()
+            );
+        }
+    }
+}
