@@ -330,11 +330,35 @@ pub(crate) async fn catalogued(
             .filter(|r| target.contains(r) && crate::registry::reference::valid_repository(r))
             .collect(),
         Err(e @ RegistryError::Unsupported { .. }) => match &target.prefix {
-            Some(prefix) => {
-                ctx.printer
-                    .warn(format!("{e}; {doing} repository {prefix} alone"));
-                vec![prefix.clone()]
-            }
+            // The prefix may be a repository of its own: then it alone.
+            Some(prefix) => match registry.tags(prefix).await {
+                Ok(tags) if !tags.is_empty() => {
+                    ctx.printer
+                        .warn(format!("{e}; {doing} repository {prefix} alone"));
+                    vec![prefix.clone()]
+                }
+                // Not a repository: what is below it cannot be listed. Never a
+                // silent "nothing to do".
+                Ok(_) | Err(RegistryError::NotFound { .. }) => {
+                    let RegistryError::Unsupported { detail, .. } = e else {
+                        unreachable!("matched as Unsupported above")
+                    };
+                    return Err(RegistryError::Unauthorized {
+                        registry: registry.host().to_string(),
+                        detail: format!(
+                            "the catalog is refused to this client ({detail}), so the \
+                             repositories under {prefix} cannot be listed"
+                        ),
+                        hint: crate::registry::error::Hint::ListOneRepository {
+                            registry: format!("{}/{prefix}", registry.host()),
+                        },
+                        insufficient_scope: true,
+                        at_token_server: false,
+                    }
+                    .into());
+                }
+                Err(other) => return Err(other.into()),
+            },
             None => return Err(e.into()),
         },
         Err(e) => return Err(e.into()),

@@ -228,3 +228,36 @@ fn assert_lists_gamma(host: &str, run: &crate::harness::Run) {
         ]
     );
 }
+
+/// With the catalog refused, `prune` and `du` of a prefix that is not itself a
+/// repository cannot list what is below it: an error naming the catalog and what
+/// to pass instead, exit 3, never a silent "nothing to delete" with exit 0.
+#[test]
+fn a_refused_catalog_makes_a_prefix_an_error_not_a_silent_no_op() {
+    let (reg, _tokens) = registry_with_token_auth(populate);
+    let host = reg.host();
+    let ca = reg.ca.to_str().unwrap().to_string();
+    for args in [vec!["prune", "--keep", "0", "--dry-run"], vec!["du"]] {
+        let mut cmd = regctl().args(["--ca-file", &ca]).args(&args[..1]);
+        cmd = cmd.args([format!("{host}/team")]).args(&args[1..]);
+        let run = cmd.run();
+        run.code(3);
+        assert!(
+            run.stderr.contains("catalog")
+                && run.stderr.contains("team")
+                && run.stderr.contains(&format!("{host}/team/REPOSITORY")),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stdout.trim().is_empty() || run.stdout.trim() == "[]",
+            "{}",
+            run.stdout
+        );
+    }
+    // The repository itself still works.
+    let one = regctl()
+        .args(["--ca-file", &ca, "du", &format!("{host}/team/gamma")])
+        .run();
+    one.success();
+}
