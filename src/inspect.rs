@@ -154,6 +154,23 @@ pub async fn inspect(
         warnings: Vec::new(),
         raw_config: None,
     };
+    if !node.foreign_layers.is_empty() {
+        let foreign: Vec<String> = node
+            .foreign_layers
+            .iter()
+            .map(|l| format!("{} ({} bytes)", l.digest, l.size))
+            .collect();
+        let many = if foreign.len() == 1 {
+            "1 layer is".to_string()
+        } else {
+            format!("{} layers are", foreign.len())
+        };
+        inspection.warnings.push(format!(
+            "{many} foreign (not stored by the registry, fetched from their URLs; not in \
+             the total): {}",
+            foreign.join(", ")
+        ));
+    }
     let mut blobs: BTreeMap<Digest, u64> = node.blobs(&manifest.digest).into_iter().collect();
     if node.is_index() {
         for entry in index_entries(&json) {

@@ -35,8 +35,13 @@ pub struct Node {
     index: bool,
     /// An image's config.
     pub config: Option<Descriptor>,
-    /// An image's layers (or an artifact's blobs), those whose descriptor reads.
+    /// An image's layers (or an artifact's blobs), those whose descriptor reads
+    /// and that the registry stores.
     pub layers: Vec<Descriptor>,
+    /// Foreign (non-distributable) layers: fetched from their `urls`, never
+    /// stored by the registry (a Windows base layer), so never counted as bytes
+    /// it holds or frees.
+    pub foreign_layers: Vec<Descriptor>,
     /// The manifest this one is attached to (OCI `subject`).
     pub subject: Option<Digest>,
     /// The artifact type (OCI `artifactType`, or the config's media type).
@@ -91,13 +96,20 @@ impl Node {
         let config: Option<Descriptor> = fields
             .get("config")
             .and_then(|c| serde_json::from_value(c.clone()).ok());
-        let mut layers: Vec<Descriptor> = match fields.get("layers") {
-            Some(Value::Array(entries)) => entries
-                .iter()
-                .filter_map(|l| serde_json::from_value(l.clone()).ok())
-                .collect(),
-            _ => Vec::new(),
-        };
+        let mut layers: Vec<Descriptor> = Vec::new();
+        let mut foreign_layers: Vec<Descriptor> = Vec::new();
+        if let Some(Value::Array(entries)) = fields.get("layers") {
+            for entry in entries {
+                let Ok(layer) = serde_json::from_value::<Descriptor>(entry.clone()) else {
+                    continue;
+                };
+                if media::is_foreign_layer(&layer.media_type, entry.get("urls").is_some()) {
+                    foreign_layers.push(layer);
+                } else {
+                    layers.push(layer);
+                }
+            }
+        }
         // Docker schema 1: layers by `fsLayers[].blobSum`, without sizes (it
         // gives none), each once; the creation time in the newest history entry.
         let mut schema1_created = None;
@@ -161,6 +173,7 @@ impl Node {
             index,
             config,
             layers,
+            foreign_layers,
             subject,
             artifact_type,
         }
@@ -199,6 +212,7 @@ impl Node {
             child_sizes: Vec::new(),
             config: None,
             layers: Vec::new(),
+            foreign_layers: Vec::new(),
             subject: None,
             artifact_type: None,
         }

@@ -54,6 +54,15 @@ pub fn digested_bytes(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     }
 }
 
+/// True for a foreign (non-distributable) layer, which the registry does not
+/// store: Docker's foreign media type, OCI's non-distributable ones, or any
+/// layer with `urls` to fetch it from.
+pub fn is_foreign_layer(media_type: &str, has_urls: bool) -> bool {
+    has_urls
+        || media_type.starts_with("application/vnd.docker.image.rootfs.foreign.")
+        || media_type.starts_with("application/vnd.oci.image.layer.nondistributable.")
+}
+
 /// The Accept header for every manifest request. Without the list types,
 /// Distribution answers a tag with one platform's child; without schema2 it may
 /// convert to schema1: both give a digest other than the tag's.

@@ -172,7 +172,8 @@ impl Storage {
         self.v2.join("repositories").join(repository)
     }
 
-    fn layer(&self, repository: &str, bytes: &[u8]) {
+    /// Stores `bytes` as a blob linked into `repository` (a layer or config).
+    pub fn layer(&self, repository: &str, bytes: &[u8]) {
         let digest = self.blob(bytes);
         write(
             &self

@@ -294,3 +294,62 @@ fn without_a_catalog_the_figure_is_an_upper_bound_and_says_why() {
         run.stderr
     );
 }
+
+/// A foreign layer (a Windows base layer, fetched from its URLs) is not stored by
+/// the registry: `du` does not count it, `inspect` shows it apart, and `rm`
+/// frees what the collector frees.
+#[test]
+fn foreign_layers_are_neither_stored_bytes_nor_freed() {
+    use crate::fixture::sha256;
+    let config = br#"{"architecture":"amd64","os":"windows","created":"2024-01-01T00:00:00Z","rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec();
+    let local = b"a local layer on a foreign base".to_vec();
+    let foreign = sha256(b"a 1.5 GB base layer nobody pushed");
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": crate::fixture::DOCKER_MANIFEST,
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+            "digest": sha256(&config), "size": config.len()},
+        "layers": [
+            {"mediaType": "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+             "digest": foreign, "size": 1_500_000_000u64,
+             "urls": ["https://mcr.example/base.tar.gz"]},
+            {"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+             "digest": sha256(&local), "size": local.len()}]}))
+    .unwrap();
+    let (c, l, m) = (config.clone(), local.clone(), manifest.clone());
+    let mut target = Target::Distribution(TestRegistry::start_with(Options::default(), |s| {
+        s.layer("win", &c);
+        s.layer("win", &l);
+        let d = s.manifest("win", &m);
+        s.tag("win", "v1", &d);
+    }));
+    let stored = (manifest.len() + config.len() + local.len()) as u64;
+    let du = target
+        .regctl()
+        .args(["du", &target.reference("win"), "--format", "json"])
+        .run();
+    du.success();
+    let report: serde_json::Value = serde_json::from_str(&du.stdout).unwrap();
+    let bytes = report.to_string();
+    assert!(!bytes.contains("1500000"), "{}", du.stdout);
+    assert!(bytes.contains(&stored.to_string()), "{}", du.stdout);
+    let inspect = target
+        .regctl()
+        .args(["inspect", &target.reference("win:v1")])
+        .run();
+    inspect.success();
+    assert!(
+        format!("{}{}", inspect.stdout, inspect.stderr).contains("1 layer is foreign"),
+        "{}{}",
+        inspect.stdout,
+        inspect.stderr
+    );
+    let dry = target
+        .regctl()
+        .args(["rm", &target.reference("win:v1"), "--dry-run"])
+        .run();
+    dry.success();
+    assert_eq!(noted_bytes(&dry.stderr), stored, "{}", dry.stderr);
+    let v1 = target.reference("win:v1");
+    apply_and_check(&mut target, &["rm", &v1], stored, &[]);
+}
