@@ -96,12 +96,21 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         ctx.printer
             .note(format!("no repositories in {}", args.target));
     }
-    // Names go into URL paths: anything off the grammar is skipped, and said.
+    // Names go into URL paths: anything off the grammar cannot be read. It is a
+    // failure of the listing (an error entry in JSON, exit 1), never a quiet skip.
+    let mut unlistable: Vec<(String, RegistryError)> = Vec::new();
     repositories.retain(|r| {
         let ok = valid_repository(r);
         if !ok {
-            ctx.printer.warn(format!(
-                "skipping repository {r:?}: not a valid repository name"
+            unlistable.push((
+                format!("{}/{}", target.registry, r),
+                RegistryError::InvalidResponse {
+                    url: format!("the catalog of {}", target.registry),
+                    reason: format!(
+                        "it names {r:?}, which is not a repository name regctl can put in a \
+                         URL; not listed"
+                    ),
+                },
             ));
         }
         ok
@@ -184,6 +193,24 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         }
         writer.flush().context("writing the listing")?;
     }
+    // JSON reports every item: a name that could not be listed too.
+    if ctx.format == crate::cli::Format::Json {
+        for (what, err) in &unlistable {
+            let repository = what
+                .strip_prefix(&format!("{}/", target.registry))
+                .unwrap_or(what);
+            let entry = Entry {
+                reference: what.clone(),
+                registry: target.registry.clone(),
+                repository: repository.to_string(),
+                tag: None,
+                digest: None,
+                error: Some(err.to_string()),
+            };
+            writer.write(&entry).context("writing the listing")?;
+        }
+    }
+    failures.extend(unlistable);
     writer.finish().context("writing the listing")?;
 
     if !untagged.is_empty() {

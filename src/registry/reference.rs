@@ -375,17 +375,20 @@ fn check_path(path: &str) -> Result<(), String> {
     for component in path.split('/') {
         if !path_component_ok(component) {
             return Err(format!(
-                "repository component `{component}` must be lowercase letters and digits, \
-                 separated by `.`, `_`, `__` or dashes"
+                "repository component `{component}` must be letters and digits, separated \
+                 by `.`, `_`, `__` or dashes"
             ));
         }
     }
     Ok(())
 }
 
-/// `[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*`
+/// `[a-zA-Z0-9]+(?:(?:[._]|__|[-]*)[a-zA-Z0-9]+)*`: the distribution grammar,
+/// with upper-case letters too. The grammar wants lower case, but a registry may
+/// hold (and its catalog list) a name with capitals; such a name is still safe
+/// in a URL path, so it can be listed and addressed as the registry serves it.
 fn path_component_ok(c: &str) -> bool {
-    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let alnum = |b: u8| b.is_ascii_alphanumeric();
     let bytes = c.as_bytes();
     if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
         return false;
@@ -465,7 +468,7 @@ mod tests {
     fn malformed_references_name_the_bad_part() {
         let cases = [
             ("", "empty"),
-            ("host:5000/App:v1", "`App`"),
+            ("host:5000/Ap..p:v1", "`Ap..p`"),
             ("host:5000/app:-v1", "tag `-v1`"),
             ("host:5000/app@sha256:abc", "digest"),
             ("host:port/app", "port `port`"),
@@ -486,7 +489,9 @@ mod tests {
         for ok in ["a", "a.b", "a_b", "a__b", "a---b", "0x"] {
             assert!(path_component_ok(ok), "{ok}");
         }
-        for bad in ["", "A", "a..b", "a___b", "_a", "a.", "a-_b"] {
+        // Capitals are allowed: a registry may hold such a name.
+        assert!(path_component_ok("cA"));
+        for bad in ["", "a..b", "a___b", "_a", "a.", "a-_b", "a b", "a%2f"] {
             assert!(!path_component_ok(bad), "{bad}");
         }
     }

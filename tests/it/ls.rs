@@ -221,3 +221,71 @@ fn a_pull_through_cache_lists_a_repository_its_catalog_does_not_name_and_refuses
         .run()
         .success();
 }
+
+/// A repository whose name has capitals (the registry holds it; the grammar wants
+/// lower case) is listed and can be addressed; a name that cannot go in a URL is
+/// a failure of the listing, in JSON too, never a quiet skip with exit 0.
+#[test]
+fn a_repository_named_with_capitals_is_listed_and_addressed() {
+    let img = crate::fixture::image("linux/amd64", "2024-01-01T00:00:00Z", "capitals");
+    let i = img.clone();
+    let reg = TestRegistry::start_with(Options::default(), |s| {
+        s.push("cA/rm", &["v1"], &i);
+        s.push("ok/app", &["v1"], &i);
+    });
+    let run = regctl().trusted(&reg).args(["ls", &reg.host()]).run();
+    run.success();
+    assert_eq!(
+        run.lines(),
+        vec![
+            format!("{}/cA/rm:v1", reg.host()).as_str(),
+            format!("{}/ok/app:v1", reg.host()).as_str()
+        ]
+    );
+    let digest = regctl()
+        .trusted(&reg)
+        .args(["digest", &format!("{}/cA/rm:v1", reg.host())])
+        .run();
+    digest.success();
+    assert_eq!(digest.stdout.trim(), img.digest);
+}
+
+#[test]
+fn a_catalog_name_that_cannot_be_listed_is_an_error_entry_and_exit_1() {
+    let img = crate::fixture::image("linux/amd64", "2024-01-01T00:00:00Z", "odd names");
+    let f = crate::resilience::fronted_with(
+        move |s| {
+            s.push("ok/app", &["v1"], &img);
+        },
+        |req, fwd| {
+            let mut answer = fwd(req);
+            if req.target.starts_with("/v2/_catalog") {
+                let mut page: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+                page["repositories"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push("we ird/../x".into());
+                answer.body = serde_json::to_vec(&page).unwrap();
+            }
+            answer
+        },
+    );
+    let run = f.regctl().args(["ls", &f.host(), "--format", "json"]).run();
+    run.code(1);
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert!(entries
+        .iter()
+        .any(|e| e["repository"] == "ok/app" && e["tag"] == "v1"));
+    let bad = entries
+        .iter()
+        .find(|e| e["repository"] == "we ird/../x")
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(
+        bad["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a repository name"),
+        "{bad}"
+    );
+    assert!(run.stderr.contains("incomplete"), "{}", run.stderr);
+}
