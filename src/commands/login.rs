@@ -20,7 +20,7 @@ pub async fn run(
     password_stdin: bool,
     ctx: &Context,
 ) -> Result<Exit> {
-    let host = registry_host(&args.registry)?;
+    let host = ctx.registry_host(&args.registry)?;
     let Some(username) = username_of(username, password_stdin, ctx).await? else {
         return Ok(ctx.interrupt.exit());
     };
@@ -72,18 +72,6 @@ fn choice(arg: StoreArg) -> StoreChoice {
         StoreArg::Keyring => StoreChoice::Keyring,
         StoreArg::Config => StoreChoice::Config,
     }
-}
-
-/// `HOST[:PORT]` from what the user typed (`https://` and a trailing `/` allowed).
-pub fn registry_host(input: &str) -> Result<String> {
-    let target = super::parse_target(input)?;
-    if target.prefix.is_some() {
-        return Err(UsageError(format!(
-            "`{input}` names a repository; give the registry alone, HOST[:PORT]"
-        ))
-        .into());
-    }
-    Ok(target.registry)
 }
 
 /// The user name: `-u`, else asked on the terminal.

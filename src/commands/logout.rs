@@ -9,7 +9,7 @@ use crate::exit::Exit;
 
 /// Runs `regctl logout`.
 pub async fn run(args: &LogoutArgs, ctx: &Context) -> Result<Exit> {
-    let host = super::login::registry_host(&args.registry)?;
+    let host = ctx.registry_host(&args.registry)?;
     let resolver = ctx.resolver().clone();
     let key = host.clone();
     let erased = super::blocking(move || resolver.erase(&key)).await?;

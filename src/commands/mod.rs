@@ -50,6 +50,35 @@ pub struct Context {
     pub interrupt: Interrupt,
 }
 
+impl Context {
+    /// `HOST[:PORT]` from what the user typed for a registry alone (login,
+    /// logout, pull-secret): `https://` or `http://` allowed, as docker allows
+    /// them (the seed writes `docker login http://HOST:PORT`), and a trailing `/`.
+    /// The scheme is dropped; for `http://` a note says that `--plain-http`, not
+    /// the scheme, decides how regctl talks to it.
+    pub fn registry_host(&self, input: &str) -> Result<String> {
+        let (address, plain) = match input.strip_prefix("http://") {
+            Some(rest) => (rest, true),
+            None => (input, false),
+        };
+        let target = parse_target(address)?;
+        if target.prefix.is_some() {
+            return Err(UsageError(format!(
+                "`{}` names a repository; give the registry alone, HOST[:PORT]",
+                crate::output::escape(input)
+            ))
+            .into());
+        }
+        if plain && !self.options.plain_http {
+            self.printer.note(format!(
+                "`http://` dropped: regctl reaches {} over HTTPS unless --plain-http is given",
+                target.registry
+            ));
+        }
+        Ok(target.registry)
+    }
+}
+
 /// Parses a `REGISTRY[/REPOSITORY-PREFIX]` argument; a mistake is a usage error.
 pub fn parse_target(input: &str) -> Result<RegistryTarget> {
     input
@@ -405,6 +434,16 @@ pub async fn run(cli: Cli) -> ExitCode {
             return Exit::Failure.into();
         }
     };
+    // A global flag a command does not use is refused there, never ignored.
+    let formatless = match &cli.command {
+        Command::PullSecret(_) => Some("pull-secret prints a Secret; choose it with -o yaml|json"),
+        Command::Login(_) | Command::Logout(_) => Some("login and logout print no data"),
+        _ => None,
+    };
+    if let (Some(_), Some(why)) = (cli.global.format, formatless) {
+        crate::output::to_stderr(format_args!("error: --format does not apply here: {why}"));
+        return Exit::Usage.into();
+    }
     let run_credentials = !matches!(cli.command, Command::Login(_) | Command::Logout(_));
     let result = match Context::from_args(&cli.global, interrupt, run_credentials) {
         Ok(ctx) => {

@@ -13,14 +13,16 @@ use crate::registry::Credential;
 
 /// Runs `regctl pull-secret`.
 pub async fn run(args: &PullSecretArgs, ctx: &Context) -> Result<Exit> {
+    // The key kubelet matches is HOST[:PORT], whatever scheme was typed.
+    let host = ctx.registry_host(&args.registry)?;
     let resolved = ctx
-        .credential(&args.registry)
+        .credential(&host)
         .await
-        .with_context(|| format!("looking up credentials for {}", args.registry))?;
+        .with_context(|| format!("looking up credentials for {host}"))?;
     let Some(resolved) = resolved else {
         ctx.printer.error(format!(
             "no credential is stored for {} (flags, REGCTL_USERNAME/REGCTL_PASSWORD, the OS keyring, docker's config); `regctl login` stores one",
-            crate::output::escape(&args.registry)
+            crate::output::escape(&host)
         ));
         return Ok(Exit::NotFound);
     };
@@ -37,13 +39,13 @@ pub async fn run(args: &PullSecretArgs, ctx: &Context) -> Result<Exit> {
             return Err(UsageError(format!(
                 "the credential for {} (from {}) is an identity token, which kubelet cannot use; \
                  give a user name and password (or an access token as password) instead",
-                args.registry, resolved.source
+                host, resolved.source
             ))
             .into())
         }
     };
     let auth = crate::registry::credential::basic_auth(username, password);
-    let config = serde_json::json!({"auths": {args.registry.as_str(): {
+    let config = serde_json::json!({"auths": {host.as_str(): {
         "username": username,
         "password": password.expose(),
         "auth": auth.expose(),

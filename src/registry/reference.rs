@@ -154,6 +154,13 @@ impl FromStr for Reference {
         if input.is_empty() {
             return Err(invalid(input, "it is empty"));
         }
+        // An image reference has no scheme; say so, as for a registry address.
+        if input.starts_with("http://") || input.starts_with("https://") {
+            return Err(ReferenceError {
+                hint: Some(Hint::DropScheme),
+                ..invalid(input, "an image reference has no scheme")
+            });
+        }
         let (rest, digest) = match input.rsplit_once('@') {
             Some((rest, d)) => {
                 let digest = d
@@ -353,6 +360,9 @@ fn check_domain(host: &str) -> Result<(), String> {
         if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!("port `{port}` in `{host}` is not a number"));
         }
+        if port.parse::<u32>().map_or(true, |p| p == 0 || p > 65_535) {
+            return Err(format!("port `{port}` in `{host}` is not one (1 to 65535)"));
+        }
     }
     if let Some(name) = name {
         let label_ok = |l: &str| {
@@ -480,6 +490,15 @@ mod tests {
             let err = input.parse::<Reference>().unwrap_err();
             assert!(err.to_string().contains(part), "{input}: {err}");
         }
+        for input in ["http://h:5000/app:v1", "https://h:5000/app:v1"] {
+            let err = input.parse::<Reference>().unwrap_err();
+            assert!(err.to_string().contains("no scheme"), "{input}: {err}");
+        }
+        for input in ["h:65536/app:v1", "h:99999/app", "h:0/app"] {
+            let err = input.parse::<Reference>().unwrap_err();
+            assert!(err.to_string().contains("1 to 65535"), "{input}: {err}");
+        }
+        assert!("h:65535/app:v1".parse::<Reference>().is_ok());
         let long_tag = format!("h:1/a:{}", "t".repeat(129));
         assert!(long_tag.parse::<Reference>().is_err());
     }

@@ -11,8 +11,8 @@ fn invalid_input_is_exit_2_before_any_request() {
     let host = format!("127.0.0.1:{}", server.port);
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
-            vec!["digest".into(), format!("{host}/Bad/Name:v1")],
-            "`Bad`",
+            vec!["digest".into(), format!("{host}/bad..name:v1")],
+            "`bad..name`",
         ),
         (
             vec![
@@ -39,7 +39,7 @@ fn invalid_input_is_exit_2_before_any_request() {
             vec!["ls".into(), "bad_host:5000".into()],
             "registry `bad_host:5000`",
         ),
-        (vec!["ls".into(), format!("{host}/UPPER")], "`UPPER`"),
+        (vec!["ls".into(), format!("{host}/UP..PER")], "`UP..PER`"),
         (vec!["ls".into(), format!("http://{host}")], "--plain-http"),
         (
             vec!["ls".into(), host.clone(), "--format".into(), "yaml".into()],
@@ -56,8 +56,8 @@ fn invalid_input_is_exit_2_before_any_request() {
         ),
         (vec!["digest".into()], "REF"),
         (
-            vec!["rm".into(), format!("{host}/Bad:v1"), "--yes".into()],
-            "`Bad`",
+            vec!["rm".into(), format!("{host}/Bad_:v1"), "--yes".into()],
+            "`Bad_`",
         ),
         (vec!["rm".into(), format!("{host}/app:v1")], "--yes"),
         (
@@ -126,4 +126,98 @@ fn unreachable_registry_is_a_clear_failure() {
         "{}",
         run.stderr
     );
+}
+
+/// The seed's `docker login http://HOST:PORT`: login, logout and pull-secret
+/// take `http://` and `https://` as docker does, drop the scheme (the auths key
+/// is HOST:PORT), and say that --plain-http decides the transport; an image
+/// reference with a scheme gets the same hint as `ls`.
+#[test]
+fn registry_addresses_with_a_scheme_are_taken_as_docker_takes_them() {
+    use base64::Engine as _;
+    let reg = crate::harness::TestRegistry::start(crate::harness::Options::default());
+    let host = reg.host();
+    let home = tempfile::tempdir().unwrap();
+    let at = || {
+        regctl()
+            .home(home.path())
+            .args(["--ca-file".as_ref(), reg.ca.as_os_str()])
+    };
+    let login = at()
+        .args([
+            "login",
+            &format!("http://{host}"),
+            "-u",
+            crate::harness::USER,
+        ])
+        .args(["--password-stdin", "--store", "config"])
+        .stdin(&format!("{}\n", crate::harness::PASSWORD))
+        .run();
+    login.success();
+    assert!(
+        login.stderr.contains("`http://` dropped"),
+        "{}",
+        login.stderr
+    );
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(home.path().join(".docker/config.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(config["auths"][host.as_str()].is_object(), "{config}");
+
+    let secret = at()
+        .args([
+            "pull-secret",
+            &format!("https://{host}/"),
+            "--name",
+            "pull",
+            "-o",
+            "json",
+        ])
+        .run();
+    secret.success();
+    let value: serde_json::Value = serde_json::from_str(&secret.stdout).unwrap();
+    let data = value["data"][".dockerconfigjson"].as_str().unwrap();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    let inner: serde_json::Value = serde_json::from_slice(&decoded).unwrap();
+    assert!(inner["auths"][host.as_str()].is_object(), "{inner}");
+
+    let digest = at()
+        .args(["digest", &format!("http://{host}/app:v1")])
+        .run();
+    digest.code(2);
+    assert!(
+        digest.stderr.contains("no scheme") && digest.stderr.contains("--plain-http"),
+        "{}",
+        digest.stderr
+    );
+    let logout = at().args(["logout", &format!("http://{host}")]).run();
+    logout.success();
+}
+
+/// `--format` is refused where it would be ignored (exit 2), before any request.
+#[test]
+fn format_is_refused_where_a_command_would_ignore_it() {
+    for args in [
+        vec![
+            "pull-secret",
+            "127.0.0.1:1",
+            "--name",
+            "x",
+            "--format",
+            "json",
+        ],
+        vec!["login", "127.0.0.1:1", "--format", "json"],
+        vec!["logout", "127.0.0.1:1", "--format", "table"],
+    ] {
+        let run = regctl().args(&args).run();
+        run.code(2);
+        assert!(
+            run.stderr.contains("--format does not apply"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
 }
