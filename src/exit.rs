@@ -97,6 +97,7 @@ impl Exit {
             ErrorKind::NotFound => Exit::NotFound,
             ErrorKind::Unsupported => Exit::Unsupported,
             ErrorKind::Usage => Exit::Usage,
+            ErrorKind::Refused => Exit::Refused,
             ErrorKind::Other => Exit::Failure,
         }
     }

@@ -61,16 +61,19 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
         let Some(inspection) = inspections.first() else {
             return Ok(worst(&failed));
         };
+        // Known only once the manifest is read: not a usage error (exit 2 says
+        // no request was made), a failure of this reference.
         let Some(bytes) = &inspection.raw_config else {
-            return Err(UsageError(format!(
-                "{} has no image config to print (an index, or an artifact whose config is {})",
-                inspection.reference,
+            ctx.printer.error(format!(
+                "{} has no image config to print (an index, or an artifact whose config is \
+                 {}); for an index, give one platform's manifest by its digest",
+                escape(&inspection.reference),
                 inspection
                     .config
                     .as_ref()
                     .map_or("absent".to_string(), |c| escape(&c.media_type))
-            ))
-            .into());
+            ));
+            return Ok(Exit::Failure);
         };
         write_bytes(bytes).context("writing the document")?;
         return Ok(Exit::Success);

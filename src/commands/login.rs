@@ -82,7 +82,15 @@ async fn username_of(
 ) -> Result<Option<String>> {
     let username = match flag {
         Some(u) => u.to_string(),
-        None if password_stdin || !std::io::stdin().is_terminal() => {
+        None if password_stdin => {
+            return Err(UsageError(
+                "give the user name with -u USER (with --password-stdin, standard input \
+                 carries the password)"
+                    .into(),
+            )
+            .into())
+        }
+        None if !std::io::stdin().is_terminal() => {
             return Err(UsageError(
                 "give the user name with -u USER (there is no terminal to ask on)".into(),
             )

@@ -85,7 +85,8 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
             }
             None => return Err(e.into()),
         },
-        Err(e) => return Err(anyhow::Error::new(e).context(format!("listing {}", target.registry))),
+        // The error names the registry itself: the context says what was read.
+        Err(e) => return Err(anyhow::Error::new(e).context("listing the catalog")),
     };
     if repositories.is_empty()
         && !add_uncatalogued(ctx, &registry, &target, &mut repositories).await?

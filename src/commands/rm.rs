@@ -125,7 +125,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                         digest: Some(digest.clone()),
                         tags_removed: Vec::new(),
                         error: Some(format!(
-                            "tag {tag} points at {current}, not {digest}; nothing done"
+                            "the tag points at {current}, not at {digest}; nothing done"
                         )),
                         given: Some(vec![given.to_string()]),
                     }),

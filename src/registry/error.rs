@@ -199,6 +199,9 @@ pub enum ErrorKind {
     Unsupported,
     /// The input was invalid before any request was made.
     Usage,
+    /// Not done for safety: what was given does not hold (a tag that points
+    /// elsewhere than the digest given).
+    Refused,
     /// Anything else: network, TLS, protocol.
     Other,
 }
@@ -234,6 +237,17 @@ pub enum RegistryError {
         url: String,
         /// What the registry said.
         detail: String,
+    },
+
+    /// `REPO:TAG@DIGEST` where the tag points at another manifest.
+    #[error("{reference}: the tag points at {actual}, not at {expected}")]
+    TagPointsElsewhere {
+        /// `registry/repo:tag`.
+        reference: String,
+        /// What the tag points at.
+        actual: super::Digest,
+        /// The digest given.
+        expected: super::Digest,
     },
 
     /// The named repository, tag, manifest or blob does not exist.
@@ -364,6 +378,7 @@ impl RegistryError {
             RegistryError::InvalidReference(_) => ErrorKind::Usage,
             RegistryError::Unauthorized { .. } | RegistryError::Denied { .. } => ErrorKind::Auth,
             RegistryError::NotFound { .. } => ErrorKind::NotFound,
+            RegistryError::TagPointsElsewhere { .. } => ErrorKind::Refused,
             RegistryError::Unsupported { .. } => ErrorKind::Unsupported,
             RegistryError::Config(_) => ErrorKind::Usage,
             _ => ErrorKind::Other,

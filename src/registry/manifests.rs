@@ -168,9 +168,10 @@ impl Registry {
                     .await?
                     .digest;
                 if digest != *expected {
-                    return Err(RegistryError::NotFound {
-                        what: display(self.host(), reference.repository(), &tagged),
-                        detail: format!("it points at {digest}, not at {expected}"),
+                    return Err(RegistryError::TagPointsElsewhere {
+                        reference: display(self.host(), reference.repository(), &tagged),
+                        actual: digest,
+                        expected: expected.clone(),
                     });
                 }
             }

@@ -221,3 +221,23 @@ fn format_is_refused_where_a_command_would_ignore_it() {
         );
     }
 }
+
+/// A refused password names the registry once (it read `listing H: H: ...`).
+#[test]
+fn a_refused_listing_names_the_registry_once() {
+    let reg = crate::harness::TestRegistry::start(crate::harness::Options::default());
+    let host = reg.host();
+    let run = regctl()
+        .args(["--ca-file".as_ref(), reg.ca.as_os_str()])
+        .env("REGCTL_USERNAME", crate::harness::USER)
+        .env("REGCTL_PASSWORD", "wrong")
+        .args(["ls", &host])
+        .run();
+    run.code(3);
+    assert!(
+        !run.stderr.contains(&format!("{host}: {host}")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(&host), "{}", run.stderr);
+}

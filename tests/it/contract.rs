@@ -46,13 +46,20 @@ fn digest_prints_one_line_per_input_in_order_and_checks_a_tag_at_a_digest() {
     assert_eq!(run.stdout, format!("{v1}\n\n{v2}\n"), "lines match inputs");
     assert!(run.stderr.contains("app:nope"), "{}", run.stderr);
 
-    // v1@<v2's digest>: the tag does not point there.
+    // v1@<v2's digest>: the tag does not point there. One word and one code with
+    // `rm` of the same reference: refused, exit 6.
     let run = regctl()
         .trusted(&reg)
         .args(["digest", &format!("{host}/app:v1@{v2}")])
         .run();
-    run.code(4);
-    assert!(run.stderr.contains("points at"), "{}", run.stderr);
+    run.code(6);
+    assert!(run.stderr.contains("the tag points at"), "{}", run.stderr);
+    let rm = regctl()
+        .trusted(&reg)
+        .args(["rm", &format!("{host}/app:v1@{v2}"), "--dry-run"])
+        .run();
+    rm.code(6);
+    assert!(rm.stderr.contains("the tag points at"), "{}", rm.stderr);
     let run = regctl()
         .trusted(&reg)
         .args(["digest", &format!("{host}/app:v1@{v1}")])
@@ -88,8 +95,12 @@ fn usage_errors_name_the_mistake() {
         .trusted(&reg)
         .args(["rm", &format!("{host}/app"), "--dry-run"])
         .run();
-    rm.code(4);
-    assert!(rm.stderr.contains("no tag `latest`"), "{}", rm.stderr);
+    rm.code(2);
+    assert!(
+        rm.stderr.contains("names no tag or digest"),
+        "{}",
+        rm.stderr
+    );
 }
 
 #[test]

@@ -395,13 +395,13 @@ fn a_tag_at_digest_is_checked_when_head_sends_no_digest() {
     let run = cmd
         .args(["digest", &format!("{host}/app:v1@{d_two}")])
         .run();
-    run.code(4);
+    run.code(6);
     assert_eq!(
         run.stdout, "\n",
         "no digest printed for a tag pointing elsewhere"
     );
     assert!(
-        run.stderr.contains(&format!("it points at {d_one}")),
+        run.stderr.contains(&format!("the tag points at {d_one}")),
         "{}",
         run.stderr
     );

@@ -102,3 +102,30 @@ on_both!(fn an_index_lists_its_platforms_with_sizes(target) {
 fn skopeo_raw(target: &mut Target, reference: &str) -> Vec<u8> {
     crate::harness::skopeo_raw(target.distribution(), reference)
 }
+
+/// `inspect --config` of an index: known only once it is read, so not a usage
+/// error (exit 2 says no request was made) but a failure, exit 1, with what to do.
+#[test]
+fn config_of_an_index_is_a_failure_not_a_usage_error() {
+    let reg = crate::harness::TestRegistry::start_with(crate::harness::Options::default(), |s| {
+        s.push_index(
+            "multi",
+            &["v1"],
+            &[crate::fixture::image(
+                "linux/amd64",
+                "2024-01-01T00:00:00Z",
+                "cfg index",
+            )],
+        );
+    });
+    let run = crate::harness::regctl()
+        .trusted(&reg)
+        .args(["inspect", &format!("{}/multi:v1", reg.host()), "--config"])
+        .run();
+    run.code(1);
+    assert!(
+        run.stderr.contains("no image config") && run.stderr.contains("platform"),
+        "{}",
+        run.stderr
+    );
+}
