@@ -127,7 +127,7 @@ that: for that moment (one round trip) a pull of the tag gets the placeholder,\n
 and a registry webhook sees a push and a delete."
     )]
     Rm(RmArgs),
-    /// Delete tags by retention rules: keep the newest N, delete older than a duration, match or exclude names.
+    /// Delete images by retention rules, decided per image (never a tag whose image stays): keep the newest N, delete older than a duration, match or exclude tag names.
     #[command(
         after_help = "Examples:\n  regctl prune registry.example:5000/team --keep 10 --dry-run\n  regctl prune registry.example:5000/app --older-than 30d --exclude '^(latest|stable)$' --yes\n\nREGEX matches anywhere in the tag name; anchor it with ^...$ for whole names."
     )]

@@ -46,6 +46,9 @@ impl Decision {
 /// that goes with a deleted image.
 #[derive(Debug, Serialize)]
 struct PlanLine {
+    /// The registry host: plain and table lines give whole references, as rm's do.
+    #[serde(skip)]
+    host: String,
     repository: String,
     /// None for a dangling tag (its manifest is missing).
     digest: Option<Digest>,
@@ -81,7 +84,7 @@ impl Row for PlanLine {
     fn cells(&self) -> Vec<String> {
         let indent = if self.of.is_some() { "  " } else { "" };
         vec![
-            self.repository.clone(),
+            format!("{}/{}", self.host, self.repository),
             format!("{indent}{}", digest_or_dash(&self.digest)),
             self.tags.join(", "),
             self.created.clone().unwrap_or_else(|| "-".into()),
@@ -95,9 +98,9 @@ impl Row for PlanLine {
 
     fn plain(&self) -> String {
         let reference = match (&self.digest, self.tags.first()) {
-            (Some(digest), _) => format!("{}@{digest}", self.repository),
-            (None, Some(tag)) => format!("{}:{tag}", self.repository),
-            (None, None) => self.repository.clone(),
+            (Some(digest), _) => format!("{}/{}@{digest}", self.host, self.repository),
+            (None, Some(tag)) => format!("{}/{}:{tag}", self.host, self.repository),
+            (None, None) => format!("{}/{}", self.host, self.repository),
         };
         format!(
             "{} {reference} [{}] {} ({}{})",
@@ -201,7 +204,12 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     let mut orphans = 0;
     for ((decisions, mut plan, orphan_count, snapshot), freed) in read.into_iter().zip(freed) {
         plan.freed = freed;
-        lines.extend(plan_lines(&snapshot.repository, &decisions, &plan));
+        lines.extend(plan_lines(
+            &target.registry,
+            &snapshot.repository,
+            &decisions,
+            &plan,
+        ));
         orphans += orphan_count;
         if !plan.actions.is_empty() {
             plans.push(plan);
@@ -306,7 +314,12 @@ fn summarize(plans: &[Plan]) -> String {
 
 /// The decision lines of one repository, each deleted image followed by what
 /// goes with it.
-fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec<PlanLine> {
+fn plan_lines(
+    host: &str,
+    repository: &str,
+    decisions: &[ImageDecision],
+    plan: &Plan,
+) -> Vec<PlanLine> {
     // Looked up by digest, once: the action on each manifest (not the rewrite of a
     // referrers index, which names the index it replaces), and the children and
     // attachments deleted with each.
@@ -337,7 +350,7 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
         let mut parents: Vec<&Digest> = plan.actions[i].digest().into_iter().collect();
         while let Some(parent) = parents.pop() {
             for &j in dependents_of.get(parent).into_iter().flatten() {
-                let line = dependent_line(repository, plan, j);
+                let line = dependent_line(host, repository, plan, j);
                 if !line.digest.as_ref().is_some_and(|d| decided.contains(d)) && shown.insert(j) {
                     lines.push(line);
                 }
@@ -366,6 +379,7 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
             };
         }
         lines.push(PlanLine {
+            host: host.to_string(),
             repository: repository.to_string(),
             digest: Some(decision.digest.clone()),
             tags: decision.tags.clone(),
@@ -391,13 +405,13 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
             }
         );
         if orphan && shown.insert(i) {
-            lines.push(dependent_line(repository, plan, i));
+            lines.push(dependent_line(host, repository, plan, i));
             with(i, &mut lines, &mut shown);
         }
     }
     for i in 0..plan.actions.len() {
         if shown.insert(i) {
-            lines.push(dependent_line(repository, plan, i));
+            lines.push(dependent_line(host, repository, plan, i));
             with(i, &mut lines, &mut shown);
         }
     }
@@ -405,10 +419,11 @@ fn plan_lines(repository: &str, decisions: &[ImageDecision], plan: &Plan) -> Vec
 }
 
 /// The line for the `i`th action of `plan`, deleted along with something else.
-fn dependent_line(repository: &str, plan: &Plan, i: usize) -> PlanLine {
+fn dependent_line(host: &str, repository: &str, plan: &Plan, i: usize) -> PlanLine {
     let action = &plan.actions[i];
     let row = super::deletion::PlanRow::new("", repository, action);
     PlanLine {
+        host: host.to_string(),
         repository: repository.to_string(),
         digest: action.digest().cloned(),
         tags: action.tags_removed(),
@@ -516,7 +531,7 @@ mod tests {
             ..Request::default()
         };
         let plan = crate::deletion::plan(&snapshot, &request);
-        let lines = plan_lines("murky", &decisions, &plan);
+        let lines = plan_lines("registry.example", "murky", &decisions, &plan);
         let line = lines
             .iter()
             .find(|l| l.digest.as_ref() == Some(&digest))

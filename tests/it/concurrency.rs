@@ -293,7 +293,8 @@ fn a_tag_on_a_missing_manifest_can_be_removed_by_rm_and_by_prune() {
         .run();
     plan.success();
     assert!(
-        plan.stdout.contains("delete r1:broken [broken]"),
+        plan.stdout
+            .contains(&format!("delete {host}/r1:broken [broken]")),
         "{}",
         plan.stdout
     );

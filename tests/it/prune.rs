@@ -97,13 +97,14 @@ fn keep_newest_with_match_keeps_exactly_the_expected_set() {
     // whose every tag matches (a1, a3, a4) the newest two stay.
     assert!(
         plan.stdout
-            .contains(&format!("delete svc@{} [a1]", img(1).digest)),
+            .contains(&format!("delete {}/svc@{} [a1]", reg.host(), img(1).digest)),
         "{}",
         plan.stdout
     );
     assert!(
         plan.stdout.contains(&format!(
-            "keep svc@{} [a2, stable] 2024-01-02T00:00:00Z (tag stable does not match --match)",
+            "keep {}/svc@{} [a2, stable] 2024-01-02T00:00:00Z (tag stable does not match --match)",
+            reg.host(),
             img(2).digest
         )),
         "{}",
