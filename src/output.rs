@@ -164,6 +164,8 @@ pub struct RowWriter {
     written: usize,
     /// The columns' widths, once the table's top is drawn.
     columns: Option<Vec<u16>>,
+    /// Whether a streamed table shortens its digests (decided on its first part).
+    shortened: Option<bool>,
 }
 
 impl RowWriter {
@@ -176,6 +178,7 @@ impl RowWriter {
             table_rows: Vec::new(),
             written: 0,
             columns: None,
+            shortened: None,
         }
     }
 
@@ -215,9 +218,25 @@ impl RowWriter {
         if self.format != Format::Table || self.table_rows.is_empty() {
             return Ok(());
         }
-        let rows: Vec<Vec<String>> = std::mem::take(&mut self.table_rows)
+        let rows = std::mem::take(&mut self.table_rows);
+        // Decided with the first part; later parts keep its columns.
+        let header: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
+        let shorten = *self
+            .shortened
+            .get_or_insert_with(|| !fits_whole_text(&header, &rows, width));
+        let rows: Vec<Vec<String>> = rows
             .iter()
-            .map(|row| row.iter().map(|c| shorten_digests(c)).collect())
+            .map(|row| {
+                row.iter()
+                    .map(|c| {
+                        if shorten {
+                            shorten_digests(c)
+                        } else {
+                            c.clone()
+                        }
+                    })
+                    .collect()
+            })
             .collect();
         let top = self.columns.is_none();
         let columns = self
@@ -290,8 +309,11 @@ impl RowWriter {
                         table.set_content_arrangement(ContentArrangement::Disabled);
                     }
                 }
-                for row in std::mem::take(&mut self.table_rows) {
-                    if width.is_some() {
+                // Whole digests when they fit (a shortened one cannot be pasted).
+                let rows = std::mem::take(&mut self.table_rows);
+                let shorten = width.is_some_and(|w| !fits_whole(table.header(), &rows, w));
+                for row in rows {
+                    if shorten {
                         table.add_row(row.iter().map(|c| shorten_digests(c)).collect::<Vec<_>>());
                     } else {
                         table.add_row(row);
@@ -341,6 +363,34 @@ fn terminal_width() -> Option<u16> {
     }
     let size = dialoguer::console::Term::stdout().size_checked();
     Some(size.map_or(80, |(_rows, columns)| columns))
+}
+
+/// True when a table of `header` and `rows`, cells whole, fits `width` columns
+/// (each cell padded by one on both sides, a border at either edge).
+fn fits_whole_text(header: &[String], rows: &[Vec<String>], width: u16) -> bool {
+    let columns = header
+        .len()
+        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
+    let total: usize = (0..columns)
+        .map(|i| {
+            let cells = header
+                .get(i)
+                .into_iter()
+                .chain(rows.iter().filter_map(|r| r.get(i)));
+            cells.map(|c| c.chars().count()).max().unwrap_or(0) + 2
+        })
+        .sum::<usize>()
+        + columns.saturating_sub(1)
+        + 2;
+    total <= usize::from(width)
+}
+
+/// [`fits_whole_text`] with comfy-table's header.
+fn fits_whole(header: Option<&comfy_table::Row>, rows: &[Vec<String>], width: u16) -> bool {
+    let header: Vec<String> = header
+        .map(|h| h.cell_iter().map(|c| c.content()).collect())
+        .unwrap_or_default();
+    fits_whole_text(&header, rows, width)
 }
 
 /// `sha256:` digests in `text` cut to their first 12 hex digits and `…`, as

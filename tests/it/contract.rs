@@ -533,3 +533,34 @@ fn a_slow_listing_on_a_terminal_draws_its_table_as_rows_come_within_the_width() 
         .collect();
     assert!(cells.contains(long), "{screen}");
 }
+
+/// On a terminal wide enough, a table shows whole digests (a shortened one is
+/// of no use to `rm` or `digest`).
+#[test]
+fn a_table_on_a_wide_terminal_shows_whole_digests() {
+    let reg = start();
+    let host = reg.host();
+    let mut pty = crate::pty::Pty::open();
+    pty.set_size(160, 40);
+    let mut child = {
+        let mut command = regctl()
+            .trusted(&reg)
+            .args(["ls", &host, "--digests"])
+            .command();
+        command
+            .stdin(std::process::Stdio::null())
+            .stdout(pty.stdio())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    pty.release();
+    let out = pty.read_all();
+    assert!(child.wait().unwrap().success(), "{out}");
+    let v1 = image("linux/amd64", "2024-01-01T00:00:00Z", "contract-1").digest;
+    assert!(out.contains(&v1), "whole digests: {out}");
+    assert!(!out.contains('…'), "{out}");
+    for line in out.lines() {
+        assert!(line.chars().count() <= 160, "{line}");
+    }
+}
