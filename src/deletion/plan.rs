@@ -263,6 +263,10 @@ struct Planner<'a> {
     tags_on: HashMap<Digest, Vec<String>>,
     parents: HashMap<Digest, Vec<Digest>>,
     attachments: BTreeMap<Digest, Vec<Attachment>>,
+    /// What each attachment tag attaches its manifest to, read once: deciding
+    /// that a `sha256-<hex>` tag is a fallback index reads the index's entries,
+    /// which the planner would otherwise do for every look at a tag.
+    attachment_tags: HashMap<String, (Digest, AttachmentKind)>,
     unknowns: bool,
     /// Manifests to delete, in the order decided, with why.
     deleting: Vec<(Digest, Cause)>,
@@ -286,6 +290,11 @@ impl<'a> Planner<'a> {
             tags_on: snapshot.tags_by_digest(),
             parents: snapshot.parents_by_child(),
             attachments: snapshot.attachment_map(),
+            attachment_tags: snapshot
+                .tags
+                .keys()
+                .filter_map(|t| Some((t.clone(), snapshot.attachment_tag(t)?)))
+                .collect(),
             unknowns: snapshot.has_unknowns_besides(&request.remove_tags),
             deleting: Vec::new(),
             deleting_set: HashSet::new(),
@@ -310,8 +319,20 @@ impl<'a> Planner<'a> {
         self.parents.get(digest).map_or(&[], Vec::as_slice)
     }
 
+    fn attachment_tag(&self, tag: &str) -> Option<&(Digest, AttachmentKind)> {
+        self.attachment_tags.get(tag)
+    }
+
+    /// [`Snapshot::are_referrers_index_tags`], from the tags read once.
     fn is_referrers_index(&self, digest: &Digest) -> bool {
-        self.snapshot.are_referrers_index_tags(self.tags_of(digest))
+        let tags = self.tags_of(digest);
+        !tags.is_empty()
+            && tags.iter().all(|t| {
+                matches!(
+                    self.attachment_tag(t),
+                    Some((_, AttachmentKind::ReferrersIndex))
+                )
+            })
     }
 
     fn delete(&mut self, digest: Digest, cause: Cause) {
@@ -344,11 +365,9 @@ impl<'a> Planner<'a> {
         if self.request.keep_attachments {
             return false;
         }
-        self.snapshot
-            .attachment_tag(tag)
-            .is_some_and(|(subject, _)| {
-                self.deleting_set.contains(&subject) || self.snapshot.absent.contains(&subject)
-            })
+        self.attachment_tag(tag).is_some_and(|(subject, _)| {
+            self.deleting_set.contains(subject) || self.snapshot.absent.contains(subject)
+        })
     }
 
     fn run(mut self) -> Plan {
@@ -518,7 +537,7 @@ impl<'a> Planner<'a> {
             let subjects = self
                 .tags_of(digest)
                 .iter()
-                .filter_map(|t| self.snapshot.attachment_tag(t).map(|(s, _)| s));
+                .filter_map(|t| self.attachment_tag(t).map(|(s, _)| s.clone()));
             for key in self.parents_of(digest).iter().cloned().chain(subjects) {
                 wakes.entry(key).or_default().push(digest.clone());
             }
@@ -619,7 +638,7 @@ impl<'a> Planner<'a> {
         let mut actions = Vec::new();
         let mut emptied = Vec::new();
         for (tag, index) in &self.snapshot.tags {
-            let Some((subject, AttachmentKind::ReferrersIndex)) = self.snapshot.attachment_tag(tag)
+            let Some((subject, AttachmentKind::ReferrersIndex)) = self.attachment_tag(tag).cloned()
             else {
                 continue;
             };
