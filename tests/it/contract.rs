@@ -181,25 +181,7 @@ fn help_puts_global_options_under_their_own_heading() {
 
 #[test]
 fn a_table_on_a_narrow_terminal_fits_its_width_with_digests_shortened() {
-    let reg = start();
-    let host = reg.host();
-    let mut pty = crate::pty::Pty::open();
-    pty.set_size(60, 40);
-    let mut child = {
-        let mut command = regctl()
-            .trusted(&reg)
-            .args(["ls", &host, "--digests"])
-            .command();
-        command
-            .stdin(std::process::Stdio::null())
-            .stdout(pty.stdio())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    pty.release();
-    let out = pty.read_all();
-    assert!(child.wait().unwrap().success(), "{out}");
+    let out = ls_digests_on_a_terminal(60);
     let v1 = image("linux/amd64", "2024-01-01T00:00:00Z", "contract-1").digest;
     assert!(
         out.contains(&format!("{}…", &v1[..19])),
@@ -538,29 +520,32 @@ fn a_slow_listing_on_a_terminal_draws_its_table_as_rows_come_within_the_width() 
 /// of no use to `rm` or `digest`).
 #[test]
 fn a_table_on_a_wide_terminal_shows_whole_digests() {
-    let reg = start();
-    let host = reg.host();
-    let mut pty = crate::pty::Pty::open();
-    pty.set_size(160, 40);
-    let mut child = {
-        let mut command = regctl()
-            .trusted(&reg)
-            .args(["ls", &host, "--digests"])
-            .command();
-        command
-            .stdin(std::process::Stdio::null())
-            .stdout(pty.stdio())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    pty.release();
-    let out = pty.read_all();
-    assert!(child.wait().unwrap().success(), "{out}");
+    let out = ls_digests_on_a_terminal(160);
     let v1 = image("linux/amd64", "2024-01-01T00:00:00Z", "contract-1").digest;
     assert!(out.contains(&v1), "whole digests: {out}");
     assert!(!out.contains('…'), "{out}");
     for line in out.lines() {
         assert!(line.chars().count() <= 160, "{line}");
     }
+}
+
+/// What `ls --digests` of the contract registry draws on a terminal `columns`
+/// wide (stdout on a pty); the run must succeed.
+fn ls_digests_on_a_terminal(columns: u16) -> String {
+    let reg = start();
+    let mut pty = crate::pty::Pty::open();
+    pty.set_size(columns, 40);
+    let mut child = regctl()
+        .trusted(&reg)
+        .args(["ls", &reg.host(), "--digests"])
+        .command()
+        .stdin(std::process::Stdio::null())
+        .stdout(pty.stdio())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    pty.release();
+    let out = pty.read_all();
+    assert!(child.wait().unwrap().success(), "{out}");
+    out
 }
