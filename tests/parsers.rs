@@ -110,11 +110,17 @@ proptest! {
 
     #[test]
     fn valid_references_round_trip(
-        host in "[a-z][a-z0-9]{0,10}(\\.[a-z]{2,5})?(:[0-9]{1,5})?",
+        name in "[a-z][a-z0-9]{0,10}(\\.[a-z]{2,5})?",
+        port in proptest::option::of(1u16..),
         path in "[a-z0-9]{1,8}((\\.|_|__|-+)[a-z0-9]{1,8}){0,2}(/[a-z0-9]{1,8}){0,3}",
         tag in "[A-Za-z0-9_][A-Za-z0-9_.\\-]{0,20}",
     ) {
-        let host = if host.contains(['.', ':']) { host } else { format!("{host}.example") };
+        // A valid host: a port from 1 to 65535 (0 and larger numbers are refused).
+        let host = match port {
+            Some(port) => format!("{name}:{port}"),
+            None if name.contains('.') => name,
+            None => format!("{name}.example"),
+        };
         let text = format!("{host}/{path}:{tag}");
         let r: Reference = text.parse().unwrap();
         prop_assert_eq!(r.registry(), host.as_str());
