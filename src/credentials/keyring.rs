@@ -35,61 +35,107 @@ pub fn config_path() -> Option<PathBuf> {
     base.map(|b| b.join("regctl").join("config.json"))
 }
 
-/// The user name recorded for `key` in regctl's config at `path`, if regctl
-/// logged in to it with the keyring.
-pub fn recorded_user(path: &Path, key: &str) -> Result<Option<String>, CredentialError> {
-    let members = json_file::read(path)?;
-    let records =
-        json_file::object(&members, RECORD).map_err(|detail| CredentialError::Config {
-            path: path.to_path_buf(),
-            detail,
-        })?;
-    let Some(record) = records.get(key) else {
-        return Ok(None);
-    };
-    let record: serde_json::Value =
-        serde_json::from_str(record.get()).unwrap_or(serde_json::Value::Null);
-    match record.get("username") {
-        Some(serde_json::Value::String(user)) => Ok(Some(user.clone())),
-        _ => Err(CredentialError::Config {
-            path: path.to_path_buf(),
-            detail: format!("`{RECORD}` entry for {key} has no `username` string"),
-        }),
+/// What regctl's config records of a keyring login.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// The user name (the password is in the keyring).
+    pub username: String,
+    /// The docker config in which login named regctl's credential helper for
+    /// the registry (`credHelpers`), for logout to take that entry away again.
+    pub helper_named_in: Option<PathBuf>,
+}
+
+impl Record {
+    fn from_json(path: &Path, key: &str, raw: &str) -> Result<Record, CredentialError> {
+        let value: serde_json::Value = serde_json::from_str(raw).unwrap_or(serde_json::Value::Null);
+        let Some(serde_json::Value::String(username)) = value.get("username") else {
+            return Err(CredentialError::Config {
+                path: path.to_path_buf(),
+                detail: format!("`{RECORD}` entry for {key} has no `username` string"),
+            });
+        };
+        let helper_named_in = match value.get(HELPER_NAMED_IN) {
+            Some(serde_json::Value::String(named)) => Some(PathBuf::from(named)),
+            _ => None,
+        };
+        Ok(Record {
+            username: username.clone(),
+            helper_named_in,
+        })
     }
 }
 
+/// The member of a record naming the docker config where login named regctl's helper.
+const HELPER_NAMED_IN: &str = "helper_named_in";
+
+/// The record of `key`'s keyring login in regctl's config at `path`, if regctl
+/// logged in to it with the keyring.
+pub fn recorded(path: &Path, key: &str) -> Result<Option<Record>, CredentialError> {
+    let records = read_records(path)?;
+    records
+        .get(key)
+        .map(|raw| Record::from_json(path, key, raw.get()))
+        .transpose()
+}
+
+/// The user name recorded for `key` in regctl's config at `path`, if regctl
+/// logged in to it with the keyring.
+pub fn recorded_user(path: &Path, key: &str) -> Result<Option<String>, CredentialError> {
+    Ok(recorded(path, key)?.map(|r| r.username))
+}
+
+/// Every keyring login recorded in regctl's config at `path`: key and user name.
+pub fn all_recorded(path: &Path) -> Result<Vec<(String, String)>, CredentialError> {
+    read_records(path)?
+        .iter()
+        .map(|(key, raw)| {
+            Record::from_json(path, key, raw.get()).map(|r| (key.clone(), r.username))
+        })
+        .collect()
+}
+
+fn read_records(path: &Path) -> Result<json_file::Members, CredentialError> {
+    let members = json_file::read(path)?;
+    json_file::object(&members, RECORD).map_err(|detail| CredentialError::Config {
+        path: path.to_path_buf(),
+        detail,
+    })
+}
+
 /// Records in regctl's config that `key`'s password (for `username`) is in the
-/// keyring, waiting at most `wait` for the config's lock. Returns what the user
-/// should know.
+/// keyring, and where login named regctl's helper for it, waiting at most
+/// `wait` for the config's lock. Returns what the user should know.
 pub fn record(
     path: &Path,
     key: &str,
-    username: &str,
+    record: &Record,
     wait: Duration,
 ) -> Result<Vec<String>, CredentialError> {
     let edit = json_file::Edit {
         wait,
         undo: json_file::Created::Nothing,
     };
+    let mut value = serde_json::json!({ "username": record.username });
+    if let Some(named) = &record.helper_named_in {
+        value[HELPER_NAMED_IN] = named.display().to_string().into();
+    }
     json_file::edit_object(path, RECORD, edit, |records| {
-        records.insert(
-            key.to_string(),
-            json_file::raw_of(&serde_json::json!({ "username": username }))?,
-        );
+        records.insert(key.to_string(), json_file::raw_of(&value)?);
         Ok(true)
     })
     .map(|done| done.notes)
 }
 
 /// Removes `key`'s record from regctl's config, waiting at most `wait` for the
-/// config's lock. Returns what the user should know.
+/// config's lock; the config (regctl's own) goes once nothing is left in it.
+/// Returns what the user should know.
 pub fn forget(path: &Path, key: &str, wait: Duration) -> Result<Vec<String>, CredentialError> {
     if !path.exists() {
         return Ok(Vec::new());
     }
     let edit = json_file::Edit {
         wait,
-        undo: json_file::Created::Nothing,
+        undo: json_file::Created::File,
     };
     json_file::edit_object(path, RECORD, edit, |records| {
         Ok(records.shift_remove(key).is_some())

@@ -2,11 +2,13 @@
 //! logged in there), docker's config and its credential helpers, in that order;
 //! and where `regctl login` stores them ([`store`]).
 
+mod added;
 pub mod docker_config;
 mod helper;
 pub mod json_file;
 mod json_text;
 pub mod keyring;
+pub mod own_helper;
 pub mod store;
 
 use std::path::PathBuf;
@@ -241,6 +243,12 @@ impl Resolver {
                 credential,
                 source: path.display().to_string(),
             }),
+            // regctl's own helper reads the keyring logins, asked above already.
+            docker_config::Lookup::Helper(name) | docker_config::Lookup::Store(name)
+                if name == own_helper::NAME && self.regctl_config.is_some() =>
+            {
+                None
+            }
             docker_config::Lookup::Helper(name) => self.ask_helper(&name, &key)?,
             // A default store whose helper is missing (a config copied from Docker
             // Desktop) is skipped, as skopeo does: registries that need no

@@ -1,27 +1,18 @@
 //! Where `regctl login` stores a credential and `regctl logout` erases it: where
 //! docker looks first (its credential helper for the registry, else its default
-//! store), else the OS keyring, else docker's config `auths`.
+//! store), else the OS keyring (naming regctl's own helper in docker's
+//! `credHelpers`, so that docker sees it), else docker's config `auths`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::docker_config::{same_registry, DockerConfig, Lookup};
 use super::json_file::Created;
-use super::{helper, json_file, keyring, CredentialError, Resolver, Secret};
+use super::{helper, json_file, keyring, own_helper, CredentialError, Resolver, Secret};
 use crate::registry::reference::credential_key;
 
-/// The member of regctl's config that records, per docker config file, what
-/// login created there: `"auths"` (the member) or `"file"`.
-const ADDED: &str = "added_by_login";
-
-/// How [`ADDED`] names what login created.
-fn created_name(created: Created) -> Option<&'static str> {
-    match created {
-        Created::Nothing => None,
-        Created::Member => Some("auths"),
-        Created::File => Some("file"),
-    }
-}
+/// The member of docker's config naming a helper per registry.
+const CRED_HELPERS: &str = "credHelpers";
 
 /// A store `regctl login --store` can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +100,19 @@ impl Resolver {
             Some((path, config)) => named_helper(path, config, &key)?,
             None => None,
         };
+        // regctl's own helper reads the keyring logins: storing through it is
+        // storing in the keyring.
+        let (choice, helper) = match helper {
+            Some((name, _)) if name == own_helper::NAME => (
+                choice.map(|c| match c {
+                    StoreChoice::Helper => StoreChoice::Keyring,
+                    other => other,
+                }),
+                None,
+            ),
+            other => (choice, other),
+        };
+        let name_helper = helper.is_none();
         let mut notes = Vec::new();
         let place = match (choice, helper) {
             (Some(StoreChoice::Helper) | None, Some((name, named_by))) => {
@@ -126,8 +130,15 @@ impl Resolver {
             (Some(StoreChoice::Helper), None) => {
                 return Err(CredentialError::NoHelperConfigured { key })
             }
-            (Some(StoreChoice::Keyring), _) => {
-                self.store_in_keyring(&key, username, password, &mut notes)?
+            (Some(StoreChoice::Keyring), helper) => {
+                if let Some((name, named_by)) = helper {
+                    notes.push(format!(
+                        "docker's config names docker-credential-{} ({named_by}) for {key}: docker and \
+                         skopeo ask it, not the OS keyring",
+                        crate::text::escape(&name)
+                    ));
+                }
+                self.store_in_keyring(&key, username, password, name_helper, &mut notes)?
             }
             (Some(StoreChoice::Config), helper) => {
                 if let Some((name, named_by)) = helper {
@@ -143,7 +154,7 @@ impl Resolver {
             // is locked is the user's to unlock (a password stored in plain base64
             // is never a silent fall-back), and one that failed otherwise (no
             // answer in time) may still have stored it.
-            (None, None) => match self.store_in_keyring(&key, username, password, &mut notes) {
+            (None, None) => match self.store_in_keyring(&key, username, password, true, &mut notes) {
                 Ok(place) => place,
                 Err(e @ CredentialError::KeyringUnavailable(_)) => {
                     notes.push(format!("{e}; storing in docker's config instead"));
@@ -161,7 +172,15 @@ impl Resolver {
         // from before would hide the new login.
         if !matches!(place, Place::Keyring { .. }) {
             match self.erase_keyring(&key, &mut notes) {
-                Ok(Some(erased)) => notes.push(format!("removed the earlier login from {erased}")),
+                Ok(Some((erased, named_in))) => {
+                    notes.push(format!("removed the earlier login from {erased}"));
+                    if let Some(path) = named_in {
+                        match self.unname_own_helper(&path, &key) {
+                            Ok(more) => notes.extend(more),
+                            Err(e) => notes.push(e.to_string()),
+                        }
+                    }
+                }
                 Ok(None) => {}
                 Err(e) => notes.push(format!(
                     "the earlier login in the OS keyring stays ({e}); regctl reads it first, so \
@@ -171,8 +190,8 @@ impl Resolver {
         } else if let Some((path, config)) = &config {
             if matches!(config.lookup(&key), Ok(Lookup::Inline(_))) {
                 notes.push(format!(
-                    "{} also holds a credential for {key} (auths): regctl now uses the keyring's, \
-                     docker and skopeo that one; `regctl logout {key}` removes both",
+                    "{} also holds a credential for {key} (auths), which docker and skopeo read \
+                     unless a credential helper is named for it; `regctl logout {key}` removes both",
                     path.display()
                 ));
             }
@@ -186,10 +205,19 @@ impl Resolver {
     pub fn erase(&self, registry: &str) -> Erased {
         let key = credential_key(registry);
         let mut done = Erased::default();
-        match self.erase_keyring(&key, &mut done.notes) {
-            Ok(place) => done.places.extend(place),
-            Err(e) => done.failures.push(e),
-        }
+        // Where login named regctl's helper for the registry: that entry goes
+        // with the keyring login (and stays while the login does).
+        let helper_named_in = match self.erase_keyring(&key, &mut done.notes) {
+            Ok(Some((place, named_in))) => {
+                done.places.push(place);
+                named_in
+            }
+            Ok(None) => None,
+            Err(e) => {
+                done.failures.push(e);
+                None
+            }
+        };
         let (path, config) = match self.load_docker_config() {
             Ok(Some(found)) => found,
             Ok(None) => return done,
@@ -199,6 +227,8 @@ impl Resolver {
             }
         };
         match named_helper(&path, &config, &key) {
+            // regctl's own helper holds the keyring login, erased above.
+            Ok(Some((name, _))) if name == own_helper::NAME => {}
             Ok(Some((name, named_by))) => match helper::erase(&name, &key, &self.helper_bounds()) {
                 Ok(true) => done.places.push(Place::Helper { name, named_by }),
                 Ok(false) => {}
@@ -213,9 +243,18 @@ impl Resolver {
             Ok(None) => {}
             Err(e) => done.failures.push(e),
         }
+        if helper_named_in.as_deref() == Some(path.as_path()) {
+            match self.unname_own_helper(&path, &key) {
+                Ok(notes) => done.notes.extend(notes),
+                Err(e) => done.notes.push(format!(
+                    "{e}; docker's config still names docker-credential-regctl for {key}, which \
+                     now answers that it holds no credential"
+                )),
+            }
+        }
         // What login created (the member, the file) goes too once nothing is
         // left in it: the file as it was before login.
-        let undo = self.created_by_login(&path);
+        let undo = self.created_by_login(&path, "auths");
         let removed = json_file::edit_object(&path, "auths", self.edit(undo), |auths| {
             let before = auths.len();
             auths.retain(|stored, _| !same_registry(stored, &key));
@@ -224,9 +263,7 @@ impl Resolver {
         match removed {
             Ok(edited) => {
                 done.notes.extend(edited.notes);
-                if edited.removed != Created::Nothing {
-                    self.forget_created(&path, &mut done.notes);
-                }
+                self.forget_created(&path, "auths", edited.removed, &mut done.notes);
                 if edited.changed {
                     done.places.push(Place::Config { path });
                 }
@@ -236,66 +273,84 @@ impl Resolver {
         done
     }
 
+    /// Takes away the `credHelpers` entry naming regctl's helper for `key` that
+    /// login added to docker's config at `path` (and the member or file login
+    /// created for it, once empty).
+    fn unname_own_helper(&self, path: &Path, key: &str) -> Result<Vec<String>, CredentialError> {
+        let undo = self.created_by_login(path, CRED_HELPERS);
+        let own = format!("\"{}\"", own_helper::NAME);
+        let edited = json_file::edit_object(path, CRED_HELPERS, self.edit(undo), |helpers| {
+            let before = helpers.len();
+            helpers.retain(|stored, name| !(same_registry(stored, key) && name.get() == own));
+            Ok(helpers.len() != before)
+        })?;
+        let mut notes = edited.notes;
+        self.forget_created(path, CRED_HELPERS, edited.removed, &mut notes);
+        Ok(notes)
+    }
+
+    /// Names regctl's helper for `key` in docker's config (`credHelpers`), so
+    /// that docker and skopeo ask it for the keyring login; returns the config
+    /// when this login named it there. A config that names another helper, or
+    /// a helper that is not installed, is left as it is, with a note.
+    fn name_own_helper(
+        &self,
+        key: &str,
+        earlier: Option<keyring::Record>,
+        notes: &mut Vec<String>,
+    ) -> Option<PathBuf> {
+        let path = self.docker_config.as_ref()?;
+        let unseen = "docker and skopeo do not see this login";
+        match DockerConfig::load(path).map(|c| c.helper_for(key)) {
+            Ok(Ok(None)) => {}
+            // Named already: by an earlier login (which stays recorded), or by hand.
+            Ok(Ok(Some(Lookup::Helper(name)))) if name == own_helper::NAME => {
+                return earlier.and_then(|r| r.helper_named_in)
+            }
+            Ok(Ok(_)) => return None,
+            Ok(Err(detail)) => {
+                notes.push(format!("{}; {unseen}", config_error(path, key, detail)));
+                return None;
+            }
+            Err(e) => {
+                notes.push(format!("{e}; {unseen}"));
+                return None;
+            }
+        }
+        if !helper::installed(own_helper::NAME) {
+            notes.push(format!(
+                "docker-credential-regctl is not on PATH, so {} is left as it is and {unseen}: \
+                 install it (`cargo install` puts it next to regctl) and log in again, or choose \
+                 --store config",
+                path.display()
+            ));
+            return None;
+        }
+        let name = serde_json::Value::from(own_helper::NAME);
+        let edited =
+            json_file::edit_object(path, CRED_HELPERS, self.edit(Created::Nothing), |helpers| {
+                helpers.retain(|stored, _| !same_registry(stored, key));
+                helpers.insert(key.to_string(), json_file::raw_of(&name)?);
+                Ok(true)
+            });
+        match edited {
+            Ok(edited) => {
+                notes.extend(edited.notes);
+                self.record_created(path, CRED_HELPERS, edited.created, notes);
+                Some(path.clone())
+            }
+            Err(e) => {
+                notes.push(format!("{e}; {unseen}"));
+                None
+            }
+        }
+    }
+
     /// How a config file is edited: waiting at most `--timeout` for its lock.
-    fn edit(&self, undo: Created) -> json_file::Edit {
+    pub(super) fn edit(&self, undo: Created) -> json_file::Edit {
         json_file::Edit {
             wait: self.timeout(),
             undo,
-        }
-    }
-
-    /// Records in regctl's config that login created `created` (the `auths`
-    /// member, or the file) in docker's config at `path`, for logout to take
-    /// away again.
-    fn record_created(&self, path: &Path, created: Created, notes: &mut Vec<String>) {
-        let (Some(record), Some(kind)) = (&self.regctl_config, created_name(created)) else {
-            return;
-        };
-        let result = json_file::edit_object(record, ADDED, self.edit(Created::Nothing), |added| {
-            added.insert(path.display().to_string(), json_file::raw_of(&kind.into())?);
-            Ok(true)
-        });
-        match result {
-            Ok(edited) => notes.extend(edited.notes),
-            Err(e) => notes.push(format!(
-                "{e}; logout will leave an empty `auths` in {}",
-                path.display()
-            )),
-        }
-    }
-
-    /// What login recorded it created in docker's config at `path`.
-    fn created_by_login(&self, path: &Path) -> Created {
-        let Some(record) = &self.regctl_config else {
-            return Created::Nothing;
-        };
-        let recorded = json_file::read(record)
-            .ok()
-            .and_then(|members| json_file::object(&members, ADDED).ok())
-            .and_then(|added| {
-                added
-                    .get(&path.display().to_string())
-                    .map(|kind| kind.get().to_string())
-            });
-        match recorded.as_deref() {
-            Some(r#""auths""#) => Created::Member,
-            Some(r#""file""#) => Created::File,
-            _ => Created::Nothing,
-        }
-    }
-
-    /// Forgets what login created in docker's config at `path` (it is gone); the
-    /// record goes, and regctl's config with it when nothing else is in it.
-    fn forget_created(&self, path: &Path, notes: &mut Vec<String>) {
-        let Some(record) = &self.regctl_config else {
-            return;
-        };
-        let forgotten = json_file::edit_object(record, ADDED, self.edit(Created::File), |added| {
-            Ok(added.shift_remove(&path.display().to_string()).is_some())
-        });
-        match forgotten {
-            Ok(edited) => notes.extend(edited.notes),
-            Err(e) => notes.push(e.to_string()),
         }
     }
 
@@ -306,11 +361,15 @@ impl Resolver {
         }
     }
 
+    /// Stores the password in the OS keyring and records the login in regctl's
+    /// config; with `name_helper`, also names regctl's helper for `key` in
+    /// docker's config, so that docker and skopeo see the login.
     fn store_in_keyring(
         &self,
         key: &str,
         username: &str,
         password: &Secret,
+        name_helper: bool,
         notes: &mut Vec<String>,
     ) -> Result<Place, CredentialError> {
         let Some(record) = &self.regctl_config else {
@@ -319,7 +378,17 @@ impl Resolver {
             ));
         };
         keyring::set(key, password, self.timeout())?;
-        notes.extend(keyring::record(record, key, username, self.timeout())?);
+        let earlier = keyring::recorded(record, key).ok().flatten();
+        let helper_named_in = if name_helper {
+            self.name_own_helper(key, earlier, notes)
+        } else {
+            None
+        };
+        let login = keyring::Record {
+            username: username.to_string(),
+            helper_named_in,
+        };
+        notes.extend(keyring::record(record, key, &login, self.timeout())?);
         Ok(Place::Keyring {
             record: record.clone(),
         })
@@ -374,7 +443,7 @@ impl Resolver {
             Ok(true)
         })?;
         notes.extend(edited.notes);
-        self.record_created(path, edited.created, notes);
+        self.record_created(path, "auths", edited.created, notes);
         notes.push(format!(
             "the password is stored in {} only base64-encoded, readable by anyone who can read the file; \
              a credential helper (docker's credsStore) or the OS keyring keeps it safer",
@@ -383,23 +452,25 @@ impl Resolver {
         Ok(Place::Config { path: path.clone() })
     }
 
-    /// Removes regctl's keyring login for `key` (entry and record), if there is one.
+    /// Removes regctl's keyring login for `key` (entry and record), if there
+    /// is one; with the docker config where login named regctl's helper for it.
     fn erase_keyring(
         &self,
         key: &str,
         notes: &mut Vec<String>,
-    ) -> Result<Option<Place>, CredentialError> {
+    ) -> Result<Option<(Place, Option<PathBuf>)>, CredentialError> {
         let Some(record) = &self.regctl_config else {
             return Ok(None);
         };
-        if keyring::recorded_user(record, key)?.is_none() {
+        let Some(login) = keyring::recorded(record, key)? else {
             return Ok(None);
-        }
+        };
         keyring::delete(key, self.timeout())?;
         notes.extend(keyring::forget(record, key, self.timeout())?);
-        Ok(Some(Place::Keyring {
+        let place = Place::Keyring {
             record: record.clone(),
-        }))
+        };
+        Ok(Some((place, login.helper_named_in)))
     }
 }
 

@@ -324,6 +324,12 @@ fn with_a_secret_service_login_stores_in_the_keyring_and_a_fresh_process_reads_i
         !docker_config(home.path()).exists(),
         "docker's config untouched"
     );
+    assert!(
+        run.stderr
+            .contains("docker-credential-regctl is not on PATH"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(
         keyring
             .lookup(&[("service", "regctl"), ("username", &reg.host())])
@@ -677,4 +683,170 @@ fn logout_gives_back_the_bytes_from_before_login() {
             "{before:?}: nothing of regctl's is left"
         );
     }
+}
+
+/// `docker-credential-<name> ACTION` with `input`, in `home`, with the keyring's bus.
+fn own_helper(home: &Path, keyring: &SecretService, action: &str, input: &str) -> (i32, String) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_docker-credential-regctl"))
+        .arg(action)
+        .env("HOME", home)
+        .env_remove("XDG_CONFIG_HOME")
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn a_keyring_login_is_seen_by_docker_and_skopeo_through_regctls_helper_without_a_secret_in_docker_config(
+) {
+    let reg = start();
+    let keyring = SecretService::start();
+    let home = tempfile::tempdir().unwrap();
+    let helper = Path::new(env!("CARGO_BIN_EXE_docker-credential-regctl"));
+    let path = path_with(helper.parent().unwrap());
+    let config = docker_config(home.path());
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let original = "{\n\t\"detachKeys\": \"ctrl-e,e\"\n}";
+    std::fs::write(&config, original).unwrap();
+    let with_bus = |r: Regctl| {
+        r.env("DBUS_SESSION_BUS_ADDRESS", &keyring.address)
+            .env("PATH", &path)
+    };
+
+    // Twice: a login again keeps what the first one named.
+    for _ in 0..2 {
+        let run = with_bus(at(home.path(), &reg))
+            .args(["login", &reg.host(), "-u", USER, "--password-stdin"])
+            .stdin(PASSWORD)
+            .run();
+        run.success();
+        assert!(run.stderr.contains("OS keyring"), "{}", run.stderr);
+        assert!(!run.stderr.contains(PASSWORD), "{}", run.stderr);
+    }
+
+    // docker's config names the helper, and holds no secret.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    assert!(!text.contains(PASSWORD) && !text.contains(&auth), "{text}");
+    let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed["credHelpers"][reg.host()], "regctl", "{text}");
+    assert!(parsed.get("auths").is_none(), "{text}");
+    assert_eq!(parsed["detachKeys"], "ctrl-e,e");
+
+    // The helper answers docker's protocol from the keyring.
+    let (code, out) = own_helper(home.path(), &keyring, "get", &reg.host());
+    assert_eq!(code, 0, "{out}");
+    let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(got["Username"], USER);
+    assert_eq!(got["Secret"], PASSWORD);
+    assert_eq!(got["ServerURL"], reg.host());
+    let (code, out) = own_helper(
+        home.path(),
+        &keyring,
+        "get",
+        &format!("https://{}/v1/", reg.host()),
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = own_helper(home.path(), &keyring, "list", "");
+    assert_eq!(
+        (code, out),
+        (0, format!("{{\"{}\":\"{USER}\"}}", reg.host()))
+    );
+    let (code, out) = own_helper(home.path(), &keyring, "get", "other.example:5000");
+    assert_eq!(
+        (code, out.as_str()),
+        (1, "credentials not found in native keychain\n")
+    );
+
+    // skopeo honours credHelpers in the file it is given, and lists the tags.
+    let certs = tempfile::tempdir().unwrap();
+    std::fs::copy(&reg.ca, certs.path().join("ca.crt")).unwrap();
+    let listed = crate::harness::output_ok(
+        std::process::Command::new("skopeo")
+            .args(["list-tags", "--authfile"])
+            .arg(&config)
+            .arg("--cert-dir")
+            .arg(certs.path())
+            .arg(format!("docker://{}/app", reg.host()))
+            .env("PATH", &path)
+            .env("HOME", home.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address)
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy"),
+    );
+    let listed = String::from_utf8(listed).unwrap();
+    assert!(listed.contains("\"v1\""), "{listed}");
+
+    // Logout takes the entry away: the file is back to its bytes.
+    let run = with_bus(at(home.path(), &reg))
+        .args(["logout", &reg.host()])
+        .run();
+    run.success();
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), original);
+    assert!(
+        !regctl_config(home.path()).exists(),
+        "nothing of regctl's is left"
+    );
+    let (code, _) = own_helper(home.path(), &keyring, "get", &reg.host());
+    assert_eq!(code, 1);
+
+    // What `docker login` does through the helper: store, then erase.
+    let stored = format!(
+        r#"{{"ServerURL":"{}","Username":"dockeruser","Secret":"D0cker-Secret"}}"#,
+        reg.host()
+    );
+    assert_eq!(own_helper(home.path(), &keyring, "store", &stored).0, 0);
+    let (code, out) = own_helper(home.path(), &keyring, "get", &reg.host());
+    assert_eq!(code, 0);
+    assert!(out.contains("\"Username\":\"dockeruser\"") && out.contains("D0cker-Secret"));
+    assert_eq!(
+        own_helper(home.path(), &keyring, "erase", &reg.host()),
+        (0, String::new())
+    );
+    let (code, out) = own_helper(home.path(), &keyring, "erase", &reg.host());
+    assert_eq!(
+        (code, out.as_str()),
+        (1, "credentials not found in native keychain\n")
+    );
+    assert!(!regctl_config(home.path()).exists());
+    assert_eq!(own_helper(home.path(), &keyring, "bogus", "").0, 1);
+
+    // A default store docker's config names still wins: it is left alone.
+    let bin = tempfile::tempdir().unwrap();
+    file_helper(bin.path(), "regtest");
+    let with_store = "{\"credsStore\": \"regtest\"}";
+    std::fs::write(&config, with_store).unwrap();
+    let run = with_bus(at(home.path(), &reg))
+        .args(["login", &reg.host(), "-u", USER, "--password-stdin"])
+        .args(["--store", "keyring"])
+        .stdin(PASSWORD)
+        .run();
+    run.success();
+    assert!(
+        run.stderr.contains("docker-credential-regtest"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), with_store);
 }
