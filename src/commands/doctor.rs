@@ -12,6 +12,7 @@ use crate::cli::DoctorArgs;
 use crate::exit::Exit;
 use crate::output::{escape, render_data, Row};
 use crate::registry::diagnose::{ListPage, Paging};
+use crate::registry::error::Hint;
 use crate::registry::tokens::CredentialCheck;
 use crate::registry::{auth::Challenge, Registry, RegistryError};
 
@@ -259,14 +260,19 @@ async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> boo
             "--insecure is on: trust the certificate instead (--ca-file, certs.d or the system store)",
         ),
         (None, refused) => {
+            // Trusting the CA is the fix only when the trust is what is missing:
+            // a wrong name, an expiry or a purpose is fixed on the certificate.
+            let fix = match &tls.fix {
+                Some(hint) if !matches!(hint, Hint::TrustCa { .. }) => hint.to_string(),
+                _ => format!(
+                    "trust its CA: --ca-file <ca.pem>, or {}/ca.crt, or the system store (update-ca-certificates, or SSL_CERT_FILE)",
+                    ctx.tls_options().host_dir(registry.host()).display()
+                ),
+            };
             report.fail(
                 "tls",
                 format!("{}; refused: {}; {facts}", tls.protocol, refused.as_deref().unwrap_or("no trust source")),
-                format!(
-                    "trust its CA: --ca-file <ca.pem>, or {}/ca.crt, or the system store (update-ca-certificates, or SSL_CERT_FILE); \
-                     if the name is wrong, use one the certificate carries",
-                    ctx.tls_options().host_dir(registry.host()).display()
-                ),
+                fix,
                 Exit::Failure,
             );
             return false;
@@ -285,11 +291,11 @@ fn certificate_facts(der: &[u8]) -> String {
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         for name in &san.value.general_names {
             match name {
-                GeneralName::DNSName(d) => names.push((*d).to_string()),
+                GeneralName::DNSName(d) => names.push(format!("DNS:{}", escape(d))),
                 GeneralName::IPAddress(ip) => names.push(match ip.len() {
-                    4 => std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]).to_string(),
+                    4 => format!("IP:{}", std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3])),
                     16 => <[u8; 16]>::try_from(*ip)
-                        .map(|b| std::net::Ipv6Addr::from(b).to_string())
+                        .map(|b| format!("IP:{}", std::net::Ipv6Addr::from(b)))
                         .unwrap_or_default(),
                     _ => String::new(),
                 }),
