@@ -12,6 +12,7 @@ use crate::cli::DoctorArgs;
 use crate::exit::Exit;
 use crate::output::{escape, render_data, Row};
 use crate::registry::diagnose::{ListPage, Paging};
+use crate::registry::error::Hint;
 use crate::registry::tokens::CredentialCheck;
 use crate::registry::{auth::Challenge, Registry, RegistryError};
 
@@ -142,7 +143,7 @@ pub async fn run(args: &DoctorArgs, ctx: &Context) -> Result<Exit> {
     let registry = ctx.registry(&target.registry).await?;
     let mut report = Report::default();
     if network(&mut report, ctx, &registry).await {
-        service(&mut report, &registry, target.prefix).await;
+        service(&mut report, &registry, target.prefix, ctx.timeout()).await;
     }
     render_data(ctx.format, &report.checks)?;
     Ok(report.exit())
@@ -259,14 +260,19 @@ async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> boo
             "--insecure is on: trust the certificate instead (--ca-file, certs.d or the system store)",
         ),
         (None, refused) => {
+            // Trusting the CA is the fix only when the trust is what is missing:
+            // a wrong name, an expiry or a purpose is fixed on the certificate.
+            let fix = match &tls.fix {
+                Some(hint) if !matches!(hint, Hint::TrustCa { .. }) => hint.to_string(),
+                _ => format!(
+                    "trust its CA: --ca-file <ca.pem>, or {}/ca.crt, or the system store (update-ca-certificates, or SSL_CERT_FILE)",
+                    ctx.tls_options().host_dir(registry.host()).display()
+                ),
+            };
             report.fail(
                 "tls",
                 format!("{}; refused: {}; {facts}", tls.protocol, refused.as_deref().unwrap_or("no trust source")),
-                format!(
-                    "trust its CA: --ca-file <ca.pem>, or {}/ca.crt, or the system store (update-ca-certificates, or SSL_CERT_FILE); \
-                     if the name is wrong, use one the certificate carries",
-                    ctx.tls_options().host_dir(registry.host()).display()
-                ),
+                fix,
                 Exit::Failure,
             );
             return false;
@@ -285,11 +291,11 @@ fn certificate_facts(der: &[u8]) -> String {
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         for name in &san.value.general_names {
             match name {
-                GeneralName::DNSName(d) => names.push((*d).to_string()),
+                GeneralName::DNSName(d) => names.push(format!("DNS:{}", escape(d))),
                 GeneralName::IPAddress(ip) => names.push(match ip.len() {
-                    4 => std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]).to_string(),
+                    4 => format!("IP:{}", std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3])),
                     16 => <[u8; 16]>::try_from(*ip)
-                        .map(|b| std::net::Ipv6Addr::from(b).to_string())
+                        .map(|b| format!("IP:{}", std::net::Ipv6Addr::from(b)))
                         .unwrap_or_default(),
                     _ => String::new(),
                 }),
@@ -328,8 +334,15 @@ fn certificate_facts(der: &[u8]) -> String {
 }
 
 /// The API, proxy, auth, credentials, catalog, deletion, referrers and paging.
-async fn service(report: &mut Report, registry: &Registry, named: Option<String>) {
-    proxy(report, registry);
+async fn service(
+    report: &mut Report,
+    registry: &Registry,
+    named: Option<String>,
+    timeout: std::time::Duration,
+) {
+    if !proxy(report, registry, timeout).await {
+        return;
+    }
     let api = match registry.api_answer().await {
         Ok(api) => api,
         Err(e) => {
@@ -495,48 +508,46 @@ fn paging_words(paging: Paging, items: &str) -> String {
     }
 }
 
-/// The proxy the environment sets for this registry, if any.
-fn proxy(report: &mut Report, registry: &Registry) {
-    let https = registry.base().scheme() == "https";
-    let names: &[&str] = if https {
-        &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+/// The proxy the environment sets for this registry, if any, and whether it
+/// answers: connected to, and for HTTPS asked for a tunnel to the registry.
+/// False when it cannot be used (the checks through it are then moot).
+async fn proxy(report: &mut Report, registry: &Registry, timeout: std::time::Duration) -> bool {
+    let base = registry.base();
+    let no_proxy = registry.proxy_env().no_proxy().raw();
+    let no_proxy = if no_proxy.is_empty() {
+        String::new()
     } else {
-        &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        format!("; NO_PROXY={}", escape(no_proxy))
     };
-    let found = names.iter().find_map(|n| {
-        std::env::var(n)
-            .ok()
-            .filter(|v| !v.is_empty())
-            .map(|v| (n, v))
-    });
-    match found {
-        None => report.pass("proxy", "none in the environment"),
-        Some((name, value)) => {
-            // A proxy URL may carry a password, with or without a scheme.
-            let with_scheme = if value.contains("://") {
-                value.clone()
-            } else {
-                format!("http://{value}")
-            };
-            let shown = url::Url::parse(&with_scheme)
-                .ok()
-                .filter(|u| u.host_str().is_some())
-                .map(|u| crate::registry::client::redact_url(&u))
-                .unwrap_or_else(|| "(set, not shown: not a URL)".into());
-            let no_proxy = std::env::var("NO_PROXY")
-                .or_else(|_| std::env::var("no_proxy"))
-                .unwrap_or_default();
-            report.pass(
+    let Some(chosen) = registry.proxy_for(base) else {
+        let why = if no_proxy.is_empty() {
+            "none for this registry in the environment".to_string()
+        } else {
+            format!("none: the registry is in NO_PROXY{no_proxy}")
+        };
+        report.pass("proxy", why);
+        return true;
+    };
+    let target = crate::registry::transport::authority(base);
+    let named = format!("{}={}", chosen.variable, escape(&chosen.shown()));
+    let tunnel = base.scheme() == "https";
+    match crate::registry::proxy::probe(chosen, &target, tunnel, timeout).await {
+        Ok(done) => {
+            report.pass("proxy", format!("{named}: {done}{no_proxy}"));
+            true
+        }
+        Err(e) => {
+            report.fail(
                 "proxy",
+                format!("{named}: {}{no_proxy}", escape(&e.to_string())),
                 format!(
-                    "{name}={shown}{}",
-                    if no_proxy.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; NO_PROXY={no_proxy}")
-                    }
+                    "check that the proxy runs and may reach {target}, or add {} to NO_PROXY \
+                     to reach the registry directly",
+                    base.host_str().unwrap_or_default()
                 ),
+                Exit::Failure,
             );
+            false
         }
     }
 }

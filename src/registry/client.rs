@@ -13,6 +13,7 @@ use super::auth::{Challenge, TokenCache};
 use super::credential::{Credential, Resolved};
 use super::direct::Direct;
 use super::error::{RegistryError, Result};
+use super::proxy::ProxyEnv;
 use super::retry::RetryPolicy;
 use super::tls::{self, TlsOptions};
 
@@ -76,6 +77,8 @@ pub struct Registry {
     /// Requests to any other origin (a token realm, a redirect target): the
     /// system's trust store and the CA files given, nothing of the registry's.
     elsewhere: reqwest::Client,
+    /// The environment's proxies, read once: every path decides by them.
+    proxy: std::sync::Arc<ProxyEnv>,
     credential: Option<Resolved>,
     challenge: tokio::sync::OnceCell<Option<Challenge>>,
     tokens: TokenCache,
@@ -95,8 +98,15 @@ impl Registry {
         // a client certificate); with plain HTTP too, for the direct path. Any
         // other origin is verified with the system's store and the CA files.
         let tls_config = tls::client_config(host, &opts.tls)?;
+        let proxy = std::sync::Arc::new(ProxyEnv::from_env());
         let build = |tls: rustls::ClientConfig| -> Result<reqwest::Client> {
+            let env = proxy.clone();
             reqwest::Client::builder()
+                // The proxy decision is regctl's own (`proxy.rs`), so that the
+                // direct path, the messages and `doctor` agree with it.
+                .proxy(reqwest::Proxy::custom(move |url| {
+                    env.proxy_for(url).map(|chosen| chosen.url.clone())
+                }))
                 .user_agent(USER_AGENT)
                 .timeout(opts.timeout.unwrap_or(DEFAULT_TIMEOUT))
                 .connect_timeout(CONNECT_TIMEOUT)
@@ -109,13 +119,17 @@ impl Registry {
                 .build()
                 .map_err(|e| RegistryError::Config(format!("HTTP client: {e}")))
         };
-        let direct = Direct::new(&base, &tls_config);
+        let direct = match proxy.proxy_for(&base) {
+            Some(_) => None,
+            None => Some(Direct::new(&tls_config)),
+        };
         Ok(Registry {
             host: host.to_string(),
             base,
             http: build(tls_config)?,
             elsewhere: build(tls::elsewhere_config(&opts.tls)?)?,
             direct,
+            proxy,
             credential,
             challenge: tokio::sync::OnceCell::new(),
             tokens: TokenCache::default(),
@@ -170,6 +184,16 @@ impl Registry {
     /// True when `url` is on the registry's own origin (scheme, host and port).
     pub(crate) fn is_own_origin(&self, url: &Url) -> bool {
         url.origin() == self.base.origin()
+    }
+
+    /// The proxy a request to `url` goes through, if any.
+    pub fn proxy_for(&self, url: &Url) -> Option<&super::proxy::Chosen> {
+        self.proxy.proxy_for(url)
+    }
+
+    /// The environment's proxy settings.
+    pub fn proxy_env(&self) -> &ProxyEnv {
+        &self.proxy
     }
 
     pub(crate) fn direct(&self) -> Option<&Direct> {

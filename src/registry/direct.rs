@@ -21,11 +21,9 @@ use http_body_util::Empty;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
 use reqwest::Method;
-use url::Url;
 
 use super::client::{CONNECT_TIMEOUT, MAX_IDLE_CONNECTIONS};
 
@@ -41,13 +39,9 @@ const ANY: HeaderValue = HeaderValue::from_static("*/*");
 const AGENT: HeaderValue = HeaderValue::from_static(super::client::USER_AGENT);
 
 impl Direct {
-    /// A pool for the registry at `base`, or `None` when the environment sets a
-    /// proxy for it (the full client goes through the proxy).
-    pub(crate) fn new(base: &Url, tls: &rustls::ClientConfig) -> Option<Direct> {
-        let uri: http::Uri = base.as_str().parse().ok()?;
-        if Matcher::from_system().intercept(&uri).is_some() {
-            return None;
-        }
+    /// A pool for the registry; made only when the environment sets no proxy
+    /// for it (`proxy.rs` decides; the full client goes through the proxy).
+    pub(crate) fn new(tls: &rustls::ClientConfig) -> Direct {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
@@ -63,7 +57,7 @@ impl Direct {
             .pool_timer(TokioTimer::new())
             .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
             .build(connector);
-        Some(Direct { client })
+        Direct { client }
     }
 
     /// Sends a request without a body to `uri` and gives the answer's head, its

@@ -237,7 +237,7 @@ fn refusal(path: &Path, why: &str) -> String {
 /// What a TLS handshake with the registry showed, for a diagnosis.
 #[derive(Clone, Debug)]
 pub struct TlsReport {
-    /// The protocol negotiated (`TLSv1_3`).
+    /// The protocol negotiated (`TLS 1.3`).
     pub protocol: String,
     /// The served certificate chain, leaf first.
     pub chain: Vec<CertificateDer<'static>>,
@@ -246,6 +246,9 @@ pub struct TlsReport {
     pub trusted_by: Option<String>,
     /// Why the certificate is refused when no source verifies it.
     pub refused: Option<String>,
+    /// What to do about that refusal (`None` for a reason of regctl's own:
+    /// an unreadable trust source, no CA trusted at all).
+    pub fix: Option<Hint>,
 }
 
 /// Shakes hands with `host:port` over `stream` (accepting any certificate, to
@@ -278,7 +281,7 @@ pub async fn probe(
     let (_, connection) = tls.get_ref();
     let protocol = connection
         .protocol_version()
-        .map(|v| format!("{v:?}"))
+        .map(protocol_words)
         .unwrap_or_default();
     let chain: Vec<CertificateDer<'static>> = connection
         .peer_certificates()
@@ -292,14 +295,17 @@ pub async fn probe(
     let now = UnixTime::now();
     let check = |(certs, system): TrustSet| {
         verifier(certs, system, provider.clone())
-            .map_err(|e| e.to_string())
+            .map_err(|e| (e.to_string(), None))
             .and_then(|v| {
                 v.verify_server_cert(leaf, intermediates, &name, &[], now)
                     .map(|_| ())
                     .map_err(|e| match e {
                         // Our own words, without rustls' "unexpected error" before them.
-                        rustls::Error::General(reason) => reason,
-                        other => reason_and_hint(&other, registry, opts).0,
+                        rustls::Error::General(reason) => (reason, None),
+                        other => {
+                            let (reason, hint) = reason_and_hint(&other, registry, opts);
+                            (reason, Some(hint))
+                        }
                     })
             })
     };
@@ -315,7 +321,7 @@ pub async fn probe(
     let mut refused = None;
     let mut trusted_by = None;
     for (label, certs) in sources {
-        match certs.map_err(|e| e.to_string()).and_then(check) {
+        match certs.map_err(|e| (e.to_string(), None)).and_then(check) {
             Ok(()) => {
                 trusted_by = Some(label);
                 break;
@@ -325,10 +331,15 @@ pub async fn probe(
             }
         }
     }
+    let (refused, fix) = match (&trusted_by, refused) {
+        (None, Some((reason, fix))) => (Some(reason), fix),
+        _ => (None, None),
+    };
     Ok(TlsReport {
         protocol,
         chain,
-        refused: if trusted_by.is_some() { None } else { refused },
+        refused,
+        fix,
         trusted_by,
     })
 }
@@ -644,13 +655,14 @@ fn elsewhere(
         return described;
     };
     let reason = match err {
-        rustls::Error::InvalidCertificate(
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-        ) => format!("the certificate is not valid for the name `{}`", host_only(host)),
-        _ if is_ca_used_as_end_entity(err) => {
-            "self-signed certificate from an unknown authority (a CA certificate served as the host's own)"
-                .to_string()
+        rustls::Error::InvalidCertificate(CertificateError::NotValidForName) => {
+            name_mismatch(host_only(host), None)
         }
+        rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+            presented,
+            ..
+        }) => name_mismatch(host_only(host), Some(presented)),
+        _ if is_ca_used_as_end_entity(err) => ca_as_end_entity("the host's"),
         _ => reason,
     };
     let registry = registry.to_string();
@@ -693,8 +705,12 @@ fn reason_and_hint(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> (S
     match err {
         rustls::Error::InvalidCertificate(cert) => match cert {
             CertificateError::UnknownIssuer => ("certificate signed by an unknown authority".to_string(), ca_hint),
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
-                format!("the certificate is not valid for the name `{}`", host_only(registry)),
+            CertificateError::NotValidForName => (
+                name_mismatch(host_only(registry), None),
+                Hint::UseCertificateName,
+            ),
+            CertificateError::NotValidForNameContext { presented, .. } => (
+                name_mismatch(host_only(registry), Some(presented)),
                 Hint::UseCertificateName,
             ),
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => (
@@ -711,20 +727,180 @@ fn reason_and_hint(err: &rustls::Error, registry: &str, opts: &TlsOptions) -> (S
                     .to_string(),
                 Hint::CheckTls,
             ),
-            _ if is_ca_used_as_end_entity(err) => (
-                "self-signed certificate from an unknown authority (a CA certificate served as the registry's own)"
-                    .to_string(),
-                ca_hint,
-            ),
-            other => (format!("certificate rejected: {other:?}"), ca_hint),
+            _ if is_ca_used_as_end_entity(err) => (ca_as_end_entity("the registry's"), ca_hint),
+            other => certificate_words(other, ca_hint),
         },
         rustls::Error::General(reason) if reason == NO_TRUSTED_CA => (reason.clone(), ca_hint),
         rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => (
             format!("the server did not answer with TLS ({err})"),
             Hint::UsePlainHttp,
         ),
-        other => (other.to_string(), Hint::CheckTls),
+        other => (words_without_debug(&other.to_string()), Hint::CheckTls),
     }
+}
+
+/// `TLS 1.3`, not `TLSv1_3`.
+fn protocol_words(version: rustls::ProtocolVersion) -> String {
+    match version {
+        rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".into(),
+        rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".into(),
+        other => words_without_debug(&format!("{other:?}")),
+    }
+}
+
+/// The refusal of a `CA:TRUE` certificate served as `whose` own that is not
+/// itself trusted (a self-signed one nobody trusts, or one a CA signed).
+fn ca_as_end_entity(whose: &str) -> String {
+    format!(
+        "certificate from an unknown authority: it is a CA certificate (CA:TRUE) served as \
+         {whose} own, which is accepted only when that very certificate is trusted (give it as \
+         the CA file); a certificate a CA signed must not be marked CA:TRUE"
+    )
+}
+
+/// A name the certificate does not carry, with the names it does (`DNS:…`,
+/// `IP:…`; `None` when not known) and, for an IP address the certificate
+/// carries as a DNS name, that it needs an IP SAN.
+fn name_mismatch(host: &str, presented: Option<&[String]>) -> String {
+    let mut words = format!("the certificate is not valid for the name `{host}`");
+    let Some(presented) = presented else {
+        return words;
+    };
+    let names: Vec<String> = presented.iter().map(|n| presented_name(n)).collect();
+    if names.is_empty() {
+        words += ": it carries no names in its subjectAltName (a CN alone is not read)";
+    } else {
+        words += &format!("; it carries {}", names.join(", "));
+    }
+    let ip = host.parse::<std::net::IpAddr>().is_ok();
+    if ip && names.iter().any(|n| n.strip_prefix("DNS:") == Some(host)) {
+        words += &format!(
+            "; an IP address needs an IP SAN, not a DNS one (subjectAltName = IP:{host}, not DNS:{host})"
+        );
+    }
+    words
+}
+
+/// A name as webpki presents it (`DnsName("a")`, `IpAddress(1.2.3.4)`,
+/// `UniformResourceIdentifier("u")`), as openssl writes it (`DNS:a`, `IP:…`,
+/// `URI:…`); anything else in plain words.
+fn presented_name(presented: &str) -> String {
+    let inner = |prefix: &str| {
+        presented
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(')'))
+            .map(|v| v.trim_matches('"').to_string())
+    };
+    if let Some(dns) = inner("DnsName(") {
+        format!("DNS:{}", crate::text::escape(&dns))
+    } else if let Some(ip) = inner("IpAddress(") {
+        format!("IP:{}", crate::text::escape(&ip))
+    } else if let Some(uri) = inner("UniformResourceIdentifier(") {
+        format!("URI:{}", crate::text::escape(&uri))
+    } else {
+        words_without_debug(presented)
+    }
+}
+
+/// Words for a certificate refusal that has none of its own above.
+fn certificate_words(err: &CertificateError, ca_hint: Hint) -> (String, Hint) {
+    let reason = match err {
+        CertificateError::BadEncoding => "the certificate could not be read (bad encoding)",
+        CertificateError::BadSignature
+        | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+        | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "the certificate's signature is invalid or uses an algorithm that is not supported"
+        }
+        CertificateError::Revoked => "the certificate has been revoked",
+        CertificateError::ApplicationVerificationFailure => "the certificate was refused",
+        CertificateError::Other(other) => {
+            return match other.0.downcast_ref::<webpki::Error>() {
+                Some(e) => webpki_words(e, ca_hint),
+                None => (
+                    format!(
+                        "certificate rejected: {}",
+                        words_without_debug(&other.to_string())
+                    ),
+                    ca_hint,
+                ),
+            };
+        }
+        other => {
+            return (
+                format!(
+                    "certificate rejected: {}",
+                    words_without_debug(&format!("{other:?}"))
+                ),
+                ca_hint,
+            )
+        }
+    };
+    (reason.to_string(), Hint::CheckTls)
+}
+
+/// webpki's refusals that rustls passes on as `Other`, in words.
+fn webpki_words(err: &webpki::Error, ca_hint: Hint) -> (String, Hint) {
+    use webpki::Error as E;
+    let reason = match err {
+        E::CaUsedAsEndEntity => return (ca_as_end_entity("the server's"), ca_hint),
+        E::EndEntityUsedAsCa => {
+            "a certificate in the chain that is not a CA (CA:FALSE) signed the server's certificate"
+        }
+        E::PathLenConstraintViolated => "the chain is longer than a CA in it allows (pathlen)",
+        E::UnsupportedCriticalExtension => {
+            "the certificate has a critical extension that is not supported"
+        }
+        E::UnsupportedCertVersion => "the certificate is not an X.509 v3 certificate",
+        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded => {
+            "the certificate chain is too long or too tangled to verify"
+        }
+        E::NameConstraintViolation => "the certificate's name is outside its CA's name constraints",
+        _ => {
+            return (
+                format!(
+                    "certificate rejected: {}",
+                    words_without_debug(&format!("{err:?}"))
+                ),
+                ca_hint,
+            )
+        }
+    };
+    (reason.to_string(), Hint::CheckTls)
+}
+
+/// Debug text (`SomeName(Inner(x))`) as words: each `CamelCase` name split
+/// and lower-cased, the brackets and quotes dropped (`some name: inner: x`).
+fn words_without_debug(text: &str) -> String {
+    let debug = text
+        .char_indices()
+        .any(|(i, c)| c == '(' && text[..i].ends_with(|p: char| p.is_ascii_alphanumeric()))
+        || text.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    if !debug {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in text.chars() {
+        match c {
+            '(' | '{' => {
+                out.push_str(": ");
+                prev_lower = false;
+            }
+            ')' | '}' | '"' => {}
+            c if c.is_ascii_uppercase() => {
+                if prev_lower {
+                    out.push(' ');
+                }
+                out.push(c.to_ascii_lowercase());
+                prev_lower = false;
+            }
+            c => {
+                prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+                out.push(c);
+            }
+        }
+    }
+    out.trim().to_string()
 }
 
 fn host_only(registry: &str) -> &str {
@@ -832,5 +1008,67 @@ mod tests {
             check_as_server_certificate(&seed, &name, at(2032.0)),
             Err(CertificateError::Expired.into())
         );
+    }
+
+    #[test]
+    fn a_name_mismatch_lists_the_names_and_says_when_an_ip_needs_an_ip_san() {
+        let dns_ip = name_mismatch("127.0.0.1", Some(&[r#"DnsName("127.0.0.1")"#.into()]));
+        assert!(dns_ip.contains("it carries DNS:127.0.0.1"), "{dns_ip}");
+        assert!(
+            dns_ip.contains("an IP address needs an IP SAN, not a DNS one"),
+            "{dns_ip}"
+        );
+        let other = name_mismatch(
+            "registry.lan",
+            Some(&[
+                r#"DnsName("example.com")"#.into(),
+                "IpAddress(10.0.0.1)".into(),
+            ]),
+        );
+        assert!(
+            other.ends_with("it carries DNS:example.com, IP:10.0.0.1"),
+            "{other}"
+        );
+        assert!(name_mismatch("r", Some(&[])).contains("no names"));
+    }
+
+    #[test]
+    fn no_refusal_reads_as_rust_debug_text() {
+        let opts = TlsOptions::default();
+        let all: Vec<rustls::Error> = vec![
+            CertificateError::Other(rustls::OtherError(Arc::new(
+                webpki::Error::CaUsedAsEndEntity,
+            )))
+            .into(),
+            CertificateError::Other(rustls::OtherError(Arc::new(
+                webpki::Error::UnsupportedCriticalExtension,
+            )))
+            .into(),
+            CertificateError::Other(rustls::OtherError(Arc::new(webpki::Error::TrailingData(
+                webpki::DerTypeId::Certificate,
+            ))))
+            .into(),
+            CertificateError::NotValidForNameContext {
+                expected: ServerName::try_from("127.0.0.1").unwrap(),
+                presented: vec![r#"DnsName("127.0.0.1")"#.into()],
+            }
+            .into(),
+            CertificateError::BadEncoding.into(),
+            CertificateError::Revoked.into(),
+            CertificateError::UnknownRevocationStatus.into(),
+            rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
+            rustls::Error::PeerIncompatible(rustls::PeerIncompatible::Tls12NotOffered),
+        ];
+        for err in all {
+            let (reason, _) = reason_and_hint(&err, "127.0.0.1:5000", &opts);
+            let debug = reason.char_indices().any(|(i, c)| {
+                c == '(' && reason[..i].ends_with(|p: char| p.is_ascii_alphanumeric())
+            });
+            assert!(!debug, "{err:?}: {reason}");
+            assert!(
+                !reason.contains("Other") && !reason.contains("Name("),
+                "{reason}"
+            );
+        }
     }
 }

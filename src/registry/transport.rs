@@ -470,6 +470,8 @@ impl Registry {
                 authority(url),
                 CONNECT_TIMEOUT.as_secs()
             )
+        } else if let (true, Some(proxy)) = (connect, self.proxy_for(url)) {
+            through_proxy(proxy, &host, err)
         } else if connect {
             format!("cannot connect to {}: {}", authority(url), innermost(err))
         } else {
@@ -483,6 +485,30 @@ impl Registry {
             hint: None,
             reset: !timeout && is_reset(err),
         }
+    }
+}
+
+/// Why a connection through `proxy` to `host` failed: the proxy itself could
+/// not be reached (an I/O error is always the proxy's: no other connection is
+/// made), or it would not open the tunnel.
+fn through_proxy(
+    proxy: &super::proxy::Chosen,
+    host: &str,
+    err: &(dyn std::error::Error + 'static),
+) -> String {
+    let shown = format!("the proxy {} (from {})", proxy.shown(), proxy.variable);
+    if io_causes(err).next().is_some() {
+        format!(
+            "cannot connect to {shown}, through which {host} is reached: {}; check that the \
+             proxy runs, or add {host} to NO_PROXY to reach it directly",
+            innermost(err)
+        )
+    } else {
+        format!(
+            "cannot connect to {host} through {shown}: {}; check that the proxy may reach \
+             {host}, or add {host} to NO_PROXY to reach it directly",
+            innermost(err)
+        )
     }
 }
 

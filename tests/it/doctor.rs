@@ -122,7 +122,7 @@ fn an_untrusted_or_misnamed_certificate_fails_tls_with_the_ways_to_trust_it() {
     );
     assert_eq!(verdict(&checks, "tls"), "fail", "{report}");
     assert!(
-        says(&checks, "tls").contains("names: example.com"),
+        says(&checks, "tls").contains("names: DNS:example.com"),
         "{report}"
     );
 }

@@ -186,3 +186,134 @@ fn with_a_proxy_set_every_request_goes_through_it() {
     let around = regctl().trusted(&reg).args(["ls", &host]).run();
     around.code(1);
 }
+
+/// A loopback port nothing listens on (bound, noted, let go).
+fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_dead_proxy_is_named_in_the_error_not_blamed_on_the_registry() {
+    let reg = TestRegistry::start_with(Options::default(), |_: &Storage| {});
+    let port = closed_port();
+    let run = regctl()
+        .trusted(&reg)
+        .env(
+            "HTTPS_PROXY",
+            format!("http://user:s3cr3t@127.0.0.1:{port}"),
+        )
+        .args(["ls", &reg.host()])
+        .run();
+    run.code(1);
+    let proxy = format!("the proxy http://***@127.0.0.1:{port}/ (from HTTPS_PROXY)");
+    assert!(run.stderr.contains(&proxy), "{}", run.stderr);
+    assert!(run.stderr.contains("NO_PROXY"), "{}", run.stderr);
+    assert!(
+        !run.stderr
+            .contains(&format!("cannot connect to {}:", reg.host())),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
+}
+
+#[test]
+fn doctor_connects_to_the_proxy_and_asks_it_for_a_tunnel() {
+    let reg = TestRegistry::start_with(Options::default(), |_: &Storage| {});
+    let doctor = |proxy: u16, no_proxy: Option<String>| {
+        let mut r = regctl()
+            .trusted(&reg)
+            .env("HTTPS_PROXY", format!("http://127.0.0.1:{proxy}"));
+        if let Some(no) = no_proxy {
+            r = r.env("NO_PROXY", no);
+        }
+        r.args(["doctor", &reg.host(), "--format", "plain"]).run()
+    };
+    let line = |out: &str| {
+        out.lines()
+            .find(|l| l.starts_with("proxy "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let dead = doctor(closed_port(), None);
+    dead.code(1);
+    let said = line(&dead.stdout);
+    assert!(said.contains("FAIL"), "{}", dead.stdout);
+    assert!(said.contains("cannot connect to the proxy"), "{said}");
+
+    let live = start_proxy();
+    let alive = doctor(live.port, None);
+    alive.success();
+    let said = line(&alive.stdout);
+    assert!(
+        said.contains("ok") && said.contains(&format!("opened a tunnel to {}", reg.host())),
+        "{}",
+        alive.stdout
+    );
+    assert_eq!(live.targets.lock().unwrap().first(), Some(&reg.host()));
+
+    // A registry the NO_PROXY list names is not sent there, by doctor either.
+    let bypassed = doctor(closed_port(), Some(format!("127.0.0.1:{}", reg.port)));
+    bypassed.success();
+    assert!(
+        line(&bypassed.stdout).contains("in NO_PROXY"),
+        "{}",
+        bypassed.stdout
+    );
+}
+
+#[test]
+fn no_proxy_entries_are_read_as_go_reads_them() {
+    let reg = TestRegistry::start_with(Options::default(), |s: &Storage| {
+        s.push(
+            "app",
+            &["v1"],
+            &image("linux/amd64", "2024-01-01T00:00:00Z", "np"),
+        );
+    });
+    let proxy = start_proxy();
+    let tunnels = || proxy.targets.lock().unwrap().len();
+    let ls = |no_proxy: &str| {
+        regctl()
+            .trusted(&reg)
+            .env("HTTPS_PROXY", format!("http://127.0.0.1:{}", proxy.port))
+            .env("NO_PROXY", no_proxy)
+            .args(["ls", &reg.host()])
+            .run()
+    };
+    // `host:port` of the registry: direct; of another port: through the proxy.
+    let before = tunnels();
+    ls(&format!("127.0.0.1:{}", reg.port)).success();
+    assert_eq!(tunnels(), before, "host:port did not bypass the proxy");
+    ls(&format!("127.0.0.1:{}", closed_port())).success();
+    assert!(tunnels() > before, "host:other-port bypassed the proxy");
+    // A CIDR and `*`.
+    for list in ["127.0.0.0/8", "*"] {
+        let before = tunnels();
+        ls(list).success();
+        assert_eq!(tunnels(), before, "{list} did not bypass the proxy");
+    }
+
+    // A name only the proxy resolves: bypassing the proxy fails to resolve it,
+    // going through it works.
+    let (named, _certs) = registry_named(&format!("DNS:{PROXY_ONLY}"), false, &["v1"]);
+    let host = format!("{PROXY_ONLY}:{}", named.port);
+    let ls = |no_proxy: &str| {
+        regctl()
+            .trusted(&named)
+            .env("HTTPS_PROXY", format!("http://127.0.0.1:{}", proxy.port))
+            .env("NO_PROXY", no_proxy)
+            .args(["ls", &host])
+            .run()
+    };
+    for list in ["*.test", ".test", "test", &host] {
+        let before = tunnels();
+        ls(list).code(1);
+        assert_eq!(tunnels(), before, "{list} did not bypass the proxy");
+    }
+    // `.domain` and `*.domain` do not match the domain itself; another port.
+    for list in ["*.registry.test", ".registry.test", "registry.test:1"] {
+        ls(list).success();
+    }
+}

@@ -337,3 +337,159 @@ fn an_empty_trust_store_fails_only_a_tls_handshake_and_says_so() {
     trusted.success();
     assert_eq!(trusted.stdout, format!("{}/app:v1\n", reg.host()));
 }
+
+/// Rust debug text in `text`: a name that starts with a capital letter right
+/// before `(` (`Other(`, `DnsName(`, `Some(`).
+fn debug_text(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).find_map(|i| {
+        if bytes[i] != b'(' {
+            return None;
+        }
+        let start = text[..i]
+            .rfind(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .map_or(0, |p| p + 1);
+        let word = &text[start..i];
+        (word.len() > 1 && word.starts_with(|c: char| c.is_ascii_uppercase()))
+            .then(|| word.to_string())
+    })
+}
+
+/// A registry serving `cert`.
+fn serving(cert: PathBuf, key: PathBuf) -> TestRegistry {
+    TestRegistry::start_with(
+        Options {
+            cert: Some((cert, key)),
+            ..Options::default()
+        },
+        populate,
+    )
+}
+
+/// A CA, and a certificate for 127.0.0.1 it signs that is itself marked
+/// `CA:TRUE`; the CA's PEM and the certificate's and key's paths.
+fn ca_true_leaf(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    leaf.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = leaf.signed_by(&key, &ca_cert, &ca_key).unwrap();
+    (
+        write_pem(dir, "ca.pem", &ca_cert.pem()),
+        write_pem(dir, "leaf.pem", &cert.pem()),
+        write_pem(dir, "leaf-key.pem", &key.serialize_pem()),
+    )
+}
+
+/// What a case is, its certificate and key, the CA file to trust (none: no
+/// trust; an empty path: the certificate itself), and what errors must say.
+type Case<'a> = (&'a str, (PathBuf, PathBuf), Option<PathBuf>, &'a str);
+
+#[test]
+fn the_common_tls_failures_are_said_in_words_without_debug_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let expired = {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        let cert = params.self_signed(&key).unwrap();
+        (
+            write_pem(dir.path(), "expired.pem", &cert.pem()),
+            write_pem(dir.path(), "expired-key.pem", &key.serialize_pem()),
+        )
+    };
+    let pair = |name: &str, san: &str, ext: &[&str]| {
+        let p = seed_certificate_with(dir.path(), name, san, ext);
+        (p.cert, p.key)
+    };
+    let (leaf_ca, leaf, leaf_key) = ca_true_leaf(dir.path());
+    // (what, certificate and key, the CA file to trust, what stderr must say)
+    let cases: Vec<Case> = vec![
+        (
+            "unknown CA",
+            pair("seed", "IP:127.0.0.1", &[]),
+            None,
+            "unknown authority",
+        ),
+        (
+            "expired",
+            expired.clone(),
+            Some(expired.0.clone()),
+            "expired",
+        ),
+        (
+            "wrong name",
+            pair("other", "DNS:example.com", &[]),
+            Some(PathBuf::new()),
+            "not valid for the name `127.0.0.1`; it carries DNS:example.com",
+        ),
+        (
+            "IP as DNS SAN",
+            pair("ipdns", "DNS:127.0.0.1", &[]),
+            Some(PathBuf::new()),
+            "an IP address needs an IP SAN, not a DNS one",
+        ),
+        (
+            "CA:TRUE end entity",
+            (leaf, leaf_key),
+            Some(leaf_ca),
+            "CA:TRUE",
+        ),
+        (
+            "client-only EKU",
+            pair("client", "IP:127.0.0.1", &["extendedKeyUsage = clientAuth"]),
+            Some(PathBuf::new()),
+            "lacks serverAuth",
+        ),
+    ];
+    for (what, (cert, key), trust, says) in cases {
+        let reg = serving(cert, key);
+        let run = |args: &[&str]| {
+            let r = match &trust {
+                None => regctl().logged_in(),
+                Some(p) if p.as_os_str().is_empty() => regctl().trusted(&reg),
+                Some(p) => regctl()
+                    .logged_in()
+                    .args(["--ca-file".as_ref(), p.as_os_str()]),
+            };
+            r.stdin("not-the-password\n").args(args).run()
+        };
+        let image = format!("{}/app:v1", reg.host());
+        for args in [
+            &["ls", &reg.host()][..],
+            &["digest", &image],
+            &["inspect", &image],
+            &["login", &reg.host(), "-u", "x", "--password-stdin"],
+        ] {
+            let out = run(args);
+            assert_ne!(out.code, 0, "{what} {args:?}");
+            eprintln!("{what} {args:?}: {}", out.stderr);
+            assert_eq!(debug_text(&out.stderr), None, "{what}: {}", out.stderr);
+            assert!(out.stderr.contains(says), "{what} {args:?}: {}", out.stderr);
+        }
+        let doctor = run(&["doctor", &reg.host(), "--format", "plain"]);
+        doctor.code(1);
+        eprintln!("{what}: {}", doctor.stdout);
+        assert_eq!(
+            debug_text(&doctor.stdout),
+            None,
+            "{what}: {}",
+            doctor.stdout
+        );
+        let tls = doctor.lines().into_iter().find(|l| l.starts_with("tls "));
+        let tls = tls.unwrap_or_default();
+        assert!(tls.contains("FAIL") && tls.contains(says), "{what}: {tls}");
+        if what.contains("name") || what.contains("SAN") {
+            // The CA is trusted: the fix is on the name, not the trust.
+            let fix = tls.split(" -- ").nth(1).unwrap_or_default();
+            assert!(
+                !fix.starts_with("trust its CA") && fix.contains("name"),
+                "{what}: {tls}"
+            );
+        }
+    }
+}
