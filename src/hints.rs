@@ -74,6 +74,7 @@ mod tests {
                 registry: "r:5000".into(),
             },
             Hint::EnableDeletion,
+            Hint::LeaveReadOnly,
             Hint::CheckAddress,
         ]
     }

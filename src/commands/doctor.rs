@@ -447,14 +447,25 @@ async fn service(report: &mut Report, registry: &Registry, named: Option<String>
         return;
     };
     match registry.probe_delete(&repository).await {
-        Ok(()) => report.pass("deletion", format!("enabled (a DELETE of a manifest that cannot exist in {repository} answered 404)")),
-        Err(e @ RegistryError::Unsupported { .. }) => report.fail(
+        Ok(()) => report.pass(
+            "deletion",
+            format!(
+                "enabled (a DELETE of a manifest that cannot exist in {repository} answered 404)"
+            ),
+        ),
+        Err(e @ RegistryError::Unsupported { .. }) => {
+            // Read-only mode and deletion disabled call for different fixes.
+            let fix = match &e {
+                RegistryError::Unsupported { hint: Some(hint), .. } => hint.to_string(),
+                _ => "set storage.delete.enabled: true in the registry's config (or REGISTRY_STORAGE_DELETE_ENABLED=true); a pull-through cache accepts no deletes".into(),
+            };
+            report.fail("deletion", e.to_string(), fix, Exit::Unsupported)
+        }
+        Err(e) => report.warn(
             "deletion",
             e.to_string(),
-            "set storage.delete.enabled: true in the registry's config (or REGISTRY_STORAGE_DELETE_ENABLED=true); a pull-through cache accepts no deletes",
-            Exit::Unsupported,
+            "the deletion probe failed; `regctl rm` may too",
         ),
-        Err(e) => report.warn("deletion", e.to_string(), "the deletion probe failed; `regctl rm` may too"),
     }
     match registry.has_referrers_api(&repository).await {
         Ok(true) => report.pass("referrers", "the OCI referrers API answers"),

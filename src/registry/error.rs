@@ -111,6 +111,9 @@ pub enum Hint {
     },
     /// Deletion is disabled in the registry's configuration.
     EnableDeletion,
+    /// The registry is in read-only mode (for garbage collection): every write
+    /// is refused until it is taken out of it.
+    LeaveReadOnly,
     /// `/v2/` answered 404: check the address and port.
     CheckAddress,
 }
@@ -177,6 +180,10 @@ impl Hint {
 storage.delete.enabled: true, or REGISTRY_STORAGE_DELETE_ENABLED=true, and restart it), or the \
 registry is a pull-through cache (proxy.remoteurl), which accepts no deletes: delete on the \
 upstream registry"
+            .into(),
+        Hint::LeaveReadOnly => "the registry is in read-only mode (storage.maintenance.readonly.enabled: \
+true), as it is put for garbage collection: it refuses every write, deletion included. Once garbage \
+collection is done, take it out of read-only mode (readonly enabled: false) and restart it"
             .into(),
         Hint::CheckAddress => "is this the registry's address and port?".into(),
     }

@@ -164,6 +164,26 @@ fn deletion_disabled_fails_the_deletion_check_with_exit_5() {
 }
 
 #[test]
+fn read_only_mode_fails_the_deletion_check_as_read_only() {
+    let reg = TestRegistry::start_with(
+        Options {
+            read_only: true,
+            ..Options::default()
+        },
+        populate,
+    );
+    let (checks, report) = doctor(regctl().trusted(&reg), &reg.host(), 5);
+    assert_eq!(verdict(&checks, "deletion"), "fail", "{report}");
+    let said = says(&checks, "deletion");
+    assert!(
+        said.contains("read-only")
+            && said.contains("garbage collection")
+            && !said.contains("storage.delete.enabled"),
+        "{report}"
+    );
+}
+
+#[test]
 fn plain_http_on_a_tls_port_is_named() {
     let reg = TestRegistry::start_with(Options::default(), populate);
     let (checks, report) = doctor(regctl().logged_in().args(["--plain-http"]), &reg.host(), 1);
