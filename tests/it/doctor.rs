@@ -338,3 +338,30 @@ fn a_tls_handshake_that_trickles_ends_within_the_timeout_the_deadline_or_ctrl_c(
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupt"), "{stderr}");
 }
+
+/// On a registry with no repository the deletion check still answers: a DELETE
+/// of a digest that cannot exist, in a repository that does not exist, changes
+/// nothing and tells 405 (disabled) from 404 (enabled).
+#[test]
+fn the_deletion_check_answers_on_an_empty_registry() {
+    for (delete_enabled, code, expected) in [(true, 0, "pass"), (false, 5, "fail")] {
+        let reg = TestRegistry::start(Options {
+            delete_enabled,
+            ..Options::default()
+        });
+        let (checks, report) = doctor(regctl().trusted(&reg), &reg.host(), code);
+        assert_eq!(verdict(&checks, "deletion"), expected, "{report}");
+        if !delete_enabled {
+            assert!(
+                says(&checks, "deletion").contains("storage.delete.enabled"),
+                "{report}"
+            );
+        }
+        assert_eq!(verdict(&checks, "referrers"), "skip", "{report}");
+        let repositories = reg.storage_root().join("docker/registry/v2/repositories");
+        assert!(
+            !repositories.exists() || std::fs::read_dir(&repositories).unwrap().next().is_none(),
+            "the probe created nothing: {report}"
+        );
+    }
+}
