@@ -48,6 +48,9 @@ mod tests {
                 registry: "r:5000".into(),
             },
             Hint::CheckCredentials,
+            Hint::AskForScope {
+                scope: "repository:app:delete".into(),
+            },
             Hint::NeedPush {
                 repository: "app".into(),
             },

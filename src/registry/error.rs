@@ -61,6 +61,13 @@ pub enum Hint {
     },
     /// The credentials were refused: check them.
     CheckCredentials,
+    /// The credentials were accepted, but the token server did not grant this
+    /// scope: ask for the right, or use an account that has it.
+    AskForScope {
+        /// The scope refused, as the token server writes it
+        /// (`repository:app:delete`).
+        scope: String,
+    },
     /// A tag removal pushes a placeholder: the credentials need push access.
     NeedPush {
         /// The repository.
@@ -147,6 +154,10 @@ impl Hint {
              needs push access to {repository}: the credentials work but do not grant it"
         ),
         Hint::CheckCredentials => "check the user name and password".into(),
+        Hint::AskForScope { scope } => format!(
+            "the credentials are right, but this account may not do that: have {scope} granted \
+             to it on the token server (its role or access rules), or use an account that has it"
+        ),
         Hint::CheckRedirects => "check the registry's redirect (storage middleware) settings".into(),
         Hint::TrustCa { certs_d } => format!(
             "trust its CA certificate (give it as a CA file, put it at {certs_d}/ca.crt, or install it in the system trust store)"
