@@ -48,6 +48,9 @@ mod tests {
                 registry: "r:5000".into(),
             },
             Hint::CheckCredentials,
+            Hint::AskForScope {
+                scope: "repository:app:delete".into(),
+            },
             Hint::NeedPush {
                 repository: "app".into(),
             },
@@ -74,6 +77,7 @@ mod tests {
                 registry: "r:5000".into(),
             },
             Hint::EnableDeletion,
+            Hint::LeaveReadOnly,
             Hint::CheckAddress,
         ]
     }

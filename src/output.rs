@@ -31,6 +31,18 @@ pub trait Row: Serialize {
     fn plain(&self) -> String;
 }
 
+impl<R: Row> Row for &R {
+    fn headers(&self) -> Vec<&'static str> {
+        (**self).headers()
+    }
+    fn cells(&self) -> Vec<String> {
+        (**self).cells()
+    }
+    fn plain(&self) -> String {
+        (**self).plain()
+    }
+}
+
 /// The format in force: the flag, else table on a terminal and plain otherwise.
 pub fn resolve_format(flag: Option<Format>) -> Format {
     flag.unwrap_or_else(|| {

@@ -2,8 +2,10 @@
 //! carrying out the plans under Ctrl-C, outcome rows and the exit status. The
 //! deciding is done by the [`crate::deletion`] engine.
 
+use std::collections::HashMap;
 use std::io::IsTerminal as _;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -13,7 +15,7 @@ use super::Context;
 use crate::deletion::{self, Action, Cause, Change, Done, Loader, Outcome, Plan, Snapshot};
 use crate::exit::{Exit, UsageError};
 use crate::interrupt::Interrupt;
-use crate::output::{count, human_bytes, Row};
+use crate::output::{count, escape, human_bytes, write_stdout, Format, Row};
 use crate::registry::{Digest, ErrorKind, Registry};
 
 /// What a plan line does.
@@ -76,6 +78,9 @@ pub enum OutcomeKind {
     Changed,
     /// Not started: interrupted before its turn.
     NotStarted,
+    /// Not sent: the registry refused a change as unsupported earlier in the
+    /// run (it went read-only), so nothing more was sent to it.
+    NotAttempted,
     /// It failed.
     Failed,
     /// The reference does not exist.
@@ -96,6 +101,7 @@ impl OutcomeKind {
             OutcomeKind::GoneMeanwhile => "gone-meanwhile",
             OutcomeKind::Changed => "changed",
             OutcomeKind::NotStarted => "not-started",
+            OutcomeKind::NotAttempted => "not-attempted",
             OutcomeKind::Failed => "failed",
             OutcomeKind::Missing => "missing",
             OutcomeKind::Refused => "refused",
@@ -481,6 +487,9 @@ pub struct OutcomeRow {
     /// child or an attachment, those of what it belongs to).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub given: Option<Vec<String>>,
+    /// Already written to stdout as the run went (plain format): not again.
+    #[serde(skip)]
+    pub streamed: bool,
 }
 
 impl Row for OutcomeRow {
@@ -580,6 +589,14 @@ impl OutcomeRow {
             Outcome::AlreadyGone => (OutcomeKind::AlreadyGone, None),
             Outcome::Changed(c) => (OutcomeKind::Changed, Some(describe_change(c))),
             Outcome::NotStarted => (OutcomeKind::NotStarted, None),
+            Outcome::NotAttempted(halt) => (
+                OutcomeKind::NotAttempted,
+                Some(format!(
+                    "not attempted: the registry refused a change earlier in this run, so \
+                     nothing more was sent to it ({})",
+                    halt.reason
+                )),
+            ),
             Outcome::Failed(e) => (OutcomeKind::Failed, Some(e.to_string())),
         };
         OutcomeRow {
@@ -593,6 +610,7 @@ impl OutcomeRow {
             },
             error,
             given,
+            streamed: false,
         }
     }
 }
@@ -640,20 +658,65 @@ pub async fn confirm_and_execute(
     }
     let total: usize = plans.iter().map(|p| p.actions.len()).sum();
     let progress = progress_bar(total);
-    let tick = || {
-        if let Some(p) = &progress {
-            p.inc(1);
+    let counts = Counts::default();
+    // Plain rows go out as each repository's outcomes are final (a long run is
+    // not silent); the lines written, to leave out of the final output.
+    let streamed: Mutex<HashMap<String, usize>> = Mutex::default();
+    let stream_rows = ctx.format == Format::Plain;
+    let mut done = {
+        let tick = |one: &Done| {
+            counts.note(&one.outcome);
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+        };
+        let finished = |repository: &[Done]| {
+            if !stream_rows {
+                return;
+            }
+            let Ok(mut lines) = streamed.lock() else {
+                return;
+            };
+            for one in repository {
+                let line = escape(&OutcomeRow::new(&host, one, None).plain());
+                // A reader gone away is no reason to stop; the final output says the same.
+                let _ = write_stdout(format!("{line}\n"));
+                *lines.entry(line).or_default() += 1;
+            }
+        };
+        let observer = deletion::Observer {
+            action: &tick,
+            repository: &finished,
+        };
+        let work = deletion::execute(registry, plans, ctx.concurrency, cancel, &observer);
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                done = &mut work => break done,
+                // Without a terminal (CI), a line now and then says the run is alive.
+                () = tokio::time::sleep(PROGRESS_EVERY), if progress.is_none() && total > 0 => {
+                    ctx.printer.note(counts.line(total));
+                }
+            }
         }
     };
-    let mut done = deletion::execute(registry, plans, ctx.concurrency, cancel, &tick).await;
     if let Some(p) = progress {
         p.finish_and_clear();
     }
+    let mut streamed = streamed.into_inner().unwrap_or_default();
     let interrupted = cancel.load(Ordering::SeqCst);
     done.extend(changed);
     let rows: Vec<OutcomeRow> = done
         .iter()
-        .map(|d| OutcomeRow::new(&host, d, given(&d.repository, &d.action)))
+        .map(|d| {
+            let mut row = OutcomeRow::new(&host, d, given(&d.repository, &d.action));
+            // A row written as it happened, and unchanged since, is not written again.
+            if let Some(n) = streamed.get_mut(&escape(&row.plain())).filter(|n| **n > 0) {
+                *n -= 1;
+                row.streamed = true;
+            }
+            row
+        })
         .collect();
     for row in rows.iter().filter(|r| {
         matches!(
@@ -678,6 +741,21 @@ pub async fn confirm_and_execute(
     let changed_any = done
         .iter()
         .any(|d| matches!(d.outcome, Outcome::Changed(_) | Outcome::Restored));
+    let halted = done.iter().find_map(|d| match &d.outcome {
+        Outcome::NotAttempted(halt) => Some(halt),
+        _ => None,
+    });
+    if let Some(halt) = halted {
+        let left = rows
+            .iter()
+            .filter(|r| r.outcome == OutcomeKind::NotAttempted)
+            .count();
+        ctx.printer.error(format!(
+            "{host} refused a change as unsupported during the run ({}); {} not attempted",
+            halt.reason,
+            count(left, "action")
+        ));
+    }
     let exit = if interrupted {
         let count = |kind: OutcomeKind| rows.iter().filter(|r| r.outcome == kind).count();
         ctx.printer.note(format!(
@@ -687,6 +765,9 @@ pub async fn confirm_and_execute(
             count(OutcomeKind::NotStarted)
         ));
         ctx.interrupt.exit()
+    } else if halted.is_some() {
+        // Cut short part-way: some of the plan is done, the rest not attempted.
+        Exit::Failure
     } else if !kinds.is_empty() {
         worst(&kinds)
     } else if changed_any {
@@ -723,6 +804,40 @@ fn note_gone_meanwhile(ctx: &Context, host: &str, done: &[Done]) {
             tags.join(", ")
         ));
     }
+}
+
+/// How often a run without a terminal says how far the deletions got.
+pub const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How many actions ended, and how many of them failed, for the progress line.
+#[derive(Default)]
+struct Counts {
+    ended: AtomicUsize,
+    failed: AtomicUsize,
+}
+
+impl Counts {
+    fn note(&self, outcome: &Outcome) {
+        self.ended.fetch_add(1, Ordering::Relaxed);
+        if matches!(outcome, Outcome::Failed(_)) {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn line(&self, planned: usize) -> String {
+        format!(
+            "deleting: {} of {planned} actions done, {} failed",
+            self.ended.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed)
+        )
+    }
+}
+
+/// Writes `rows` to stdout in `format`, leaving out those already written as
+/// the run went.
+pub fn render_outcomes(format: Format, rows: &[OutcomeRow]) -> std::io::Result<()> {
+    let rest: Vec<&OutcomeRow> = rows.iter().filter(|r| !r.streamed).collect();
+    crate::output::render_data(format, &rest)
 }
 
 fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {

@@ -453,22 +453,35 @@ async fn service(
             named
         }
     };
+    // With no repository to ask about, deletion is asked about in one that
+    // does not exist: a DELETE of a digest that cannot exist there changes
+    // nothing, and still tells 404 (enabled) from 405 (disabled, read-only).
+    let probed = repository.as_deref().unwrap_or(PROBE_REPOSITORY);
+    match registry.probe_delete(probed).await {
+        Ok(()) => report.pass(
+            "deletion",
+            format!("enabled (a DELETE of a manifest that cannot exist in {probed} answered 404)"),
+        ),
+        Err(e @ RegistryError::Unsupported { .. }) => {
+            // Read-only mode and deletion disabled call for different fixes.
+            let fix = match &e {
+                RegistryError::Unsupported { hint: Some(hint), .. } => hint.to_string(),
+                _ => "set storage.delete.enabled: true in the registry's config (or REGISTRY_STORAGE_DELETE_ENABLED=true); a pull-through cache accepts no deletes".into(),
+            };
+            report.fail("deletion", e.to_string(), fix, Exit::Unsupported)
+        }
+        Err(e) => report.warn(
+            "deletion",
+            e.to_string(),
+            "the deletion probe failed; `regctl rm` may too",
+        ),
+    }
     let Some(repository) = repository else {
-        for check in ["deletion", "referrers", "tag paging"] {
+        for check in ["referrers", "tag paging"] {
             report.skip(check, "no repository to ask about");
         }
         return;
     };
-    match registry.probe_delete(&repository).await {
-        Ok(()) => report.pass("deletion", format!("enabled (a DELETE of a manifest that cannot exist in {repository} answered 404)")),
-        Err(e @ RegistryError::Unsupported { .. }) => report.fail(
-            "deletion",
-            e.to_string(),
-            "set storage.delete.enabled: true in the registry's config (or REGISTRY_STORAGE_DELETE_ENABLED=true); a pull-through cache accepts no deletes",
-            Exit::Unsupported,
-        ),
-        Err(e) => report.warn("deletion", e.to_string(), "the deletion probe failed; `regctl rm` may too"),
-    }
     match registry.has_referrers_api(&repository).await {
         Ok(true) => report.pass("referrers", "the OCI referrers API answers"),
         Ok(false) => report.pass(
@@ -494,6 +507,10 @@ async fn service(
         Err(e) => report.warn("tag paging", e.to_string(), "check pull access"),
     }
 }
+
+/// The repository the deletion check asks about when the registry has none: a
+/// name nobody pushes to (the DELETE it gets changes nothing either way).
+const PROBE_REPOSITORY: &str = "regctl-doctor-probe/no-such-repository";
 
 fn paging_words(paging: Paging, items: &str) -> String {
     match paging {

@@ -13,7 +13,8 @@ use time::OffsetDateTime;
 
 use super::deletion::{
     check_can_confirm, confirm_and_execute, note_bytes_freed, note_garbage_collection, note_plan,
-    rest_of_registry, ActionKind, FreedScope, OutcomeKind, OutcomeRow, DRY_RUN_UNCHECKED,
+    render_outcomes, rest_of_registry, ActionKind, FreedScope, OutcomeKind, OutcomeRow,
+    DRY_RUN_UNCHECKED,
 };
 use super::{add_uncatalogued, Context};
 use crate::cli::PruneArgs;
@@ -280,7 +281,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         // The confirmation was declined: nothing was deleted.
         return Ok(Exit::Refused);
     };
-    render_data(ctx.format, &outcomes).context("writing the outcome")?;
+    render_outcomes(ctx.format, &outcomes).context("writing the outcome")?;
     let removed_tags: usize = outcomes
         .iter()
         .filter(|o| o.outcome.removed_something())

@@ -8,7 +8,8 @@ use anyhow::{Context as _, Result};
 
 use super::deletion::{
     check_can_confirm, confirm_and_execute, note_bytes_freed, note_garbage_collection, note_plan,
-    plan_rows, rest_of_registry, FreedScope, OutcomeKind, OutcomeRow, PlanRow, DRY_RUN_UNCHECKED,
+    plan_rows, render_outcomes, rest_of_registry, FreedScope, OutcomeKind, OutcomeRow, PlanRow,
+    DRY_RUN_UNCHECKED,
 };
 use super::Context;
 use crate::cli::RmArgs;
@@ -100,6 +101,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                 tags_removed: Vec::new(),
                 error: Some("not found".into()),
                 given: Some(vec![given.to_string()]),
+                streamed: false,
             };
             let unverified = || OutcomeRow {
                 reference: given.to_string(),
@@ -112,6 +114,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                         .into(),
                 ),
                 given: Some(vec![given.to_string()]),
+                streamed: false,
             };
             match (r.tag(), r.digest()) {
                 // `repo:tag@digest`: remove that tag, if it still points at that digest.
@@ -128,6 +131,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                             "the tag points at {current}, not at {digest}; nothing done"
                         )),
                         given: Some(vec![given.to_string()]),
+                        streamed: false,
                     }),
                     None if snapshot.unresolved_tags.iter().any(|t| t == tag)
                         || snapshot.dangling_tags.iter().any(|t| t == tag) =>
@@ -189,6 +193,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                     "an index references it (tags: {}); deleting it would break them; pass --force to delete it anyway",
                     index_tags.join(", ")
                 )),
+                streamed: false,
             });
         }
         if !plan.actions.is_empty() {
@@ -293,7 +298,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     outcomes.extend(skipped);
     // In the order given; what belongs to a reference right after it.
     outcomes.sort_by_cached_key(|r| attribution.order(&r.given));
-    render_data(ctx.format, &outcomes).context("writing the outcome")?;
+    render_outcomes(ctx.format, &outcomes).context("writing the outcome")?;
     note_garbage_collection(ctx, &outcomes);
     Ok(if exit == Exit::Success {
         skipped_exit

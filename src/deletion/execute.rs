@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use futures_util::stream::{self, StreamExt as _};
@@ -126,6 +127,9 @@ pub enum Outcome {
     Changed(Change),
     /// Not started: cancelled before its turn.
     NotStarted,
+    /// Not sent: the registry refused a change as unsupported earlier in this
+    /// run (it turned read-only, say), so no more changes went to it.
+    NotAttempted(Halt),
     /// It failed.
     Failed(ActionError),
 }
@@ -142,6 +146,14 @@ impl Outcome {
                 | Outcome::Restored
         )
     }
+}
+
+/// Why a run stopped sending changes to the registry: it answered a change
+/// with 405 (unsupported) after the check before the run said it deletes.
+#[derive(Clone, Debug)]
+pub struct Halt {
+    /// The refusal, in words (with its hint: read-only mode, deletion disabled).
+    pub reason: String,
 }
 
 /// An action and what became of it.
@@ -394,21 +406,36 @@ fn blocked_by(action: &Action, left_out: &BTreeSet<Digest>) -> Option<Digest> {
 /// repository is changed by one request at a time: on Distribution, concurrent
 /// deletions in one repository can fail half-way and leave tags dangling), up to
 /// `concurrency` repositories at once. After `cancel` is set no action starts;
-/// `on_done` is called after each action. Each repository changed is then
-/// checked against its tag list ([`confirm`]).
+/// after the registry refuses a change as unsupported (405: it went read-only,
+/// or deletion was turned off) no other change is sent to it, and the rest are
+/// [`Outcome::NotAttempted`]. Each repository changed is then checked against
+/// its tag list ([`confirm`]). `watch` hears of each action's outcome as it is
+/// known, and of each repository's outcomes once they are final.
 pub async fn execute(
     registry: &Registry,
     plans: Vec<Plan>,
     concurrency: usize,
     cancel: &AtomicBool,
-    on_done: &(dyn Fn() + Sync),
+    watch: &Observer<'_>,
 ) -> Vec<Done> {
+    let halt = OnceLock::new();
+    let halt = &halt;
     let per_plan: Vec<Vec<Done>> = stream::iter(plans)
-        .map(|plan| execute_plan(registry, plan, concurrency, cancel, on_done))
+        .map(|plan| execute_plan(registry, plan, concurrency, cancel, halt, watch))
         .buffered(concurrency.max(1))
         .collect()
         .await;
     per_plan.into_iter().flatten().collect()
+}
+
+/// Who hears how a run goes: each action's outcome as it ends (it may still be
+/// revised by the check of the tag list afterwards), and each repository's
+/// outcomes once they are final.
+pub struct Observer<'a> {
+    /// After each action.
+    pub action: &'a (dyn Fn(&Done) + Sync),
+    /// After each repository, with its final outcomes.
+    pub repository: &'a (dyn Fn(&[Done]) + Sync),
 }
 
 /// One repository's part of [`execute`].
@@ -417,7 +444,8 @@ async fn execute_plan(
     plan: Plan,
     concurrency: usize,
     cancel: &AtomicBool,
-    on_done: &(dyn Fn() + Sync),
+    halt: &OnceLock<Halt>,
+    observer: &Observer<'_>,
 ) -> Vec<Done> {
     let mut done = Vec::with_capacity(plan.actions.len());
     let mut left_out: BTreeSet<Digest> = BTreeSet::new();
@@ -438,6 +466,8 @@ async fn execute_plan(
         let mut action = action.clone();
         let outcome = if cancel.load(Ordering::SeqCst) {
             Outcome::NotStarted
+        } else if let Some(h) = halt.get() {
+            Outcome::NotAttempted(h.clone())
         } else if let Some(d) = blocked_by(&action, &left_out) {
             // What it depends on stayed: so does it.
             Outcome::Changed(Change::ParentLeft(d))
@@ -453,7 +483,13 @@ async fn execute_plan(
                     sent = true;
                     let outcome = run(registry, &plan.repository, &action).await;
                     note_change(&mut watch, &action, &outcome);
-                    on_done();
+                    if let Outcome::Failed(e) = &outcome {
+                        if e.kind() == crate::registry::ErrorKind::Unsupported {
+                            let _ = halt.set(Halt {
+                                reason: e.to_string(),
+                            });
+                        }
+                    }
                     outcome
                 }
             }
@@ -461,16 +497,19 @@ async fn execute_plan(
         if !outcome.is_done() {
             left_out.extend(action.digest().cloned());
         }
-        done.push(Done {
+        let one = Done {
             repository: plan.repository.clone(),
             action,
             outcome,
-        });
+        };
+        (observer.action)(&one);
+        done.push(one);
     }
     if sent {
         let checks = confirm(registry, &plan.repository, &mut done, &plan.survivors).await;
         done.extend(checks);
     }
+    (observer.repository)(&done);
     done
 }
 

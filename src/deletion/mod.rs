@@ -16,7 +16,9 @@ pub mod space;
 pub mod untag;
 pub mod watch;
 
-pub use execute::{check_actions, execute, recheck, ActionError, Change, Done, Outcome};
+pub use execute::{
+    check_actions, execute, recheck, ActionError, Change, Done, Halt, Observer, Outcome,
+};
 pub use load::{Cache, Depth, Loader};
 pub use plan::{plan, Action, Cause, Kept, KeptReason, Plan, Refusal, Request};
 pub use snapshot::{Attachment, AttachmentKind, Created, Node, Snapshot, Undated};

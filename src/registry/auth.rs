@@ -36,6 +36,19 @@ impl fmt::Display for Scope {
     }
 }
 
+impl Scope {
+    /// What the scope grants, in words: "the `delete` action on repository app".
+    pub fn what(&self) -> String {
+        match self {
+            Scope::Catalog => "the catalog (registry:catalog:*)".into(),
+            Scope::Pull(repo) => format!("the `pull` action on repository {repo}"),
+            Scope::Push(repo) => format!("the `push` action on repository {repo}"),
+            Scope::Delete(repo) => format!("the `delete` action on repository {repo}"),
+            Scope::None => "access to the registry".into(),
+        }
+    }
+}
+
 /// A parsed `WWW-Authenticate` challenge.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Challenge {

@@ -61,6 +61,13 @@ pub enum Hint {
     },
     /// The credentials were refused: check them.
     CheckCredentials,
+    /// The credentials were accepted, but the token server did not grant this
+    /// scope: ask for the right, or use an account that has it.
+    AskForScope {
+        /// The scope refused, as the token server writes it
+        /// (`repository:app:delete`).
+        scope: String,
+    },
     /// A tag removal pushes a placeholder: the credentials need push access.
     NeedPush {
         /// The repository.
@@ -111,6 +118,9 @@ pub enum Hint {
     },
     /// Deletion is disabled in the registry's configuration.
     EnableDeletion,
+    /// The registry is in read-only mode (for garbage collection): every write
+    /// is refused until it is taken out of it.
+    LeaveReadOnly,
     /// `/v2/` answered 404: check the address and port.
     CheckAddress,
 }
@@ -144,6 +154,10 @@ impl Hint {
              needs push access to {repository}: the credentials work but do not grant it"
         ),
         Hint::CheckCredentials => "check the user name and password".into(),
+        Hint::AskForScope { scope } => format!(
+            "the credentials are right, but this account may not do that: have {scope} granted \
+             to it on the token server (its role or access rules), or use an account that has it"
+        ),
         Hint::CheckRedirects => "check the registry's redirect (storage middleware) settings".into(),
         Hint::TrustCa { certs_d } => format!(
             "trust its CA certificate (give it as a CA file, put it at {certs_d}/ca.crt, or install it in the system trust store)"
@@ -177,6 +191,10 @@ impl Hint {
 storage.delete.enabled: true, or REGISTRY_STORAGE_DELETE_ENABLED=true, and restart it), or the \
 registry is a pull-through cache (proxy.remoteurl), which accepts no deletes: delete on the \
 upstream registry"
+            .into(),
+        Hint::LeaveReadOnly => "the registry is in read-only mode (storage.maintenance.readonly.enabled: \
+true), as it is put for garbage collection: it refuses every write, deletion included. Once garbage \
+collection is done, take it out of read-only mode (readonly enabled: false) and restart it"
             .into(),
         Hint::CheckAddress => "is this the registry's address and port?".into(),
     }

@@ -317,18 +317,43 @@ impl Registry {
         Ok((url, answer))
     }
 
-    fn delete_unsupported(&self, detail: String) -> RegistryError {
+    /// The error for a 405 to a manifest DELETE, telling read-only mode from
+    /// deletion disabled: Distribution in read-only mode has no DELETE route and
+    /// answers with `Allow` naming what it still serves and a text body; with
+    /// deletion disabled it answers with the spec's JSON `UNSUPPORTED`.
+    fn delete_refused(&self, answer: &Fetched) -> RegistryError {
+        let errors = answer.errors();
+        let allow = answer
+            .headers
+            .get(reqwest::header::ALLOW)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim);
+        let read_only = errors.is_empty()
+            && allow.is_some_and(|a| {
+                !a.split(',')
+                    .any(|m| m.trim().eq_ignore_ascii_case("DELETE"))
+            });
+        let detail = match (&errors[..], allow) {
+            ([], Some(allow)) => format!("HTTP 405, Allow: {}", escape(allow)),
+            ([], None) => "HTTP 405".to_string(),
+            (errors, _) => super::error::describe(errors),
+        };
         RegistryError::Unsupported {
             registry: self.host().to_string(),
             operation: "deleting manifests".into(),
             detail,
-            hint: Some(Hint::EnableDeletion),
+            hint: Some(if read_only {
+                Hint::LeaveReadOnly
+            } else {
+                Hint::EnableDeletion
+            }),
         }
     }
 
     /// Checks that the registry deletes manifests, without changing anything: a
-    /// DELETE of a digest that cannot exist answers 404 where deletion is enabled
-    /// and 405 `UNSUPPORTED` where it is not.
+    /// DELETE of a digest that cannot exist answers 404 where deletion is enabled,
+    /// 405 `UNSUPPORTED` where it is not, and a bare 405 with `Allow: GET, HEAD`
+    /// in read-only mode.
     pub async fn probe_delete(&self, repository: &str) -> Result<()> {
         let nothing = Digest::sha256_of(b"regctl: probe for deletion support; no such manifest");
         let (url, answer) = self
@@ -336,15 +361,7 @@ impl Registry {
             .await?;
         match answer.status {
             StatusCode::NOT_FOUND | StatusCode::ACCEPTED => Ok(()),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                let errors = answer.errors();
-                let detail = if errors.is_empty() {
-                    "HTTP 405".to_string()
-                } else {
-                    super::error::describe(&errors)
-                };
-                Err(self.delete_unsupported(detail))
-            }
+            StatusCode::METHOD_NOT_ALLOWED => Err(self.delete_refused(&answer)),
             _ => Err(self.error_for(
                 &Method::DELETE,
                 &url,
@@ -372,7 +389,7 @@ impl Registry {
             .await?;
         match answer.status {
             StatusCode::ACCEPTED | StatusCode::OK => Ok(()),
-            StatusCode::METHOD_NOT_ALLOWED => Err(self.delete_unsupported("HTTP 405".into())),
+            StatusCode::METHOD_NOT_ALLOWED => Err(self.delete_refused(&answer)),
             _ => {
                 let what = format!("manifest {}/{repository}@{digest}", self.host());
                 Err(self.error_for(&Method::DELETE, &url, &answer, &what))

@@ -217,7 +217,37 @@ impl Registry {
             Some(c @ Challenge::Bearer { .. }) => {
                 self.authorization(c, scope, stale.as_ref()).await
             }
-            _ => Err(self.unauthorized(refused)),
+            _ => Err(self.unauthorized_for(refused, scope)),
+        }
+    }
+
+    /// The error for the registry's 401 to a request for `scope` after a token
+    /// was fetched for it: a token refused as lacking the action
+    /// (`insufficient_scope`, the credentials accepted) names the action and the
+    /// repository the token server did not grant; anything else is as
+    /// [`Registry::unauthorized`].
+    pub(crate) fn unauthorized_for(&self, headers: &HeaderMap, scope: &Scope) -> RegistryError {
+        let insufficient_scope = matches!(
+            challenge_of(headers),
+            Some(Challenge::Bearer { error: Some(e), .. }) if e == "insufficient_scope"
+        );
+        let granted_nothing = matches!(scope, Scope::None);
+        match self.resolved() {
+            Some(r) if insufficient_scope && !granted_nothing => RegistryError::Unauthorized {
+                registry: self.host().to_string(),
+                detail: format!(
+                    "the token server accepted the credentials from {} but did not grant {}; \
+                     the registry refused the token without it",
+                    r.source,
+                    scope.what()
+                ),
+                hint: Hint::AskForScope {
+                    scope: scope.to_string(),
+                },
+                insufficient_scope,
+                at_token_server: false,
+            },
+            _ => self.unauthorized(headers),
         }
     }
 

@@ -254,7 +254,7 @@ impl Registry {
             .await?;
         let answer = self.execute(request, renewed.as_ref()).await?;
         if answer.status == StatusCode::UNAUTHORIZED {
-            return Err(self.unauthorized(&answer.headers));
+            return Err(self.unauthorized_for(&answer.headers, request.scope));
         }
         Ok(answer)
     }

@@ -164,6 +164,26 @@ fn deletion_disabled_fails_the_deletion_check_with_exit_5() {
 }
 
 #[test]
+fn read_only_mode_fails_the_deletion_check_as_read_only() {
+    let reg = TestRegistry::start_with(
+        Options {
+            read_only: true,
+            ..Options::default()
+        },
+        populate,
+    );
+    let (checks, report) = doctor(regctl().trusted(&reg), &reg.host(), 5);
+    assert_eq!(verdict(&checks, "deletion"), "fail", "{report}");
+    let said = says(&checks, "deletion");
+    assert!(
+        said.contains("read-only")
+            && said.contains("garbage collection")
+            && !said.contains("storage.delete.enabled"),
+        "{report}"
+    );
+}
+
+#[test]
 fn plain_http_on_a_tls_port_is_named() {
     let reg = TestRegistry::start_with(Options::default(), populate);
     let (checks, report) = doctor(regctl().logged_in().args(["--plain-http"]), &reg.host(), 1);
@@ -317,4 +337,31 @@ fn a_tls_handshake_that_trickles_ends_within_the_timeout_the_deadline_or_ctrl_c(
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupt"), "{stderr}");
+}
+
+/// On a registry with no repository the deletion check still answers: a DELETE
+/// of a digest that cannot exist, in a repository that does not exist, changes
+/// nothing and tells 405 (disabled) from 404 (enabled).
+#[test]
+fn the_deletion_check_answers_on_an_empty_registry() {
+    for (delete_enabled, code, expected) in [(true, 0, "pass"), (false, 5, "fail")] {
+        let reg = TestRegistry::start(Options {
+            delete_enabled,
+            ..Options::default()
+        });
+        let (checks, report) = doctor(regctl().trusted(&reg), &reg.host(), code);
+        assert_eq!(verdict(&checks, "deletion"), expected, "{report}");
+        if !delete_enabled {
+            assert!(
+                says(&checks, "deletion").contains("storage.delete.enabled"),
+                "{report}"
+            );
+        }
+        assert_eq!(verdict(&checks, "referrers"), "skip", "{report}");
+        let repositories = reg.storage_root().join("docker/registry/v2/repositories");
+        assert!(
+            !repositories.exists() || std::fs::read_dir(&repositories).unwrap().next().is_none(),
+            "the probe created nothing: {report}"
+        );
+    }
 }

@@ -98,6 +98,9 @@ pub struct Options {
     pub tls: bool,
     pub auth: Auth,
     pub delete_enabled: bool,
+    /// Read-only mode (`storage.maintenance.readonly.enabled`), as for garbage
+    /// collection: every write answers 405 with `Allow: GET, HEAD`.
+    pub read_only: bool,
     /// Certificate to serve (default: [`loopback_certificate`]).
     pub cert: Option<(PathBuf, PathBuf)>,
     /// Require client certificates signed by this CA (mutual TLS).
@@ -134,6 +137,7 @@ impl Default for Options {
             tls: true,
             auth: Auth::Htpasswd,
             delete_enabled: true,
+            read_only: false,
             cert: None,
             client_ca: None,
             ipv6: false,
@@ -341,9 +345,10 @@ impl Drop for TestRegistry {
 fn config_yaml(dir: &Path, port: u16, opts: &Options, cert: &Path, key: &Path) -> String {
     let loopback = opts.loopback();
     let mut yaml = format!(
-        "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: \"{loopback}:{port}\"\n  headers:\n    X-Content-Type-Options: [nosniff]\n",
+        "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\n    readonly:\n      enabled: {}\nhttp:\n  addr: \"{loopback}:{port}\"\n  headers:\n    X-Content-Type-Options: [nosniff]\n",
         dir.join("data").display(),
-        opts.delete_enabled
+        opts.delete_enabled,
+        opts.read_only
     );
     if opts.tls {
         yaml += &format!(

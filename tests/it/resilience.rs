@@ -779,3 +779,152 @@ fn an_upload_location_on_another_origin_is_not_followed_and_named_with_its_likel
     assert_eq!(front.backend_tags("a"), before);
     assert_eq!(before.len(), 2, "{before:?}");
 }
+
+/// Whether `req` is a DELETE of a manifest other than the probe for deletion
+/// support (a digest that cannot exist).
+fn is_real_delete(req: &Request) -> bool {
+    let probe = crate::fixture::sha256(b"regctl: probe for deletion support; no such manifest");
+    req.method == "DELETE" && req.target.contains("/manifests/") && !req.target.ends_with(&probe)
+}
+
+/// A registry put in read-only mode during a run (for garbage collection, say)
+/// answers every write 405 with `Allow: GET, HEAD`, as Distribution does. The
+/// run stops sending changes at the first such answer: the rest are reported
+/// `not-attempted` with the reason, and the exit is 1.
+#[test]
+fn a_registry_that_turns_read_only_mid_run_gets_no_more_deletions() {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let (s, r) = (sent.clone(), refused.clone());
+    let f = fronted(move |req, fwd| {
+        let authorized = req
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+        if !is_real_delete(req) || !authorized {
+            return fwd(req);
+        }
+        if s.fetch_add(1, Ordering::SeqCst) == 0 {
+            // The first deletion goes through; then the registry is read-only.
+            return fwd(req);
+        }
+        r.fetch_add(1, Ordering::SeqCst);
+        Response::raw(
+            405,
+            vec![
+                ("Allow".into(), "GET, HEAD".into()),
+                ("Content-Type".into(), "text/plain; charset=utf-8".into()),
+            ],
+            b"Method Not Allowed\n".to_vec(),
+        )
+    });
+    // 3 repositories x 2 tags on one manifest each: 3 deletions by digest.
+    let run = f
+        .regctl()
+        .args([
+            "prune",
+            &f.host(),
+            "--keep",
+            "0",
+            "--match",
+            "v",
+            "--yes",
+            "--allow-empty-repositories",
+            "--concurrency",
+            "1",
+        ])
+        .run();
+    run.code(1);
+    assert!(
+        refused.load(Ordering::SeqCst) <= 1,
+        "after the first 405 no other deletion is sent: {:?}",
+        f.requests_seen()
+    );
+    let outcomes: Vec<&str> = run
+        .lines()
+        .iter()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["deleted", "failed", "not-attempted"],
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("read-only") && run.stderr.contains("not attempted"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let left = f.regctl().args(["ls", &f.host()]).run();
+    left.success();
+    assert_eq!(left.lines().len(), 4, "only the first deletion happened");
+}
+
+/// Plain outcome rows go to stdout as each repository's outcomes are final: the
+/// first repository's is readable while the second's deletion is still held.
+#[test]
+fn outcome_rows_are_written_as_the_run_goes() {
+    use std::io::BufRead as _;
+    let (held, holder) = held();
+    let sent = AtomicUsize::new(0);
+    let f = fronted(move |req, fwd| {
+        let resp = fwd(req);
+        if is_real_delete(req) && resp.status == 202 && sent.fetch_add(1, Ordering::SeqCst) == 1 {
+            // The second deletion: its answer waits until the test lets it go.
+            holder.hold();
+        }
+        resp
+    });
+    let mut child = f
+        .regctl()
+        .args([
+            "prune",
+            &f.host(),
+            "--keep",
+            "0",
+            "--match",
+            "v",
+            "--yes",
+            "--allow-empty-repositories",
+            "--concurrency",
+            "1",
+        ])
+        .spawn();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    held.arrived
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the second deletion reaches the registry");
+    let first = lines
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the first row is on stdout while the second deletion is held");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first row came only when the run ended: {first}"
+    );
+    assert!(first.starts_with("deleted "), "{first}");
+    for _ in 0..8 {
+        let _ = held.release.try_send(());
+    }
+    let run = crate::harness::finish_within(child, Duration::from_secs(120));
+    run.success();
+    let rest: Vec<String> = lines.iter().collect();
+    assert_eq!(
+        rest.iter().filter(|l| l.starts_with("deleted ")).count(),
+        2,
+        "each row once: {first}\n{rest:?}\n{}",
+        run.stderr
+    );
+    assert!(!rest.contains(&first), "{rest:?}");
+}

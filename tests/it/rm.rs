@@ -265,6 +265,34 @@ fn registry_without_deletion_is_exit_5_and_unchanged() {
     assert_eq!(storage_state(&reg), before);
 }
 
+/// Read-only mode (which garbage collection wants) is not "deletion disabled":
+/// Distribution answers 405 with `Allow: GET, HEAD` and a text body there, and
+/// 405 `UNSUPPORTED` when deletion is off. The message names the mode and says
+/// to leave it once the collector is done, not to enable deletion.
+#[test]
+fn read_only_registry_is_named_read_only_exit_5_and_unchanged() {
+    let reg = TestRegistry::start_with(
+        Options {
+            read_only: true,
+            ..Options::default()
+        },
+        populate,
+    );
+    let host = reg.host();
+    let before = storage_state(&reg);
+    let run = rm(&reg, &[&format!("{host}/app:v1"), "--yes"]);
+    run.code(5);
+    assert!(
+        run.stderr.contains("read-only")
+            && run.stderr.contains("storage.maintenance.readonly")
+            && run.stderr.contains("garbage collection")
+            && !run.stderr.contains("storage.delete.enabled"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(storage_state(&reg), before);
+}
+
 #[test]
 fn without_a_terminal_it_refuses_to_delete_without_yes() {
     let reg = start();

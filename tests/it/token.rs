@@ -101,6 +101,12 @@ pub fn refusing_push() -> TokenServer {
     serve(3600, |_| false, |scope| scope.contains("push"))
 }
 
+/// A token server that grants only `pull`, whatever is asked for (a read-only
+/// account: the token comes, without the `push` and `delete` actions).
+pub fn granting_pull_only() -> TokenServer {
+    serve_granting(3600, |_| false, |_| false, |action| action == "pull")
+}
+
 /// A token server that issues an already expired token (while announcing a long
 /// `expires_in`) when `expired(n)` says so, n counting the tokens issued before for
 /// the scopes asked (the most of any):
@@ -116,6 +122,16 @@ fn serve(
     lifetime_secs: u64,
     expired: impl Fn(usize) -> bool + Send + Sync + 'static,
     refuse: impl Fn(&str) -> bool + Send + Sync + 'static,
+) -> TokenServer {
+    serve_granting(lifetime_secs, expired, refuse, |_| true)
+}
+
+/// [`serve`], granting a logged-in user only the actions `grant` allows.
+fn serve_granting(
+    lifetime_secs: u64,
+    expired: impl Fn(usize) -> bool + Send + Sync + 'static,
+    refuse: impl Fn(&str) -> bool + Send + Sync + 'static,
+    grant: impl Fn(&str) -> bool + Send + Sync + 'static,
 ) -> TokenServer {
     let pair = loopback_certificate();
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(&pair.key).unwrap()).unwrap();
@@ -150,7 +166,7 @@ fn serve(
                 serde_json::json!({"errors":[{"code":"UNAUTHORIZED","message":"not for you"}]}),
             );
         }
-        let resp = issue(req, &key, &x5c, lifetime_secs, expired(n));
+        let resp = issue(req, &key, &x5c, lifetime_secs, expired(n), &grant);
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&resp.body) {
             if let Some(t) = v["token"].as_str() {
                 record.lock().unwrap().push(t.to_string());
@@ -189,6 +205,7 @@ fn issue(
     x5c: &str,
     lifetime: u64,
     expired: bool,
+    grant: &dyn Fn(&str) -> bool,
 ) -> Response {
     let Some(logged_in) = authorized(req) else {
         return Response::json(
@@ -205,7 +222,7 @@ fn issue(
             let (kind, name, actions) = (parts.next()?, parts.next()?, parts.next()?);
             let granted: Vec<&str> = actions
                 .split(',')
-                .filter(|a| logged_in || *a == "pull")
+                .filter(|a| (logged_in && grant(a)) || *a == "pull")
                 .collect();
             Some(serde_json::json!({"type": kind, "name": name, "actions": granted}))
         })

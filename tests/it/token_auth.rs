@@ -261,3 +261,31 @@ fn a_refused_catalog_makes_a_prefix_an_error_not_a_silent_no_op() {
         .run();
     one.success();
 }
+
+/// A token server that issues tokens without the `delete` action (a read-only
+/// account): the credentials are right, so the error names the action and the
+/// repository that were not granted, not the password.
+#[test]
+fn a_token_without_the_delete_action_names_the_action_and_repository() {
+    let (reg, _tokens) =
+        crate::token::registry_trusting(crate::token::granting_pull_only(), true, populate);
+    let host = reg.host();
+    let run = regctl()
+        .trusted(&reg)
+        .args(["rm", &format!("{host}/alpha:v1"), "--yes"])
+        .run();
+    run.code(3);
+    assert!(
+        run.stderr.contains("`delete` action on repository alpha")
+            && run.stderr.contains("repository:alpha:delete")
+            && !run.stderr.contains("check the user name and password"),
+        "{}",
+        run.stderr
+    );
+    // Reading still works with the same credentials: nothing was deleted.
+    regctl()
+        .trusted(&reg)
+        .args(["digest", &format!("{host}/alpha:v1")])
+        .run()
+        .success();
+}
