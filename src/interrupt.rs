@@ -54,7 +54,7 @@ impl Interrupt {
                 tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
                 fire(
                     Cause::Deadline(seconds),
-                    format!("deadline: {seconds} s reached; stopping; what is in flight finishes"),
+                    format!("deadline: {seconds} s reached; stopping"),
                 );
             });
         }
@@ -75,8 +75,7 @@ impl Interrupt {
                 }
                 fire(
                     Cause::CtrlC,
-                    "interrupt: stopping; what is in flight finishes (Ctrl-C again to stop now)"
-                        .into(),
+                    "interrupt: stopping (Ctrl-C again to stop now)".into(),
                 );
             }
         });

@@ -126,9 +126,23 @@ pub fn render_data<R: Row>(format: Format, rows: &[R]) -> io::Result<()> {
     }
 }
 
+/// Whether anything was written to stdout in this run (set before the write).
+static WROTE_STDOUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn mark_written() {
+    WROTE_STDOUT.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// True once the run has begun to write its output (a run stopped after that
+/// has printed part of it).
+pub fn wrote_stdout() -> bool {
+    WROTE_STDOUT.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Writes a whole document to stdout as it is (a closed pipe is no error, as for
 /// [`render_data`]).
 pub fn write_stdout(text: impl AsRef<[u8]>) -> io::Result<()> {
+    mark_written();
     let mut out = io::stdout().lock();
     match out.write_all(text.as_ref()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
@@ -196,6 +210,7 @@ impl RowWriter {
 
     /// Writes (or, for a table, keeps) one row.
     pub fn write<R: Row>(&mut self, row: &R) -> io::Result<()> {
+        mark_written();
         match self.format {
             Format::Plain => writeln!(self.out, "{}", escape(&row.plain()))?,
             Format::Json => {

@@ -479,7 +479,13 @@ pub async fn run(cli: Cli) -> ExitCode {
                 biased;
                 result = command => result,
                 () = ctx.interrupt.wait_unclaimed() => {
-                    ctx.printer.note("interrupted before any change: nothing was deleted or printed");
+                    // Only reads happened: nothing was changed. Say whether
+                    // the output was begun, so a script knows it is cut short.
+                    ctx.printer.note(if crate::output::wrote_stdout() {
+                        "stopped: nothing was changed; the output is incomplete"
+                    } else {
+                        "stopped before any change or output"
+                    });
                     Ok(ctx.interrupt.exit())
                 }
             };

@@ -646,6 +646,10 @@ fn the_prompt_needs_y_and_enter_and_ctrl_c_deletes_nothing() {
     assert_eq!(code, 130, "{shown:?}");
     assert!(shown.contains("nothing was deleted"), "{shown:?}");
     assert!(
+        !shown.contains("in flight"),
+        "nothing is in flight at a prompt: {shown:?}"
+    );
+    assert!(
         shown.contains("\u{1b}[?25h"),
         "cursor shown again: {shown:?}"
     );
