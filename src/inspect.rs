@@ -129,10 +129,10 @@ pub async fn inspect(
             .get_manifest(repository, &ManifestRef::tag(tag))
             .await?;
         if tagged.digest != manifest.digest {
-            return Err(RegistryError::DigestMismatch {
-                url: format!("{}/{repository}:{tag}", registry.host()),
-                expected: manifest.digest.to_string(),
-                actual: tagged.digest.to_string(),
+            return Err(RegistryError::TagPointsElsewhere {
+                reference: format!("{}/{repository}:{tag}", registry.host()),
+                actual: tagged.digest,
+                expected: manifest.digest,
             });
         }
     }

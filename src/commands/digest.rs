@@ -63,9 +63,13 @@ pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
         .map(|(reference, registry)| {
             let platform = platform.clone();
             async move {
-                match &platform {
+                let resolved = match &platform {
                     Some(p) => registry.resolve_platform(reference, p).await,
                     None => registry.resolve(reference).await.map(|h| h.digest),
+                };
+                match resolved {
+                    Err(e) => Err(registry.explain_missing(reference.repository(), e).await),
+                    resolved => resolved,
                 }
             }
         })
@@ -85,12 +89,8 @@ pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
                 error: None,
             }),
             Err(e) => {
-                let message = e.to_string();
-                if message.contains(&reference.to_string()) {
-                    ctx.printer.error(message);
-                } else {
-                    ctx.printer.error(format!("{reference}: {message}"));
-                }
+                ctx.printer
+                    .error(super::about(&reference.to_string(), &e.to_string()));
                 failed.push(e.kind());
                 rows.push(Resolved {
                     reference: reference.to_string(),

@@ -157,7 +157,7 @@ pub async fn run(args: &DuArgs, ctx: &Context) -> Result<Exit> {
     let registry = ctx.registry(&target.registry).await?;
     let mut repositories = catalogued(ctx, &registry, &target, "measuring")
         .await
-        .with_context(|| format!("listing {}", target.registry))?;
+        .context("listing the catalog")?;
     if repositories.is_empty()
         && !add_uncatalogued(ctx, &registry, &target, &mut repositories).await?
     {

@@ -26,14 +26,28 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
     }
     if let (true, [reference], [registry]) = (args.raw, &references[..], &registries[..]) {
         // The manifest alone: nothing else it points at is read.
-        let manifest = registry
+        let manifest = match registry
             .get_manifest(reference.repository(), &reference.manifest_reference())
-            .await?;
+            .await
+        {
+            Ok(manifest) => manifest,
+            Err(e) => {
+                return Err(registry
+                    .explain_missing(reference.repository(), e)
+                    .await
+                    .into())
+            }
+        };
         write_bytes(&manifest.bytes).context("writing the manifest")?;
         return Ok(Exit::Success);
     }
     let reading = stream::iter(references.iter().zip(registries))
-        .map(|(reference, registry)| async move { inspect(&registry, reference).await })
+        .map(|(reference, registry)| async move {
+            match inspect(&registry, reference).await {
+                Err(e) => Err(registry.explain_missing(reference.repository(), e).await),
+                read => read,
+            }
+        })
         .buffered(ctx.concurrency.clamp(1, 8));
     let Some(results) = collect_interruptible(ctx, "references", references.len(), reading).await
     else {
@@ -51,7 +65,8 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
                 inspections.push(i)
             }
             Err(e) => {
-                ctx.printer.error(format!("{reference}: {e}"));
+                ctx.printer
+                    .error(super::about(&reference.to_string(), &e.to_string()));
                 failed.push(e.kind());
             }
         }

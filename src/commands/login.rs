@@ -16,12 +16,12 @@ use crate::registry::{Credential, Resolved, Secret};
 /// Runs `regctl login`; `username` and `password_stdin` are the global flags.
 pub async fn run(
     args: &LoginArgs,
-    username: Option<&str>,
+    username_flag: Option<&str>,
     password_stdin: bool,
     ctx: &Context,
 ) -> Result<Exit> {
     let host = ctx.registry_host(&args.registry)?;
-    let Some(username) = username_of(username, password_stdin, ctx).await? else {
+    let Some(username) = username_of(username_flag, password_stdin, ctx).await? else {
         return Ok(ctx.interrupt.exit());
     };
     let Some(password) = password_of(password_stdin, &username, ctx).await? else {
@@ -34,9 +34,20 @@ pub async fn run(
                 username: username.clone(),
                 password: password.clone(),
             },
+            // Where each came from, as it was given.
             source: format!(
-                "-u {} and the password given",
-                crate::output::escape(&username)
+                "user {} {} and the password {}",
+                crate::output::escape(&username),
+                if username_flag.is_some() {
+                    "from -u"
+                } else {
+                    "typed at the prompt"
+                },
+                if password_stdin {
+                    "from --password-stdin"
+                } else {
+                    "typed at the prompt"
+                }
             ),
         },
     )?;

@@ -415,7 +415,7 @@ async fn add_uncatalogued(
         }
         Ok(_) | Err(RegistryError::NotFound { .. }) => {
             ctx.printer.error(format!(
-                "no repository {}/{prefix} (nor any below it)",
+                "repository {}/{prefix} not found (nor any below it)",
                 target.registry
             ));
             Ok(false)
@@ -517,6 +517,35 @@ pub fn chain(err: &anyhow::Error) -> String {
     crate::registry::error::cause_chain(err.as_ref())
 }
 
+/// `message` about `reference`, led by the reference unless it names it, or its
+/// repository, already (`tag H/R:T not found` is not written `H/R:T: tag H/R:T
+/// not found`, nor `repository H/R not found` led by `H/R:T`).
+pub fn about(reference: &str, message: &str) -> String {
+    let repository = match reference.rfind('@') {
+        Some(at) => &reference[..at],
+        None => match reference.rfind(':') {
+            Some(colon) if !reference[colon..].contains('/') => &reference[..colon],
+            _ => reference,
+        },
+    };
+    let repository_named = message.match_indices(repository).any(|(i, _)| {
+        !message[i + repository.len()..].starts_with(|c: char| {
+            c == '/' || c.is_alphanumeric() || c == '-' || c == '_' || c == '.'
+        })
+    });
+    if message.contains(reference) || repository_named {
+        return message.to_string();
+    }
+    // A message led by the registry (`H: authentication required`) is led by
+    // the whole reference instead, not by both.
+    let host = reference.split('/').next().unwrap_or(reference);
+    let message = message
+        .strip_prefix(host)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(message);
+    format!("{reference}: {message}")
+}
+
 fn stopped_helper(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         matches!(
@@ -531,4 +560,37 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::about;
+
+    #[test]
+    fn a_message_is_led_by_its_reference_once() {
+        let r = "h:5000/app:v1";
+        assert_eq!(
+            about(r, "tag h:5000/app:v1 not found"),
+            "tag h:5000/app:v1 not found"
+        );
+        assert_eq!(
+            about(r, "repository h:5000/app not found"),
+            "repository h:5000/app not found"
+        );
+        assert_eq!(about(r, "HTTP 500"), "h:5000/app:v1: HTTP 500");
+        assert_eq!(
+            about(r, "h:5000: authentication required"),
+            "h:5000/app:v1: authentication required"
+        );
+        // A repository below, or one whose name goes on, is another one.
+        assert_eq!(
+            about(r, "repository h:5000/app-x not found"),
+            "h:5000/app:v1: repository h:5000/app-x not found"
+        );
+        let d = "h:5000/app@sha256:00";
+        assert_eq!(
+            about(d, "repository h:5000/app not found"),
+            "repository h:5000/app not found"
+        );
+    }
 }

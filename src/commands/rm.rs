@@ -94,12 +94,21 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             ..Request::default()
         };
         for &(r, given) in refs {
+            // In the words `digest` and `inspect` use for the same thing.
+            let what = if snapshot.absent_repository {
+                format!("repository {host}/{repository}")
+            } else if let Some(tag) = r.tag() {
+                format!("tag {host}/{repository}:{tag}")
+            } else {
+                let digest = r.digest().map(ToString::to_string).unwrap_or_default();
+                format!("manifest {host}/{repository}@{digest}")
+            };
             let missing = || OutcomeRow {
                 reference: given.to_string(),
                 outcome: OutcomeKind::Missing,
                 digest: r.digest().cloned(),
                 tags_removed: Vec::new(),
-                error: Some("not found".into()),
+                error: Some(format!("{what} not found")),
                 given: Some(vec![given.to_string()]),
                 streamed: false,
             };
@@ -219,10 +228,9 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     }
 
     for s in &skipped {
-        let message = format!(
-            "{}: {}",
-            s.reference,
-            s.error.as_deref().unwrap_or(s.outcome.as_str())
+        let message = super::about(
+            &s.reference,
+            s.error.as_deref().unwrap_or(s.outcome.as_str()),
         );
         if s.outcome == OutcomeKind::Missing && args.ignore_missing {
             // Reported once: on stdout after a real run; here, for a dry run.

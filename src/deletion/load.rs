@@ -87,9 +87,13 @@ impl Loader<'_> {
         let mut snapshot = Snapshot::new(repository);
         let tags = match self.registry.tags(repository).await {
             Ok(tags) => tags,
-            Err(RegistryError::NotFound { .. }) => return Ok(snapshot),
+            Err(RegistryError::NotFound { .. }) => {
+                snapshot.absent_repository = true;
+                return Ok(snapshot);
+            }
             Err(e) => return Err(e),
         };
+        snapshot.absent_repository = tags.is_empty();
         let (tags, opaque): (Vec<String>, Vec<String>) =
             tags.into_iter().partition(|t| valid_tag(t));
         snapshot.opaque_tags = opaque;

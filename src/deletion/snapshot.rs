@@ -388,6 +388,10 @@ pub struct Snapshot {
     pub absent: BTreeSet<Digest>,
     /// Creation time of each image read for it.
     pub created: BTreeMap<Digest, Created>,
+    /// The registry answered that it has no such repository: 404 to its tag
+    /// list, or a list with no tag (registries answer either for a name they
+    /// never held, and `ls` reads both so).
+    pub absent_repository: bool,
 }
 
 impl Snapshot {

@@ -201,6 +201,28 @@ collection is done, take it out of read-only mode (readonly enabled: false) and 
     }
 }
 
+/// ` (detail)` when the detail says more than "not found" does: a bare 404,
+/// or the spec's own codes for it, are left out so that a missing thing reads
+/// the same whatever request found it missing.
+fn informative(detail: &str) -> String {
+    const PLAIN: [&str; 4] = [
+        "HTTP 404",
+        "NAME_UNKNOWN",
+        "MANIFEST_UNKNOWN",
+        "BLOB_UNKNOWN",
+    ];
+    let plain = detail.split("; ").all(|part| {
+        PLAIN
+            .iter()
+            .any(|p| part == *p || part.starts_with(&format!("{p}: ")))
+    });
+    if plain {
+        String::new()
+    } else {
+        format!(" ({detail})")
+    }
+}
+
 /// `; hint`, or nothing.
 fn then_hint(hint: &Option<Hint>) -> String {
     hint.as_ref().map_or_else(String::new, |h| format!("; {h}"))
@@ -269,7 +291,7 @@ pub enum RegistryError {
     },
 
     /// The named repository, tag, manifest or blob does not exist.
-    #[error("{what} not found ({detail})")]
+    #[error("{what} not found{}", informative(.detail))]
     NotFound {
         /// What was looked for, e.g. `127.0.0.1:5000/app:v1`.
         what: String,

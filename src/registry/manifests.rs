@@ -92,8 +92,62 @@ impl Registry {
         if answer.status == StatusCode::OK {
             return Ok((url, answer));
         }
-        let what = format!("manifest {}", display(self.host(), repository, reference));
+        let shown = display(self.host(), repository, reference);
+        let what = match reference {
+            // The registry's own word that the repository is not there.
+            _ if answer.errors().iter().any(|e| e.code == "NAME_UNKNOWN") => {
+                format!("repository {}/{repository}", self.host())
+            }
+            ManifestRef::Tag(_) => format!("tag {shown}"),
+            ManifestRef::Digest(_) => format!("manifest {shown}"),
+        };
         Err(self.error_for(&method, &url, &answer, &what))
+    }
+
+    /// `err` in the words every command uses for a missing thing: when a tag or
+    /// manifest of `repository` was not found and the repository itself is
+    /// not there, it is the repository that is named. One more request, made
+    /// only for a command's answer to the user (not on the hot paths that
+    /// expect a 404).
+    pub async fn explain_missing(&self, repository: &str, err: RegistryError) -> RegistryError {
+        match err {
+            RegistryError::NotFound { what, detail }
+                if !what.starts_with("repository ") && self.repository_absent(repository).await =>
+            {
+                RegistryError::NotFound {
+                    what: format!("repository {}/{repository}", self.host()),
+                    detail,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// True when the registry answers that it has no `repository`: 404 to its
+    /// tag list, or a list with no tag (some registries answer so for a name
+    /// they never held; `ls` reads it the same). Any other answer, or none, is
+    /// not taken as that.
+    async fn repository_absent(&self, repository: &str) -> bool {
+        let Ok(url) = self.url(&format!("v2/{repository}/tags/list?n=1")) else {
+            return false;
+        };
+        self.request(Request {
+            method: Method::GET,
+            url: &url,
+            scope: &Scope::Pull(repository.to_string()),
+            accept: None,
+            body: None,
+            limit: MAX_MANIFEST_BODY,
+        })
+        .await
+        .is_ok_and(|a| {
+            a.status == StatusCode::NOT_FOUND
+                || (a.status == StatusCode::OK
+                    && serde_json::from_slice::<serde_json::Value>(&a.body).is_ok_and(|v| {
+                        v.get("tags")
+                            .is_none_or(|t| t.is_null() || t.as_array().is_some_and(Vec::is_empty))
+                    }))
+        })
     }
 
     /// HEAD of a manifest by tag or digest. `None` digest means the registry did not

@@ -222,22 +222,32 @@ fn format_is_refused_where_a_command_would_ignore_it() {
     }
 }
 
-/// A refused password names the registry once (it read `listing H: H: ...`).
+/// A refused password names the registry once (it read `listing H: H: ...`
+/// and `H/app:v1: H: ...`), in every command that reads.
 #[test]
 fn a_refused_listing_names_the_registry_once() {
     let reg = crate::harness::TestRegistry::start(crate::harness::Options::default());
     let host = reg.host();
-    let run = regctl()
-        .args(["--ca-file".as_ref(), reg.ca.as_os_str()])
-        .env("REGCTL_USERNAME", crate::harness::USER)
-        .env("REGCTL_PASSWORD", "wrong")
-        .args(["ls", &host])
-        .run();
-    run.code(3);
-    assert!(
-        !run.stderr.contains(&format!("{host}: {host}")),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains(&host), "{}", run.stderr);
+    let image = format!("{host}/app:v1");
+    for args in [
+        vec!["ls", &host],
+        vec!["du", &host],
+        vec!["digest", &image],
+        vec!["inspect", &image],
+    ] {
+        let run = regctl()
+            .args(["--ca-file".as_ref(), reg.ca.as_os_str()])
+            .env("REGCTL_USERNAME", crate::harness::USER)
+            .env("REGCTL_PASSWORD", "wrong")
+            .args(&args)
+            .run();
+        run.code(3);
+        assert!(
+            !run.stderr.contains(&format!("{host}: {host}"))
+                && !run.stderr.contains(&format!("{image}: {host}")),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(&host), "{}", run.stderr);
+    }
 }

@@ -60,6 +60,16 @@ fn digest_prints_one_line_per_input_in_order_and_checks_a_tag_at_a_digest() {
         .run();
     rm.code(6);
     assert!(rm.stderr.contains("the tag points at"), "{}", rm.stderr);
+    let inspect = regctl()
+        .trusted(&reg)
+        .args(["inspect", &format!("{host}/app:v1@{v2}")])
+        .run();
+    inspect.code(6);
+    assert!(
+        inspect.stderr.contains("the tag points at"),
+        "{}",
+        inspect.stderr
+    );
     let run = regctl()
         .trusted(&reg)
         .args(["digest", &format!("{host}/app:v1@{v1}")])

@@ -603,26 +603,50 @@ fn fixture_manifest(image: &Image, config_type: &str) -> Manifest {
 }
 
 on_both!(
-    fn a_repository_that_does_not_exist_is_exit_4(target) {
+    /// A missing repository, or a missing tag, reads the same from every
+    /// command, once, with the same exit code 4.
+    fn a_missing_repository_or_tag_reads_the_same_in_every_command(target) {
         target.push_image("app", &["v1"], &dated(1, "exists"));
+        let repo = target.reference("nope");
+        let gone = format!("{repo}:v1");
+        let repository_missing = format!("repository {repo} not found");
+        let s = |a: &[&str]| a.iter().map(ToString::to_string).collect::<Vec<_>>();
         for args in [
-            vec!["ls".to_string(), target.reference("nope")],
-            vec![
-                "prune".to_string(),
-                target.reference("nope"),
-                "--keep".into(),
-                "1".into(),
-                "--dry-run".into(),
-            ],
+            s(&["ls", &repo]),
+            s(&["du", &repo]),
+            s(&["prune", &repo, "--keep", "1", "--dry-run"]),
+            s(&["digest", &gone]),
+            s(&["inspect", &gone]),
+            s(&["rm", &gone, "--yes"]),
+        ] {
+            let run = target.regctl().args(&args).run();
+            run.code(4);
+            assert!(run.stderr.contains(&repository_missing), "{args:?}: {}", run.stderr);
+            assert_eq!(
+                run.stderr.matches(&repo).count(),
+                1,
+                "named once: {args:?}: {}",
+                run.stderr
+            );
+        }
+        let tag = format!("{}:nope", target.reference("app"));
+        for args in [
+            s(&["digest", &tag]),
+            s(&["inspect", &tag]),
+            s(&["rm", &tag, "--yes"]),
         ] {
             let run = target.regctl().args(&args).run();
             run.code(4);
             assert!(
-                run.stderr.contains("no repository"),
+                run.stderr.contains(&format!("error: tag {tag} not found\n")),
                 "{args:?}: {}",
                 run.stderr
             );
         }
+        // What survives: the image that was there.
+        let left = target.regctl().args(["ls", &target.reference("app")]).run();
+        left.success();
+        assert_eq!(left.lines(), vec![format!("{}:v1", target.reference("app"))]);
     }
 );
 

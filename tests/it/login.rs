@@ -410,13 +410,12 @@ fn token_auth_login_is_checked_at_the_realm() {
     expect_listing(home.path(), &reg);
 }
 
-#[test]
-fn on_a_terminal_login_asks_for_the_user_and_the_hidden_password() {
-    let reg = start();
-    let home = tempfile::tempdir().unwrap();
+/// `regctl login` on a terminal, answering its prompts with the user name and
+/// `password`: whether it succeeded, and what the terminal showed.
+fn login_on_a_terminal(home: &Path, reg: &TestRegistry, password: &str) -> (bool, String) {
     let mut pty = Pty::open();
     let mut child = pty.spawn(
-        at(home.path(), &reg)
+        at(home, reg)
             .args(["login", &reg.host(), "--store", "config"])
             .env("TERM", "dumb")
             .command(),
@@ -438,14 +437,35 @@ fn on_a_terminal_login_asks_for_the_user_and_the_hidden_password() {
             user_typed = true;
         }
         if flushed && seen.contains("Password for") && !password_typed {
-            pty.type_in(&format!("{PASSWORD}\r"));
+            pty.type_in(&format!("{password}\r"));
             password_typed = true;
         }
     }
-    assert!(child.wait().unwrap().success(), "{seen}");
-    assert!(password_typed && seen.contains("logged in"), "{seen}");
-    assert!(!seen.contains(PASSWORD), "the password was echoed: {seen}");
+    assert!(password_typed, "{seen}");
+    assert!(!seen.contains(password), "the password was echoed: {seen}");
+    (child.wait().unwrap().success(), seen)
+}
+
+#[test]
+fn on_a_terminal_login_asks_for_the_user_and_the_hidden_password() {
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let (ok, seen) = login_on_a_terminal(home.path(), &reg, PASSWORD);
+    assert!(ok && seen.contains("logged in"), "{seen}");
     expect_listing(home.path(), &reg);
+}
+
+#[test]
+fn a_refused_password_typed_at_the_prompt_is_said_to_come_from_the_prompt() {
+    let reg = start();
+    let home = tempfile::tempdir().unwrap();
+    let (ok, seen) = login_on_a_terminal(home.path(), &reg, "Wr0ngPassw0rd!");
+    assert!(!ok, "{seen}");
+    assert!(
+        seen.contains("typed at the prompt") && !seen.contains("from -u"),
+        "{seen}"
+    );
+    assert!(!docker_config(home.path()).exists(), "nothing was stored");
 }
 
 #[test]
