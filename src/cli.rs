@@ -178,7 +178,8 @@ the registry refuses the credentials (exit 3)."
 /// `regctl inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// References: REGISTRY/REPOSITORY[:TAG][@DIGEST].
+    /// References: REGISTRY/REPOSITORY[:TAG][@DIGEST]; the digest may be shortened to 12
+    /// or more hex digits, as tables show it (resolved against the repository's tags).
     #[arg(required = true, value_name = "REF")]
     pub references: Vec<String>,
     /// Print the manifest's bytes exactly as served (their sha256 is the digest).
@@ -285,7 +286,8 @@ pub struct LsArgs {
 /// `regctl digest`.
 #[derive(Debug, Args)]
 pub struct DigestArgs {
-    /// References: REGISTRY/REPOSITORY[:TAG][@DIGEST].
+    /// References: REGISTRY/REPOSITORY[:TAG][@DIGEST]; the digest may be shortened to 12
+    /// or more hex digits, as tables show it (resolved against the repository's tags).
     #[arg(required = true, value_name = "REF")]
     pub references: Vec<String>,
     /// Resolve the child of a multi-platform index for os/arch[/variant].
@@ -297,7 +299,8 @@ pub struct DigestArgs {
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// REGISTRY/REPOSITORY:TAG (removes that tag only) or REGISTRY/REPOSITORY@DIGEST
-    /// (deletes the manifest and every tag on it).
+    /// (deletes the manifest and every tag on it); the digest may be shortened to 12 or
+    /// more hex digits, as tables show it, when one tag's digest alone starts so.
     #[arg(required = true, value_name = "REF")]
     pub references: Vec<String>,
     /// Print the plan and change nothing.

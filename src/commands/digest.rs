@@ -48,7 +48,7 @@ impl Row for Resolved {
 
 pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
     // Validate everything before the first request.
-    let references = ctx.parse_references(&args.references)?;
+    let references = ctx.references(&args.references).await?;
     let platform = args
         .platform
         .as_deref()

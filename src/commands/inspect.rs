@@ -14,7 +14,7 @@ use crate::output::{escape, human_bytes};
 
 /// Runs `regctl inspect`.
 pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
-    let references = ctx.parse_references(&args.references)?;
+    let references = ctx.references(&args.references).await?;
     if (args.raw || args.config) && references.len() != 1 {
         return Err(
             UsageError("--raw and --config print one document: give one reference".into()).into(),

@@ -184,6 +184,56 @@ impl Context {
         Ok(references)
     }
 
+    /// [`Context::parse_references`], with digest prefixes as tables show them
+    /// (`REPO@sha256:0123456789ab…`, 12 hex digits or more) resolved against the
+    /// digests the repository's tags point at: refused when none or several
+    /// start so. Whole references need no request.
+    pub async fn references(&self, inputs: &[String]) -> Result<Vec<Reference>> {
+        let parsed = self.parse_with_prefixes(inputs)?;
+        self.resolve_prefixes(parsed).await
+    }
+
+    /// Each input parsed, with the hex digits of a digest prefix it ends with
+    /// (the reference then names no digest yet): no request is made.
+    pub fn parse_with_prefixes(
+        &self,
+        inputs: &[String],
+    ) -> Result<Vec<(Reference, Option<String>)>> {
+        let (written, prefixes): (Vec<String>, Vec<Option<String>>) = inputs
+            .iter()
+            .map(|input| match crate::registry::prefix::split_prefix(input) {
+                Some((name, hex)) => (name.to_string(), Some(hex)),
+                None => (input.clone(), None),
+            })
+            .unzip();
+        Ok(self
+            .parse_references(&written)?
+            .into_iter()
+            .zip(prefixes)
+            .collect())
+    }
+
+    /// The references of [`Context::parse_with_prefixes`], each prefix resolved
+    /// to the one digest of a tag of its repository that starts with it.
+    pub async fn resolve_prefixes(
+        &self,
+        parsed: Vec<(Reference, Option<String>)>,
+    ) -> Result<Vec<Reference>> {
+        let mut references = Vec::with_capacity(parsed.len());
+        for (reference, hex) in parsed {
+            let Some(hex) = hex else {
+                references.push(reference);
+                continue;
+            };
+            let registry = self.registry(reference.registry()).await?;
+            let digest = registry
+                .resolve_prefix(reference.repository(), &hex, self.concurrency)
+                .await?;
+            references.push(reference.with_digest(digest));
+        }
+        Ok(references)
+    }
+
     /// Credentials from `--username` or `REGCTL_*` name no registry: refuse to send
     /// them anywhere but the one registry the user typed. References without a
     /// registry host (Docker Hub names) and runs across several registries are
@@ -517,23 +567,10 @@ pub fn chain(err: &anyhow::Error) -> String {
     crate::registry::error::cause_chain(err.as_ref())
 }
 
-/// `message` about `reference`, led by the reference unless it names it, or its
-/// repository, already (`tag H/R:T not found` is not written `H/R:T: tag H/R:T
-/// not found`, nor `repository H/R not found` led by `H/R:T`).
+/// `message` about `reference`, led by the reference unless it names it
+/// already (`tag H/R:T not found` is not written `H/R:T: tag H/R:T not found`).
 pub fn about(reference: &str, message: &str) -> String {
-    let repository = match reference.rfind('@') {
-        Some(at) => &reference[..at],
-        None => match reference.rfind(':') {
-            Some(colon) if !reference[colon..].contains('/') => &reference[..colon],
-            _ => reference,
-        },
-    };
-    let repository_named = message.match_indices(repository).any(|(i, _)| {
-        !message[i + repository.len()..].starts_with(|c: char| {
-            c == '/' || c.is_alphanumeric() || c == '-' || c == '_' || c == '.'
-        })
-    });
-    if message.contains(reference) || repository_named {
+    if message.contains(reference) {
         return message.to_string();
     }
     // A message led by the registry (`H: authentication required`) is led by
@@ -573,24 +610,15 @@ mod tests {
             about(r, "tag h:5000/app:v1 not found"),
             "tag h:5000/app:v1 not found"
         );
+        // Which of several references failed stays said.
         assert_eq!(
             about(r, "repository h:5000/app not found"),
-            "repository h:5000/app not found"
+            "h:5000/app:v1: repository h:5000/app not found"
         );
         assert_eq!(about(r, "HTTP 500"), "h:5000/app:v1: HTTP 500");
         assert_eq!(
             about(r, "h:5000: authentication required"),
             "h:5000/app:v1: authentication required"
-        );
-        // A repository below, or one whose name goes on, is another one.
-        assert_eq!(
-            about(r, "repository h:5000/app-x not found"),
-            "h:5000/app:v1: repository h:5000/app-x not found"
-        );
-        let d = "h:5000/app@sha256:00";
-        assert_eq!(
-            about(d, "repository h:5000/app not found"),
-            "repository h:5000/app not found"
         );
     }
 }

@@ -33,14 +33,14 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         ))
         .into());
     }
-    let references = ctx.parse_references(&args.references)?;
+    let parsed = ctx.parse_with_prefixes(&args.references)?;
     // A destructive command takes only what is written: `REGISTRY/REPO` alone
     // would mean `:latest` (as docker reads it), which in a script is an empty
     // `$TAG` away from removing the wrong image.
-    if let Some((_, input)) = references
+    if let Some((_, input)) = parsed
         .iter()
         .zip(&args.references)
-        .find(|(r, _)| r.tag().is_none() && r.digest().is_none())
+        .find(|((r, prefix), _)| r.tag().is_none() && r.digest().is_none() && prefix.is_none())
     {
         return Err(crate::exit::UsageError(format!(
             "`{}` names no tag or digest; rm removes only what is written: add :TAG (e.g. \
@@ -51,6 +51,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         .into());
     }
     check_can_confirm(args.yes, args.dry_run)?;
+    let references = ctx.resolve_prefixes(parsed).await?;
 
     // Each reference with the text the user gave for it: results name it so.
     let mut groups: BTreeMap<(String, String), Vec<(&Reference, &str)>> = BTreeMap::new();

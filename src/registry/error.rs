@@ -290,6 +290,15 @@ pub enum RegistryError {
         expected: super::Digest,
     },
 
+    /// A digest prefix that more than one tagged manifest's digest starts with.
+    #[error("{prefix}… is ambiguous: {} start so; give more of the digest", candidates.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
+    AmbiguousDigest {
+        /// The prefix given (`sha256:HEX`).
+        prefix: String,
+        /// The digests that start with it.
+        candidates: Vec<super::Digest>,
+    },
+
     /// The named repository, tag, manifest or blob does not exist.
     #[error("{what} not found{}", informative(.detail))]
     NotFound {
@@ -415,7 +424,9 @@ impl RegistryError {
     /// The class of this failure.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            RegistryError::InvalidReference(_) => ErrorKind::Usage,
+            RegistryError::InvalidReference(_) | RegistryError::AmbiguousDigest { .. } => {
+                ErrorKind::Usage
+            }
             RegistryError::Unauthorized { .. } | RegistryError::Denied { .. } => ErrorKind::Auth,
             RegistryError::NotFound { .. } => ErrorKind::NotFound,
             RegistryError::TagPointsElsewhere { .. } => ErrorKind::Refused,

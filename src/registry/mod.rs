@@ -14,6 +14,7 @@ mod direct;
 pub mod error;
 pub mod manifests;
 pub mod media;
+pub mod prefix;
 pub mod proxy;
 mod redirect;
 pub mod reference;

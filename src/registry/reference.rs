@@ -55,6 +55,15 @@ impl Reference {
         }
     }
 
+    /// This reference, naming `digest` too (a tag, if any, is kept: it must
+    /// point there).
+    pub fn with_digest(self, digest: Digest) -> Self {
+        Reference {
+            digest: Some(digest),
+            ..self
+        }
+    }
+
     /// The registry host, with `:port` when one was given.
     pub fn registry(&self) -> &str {
         &self.registry
