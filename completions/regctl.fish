@@ -153,6 +153,7 @@ complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l plain-http
 complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -l password-stdin -d 'Read the password from standard input'
 complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
 complete -c regctl -n "__fish_regctl_using_subcommand pull-secret" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand inspect" -l platform -d 'Inspect the child of a multi-platform index for os/arch[/variant] (with --raw or --config, that platform\'s manifest or config)' -r
 complete -c regctl -n "__fish_regctl_using_subcommand inspect" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand inspect" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand inspect" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r

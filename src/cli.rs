@@ -188,6 +188,10 @@ pub struct InspectArgs {
     /// Print the image's config blob exactly as served.
     #[arg(long)]
     pub config: bool,
+    /// Inspect the child of a multi-platform index for os/arch[/variant] (with --raw or
+    /// --config, that platform's manifest or config).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
 }
 
 /// `regctl du`.

@@ -11,25 +11,34 @@ use crate::cli::{Format, InspectArgs};
 use crate::exit::{Exit, UsageError};
 use crate::inspect::{inspect, Inspection};
 use crate::output::{escape, human_bytes};
+use crate::registry::{Platform, Reference, Registry, RegistryError};
 
 /// Runs `regctl inspect`.
 pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
-    let references = ctx.references(&args.references).await?;
-    if (args.raw || args.config) && references.len() != 1 {
+    if (args.raw || args.config) && args.references.len() != 1 {
         return Err(
             UsageError("--raw and --config print one document: give one reference".into()).into(),
         );
     }
+    let platform = args
+        .platform
+        .as_deref()
+        .map(|p| p.parse::<Platform>().map_err(UsageError))
+        .transpose()?;
+    let references = ctx.references(&args.references).await?;
     let mut registries = Vec::with_capacity(references.len());
     for reference in &references {
         registries.push(ctx.registry(reference.registry()).await?);
     }
     if let (true, [reference], [registry]) = (args.raw, &references[..], &registries[..]) {
         // The manifest alone: nothing else it points at is read.
-        let manifest = match registry
-            .get_manifest(reference.repository(), &reference.manifest_reference())
-            .await
-        {
+        let read = async {
+            let target = chosen(registry, reference, platform.as_ref()).await?;
+            registry
+                .get_manifest(target.repository(), &target.manifest_reference())
+                .await
+        };
+        let manifest = match read.await {
             Ok(manifest) => manifest,
             Err(e) => {
                 return Err(registry
@@ -42,10 +51,17 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
         return Ok(Exit::Success);
     }
     let reading = stream::iter(references.iter().zip(registries))
-        .map(|(reference, registry)| async move {
-            match inspect(&registry, reference).await {
-                Err(e) => Err(registry.explain_missing(reference.repository(), e).await),
-                read => read,
+        .map(|(reference, registry)| {
+            let platform = platform.clone();
+            async move {
+                let read = async {
+                    let target = chosen(&registry, reference, platform.as_ref()).await?;
+                    inspect(&registry, &target).await
+                };
+                match read.await {
+                    Err(e) => Err(registry.explain_missing(reference.repository(), e).await),
+                    read => read,
+                }
             }
         })
         .buffered(ctx.concurrency.clamp(1, 8));
@@ -81,7 +97,7 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
         let Some(bytes) = &inspection.raw_config else {
             ctx.printer.error(format!(
                 "{} has no image config to print (an index, or an artifact whose config is \
-                 {}); for an index, give one platform's manifest by its digest",
+                 {}); for an index, choose a platform with --platform OS/ARCH",
                 escape(&inspection.reference),
                 inspection
                     .config
@@ -103,6 +119,20 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
     };
     crate::output::write_stdout(&text).context("writing the inspection")?;
     Ok(worst(&failed))
+}
+
+/// What to read for `reference`: itself, or with `platform` the child of the
+/// index it names for that platform, by digest (a single image of that
+/// platform is itself).
+async fn chosen(
+    registry: &Registry,
+    reference: &Reference,
+    platform: Option<&Platform>,
+) -> Result<Reference, RegistryError> {
+    match platform {
+        None => Ok(reference.clone()),
+        Some(p) => Ok(reference.sibling(registry.resolve_platform(reference, p).await?)),
+    }
 }
 
 /// The bytes as they are (a closed pipe is no error). On a terminal, control

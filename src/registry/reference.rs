@@ -64,6 +64,16 @@ impl Reference {
         }
     }
 
+    /// The manifest `digest` in the same repository, by digest alone (no tag).
+    pub fn sibling(&self, digest: Digest) -> Self {
+        Reference {
+            registry: self.registry.clone(),
+            repository: self.repository.clone(),
+            tag: None,
+            digest: Some(digest),
+        }
+    }
+
     /// The registry host, with `:port` when one was given.
     pub fn registry(&self) -> &str {
         &self.registry

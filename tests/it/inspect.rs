@@ -98,6 +98,51 @@ on_both!(fn an_index_lists_its_platforms_with_sizes(target) {
         .code(1);
 });
 
+on_both!(fn platform_inspects_that_child_of_an_index_as_crane_and_skopeo_do(target) {
+    let children = [
+        image("linux/amd64", "2024-01-01T00:00:00Z", "platform-amd64"),
+        image("linux/arm64/v8", "2024-02-02T00:00:00Z", "platform-arm64"),
+    ];
+    target.push_index("app", &["multi"], &children);
+    let multi = target.reference("app:multi");
+    let arm = &children[1];
+    let run = target
+        .regctl()
+        .args(["inspect", &multi, "--platform", "linux/arm64/v8", "--format", "json"])
+        .run();
+    run.success();
+    let all: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(all[0]["kind"], "image");
+    assert_eq!(all[0]["digest"], arm.digest);
+    assert_eq!(all[0]["config"]["platform"], "linux/arm64/v8");
+    // The manifest and the config of that platform, byte for byte.
+    let raw = target
+        .regctl()
+        .args(["inspect", &multi, "--platform", "linux/arm64/v8", "--raw"])
+        .run();
+    raw.success();
+    assert_eq!(raw.stdout.as_bytes(), arm.manifest.as_slice());
+    let config = target
+        .regctl()
+        .args(["inspect", &multi, "--platform", "linux/arm64/v8", "--config"])
+        .run();
+    config.success();
+    assert_eq!(config.stdout.as_bytes(), arm.config.as_slice());
+    // A platform the index does not have: not found, naming those it has.
+    let none = target
+        .regctl()
+        .args(["inspect", &multi, "--platform", "linux/s390x"])
+        .run();
+    none.code(4);
+    assert!(none.stderr.contains("linux/amd64"), "{}", none.stderr);
+    // A malformed platform: a usage error before any request.
+    target
+        .regctl()
+        .args(["inspect", &multi, "--platform", "linux"])
+        .run()
+        .code(2);
+});
+
 /// skopeo's `inspect --raw` of `repository:tag` on Distribution.
 fn skopeo_raw(target: &mut Target, reference: &str) -> Vec<u8> {
     crate::harness::skopeo_raw(target.distribution(), reference)
