@@ -29,6 +29,20 @@ pub enum Exit {
     Interrupted = 130,
 }
 
+impl Exit {
+    /// Every status, in order.
+    pub const ALL: [Exit; 8] = [
+        Exit::Success,
+        Exit::Failure,
+        Exit::Usage,
+        Exit::Auth,
+        Exit::NotFound,
+        Exit::Unsupported,
+        Exit::Refused,
+        Exit::Interrupted,
+    ];
+}
+
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         ExitCode::from(e as u8)
@@ -100,5 +114,38 @@ impl Exit {
             ErrorKind::Refused => Exit::Refused,
             ErrorKind::Other => Exit::Failure,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Exit;
+
+    /// The codes a table of exit codes lists: the first number of each row
+    /// (`| 4 | …` in the README, `  4  …` in `--help`).
+    fn codes(rows: impl Iterator<Item = String>) -> Vec<u8> {
+        rows.filter_map(|row| row.split_whitespace().next()?.parse().ok())
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_exit_codes_are_the_ones_regctl_has() {
+        let ours: Vec<u8> = Exit::ALL.iter().map(|e| *e as u8).collect();
+        let readme = include_str!("../README.md");
+        let table = readme
+            .split_once("### Exit codes")
+            .map(|(_, rest)| rest)
+            .expect("README has an exit-code section");
+        let rows = table
+            .lines()
+            .skip_while(|l| !l.starts_with("| 0"))
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| l.trim_start_matches('|').to_string());
+        assert_eq!(codes(rows), ours, "README's exit-code table");
+        let help = crate::cli::EXIT_CODES_HELP
+            .split_once("Exit codes:")
+            .map(|(_, rest)| rest)
+            .expect("--help lists the exit codes");
+        assert_eq!(codes(help.lines().map(str::to_string)), ours, "--help's list");
     }
 }
