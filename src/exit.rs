@@ -146,6 +146,10 @@ mod tests {
             .split_once("Exit codes:")
             .map(|(_, rest)| rest)
             .expect("--help lists the exit codes");
-        assert_eq!(codes(help.lines().map(str::to_string)), ours, "--help's list");
+        assert_eq!(
+            codes(help.lines().map(str::to_string)),
+            ours,
+            "--help's list"
+        );
     }
 }

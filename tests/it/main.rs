@@ -31,6 +31,7 @@ mod pty;
 mod pull_secret;
 mod resilience;
 mod rm;
+mod snapshots;
 mod space;
 mod target;
 mod tls;
