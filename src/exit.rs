@@ -64,6 +64,15 @@ impl Exit {
         }
     }
 
+    /// The exit status for several failures: their common one, else 1; 0 for none.
+    pub fn worst(kinds: &[ErrorKind]) -> Exit {
+        match kinds.first() {
+            Some(first) if kinds.iter().all(|k| k == first) => Exit::for_kind(*first),
+            Some(_) => Exit::Failure,
+            None => Exit::Success,
+        }
+    }
+
     /// The exit status for `err`, from the first typed error in its chain.
     pub fn for_error(err: &anyhow::Error) -> Exit {
         for cause in err.chain() {

@@ -10,7 +10,6 @@ use std::sync::Mutex;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::ls::worst;
 use super::Context;
 use crate::deletion::{self, Action, Cause, Change, Done, Loader, Outcome, Plan, Snapshot};
 use crate::exit::{Exit, UsageError};
@@ -769,7 +768,7 @@ pub async fn confirm_and_execute(
         // Cut short part-way: some of the plan is done, the rest not attempted.
         Exit::Failure
     } else if !kinds.is_empty() {
-        worst(&kinds)
+        Exit::worst(&kinds)
     } else if changed_any {
         Exit::Failure
     } else {

@@ -5,7 +5,6 @@ use anyhow::{Context as _, Result};
 use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
-use super::ls::worst;
 use super::{collect_interruptible, Context};
 use crate::cli::DigestArgs;
 use crate::exit::{Exit, UsageError};
@@ -101,5 +100,5 @@ pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
         }
     }
     render_data(ctx.format, &rows).context("writing digests")?;
-    Ok(worst(&failed))
+    Ok(Exit::worst(&failed))
 }

@@ -5,7 +5,6 @@
 use anyhow::{Context as _, Result};
 use futures_util::stream::{self, StreamExt as _};
 
-use super::ls::worst;
 use super::{collect_interruptible, Context};
 use crate::cli::{Format, InspectArgs};
 use crate::exit::{Exit, UsageError};
@@ -90,7 +89,7 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
     // (`--raw` returned above, with the manifest alone.)
     if args.config {
         let Some(inspection) = inspections.first() else {
-            return Ok(worst(&failed));
+            return Ok(Exit::worst(&failed));
         };
         // Known only once the manifest is read: not a usage error (exit 2 says
         // no request was made), a failure of this reference.
@@ -118,7 +117,7 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
             .join("\n"),
     };
     crate::output::write_stdout(&text).context("writing the inspection")?;
-    Ok(worst(&failed))
+    Ok(Exit::worst(&failed))
 }
 
 /// What to read for `reference`: itself, or with `platform` the child of the

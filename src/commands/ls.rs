@@ -11,7 +11,7 @@ use crate::exit::Exit;
 use crate::output::{Row, RowWriter};
 use crate::registry::auth::Scope;
 use crate::registry::reference::{valid_repository, valid_tag};
-use crate::registry::{Digest, ErrorKind, Reference, Registry, RegistryError};
+use crate::registry::{Digest, ErrorKind, Reference, Registry, RegistryError, RegistryTarget};
 
 /// One listed tag; in JSON also a repository or tag that could not be read
 /// (with `error`, and `tag` null for a repository).
@@ -71,8 +71,60 @@ const TABLE_DRAW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     let target = super::parse_target(&args.target)?;
     let registry = ctx.registry(&target.registry).await?;
+    let Some(Repositories {
+        names,
+        from_catalog,
+        unlistable,
+    }) = repositories(ctx, &registry, &target).await?
+    else {
+        return Ok(Exit::NotFound);
+    };
+    if names.is_empty() {
+        ctx.printer
+            .note(format!("no repositories in {}", args.target));
+    }
+    let Some(mut seen) =
+        stream_listings(ctx, &registry, &target, names, args.digests, from_catalog).await?
+    else {
+        return Ok(ctx.interrupt.exit());
+    };
+    // JSON reports every item: a name that could not be listed too.
+    if ctx.format == crate::cli::Format::Json {
+        for (what, err) in &unlistable {
+            let repository = what
+                .strip_prefix(&format!("{}/", target.registry))
+                .unwrap_or(what);
+            let entry = Entry {
+                reference: what.clone(),
+                registry: target.registry.clone(),
+                repository: repository.to_string(),
+                tag: None,
+                digest: None,
+                error: Some(err.to_string()),
+            };
+            seen.writer.write(&entry).context("writing the listing")?;
+        }
+    }
+    seen.failures.extend(unlistable);
+    seen.writer.finish().context("writing the listing")?;
+    Ok(report(ctx, seen.untagged, &seen.failures, seen.dangling))
+}
 
-    let (mut repositories, from_catalog): (Vec<String>, bool) = match registry.catalog().await {
+/// The repositories to list, sorted, and those whose names cannot be put in a
+/// URL; `None` when the target names none (said on stderr).
+struct Repositories {
+    names: Vec<String>,
+    /// Read from the catalog (else the prefix alone, the catalog being refused).
+    from_catalog: bool,
+    unlistable: Vec<(String, RegistryError)>,
+}
+
+async fn repositories(
+    ctx: &Context,
+    registry: &Registry,
+    target: &RegistryTarget,
+) -> Result<Option<Repositories>> {
+    let (mut names, from_catalog): (Vec<String>, bool) = match registry.catalog().await {
         Ok(all) => (
             all.into_iter().filter(|r| target.contains(r)).collect(),
             true,
@@ -88,19 +140,13 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         // The error names the registry itself: the context says what was read.
         Err(e) => return Err(anyhow::Error::new(e).context("listing the catalog")),
     };
-    if repositories.is_empty()
-        && !add_uncatalogued(ctx, &registry, &target, &mut repositories).await?
-    {
-        return Ok(Exit::NotFound);
-    }
-    if repositories.is_empty() {
-        ctx.printer
-            .note(format!("no repositories in {}", args.target));
+    if names.is_empty() && !add_uncatalogued(ctx, registry, target, &mut names).await? {
+        return Ok(None);
     }
     // Names go into URL paths: anything off the grammar cannot be read. It is a
     // failure of the listing (an error entry in JSON, exit 1), never a quiet skip.
     let mut unlistable: Vec<(String, RegistryError)> = Vec::new();
-    repositories.retain(|r| {
+    names.retain(|r| {
         let ok = valid_repository(r);
         if !ok {
             unlistable.push((
@@ -117,8 +163,33 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         ok
     });
     // Sorted repositories, listed in order: the output is sorted without holding it all.
-    repositories.sort();
-    repositories.dedup();
+    names.sort();
+    names.dedup();
+    Ok(Some(Repositories {
+        names,
+        from_catalog,
+        unlistable,
+    }))
+}
+
+/// What the listing wrote and met, for the report after it.
+struct Seen {
+    writer: RowWriter,
+    untagged: Vec<String>,
+    failures: Vec<(String, RegistryError)>,
+    dangling: usize,
+}
+
+/// Lists `repositories` in order, writing rows as each repository's come;
+/// `None` when Ctrl-C stopped it (said on stderr, the output finished).
+async fn stream_listings(
+    ctx: &Context,
+    registry: &Registry,
+    target: &RegistryTarget,
+    repositories: Vec<String>,
+    digests: bool,
+    from_catalog: bool,
+) -> Result<Option<Seen>> {
     let total = repositories.len();
     let scopes: Vec<Scope> = repositories
         .iter()
@@ -128,23 +199,24 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
     // the prefetch takes the scopes' cache slots before its first token fetch.
     let mut prefetch = std::pin::pin!(registry.prefetch_tokens(&scopes));
     let mut prefetched = false;
-
     let mut listings = stream::iter(repositories)
         .map(|repo| {
             list_repository(
-                &registry,
+                registry,
                 &target.registry,
                 repo,
-                args.digests,
+                digests,
                 from_catalog,
                 ctx.concurrency,
             )
         })
         .buffered(ctx.concurrency);
-    let mut writer = RowWriter::new(ctx.format);
-    let mut untagged: Vec<String> = Vec::new();
-    let mut failures: Vec<(String, RegistryError)> = Vec::new();
-    let mut dangling = 0usize;
+    let mut seen = Seen {
+        writer: RowWriter::new(ctx.format),
+        untagged: Vec::new(),
+        failures: Vec::new(),
+        dangling: 0,
+    };
     let mut done = 0usize;
     ctx.interrupt.claim();
     let interrupted = ctx.interrupt.wait();
@@ -168,52 +240,49 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
                 None => break,
             },
             _ = draw.tick(), if ctx.format == crate::cli::Format::Table => {
-                writer.draw_pending().context("writing the listing")?;
+                seen.writer.draw_pending().context("writing the listing")?;
                 continue;
             }
             _ = &mut ctrl_c => {
-                writer.finish().context("writing the listing")?;
+                seen.writer.finish().context("writing the listing")?;
                 ctx.printer.note(format!(
                     "interrupted: {done} of {total} repositories listed; the output is incomplete"
                 ));
-                return Ok(ctx.interrupt.exit());
+                return Ok(None);
             }
         };
         done += 1;
-        untagged.extend(listing.untagged.map(|r| format!("{}/{r}", target.registry)));
-        failures.extend(listing.failures);
-        dangling += listing.dangling;
-        for entry in &listing.entries {
-            writer.write(entry).context("writing the listing")?;
-        }
-        // JSON reports every item: what could not be read too.
-        if ctx.format == crate::cli::Format::Json {
-            for entry in &listing.errors {
-                writer.write(entry).context("writing the listing")?;
-            }
-        }
-        writer.flush().context("writing the listing")?;
+        write_listing(ctx, &mut seen, listing, &target.registry)?;
     }
-    // JSON reports every item: a name that could not be listed too.
-    if ctx.format == crate::cli::Format::Json {
-        for (what, err) in &unlistable {
-            let repository = what
-                .strip_prefix(&format!("{}/", target.registry))
-                .unwrap_or(what);
-            let entry = Entry {
-                reference: what.clone(),
-                registry: target.registry.clone(),
-                repository: repository.to_string(),
-                tag: None,
-                digest: None,
-                error: Some(err.to_string()),
-            };
-            writer.write(&entry).context("writing the listing")?;
-        }
-    }
-    failures.extend(unlistable);
-    writer.finish().context("writing the listing")?;
+    Ok(Some(seen))
+}
 
+/// Writes one repository's rows (in JSON, what could not be read too) and
+/// keeps what the report needs.
+fn write_listing(ctx: &Context, seen: &mut Seen, listing: Listing, host: &str) -> Result<()> {
+    seen.untagged
+        .extend(listing.untagged.map(|r| format!("{host}/{r}")));
+    seen.failures.extend(listing.failures);
+    seen.dangling += listing.dangling;
+    for entry in &listing.entries {
+        seen.writer.write(entry).context("writing the listing")?;
+    }
+    if ctx.format == crate::cli::Format::Json {
+        for entry in &listing.errors {
+            seen.writer.write(entry).context("writing the listing")?;
+        }
+    }
+    seen.writer.flush().context("writing the listing")?;
+    Ok(())
+}
+
+/// Says on stderr what the listing left out, and gives its exit status.
+fn report(
+    ctx: &Context,
+    mut untagged: Vec<String>,
+    failures: &[(String, RegistryError)],
+    dangling: usize,
+) -> Exit {
     if !untagged.is_empty() {
         untagged.sort();
         ctx.printer.note(format!(
@@ -223,9 +292,9 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         ));
     }
     if failures.is_empty() {
-        return Ok(Exit::Success);
+        return Exit::Success;
     }
-    for (what, err) in &failures {
+    for (what, err) in failures {
         ctx.printer.error(format!("{what}: {err}"));
     }
     if dangling > 0 {
@@ -241,7 +310,7 @@ pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
         failures.len()
     ));
     let kinds: Vec<ErrorKind> = failures.iter().map(|(_, e)| e.kind()).collect();
-    Ok(worst(&kinds))
+    Exit::worst(&kinds)
 }
 
 /// The sorted tags of one repository, with their digests when asked. The client
@@ -308,8 +377,20 @@ async fn list_repository(
     } else {
         tags.iter().map(|_| None).collect()
     };
+    record(&mut listing, host, &repo, tags, resolved);
+    listing
+}
+
+/// Each tag as a row, or as an error entry when its digest could not be read.
+fn record(
+    listing: &mut Listing,
+    host: &str,
+    repo: &str,
+    tags: Vec<String>,
+    resolved: Vec<Option<Result<Digest, RegistryError>>>,
+) {
     for (tag, digest) in tags.into_iter().zip(resolved) {
-        let reference = Reference::with_tag(host, &repo, &tag).to_string();
+        let reference = Reference::with_tag(host, repo, &tag).to_string();
         let digest = match digest {
             Some(Ok(d)) => Some(d),
             Some(Err(e)) => {
@@ -319,7 +400,7 @@ async fn list_repository(
                 listing.errors.push(Entry {
                     reference: reference.clone(),
                     registry: host.to_string(),
-                    repository: repo.clone(),
+                    repository: repo.to_string(),
                     tag: Some(tag),
                     digest: None,
                     error: Some(e.to_string()),
@@ -332,20 +413,10 @@ async fn list_repository(
         listing.entries.push(Entry {
             reference,
             registry: host.to_string(),
-            repository: repo.clone(),
+            repository: repo.to_string(),
             tag: Some(tag),
             digest,
             error: None,
         });
-    }
-    listing
-}
-
-/// The exit status for several failures: their common one, else 1.
-pub(super) fn worst(kinds: &[ErrorKind]) -> Exit {
-    match kinds.first() {
-        Some(first) if kinds.iter().all(|k| k == first) => Exit::for_kind(*first),
-        Some(_) => Exit::Failure,
-        None => Exit::Success,
     }
 }
