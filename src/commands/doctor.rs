@@ -155,6 +155,26 @@ async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> boo
     let name = base.host_str().unwrap_or_default().to_string();
     let port = base.port_or_known_default().unwrap_or(443);
     let timeout = ctx.timeout();
+    let Some(addresses) = dns(report, &name, port, timeout).await else {
+        return false;
+    };
+    let Some(stream) = tcp(report, &addresses, &name, port, timeout).await else {
+        return false;
+    };
+    if base.scheme() == "http" {
+        report.skip("tls", "--plain-http: no TLS");
+        return true;
+    }
+    tls(report, ctx, registry, stream, &name, port).await
+}
+
+/// The registry's name resolved; `None` when it does not resolve.
+async fn dns(
+    report: &mut Report,
+    name: &str,
+    port: u16,
+    timeout: std::time::Duration,
+) -> Option<Vec<std::net::SocketAddr>> {
     let lookup =
         tokio::net::lookup_host((name.trim_start_matches('[').trim_end_matches(']'), port));
     // The lookup runs on the blocking pool: bounded here, left behind at exit.
@@ -174,14 +194,25 @@ async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> boo
                 "check the host name (and /etc/hosts or DNS)",
                 Exit::Failure,
             );
-            return false;
+            return None;
         }
     };
     let shown: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
     report.pass("dns", format!("{name} -> {}", shown.join(", ")));
+    Some(addresses)
+}
+
+/// A TCP connection to one of `addresses`; `None` when none answers in time.
+async fn tcp(
+    report: &mut Report,
+    addresses: &[std::net::SocketAddr],
+    name: &str,
+    port: u16,
+    timeout: std::time::Duration,
+) -> Option<tokio::net::TcpStream> {
     let started = Instant::now();
     let stream =
-        match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(&addresses[..])).await {
+        match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addresses)).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(e)) => {
                 report.fail(
@@ -190,7 +221,7 @@ async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> boo
                     "check that the registry runs and listens on this port (and the firewall)",
                     Exit::Failure,
                 );
-                return false;
+                return None;
             }
             Err(_) => {
                 report.fail(
@@ -199,7 +230,7 @@ async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> boo
                     "check the firewall, or raise --timeout",
                     Exit::Failure,
                 );
-                return false;
+                return None;
             }
         };
     report.pass(
@@ -209,15 +240,25 @@ async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> boo
             started.elapsed().as_millis()
         ),
     );
-    if base.scheme() == "http" {
-        report.skip("tls", "--plain-http: no TLS");
-        return true;
-    }
+    Some(stream)
+}
+
+/// The TLS handshake, and which trust source (if any) verifies the chain;
+/// false when the registry cannot be reached over TLS as configured.
+async fn tls(
+    report: &mut Report,
+    ctx: &Context,
+    registry: &Registry,
+    stream: tokio::net::TcpStream,
+    name: &str,
+    port: u16,
+) -> bool {
+    let timeout = ctx.timeout();
     // The whole handshake within the timeout: a server may accept the connection
     // and then trickle its answer a byte at a time, or never finish it.
     let probed = tokio::time::timeout(
         timeout,
-        crate::registry::tls::probe(stream, registry.host(), &name, ctx.tls_options()),
+        crate::registry::tls::probe(stream, registry.host(), name, ctx.tls_options()),
     )
     .await;
     let tls = match probed {
@@ -340,9 +381,26 @@ async fn service(
     named: Option<String>,
     timeout: std::time::Duration,
 ) {
-    if !proxy(report, registry, timeout).await {
+    if !proxy(report, registry, timeout).await
+        || !api(report, registry).await
+        || !credentials(report, registry).await
+    {
         return;
     }
+    let repository = catalog(report, registry, named).await;
+    deletion(report, registry, repository.as_deref()).await;
+    match repository {
+        Some(repository) => repository_checks(report, registry, &repository).await,
+        None => {
+            for check in ["referrers", "tag paging"] {
+                report.skip(check, "no repository to ask about");
+            }
+        }
+    }
+}
+
+/// GET /v2/ and the auth it asks for; false when it is not a registry API.
+async fn api(report: &mut Report, registry: &Registry) -> bool {
     let api = match registry.api_answer().await {
         Ok(api) => api,
         Err(e) => {
@@ -352,7 +410,7 @@ async fn service(
                 "check the address: the registry API is at /v2/",
                 Exit::for_kind(e.kind()),
             );
-            return;
+            return false;
         }
     };
     let version = api
@@ -371,7 +429,7 @@ async fn service(
                 "the port may speak TLS: drop --plain-http",
                 Exit::Failure,
             );
-            return;
+            return false;
         }
         status => {
             report.fail(
@@ -380,7 +438,7 @@ async fn service(
                 "check the address: is this a registry?",
                 Exit::Failure,
             );
-            return;
+            return false;
         }
     }
     match &api.challenge {
@@ -399,6 +457,11 @@ async fn service(
             ),
         ),
     }
+    true
+}
+
+/// Whether the credentials in use are accepted; false when refused.
+async fn credentials(report: &mut Report, registry: &Registry) -> bool {
     // Looked up once, with the client: where the credential in use came from.
     let credential = registry.resolved().map(|r| r.source.clone());
     match (registry.check_credentials().await, credential) {
@@ -418,10 +481,20 @@ async fn service(
                 None => format!("no credentials found: `regctl login {}`", registry.host()),
             };
             report.fail("credentials", e.to_string(), fix, Exit::for_kind(e.kind()));
-            return;
+            return false;
         }
     }
-    let repository = match registry.catalog_paging().await {
+    true
+}
+
+/// Whether the catalog may be read, and paged; the repository the later
+/// checks ask about (`named`, else the catalog's first).
+async fn catalog(
+    report: &mut Report,
+    registry: &Registry,
+    named: Option<String>,
+) -> Option<String> {
+    match registry.catalog_paging().await {
         Ok(ListPage {
             paging: Paging::Refused(status),
             ..
@@ -452,11 +525,15 @@ async fn service(
             );
             named
         }
-    };
+    }
+}
+
+/// Whether the registry deletes manifests, asked without changing anything.
+async fn deletion(report: &mut Report, registry: &Registry, repository: Option<&str>) {
     // With no repository to ask about, deletion is asked about in one that
     // does not exist: a DELETE of a digest that cannot exist there changes
     // nothing, and still tells 404 (enabled) from 405 (disabled, read-only).
-    let probed = repository.as_deref().unwrap_or(PROBE_REPOSITORY);
+    let probed = repository.unwrap_or(PROBE_REPOSITORY);
     match registry.probe_delete(probed).await {
         Ok(()) => report.pass(
             "deletion",
@@ -476,13 +553,11 @@ async fn service(
             "the deletion probe failed; `regctl rm` may too",
         ),
     }
-    let Some(repository) = repository else {
-        for check in ["referrers", "tag paging"] {
-            report.skip(check, "no repository to ask about");
-        }
-        return;
-    };
-    match registry.has_referrers_api(&repository).await {
+}
+
+/// The referrers API and tag paging, asked of `repository`.
+async fn repository_checks(report: &mut Report, registry: &Registry, repository: &str) {
+    match registry.has_referrers_api(repository).await {
         Ok(true) => report.pass("referrers", "the OCI referrers API answers"),
         Ok(false) => report.pass(
             "referrers",
@@ -491,7 +566,7 @@ async fn service(
         Err(e) => report.warn("referrers", e.to_string(), "attachments may be missed"),
     }
     match registry
-        .tags_paging(&repository)
+        .tags_paging(repository)
         .await
         .map(|page| page.paging)
     {
