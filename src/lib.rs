@@ -13,6 +13,7 @@ pub mod file;
 pub mod hints;
 pub mod inspect;
 pub mod interrupt;
+pub mod layout;
 pub mod output;
 pub mod registry;
 pub mod terminal;

@@ -5,7 +5,7 @@
 //! 0. `text`, `file`: leaves
 //! 1. `registry`: the distribution client
 //! 2. `credentials`: where credentials come from and go (over the registry's types)
-//! 3. `graph`: the image graph, read from a registry
+//! 3. `graph`: the image graph, read from a registry; `layout`: images on disk
 //! 4. `deletion`, `inspect`: engines over the graph
 //! 5. `output`, `hints`, `terminal`, `interrupt`, `cli`, `exit`: the command line's parts
 //! 6. `commands`: one file per subcommand
@@ -20,7 +20,7 @@ fn layer(module: &str) -> Option<usize> {
         "text" | "file" => 0,
         "registry" => 1,
         "credentials" => 2,
-        "graph" => 3,
+        "graph" | "layout" => 3,
         "deletion" | "inspect" => 4,
         "output" | "hints" | "terminal" | "interrupt" | "cli" | "exit" => 5,
         "commands" => 6,

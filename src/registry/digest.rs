@@ -92,6 +92,60 @@ impl Digest {
     }
 }
 
+/// Hashes content as it streams by, with one algorithm, counting its bytes:
+/// what a blob is checked with when it is too large to hold.
+#[derive(Clone)]
+pub struct Hasher {
+    state: HasherState,
+    len: u64,
+}
+
+#[derive(Clone)]
+enum HasherState {
+    Sha256(Sha256),
+    Sha512(Sha512),
+}
+
+impl Hasher {
+    /// A hasher for `algorithm`.
+    pub fn new(algorithm: Algorithm) -> Self {
+        let state = match algorithm {
+            Algorithm::Sha256 => HasherState::Sha256(Sha256::new()),
+            Algorithm::Sha512 => HasherState::Sha512(Sha512::new()),
+        };
+        Hasher { state, len: 0 }
+    }
+
+    /// Adds `bytes`.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        match &mut self.state {
+            HasherState::Sha256(h) => h.update(bytes),
+            HasherState::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    /// How many bytes went in.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// True when no byte went in.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The digest of what went in.
+    pub fn finish(self) -> Digest {
+        let (algorithm, raw) = match self.state {
+            HasherState::Sha256(h) => (Algorithm::Sha256, h.finalize().to_vec()),
+            HasherState::Sha512(h) => (Algorithm::Sha512, h.finalize().to_vec()),
+        };
+        let hex = raw.iter().map(|b| format!("{b:02x}")).collect();
+        Digest { algorithm, hex }
+    }
+}
+
 impl FromStr for Digest {
     type Err = DigestError;
 
@@ -146,6 +200,19 @@ mod tests {
             Digest::sha256_of(b"").to_string(),
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    #[test]
+    fn a_streamed_hash_equals_the_whole_one() {
+        let mut h = Hasher::new(Algorithm::Sha256);
+        h.update(b"hello ");
+        h.update(b"world");
+        assert_eq!(h.len(), 11);
+        assert_eq!(h.finish(), Digest::sha256_of(b"hello world"));
+        assert!(Hasher::new(Algorithm::Sha512)
+            .finish()
+            .to_string()
+            .starts_with("sha512:"));
     }
 
     #[test]
