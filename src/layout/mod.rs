@@ -6,6 +6,7 @@
 
 pub mod docker_archive;
 pub mod oci;
+pub mod oci_archive;
 
 use std::path::{Path, PathBuf};
 
