@@ -7,6 +7,7 @@
 pub mod docker_archive;
 pub mod oci;
 pub mod oci_archive;
+pub mod push_ready;
 
 use std::path::{Path, PathBuf};
 
