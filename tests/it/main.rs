@@ -29,6 +29,7 @@ mod proxy;
 mod prune;
 mod pty;
 mod pull_secret;
+mod readme;
 mod resilience;
 mod rm;
 mod snapshots;
