@@ -545,21 +545,7 @@ fn ctrl_c_stops_between_deletions_and_reports_what_was_done() {
         resp
     });
     // 3 repositories x 2 tags on one manifest each: 3 deletions by digest.
-    let child = f
-        .regctl()
-        .args([
-            "prune",
-            &f.host(),
-            "--keep",
-            "0",
-            "--match",
-            "v",
-            "--yes",
-            "--allow-empty-repositories",
-            "--concurrency",
-            "1",
-        ])
-        .spawn();
+    let child = prune_every_v_tag_one_at_a_time(&f).spawn();
     let (code, stderr) = interrupt_while_held(child, &held);
     assert_eq!(code, Some(130), "{stderr}");
     let done: usize = stderr
@@ -786,6 +772,22 @@ fn an_upload_location_on_another_origin_is_not_followed_and_named_with_its_likel
     assert_eq!(before.len(), 2, "{before:?}");
 }
 
+/// `prune` of every `v` tag behind `f`, for real, one request at a time.
+fn prune_every_v_tag_one_at_a_time(f: &Fronted) -> Regctl {
+    f.regctl().args([
+        "prune",
+        &f.host(),
+        "--keep",
+        "0",
+        "--match",
+        "v",
+        "--yes",
+        "--allow-empty-repositories",
+        "--concurrency",
+        "1",
+    ])
+}
+
 /// Whether `req` is a DELETE of a manifest other than the probe for deletion
 /// support (a digest that cannot exist).
 fn is_real_delete(req: &Request) -> bool {
@@ -825,21 +827,7 @@ fn a_registry_that_turns_read_only_mid_run_gets_no_more_deletions() {
         )
     });
     // 3 repositories x 2 tags on one manifest each: 3 deletions by digest.
-    let run = f
-        .regctl()
-        .args([
-            "prune",
-            &f.host(),
-            "--keep",
-            "0",
-            "--match",
-            "v",
-            "--yes",
-            "--allow-empty-repositories",
-            "--concurrency",
-            "1",
-        ])
-        .run();
+    let run = prune_every_v_tag_one_at_a_time(&f).run();
     run.code(1);
     assert!(
         refused.load(Ordering::SeqCst) <= 1,
@@ -884,21 +872,7 @@ fn outcome_rows_are_written_as_the_run_goes() {
         }
         resp
     });
-    let mut child = f
-        .regctl()
-        .args([
-            "prune",
-            &f.host(),
-            "--keep",
-            "0",
-            "--match",
-            "v",
-            "--yes",
-            "--allow-empty-repositories",
-            "--concurrency",
-            "1",
-        ])
-        .spawn();
+    let mut child = prune_every_v_tag_one_at_a_time(&f).spawn();
     let stdout = child.stdout.take().unwrap();
     let (tx, lines) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
