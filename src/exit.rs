@@ -131,7 +131,7 @@ mod tests {
     use super::Exit;
 
     /// The codes a table of exit codes lists: the first number of each row
-    /// (`| 4 | …` in the README, `  4  …` in `--help`).
+    /// (`| 4 | …` in docs/reference.md, `  4  …` in `--help`).
     fn codes(rows: impl Iterator<Item = String>) -> Vec<u8> {
         rows.filter_map(|row| row.split_whitespace().next()?.parse().ok())
             .collect()
@@ -140,17 +140,17 @@ mod tests {
     #[test]
     fn the_documented_exit_codes_are_the_ones_regctl_has() {
         let ours: Vec<u8> = Exit::ALL.iter().map(|e| *e as u8).collect();
-        let readme = include_str!("../README.md");
-        let table = readme
-            .split_once("### Exit codes")
+        let reference = include_str!("../docs/reference.md");
+        let table = reference
+            .split_once("## Exit codes")
             .map(|(_, rest)| rest)
-            .expect("README has an exit-code section");
+            .expect("docs/reference.md has an exit-code section");
         let rows = table
             .lines()
             .skip_while(|l| !l.starts_with("| 0"))
             .take_while(|l| l.starts_with('|'))
             .map(|l| l.trim_start_matches('|').to_string());
-        assert_eq!(codes(rows), ours, "README's exit-code table");
+        assert_eq!(codes(rows), ours, "docs/reference.md's exit-code table");
         let help = crate::cli::EXIT_CODES_HELP
             .split_once("Exit codes:")
             .map(|(_, rest)| rest)

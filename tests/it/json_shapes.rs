@@ -1,4 +1,4 @@
-//! README's table of JSON shapes, checked against what each command prints for
+//! The table of JSON shapes in docs/reference.md, checked against what each command prints for
 //! a real registry: every key printed is documented, and every key documented
 //! without `?` is printed.
 
@@ -17,14 +17,14 @@ struct Shape {
     nested: BTreeMap<String, BTreeSet<String>>,
 }
 
-/// The table under `### JSON shapes` in README.md, by its first cell.
+/// The table under `## JSON shapes` in docs/reference.md, by its first cell.
 fn documented() -> BTreeMap<String, Shape> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let section = readme
-        .split("### JSON shapes")
+    let reference =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/reference.md")).unwrap();
+    let section = reference
+        .split("## JSON shapes")
         .nth(1)
-        .expect("README has JSON shapes");
+        .expect("docs/reference.md has JSON shapes");
     let mut shapes = BTreeMap::new();
     for line in section
         .lines()
@@ -71,7 +71,7 @@ fn documented() -> BTreeMap<String, Shape> {
 fn check(shapes: &BTreeMap<String, Shape>, label: &str, objects: &[&Value]) {
     let shape = shapes
         .get(label)
-        .unwrap_or_else(|| panic!("README documents {label}"));
+        .unwrap_or_else(|| panic!("docs/reference.md documents {label}"));
     assert!(!objects.is_empty(), "{label}: nothing to check");
     let mut seen = BTreeSet::new();
     for object in objects {
@@ -117,7 +117,7 @@ fn items(value: &Value) -> Vec<&Value> {
 }
 
 #[test]
-fn every_json_output_has_the_keys_readme_documents() {
+fn every_json_output_has_the_keys_the_reference_documents() {
     let shapes = documented();
     let reg = TestRegistry::start_with(Options::default(), |s: &Storage| {
         let img = image("linux/amd64", "2024-01-01T00:00:00Z", "shapes-1");

@@ -1,8 +1,11 @@
-//! README.md's examples are real output. Every ```sh block of the README is read,
-//! and every `$ ` line in it that runs regctl is run, in README order, as one shell
+//! The examples of README.md and docs/ are real output. Every ```sh block of
+//! [`FILES`] (README.md, then docs/commands.md, then docs/reference.md) is read,
+//! and every `$ ` line in it that runs regctl is run, in that order, as one shell
 //! session (one HOME, so that `logout` sees what `login` stored) against one
 //! Distribution registry (TLS, htpasswd) holding the images the examples talk
-//! about; the lines under it must be what it printed.
+//! about; the lines under it must be what it printed. So an example that changes
+//! the registry (`rm --yes`, `prune --yes`, `login`) changes it for every
+//! example after it, in its file and in the files after it.
 //!
 //! Which lines run, and what is compared:
 //!
@@ -18,13 +21,13 @@
 //!   block, are its stdout followed by its stderr, every line of both. A `$ `
 //!   line followed by none is still run. Every command must exit 0, unless its
 //!   line ends with a comment `# exit N`: then it must exit N.
-//! - The environment gives trust and credentials, never the README line:
+//! - The environment gives trust and credentials, never the example's line:
 //!   `SSL_CERT_FILE` names the registry's CA, `REGCTL_USERNAME`/`REGCTL_PASSWORD`
 //!   are user `ci` and its password, which `REGISTRY_PASSWORD` holds too (the
 //!   login example reads it). HOME is a fresh folder, an OS keyring (a private
 //!   Secret Service) is there, no proxy is set.
 //!
-//! What may differ between the README and a run (nothing else):
+//! What may differ between an example and a run (nothing else):
 //!
 //! - the host: `registry.example:5000` in a command is the registry's real
 //!   `localhost:PORT`; in the output `localhost:PORT` is written back as
@@ -42,9 +45,9 @@
 //!
 //! The images are written into the registry's storage before it starts, byte for
 //! byte the same on every run, so every digest is stable. A failing run prints,
-//! for each example that differs, what regctl printed with the digests shortened
-//! as the README writes them (whole with `README_FULL_DIGESTS=1`), ready to be
-//! copied into the README.
+//! for each example that differs (by file and line), what regctl printed with the
+//! digests shortened as the examples write them (whole with
+//! `README_FULL_DIGESTS=1`), ready to be copied in.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -54,7 +57,10 @@ use crate::fixture::{image, oci_image, Storage};
 use crate::harness::{Options, TestRegistry};
 use crate::keyring::SecretService;
 
-/// The README's own name for the registry, with and without its port.
+/// The files whose examples run, in this order, as one session (paths from the
+/// crate's root).
+const FILES: &[&str] = &["README.md", "docs/commands.md", "docs/reference.md"];
+/// The examples' own name for the registry, with and without its port.
 const EXAMPLE_HOST: &str = "registry.example:5000";
 const EXAMPLE_NAME: &str = "registry.example";
 /// The name the registry is reached by here (its certificate names it).
@@ -70,20 +76,22 @@ const SKIPPED: &[(&str, &str)] = &[(
 /// The programs a `$ ` line may run for it to be run here.
 const RUNNABLE: &[&str] = &["regctl", "printf", "sha256sum"];
 
-/// One `$ ` line of the README and the lines printed under it.
+/// One `$ ` line of an example file and the lines printed under it.
 struct Example {
-    /// Line number in README.md (1-based), for messages.
+    /// The file (one of [`FILES`]) and line number in it (1-based), for messages.
+    file: &'static str,
     line: usize,
     command: String,
     output: Vec<String>,
 }
 
-/// The `$ ` lines of README's ```sh blocks, with their output lines.
-fn examples(readme: &str) -> Vec<Example> {
+/// The `$ ` lines of the ```sh blocks of `text` (the contents of `file`), with
+/// their output lines.
+fn examples(file: &'static str, text: &str) -> Vec<Example> {
     let mut examples: Vec<Example> = Vec::new();
     let mut in_block = false;
     let mut current: Option<Example> = None;
-    for (n, line) in readme.lines().enumerate() {
+    for (n, line) in text.lines().enumerate() {
         if !in_block {
             in_block = line.trim_end() == "```sh";
             continue;
@@ -96,6 +104,7 @@ fn examples(readme: &str) -> Vec<Example> {
         if let Some(command) = line.strip_prefix("$ ") {
             examples.extend(current.take());
             current = Some(Example {
+                file,
                 line: n + 1,
                 command: command.to_string(),
                 output: Vec::new(),
@@ -152,7 +161,7 @@ fn plan(command: &str) -> Plan {
     }
 }
 
-/// A README line as a regex: literal, except shortened digests, `N ms`,
+/// An example's output line as a regex: literal, except shortened digests, `N ms`,
 /// `<date>` and `<addresses>`.
 fn pattern(expected: &str) -> regex::Regex {
     let shortened =
@@ -186,7 +195,7 @@ fn pattern(expected: &str) -> regex::Regex {
     regex::Regex::new(&pattern).unwrap()
 }
 
-/// Every full digest in `text` shortened to 4 + 4 hex digits, as the README may
+/// Every full digest in `text` shortened to 4 + 4 hex digits, as an example may
 /// write it (for the messages of a failing comparison).
 fn shortened(text: &str) -> String {
     if std::env::var_os("README_FULL_DIGESTS").is_some() {
@@ -196,7 +205,7 @@ fn shortened(text: &str) -> String {
     digest.replace_all(text, "sha256$1$2…$3").into_owned()
 }
 
-/// What a run printed, as the README shows it: `stdout` (if shown) then
+/// What a run printed, as an example shows it: `stdout` (if shown) then
 /// `stderr`, the real host written as the example's and HOME as `~`.
 fn as_shown(stdout: Option<&str>, stderr: &str, host: &str, home: &Path) -> Vec<String> {
     let home = home.to_string_lossy();
@@ -212,7 +221,7 @@ fn as_shown(stdout: Option<&str>, stderr: &str, host: &str, home: &Path) -> Vec<
         .collect()
 }
 
-/// The README's repositories, written into storage:
+/// The examples' repositories, written into storage:
 /// - `web`: `1.0` (OCI, signed with a cosign signature, and an SBOM referrer with
 ///   its `sha256-<hex>` fallback index), `2.0` and `latest` on one image, `pr-17`
 ///   and `pr-18`;
@@ -290,8 +299,8 @@ fn add_ci_user(registry: &TestRegistry) {
     std::fs::write(&path, htpasswd).unwrap();
 }
 
-/// Runs `command` (README's text, or the part of it that runs here) as the
-/// README's reader would, in `home`, with `bus` as the session's D-Bus.
+/// Runs `command` (an example's text, or the part of it that runs here) as the
+/// examples' reader would, in `home`, with `bus` as the session's D-Bus.
 fn run(command: &str, host: &str, ca: &Path, home: &Path, bus: &str) -> std::process::Output {
     let command = if command.contains("regctl pull-secret ") {
         command.to_string()
@@ -316,16 +325,33 @@ fn run(command: &str, host: &str, ca: &Path, home: &Path, bus: &str) -> std::pro
         .unwrap()
 }
 
-#[test]
-fn every_readme_example_is_what_regctl_prints() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+/// The text of `file` (a path from the crate's root).
+fn read(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The examples of every file of [`FILES`], in order.
+fn all_examples() -> Vec<Example> {
+    let mut all = Vec::new();
+    let mut texts = String::new();
+    for &file in FILES {
+        let text = read(file);
+        all.extend(examples(file, &text));
+        texts += &text;
+    }
     for (line, _) in SKIPPED {
         assert!(
-            readme.contains(&format!("$ {line}")),
-            "SKIPPED names `{line}`, which README no longer has: take it out"
+            texts.contains(&format!("$ {line}")),
+            "SKIPPED names `{line}`, which no example has any more: take it out"
         );
     }
+    all
+}
+
+#[test]
+fn every_example_of_the_readme_and_docs_is_what_regctl_prints() {
+    let examples = all_examples();
     let registry = TestRegistry::start_with(Options::default(), populate);
     add_ci_user(&registry);
     let keyring = SecretService::start();
@@ -333,7 +359,7 @@ fn every_readme_example_is_what_regctl_prints() {
     let host = format!("{REAL_NAME}:{}", registry.port);
     let mut failures = Vec::new();
     let mut ran = 0;
-    for example in examples(&readme) {
+    for example in examples {
         let (command, stdout_shown) = match plan(&example.command) {
             Plan::Whole(command) => (command, true),
             Plan::StderrOf(command) => (command, false),
@@ -354,7 +380,8 @@ fn every_readme_example_is_what_regctl_prints() {
                 .all(|(expected, real)| pattern(expected).is_match(real));
         if code != expected_code(&example.command) || !lines_match {
             failures.push(format!(
-                "README.md:{} $ {}\n--- README shows:\n{}\n--- regctl printed ({}exit {code}; digests shortened):\n{}\n",
+                "{}:{} $ {}\n--- the example shows:\n{}\n--- regctl printed ({}exit {code}; digests shortened):\n{}\n",
+                example.file,
                 example.line,
                 example.command,
                 example.output.join("\n"),
@@ -363,10 +390,10 @@ fn every_readme_example_is_what_regctl_prints() {
             ));
         }
     }
-    assert!(ran >= 10, "only {ran} README examples were run");
+    assert!(ran >= 20, "only {ran} examples were run");
     assert!(
         failures.is_empty(),
-        "{} of {ran} README examples differ from what regctl prints:\n\n{}",
+        "{} of {ran} examples differ from what regctl prints:\n\n{}",
         failures.len(),
         failures.join("\n")
     );
@@ -376,7 +403,7 @@ fn every_readme_example_is_what_regctl_prints() {
 fn the_rules_read_the_readme_as_documented() {
     let readme =
         "text\n```sh\n$ regctl ls x\na\nb\n$ regctl rm y # exit 4\n```\n```sh\nnot run\n```\n";
-    let found = examples(readme);
+    let found = examples("README.md", readme);
     assert_eq!(found.len(), 2);
     assert_eq!(found[0].output, ["a", "b"]);
     assert!(found[1].output.is_empty());
