@@ -52,6 +52,9 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use clap::CommandFactory as _;
+use regctl::cli::Cli;
+
 use crate::artifacts::{self, cosign, cosign_tag, digest_tag, referrer, Cosign, Manifest};
 use crate::fixture::{image, oci_image, Storage};
 use crate::harness::{Options, TestRegistry};
@@ -397,6 +400,30 @@ fn every_example_of_the_readme_and_docs_is_what_regctl_prints() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// README promises an example of every command: each subcommand the CLI defines
+/// is run by a `$ ` line of README that the session runs.
+#[test]
+fn the_readme_shows_every_command() {
+    let readme = examples("README.md", &read("README.md"));
+    for sub in Cli::command().get_subcommands() {
+        let name = sub.get_name();
+        if name == "help" {
+            continue;
+        }
+        let runs_it = |example: &Example| {
+            !matches!(plan(&example.command), Plan::Skip(_))
+                && example
+                    .command
+                    .split('|')
+                    .any(|stage| stage.split_whitespace().take(2).eq(["regctl", name]))
+        };
+        assert!(
+            readme.iter().any(runs_it),
+            "README.md has no example that runs `regctl {name}`"
+        );
+    }
 }
 
 #[test]
