@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use regctl::deletion::{plan, Node, Request, Snapshot};
+use regctl::deletion::{plan, Request};
+use regctl::graph::{Node, Snapshot};
 use regctl::registry::Digest;
 
 fn node(body: serde_json::Value, media_type: &str) -> (Digest, Node) {

@@ -2,16 +2,14 @@
 //! an index's platforms; an image's config (created, platform, labels,
 //! entrypoint, cmd) and layers; the attachments that point at it (cosign's
 //! `.sig`/`.att`/`.sbom` tags, OCI referrers from the API or its fallback tag).
-//! A library, like [`crate::deletion`]: no printing.
+//! A library over [`crate::graph`]: no printing.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::deletion::snapshot::{
-    cosign_tag, fallback_tag_for, is_image_config, AttachmentKind, Node,
-};
+use crate::graph::{cosign_tag, fallback_tag_for, is_image_config, AttachmentKind, Node};
 use crate::registry::media::Descriptor;
 use crate::registry::reference::ManifestRef;
 use crate::registry::{Digest, Reference, Registry, RegistryError};
@@ -190,7 +188,7 @@ pub async fn inspect(
             let child_blobs = child.as_ref().map(|c| c.blobs(&entry.digest));
             let total = child_blobs
                 .as_ref()
-                .map(|b| crate::deletion::space::total_of(b.iter().map(|(_, s)| s)));
+                .map(|b| crate::graph::space::total_of(b.iter().map(|(_, s)| s)));
             blobs.extend(child_blobs.into_iter().flatten());
             inspection.platforms.push(PlatformEntry {
                 platform: entry.platform.map(|p| p.to_string()),
@@ -221,7 +219,7 @@ pub async fn inspect(
         inspection.config = Some(summarise_config(config, raw.as_deref()));
         inspection.raw_config = raw;
     }
-    inspection.total_size = crate::deletion::space::total_of(blobs.values());
+    inspection.total_size = crate::graph::space::total_of(blobs.values());
     match attachments(registry, repository, &manifest.digest).await {
         Ok(found) => inspection.attachments = found,
         Err(e) => inspection

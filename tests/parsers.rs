@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use regctl::credentials::DockerConfig;
-use regctl::deletion::Node;
+use regctl::graph::Node;
 use regctl::registry::auth::{parse_challenge, parse_challenges, Challenge};
 use regctl::registry::catalog::next_link;
 use regctl::registry::media::{Platform, OCI_INDEX};

@@ -11,8 +11,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
-use crate::deletion::{self, Action, Cause, Change, Done, Loader, Outcome, Plan, Snapshot};
+use crate::deletion::{self, Action, Cause, Change, Done, Outcome, Plan};
 use crate::exit::{Exit, UsageError};
+use crate::graph::{Loader, Snapshot};
 use crate::interrupt::Interrupt;
 use crate::output::{count, escape, human_bytes, write_stdout, Format, Row};
 use crate::registry::{Digest, ErrorKind, Registry};
@@ -333,7 +334,7 @@ pub async fn rest_of_registry(
         .filter(|r| crate::registry::reference::valid_repository(r))
         .collect();
     let snapshots: Vec<Result<Snapshot, crate::registry::RegistryError>> = stream::iter(&rest)
-        .map(|repository| loader.snapshot(repository, deletion::Depth::default()))
+        .map(|repository| loader.snapshot(repository, crate::graph::Depth::default()))
         .buffered(loader.concurrency.clamp(1, 8))
         .collect()
         .await;

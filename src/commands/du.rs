@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::{add_uncatalogued, catalogued, collect_interruptible, Context};
 use crate::cli::{DuArgs, DuBy, Format};
-use crate::deletion::space::{self, ImageUsage, RepositoryUsage};
-use crate::deletion::{Cache, Depth, Loader, Snapshot};
 use crate::exit::Exit;
+use crate::graph::space::{self, ImageUsage, RepositoryUsage};
+use crate::graph::{Cache, Depth, Loader, Snapshot};
 use crate::output::{human_bytes, render_data, write_stdout, Row};
 
 /// What the sizes are, said on stderr after every report.

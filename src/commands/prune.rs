@@ -19,10 +19,9 @@ use super::deletion::{
 use super::{add_uncatalogued, Context};
 use crate::cli::PruneArgs;
 use crate::deletion::retention::{self, DeleteReason, ImageDecision, KeepReason, Rules, Verdict};
-use crate::deletion::{
-    Action, Cache, Cause, Created, Depth, Loader, Plan, Request, Snapshot, Undated,
-};
+use crate::deletion::{Action, Cause, Plan, Request};
 use crate::exit::{Exit, UsageError};
+use crate::graph::{Cache, Created, Depth, Loader, Snapshot, Undated};
 use crate::output::{count, count_with, render_data, Row};
 use crate::registry::{Digest, RegistryError};
 
@@ -178,7 +177,8 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
                 let mut snapshot = loader.snapshot(repository, Depth { created: true }).await?;
                 let decisions = retention::decide(&snapshot, rules, now);
                 let request = request(&decisions, &snapshot);
-                let plan = loader.plan(&mut snapshot, &request).await?;
+                let plan =
+                    crate::deletion::plan_with_referrers(loader, &mut snapshot, &request).await?;
                 let orphans = snapshot.orphans().len();
                 Ok((decisions, plan, orphans, snapshot))
             }
@@ -199,7 +199,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     };
     let snapshots: Vec<&Snapshot> = mine.into_iter().chain(&others).collect();
     let all_plans: Vec<&Plan> = read.iter().map(|(_, p, _, _)| p).collect();
-    let freed = crate::deletion::space::freed(&snapshots, &all_plans);
+    let freed = crate::deletion::freed::freed(&snapshots, &all_plans);
     let mut lines = Vec::new();
     let mut plans = Vec::new();
     let mut orphans = 0;
@@ -514,7 +514,7 @@ mod tests {
         let digest = Digest::sha256_of(&bytes);
         snapshot.manifests.insert(
             digest.clone(),
-            crate::deletion::Node::from_bytes(crate::registry::media::OCI_MANIFEST, bytes),
+            crate::graph::Node::from_bytes(crate::registry::media::OCI_MANIFEST, bytes),
         );
         snapshot.tags.insert("old".into(), digest.clone());
         snapshot.unresolved_tags.push("unverifiable".into());

@@ -13,8 +13,9 @@ use super::deletion::{
 };
 use super::Context;
 use crate::cli::RmArgs;
-use crate::deletion::{Action, Cache, Cause, Depth, Loader, Plan, Refusal, Request, Snapshot};
+use crate::deletion::{Action, Cause, Plan, Refusal, Request};
 use crate::exit::Exit;
+use crate::graph::{Cache, Depth, Loader, Snapshot};
 use crate::output::{render_data, Row};
 use crate::registry::{Digest, Reference, RegistryError};
 
@@ -189,7 +190,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
                 }
             }
         }
-        let plan = loader.plan(&mut snapshot, &request).await?;
+        let plan = crate::deletion::plan_with_referrers(&loader, &mut snapshot, &request).await?;
         attribution.learn(host, &plan);
         for refusal in &plan.refused {
             let Refusal::ReferencedByIndex { digest, index_tags } = refusal;
@@ -224,7 +225,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
         let mine: Vec<&Snapshot> = read.get(host).into_iter().flatten().collect();
         let (others, scope) = rest_of_registry(&loader, &mine).await;
         let snapshots: Vec<&Snapshot> = mine.into_iter().chain(&others).collect();
-        crate::deletion::space::annotate(&snapshots, plans);
+        crate::deletion::freed::annotate(&snapshots, plans);
         scopes.insert(host.clone(), scope);
     }
 

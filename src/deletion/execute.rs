@@ -9,11 +9,10 @@ use std::time::Instant;
 
 use futures_util::stream::{self, StreamExt as _};
 
-use super::load::{Depth, Loader};
 use super::plan::{Action, Cause, Plan, Survivor};
-use super::snapshot::Snapshot;
 use super::untag::{Expect, TagRemoval, Untag};
 use super::watch::Watch;
+use crate::graph::{Depth, Loader, Snapshot};
 use crate::registry::reference::ManifestRef;
 use crate::registry::{Digest, Registry, RegistryError};
 
@@ -864,7 +863,7 @@ async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome 
 mod tests {
     use super::*;
     use crate::deletion::plan::{plan, Request};
-    use crate::deletion::snapshot::Node;
+    use crate::graph::Node;
     use std::sync::Arc;
 
     fn digest(name: &str) -> Digest {
@@ -1036,7 +1035,7 @@ mod tests {
     #[test]
     fn review_a_referrer_left_at_recheck_stays_in_the_fallback_index() {
         use crate::deletion::plan::Action;
-        use crate::deletion::snapshot::fallback_tag_for;
+        use crate::graph::fallback_tag_for;
         let a = digest("a");
         let referrer = |name: &str| {
             let body = serde_json::json!({"schemaVersion": 2, "artifactType": "application/spdx+json",

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use super::snapshot::{Attachment, AttachmentKind, Snapshot};
+use crate::graph::{Attachment, AttachmentKind, Snapshot};
 use crate::registry::media::MediaType;
 use crate::registry::Digest;
 
@@ -213,7 +213,7 @@ pub struct Plan {
     /// The tags that stay, checked after the changes.
     pub survivors: Vec<Survivor>,
     /// The bytes each action frees, by position; `None` for an action that
-    /// deletes no manifest. Empty until [`super::space::annotate`] fills it.
+    /// deletes no manifest. Empty until [`super::freed::annotate`] fills it.
     pub freed: Vec<Option<u64>>,
     /// When the re-check started reading the repository the actions were
     /// checked against (none before the re-check).
@@ -228,7 +228,7 @@ impl Plan {
 
     /// The bytes the whole plan frees.
     pub fn total_freed(&self) -> u64 {
-        super::space::total_of(self.freed.iter().flatten())
+        crate::graph::space::total_of(self.freed.iter().flatten())
     }
 
     /// Every manifest the plan deletes.
@@ -769,7 +769,7 @@ fn without_entries(bytes: &[u8], dropped: &[Digest]) -> Option<Arc<[u8]>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deletion::snapshot::{fallback_tag_for, Node};
+    use crate::graph::{fallback_tag_for, Node};
 
     fn digest(name: &str) -> Digest {
         Digest::sha256_of(name.as_bytes())
@@ -1141,9 +1141,9 @@ mod tests {
         r.tag(&format!("{}.sig", fallback_tag_for(&a)), &m);
         let day = |d| time::macros::datetime!(2024-01-01 0:00 UTC) + time::Duration::days(d);
         r.0.created
-            .insert(a.clone(), crate::deletion::Created::At(day(2)));
+            .insert(a.clone(), crate::graph::Created::At(day(2)));
         r.0.created
-            .insert(m.clone(), crate::deletion::Created::At(day(1)));
+            .insert(m.clone(), crate::graph::Created::At(day(1)));
         let rules = Rules {
             keep: Some(1),
             ..Rules::default()
@@ -1234,7 +1234,10 @@ mod tests {
         r.tag("v1", &a);
         let sig = r.image("sig");
         r.tag(&format!("sha512-{}.sig", a.hex()), &sig);
-        assert!(r.0.is_attachment(&sig), "counted by prune as an image");
+        assert!(
+            r.0.subject_of_tagged(&sig, &r.0.tags_on(&sig)).is_some(),
+            "counted by prune as an image"
+        );
         let plan = super::plan(&r.0, &remove(&["v1"]));
         assert!(plan.deleted().contains(&sig), "{:#?}", plan.actions);
     }

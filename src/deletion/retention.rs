@@ -6,7 +6,7 @@ use std::time::Duration;
 use regex::Regex;
 use time::OffsetDateTime;
 
-use super::snapshot::{Created, Snapshot, Undated};
+use crate::graph::{Created, Snapshot, Undated};
 use crate::registry::Digest;
 
 /// What to keep.
@@ -148,7 +148,7 @@ pub fn decide(snapshot: &Snapshot, rules: &Rules, now: OffsetDateTime) -> Vec<Im
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deletion::snapshot::{fallback_tag_for, Node};
+    use crate::graph::{fallback_tag_for, Node};
     use std::sync::Arc;
 
     const BASE: OffsetDateTime = time::macros::datetime!(2024-01-01 0:00 UTC);

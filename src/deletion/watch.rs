@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, StreamExt as _};
 
 use super::plan::{Action, Plan};
-use super::snapshot::Node;
+use crate::graph::Node;
 use crate::registry::reference::{valid_tag, ManifestRef};
 use crate::registry::{Digest, Registry, RegistryError};
 

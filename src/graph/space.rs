@@ -1,14 +1,10 @@
 //! Space, as the API can see it: which blobs (manifests, configs, layers) the
 //! manifests of a set of repositories reference, with the sizes their
-//! descriptors give (no blob is downloaded). What a plan frees is what its
-//! deleted manifests referenced and no remaining manifest of the scan does:
-//! what the registry's plain garbage collector then removes. Untagged manifests
-//! that no tag reaches are invisible to the API, so blobs only they use are not
-//! counted, and a blob one of them shares may stay after a deletion.
+//! descriptors give (no blob is downloaded). Untagged manifests that no tag
+//! reaches are invisible to the API, so blobs only they use are not counted.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::plan::{Action, Plan};
 use super::snapshot::Snapshot;
 use crate::registry::Digest;
 
@@ -28,76 +24,6 @@ pub fn referenced(snapshot: &Snapshot, without: &BTreeSet<Digest>) -> Blobs {
         .filter(|(digest, _)| !without.contains(*digest))
         .flat_map(|(digest, node)| node.blobs(digest))
         .collect()
-}
-
-/// The manifests a plan's actions delete, by action; `None` for actions that
-/// delete none (a tag removal leaves its manifest, and its blobs, in place).
-fn deleted_by(action: &Action) -> Option<&Digest> {
-    match action {
-        Action::DeleteManifest { digest, .. } => Some(digest),
-        // The old fallback index goes only when no other tag keeps it.
-        Action::RewriteReferrersIndex {
-            digest,
-            delete_old: true,
-            ..
-        } => Some(digest),
-        _ => None,
-    }
-}
-
-/// What carrying out `plans` frees, over the repositories of `scope` (every
-/// plan's repository must be in it): per plan, per action, the bytes that no
-/// remaining manifest of the scan references once all plans are done (each
-/// blob counted once, at the first action that frees it); `None` for actions
-/// that delete no manifest.
-pub fn freed(scope: &[&Snapshot], plans: &[&Plan]) -> Vec<Vec<Option<u64>>> {
-    let deleted: HashMap<&str, BTreeSet<Digest>> = plans
-        .iter()
-        .map(|p| {
-            let digests = p.actions.iter().filter_map(deleted_by).cloned().collect();
-            (p.repository.as_str(), digests)
-        })
-        .collect();
-    let none = BTreeSet::new();
-    let remaining: BTreeSet<Digest> = scope
-        .iter()
-        .flat_map(|s| {
-            let without = deleted.get(s.repository.as_str()).unwrap_or(&none);
-            referenced(s, without).into_keys()
-        })
-        .collect();
-    let snapshots: HashMap<&str, &Snapshot> =
-        scope.iter().map(|s| (s.repository.as_str(), *s)).collect();
-    let mut counted = BTreeSet::new();
-    plans
-        .iter()
-        .map(|plan| {
-            let snapshot = snapshots.get(plan.repository.as_str());
-            plan.actions
-                .iter()
-                .map(|action| {
-                    let digest = deleted_by(action)?;
-                    let node = snapshot.and_then(|s| s.manifests.get(digest))?;
-                    Some(
-                        node.blobs(digest)
-                            .into_iter()
-                            .filter(|(blob, _)| !remaining.contains(blob))
-                            .filter(|(blob, _)| counted.insert(blob.clone()))
-                            .map(|(_, size)| size)
-                            .fold(0, u64::saturating_add),
-                    )
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// Sets each plan's [`Plan::freed`], over the repositories of `scope`.
-pub fn annotate(scope: &[&Snapshot], plans: &mut [Plan]) {
-    let freed = freed(scope, &plans.iter().collect::<Vec<_>>());
-    for (plan, freed) in plans.iter_mut().zip(freed) {
-        plan.freed = freed;
-    }
 }
 
 /// One repository's share of the space.
@@ -236,9 +162,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::deletion::plan::Cause;
-    use crate::deletion::snapshot::Node;
-    use crate::registry::media::{MediaType, OCI_MANIFEST};
+    use crate::graph::Node;
+    use crate::registry::media::OCI_MANIFEST;
 
     fn digest(name: &str) -> Digest {
         Digest::sha256_of(name.as_bytes())
@@ -266,30 +191,6 @@ mod tests {
         (d, size)
     }
 
-    fn deleting(repository: &str, digests: &[&Digest]) -> Plan {
-        Plan {
-            repository: repository.into(),
-            actions: digests
-                .iter()
-                .map(|d| Action::DeleteManifest {
-                    digest: (*d).clone(),
-                    media_type: MediaType::parse(OCI_MANIFEST),
-                    tags: vec![],
-                    cause: Cause::Named,
-                    forced: false,
-                    holders: vec![],
-                })
-                .collect(),
-            refused: vec![],
-            kept: vec![],
-            leaves_no_tags: false,
-            unverified_referrers: vec![],
-            checked_at: None,
-            survivors: vec![],
-            freed: vec![],
-        }
-    }
-
     #[test]
     fn each_blob_counts_once_and_shared_blobs_are_not_unique() {
         let (mut a, mut b) = (Snapshot::new("a"), Snapshot::new("b"));
@@ -304,25 +205,6 @@ mod tests {
         assert_eq!(rows[1].bytes, z + 7 + 50 + 10);
         assert_eq!(rows[1].unique_bytes, z + 7 + 10);
         assert_eq!(total, x + y + z + 21 + 100 + 50 + 30 + 10);
-    }
-
-    #[test]
-    fn a_deletion_frees_what_no_remaining_manifest_references() {
-        let (mut a, mut b) = (Snapshot::new("a"), Snapshot::new("b"));
-        let (dx, x) = image(&mut a, "x", &[("l1", 100), ("l2", 50), ("l5", 5)]);
-        let (dy, y) = image(&mut a, "y", &[("l1", 100), ("l3", 30)]);
-        image(&mut b, "z", &[("l2", 50)]);
-        // x alone: its manifest, config and l5; l1 (y) and l2 (z in b) stay.
-        let plan = deleting("a", &[&dx]);
-        assert_eq!(freed(&[&a, &b], &[&plan]), vec![vec![Some(x + 7 + 5)]]);
-        // Scanning `a` alone, l2 looks free: the scan decides.
-        assert_eq!(freed(&[&a], &[&plan]), vec![vec![Some(x + 7 + 5 + 50)]]);
-        // x and y: l1 goes with the first that frees it, once.
-        let plan = deleting("a", &[&dx, &dy]);
-        assert_eq!(
-            freed(&[&a, &b], &[&plan]),
-            vec![vec![Some(x + 7 + 100 + 5), Some(y + 7 + 30)]]
-        );
     }
 
     #[test]
