@@ -11,9 +11,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
-use crate::deletion::{self, Action, Cause, Change, Done, Outcome, Plan};
+use crate::deletion::{self, Action, ActionReport, Cause, Change, Outcome, Plan};
 use crate::exit::{Exit, UsageError};
-use crate::graph::{Loader, Snapshot};
+use crate::graph::{AttachmentKind, Loader, Snapshot};
 use crate::interrupt::Interrupt;
 use crate::output::{count, escape, human_bytes, write_stdout, Format, Row};
 use crate::registry::{Digest, ErrorKind, Registry};
@@ -32,6 +32,9 @@ pub enum ActionKind {
     RewriteReferrersIndex,
     /// Put back a tag a change took against the plan.
     RestoreTag,
+    /// Read the tag list after the changes (never planned; reported when the
+    /// read fails).
+    CheckTagList,
 }
 
 impl ActionKind {
@@ -43,6 +46,7 @@ impl ActionKind {
             Action::RemoveDanglingTag { .. } => ActionKind::RemoveDanglingTag,
             Action::RewriteReferrersIndex { .. } => ActionKind::RewriteReferrersIndex,
             Action::RestoreTag { .. } => ActionKind::RestoreTag,
+            Action::CheckTagList => ActionKind::CheckTagList,
         }
     }
 
@@ -54,6 +58,7 @@ impl ActionKind {
             ActionKind::RemoveDanglingTag => "remove-dangling-tag",
             ActionKind::RewriteReferrersIndex => "rewrite-referrers-index",
             ActionKind::RestoreTag => "restore-tag",
+            ActionKind::CheckTagList => "check-tag-list",
         }
     }
 }
@@ -114,6 +119,60 @@ impl OutcomeKind {
     }
 }
 
+/// Why a plan line is there, printed and serialised as a word: `named`,
+/// `all-tags-removed`, `child`, `signature`, `attestation`, `sbom`, `referrer`,
+/// `referrers-index`, `orphan-<kind>`, `empty-referrers-index`, `tag-only`,
+/// `dangling`, `referrer-deleted`, `went-against-the-plan`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// A manifest named by digest, or a tag whose manifest goes.
+    Named,
+    /// Every tag of the manifest is removed, so it goes.
+    AllTagsRemoved,
+    /// A child of an index that goes.
+    Child,
+    /// An attachment of a manifest that goes, of this kind.
+    Attachment(AttachmentKind),
+    /// An attachment, of this kind, whose subject is gone.
+    Orphan(AttachmentKind),
+    /// A referrers fallback index left with no entries.
+    EmptyReferrersIndex,
+    /// A tag removed, its manifest kept.
+    TagOnly,
+    /// A tag whose manifest is missing.
+    Dangling,
+    /// A referrers fallback index rewritten without a deleted referrer.
+    ReferrerDeleted,
+    /// A tag the plan kept that went against it.
+    WentAgainstThePlan,
+    /// The check of the tag list after the changes.
+    CheckAfterChanges,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Named => f.write_str("named"),
+            Reason::AllTagsRemoved => f.write_str("all-tags-removed"),
+            Reason::Child => f.write_str("child"),
+            Reason::Attachment(kind) => f.write_str(kind.word()),
+            Reason::Orphan(kind) => write!(f, "orphan-{}", kind.word()),
+            Reason::EmptyReferrersIndex => f.write_str("empty-referrers-index"),
+            Reason::TagOnly => f.write_str("tag-only"),
+            Reason::Dangling => f.write_str("dangling"),
+            Reason::ReferrerDeleted => f.write_str("referrer-deleted"),
+            Reason::WentAgainstThePlan => f.write_str("went-against-the-plan"),
+            Reason::CheckAfterChanges => f.write_str("check-after-changes"),
+        }
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A plan line: what happens to which reference, and why.
 #[derive(Debug, Serialize)]
 pub struct PlanRow {
@@ -127,9 +186,8 @@ pub struct PlanRow {
     pub tags_removed: Vec<String>,
     /// Tags on the same manifest that stay.
     pub tags_kept: Vec<String>,
-    /// Why: `named`, `all-tags-removed`, `child`, `signature`, `attestation`,
-    /// `sbom`, `referrer`, `referrers-index`, `orphan-...`, `remove-tag`.
-    pub reason: String,
+    /// Why it is done.
+    pub reason: Reason,
     /// The index or subject it belongs to, for children and attachments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub of: Option<Digest>,
@@ -147,19 +205,20 @@ impl PlanRow {
     pub fn new(host: &str, repository: &str, action: &Action) -> PlanRow {
         let (reason, of) = match action {
             Action::DeleteManifest { cause, .. } => match cause {
-                Cause::Named => ("named".to_string(), None),
-                Cause::AllTagsRemoved => ("all-tags-removed".to_string(), None),
-                Cause::ChildOf(p) => ("child".to_string(), Some(p.clone())),
-                Cause::AttachmentOf(s, kind) => (kind.word().to_string(), Some(s.clone())),
-                Cause::Orphan(s, kind) => (format!("orphan-{}", kind.word()), Some(s.clone())),
+                Cause::Named => (Reason::Named, None),
+                Cause::AllTagsRemoved => (Reason::AllTagsRemoved, None),
+                Cause::ChildOf(p) => (Reason::Child, Some(p.clone())),
+                Cause::AttachmentOf(s, kind) => (Reason::Attachment(kind.clone()), Some(s.clone())),
+                Cause::Orphan(s, kind) => (Reason::Orphan(kind.clone()), Some(s.clone())),
                 Cause::EmptyReferrersIndex { subject, .. } => {
-                    ("empty-referrers-index".into(), Some(subject.clone()))
+                    (Reason::EmptyReferrersIndex, Some(subject.clone()))
                 }
             },
-            Action::RemoveTag { .. } => ("tag-only".to_string(), None),
-            Action::RemoveDanglingTag { .. } => ("dangling".to_string(), None),
-            Action::RewriteReferrersIndex { .. } => ("referrer-deleted".to_string(), None),
-            Action::RestoreTag { .. } => ("went-against-the-plan".to_string(), None),
+            Action::RemoveTag { .. } => (Reason::TagOnly, None),
+            Action::RemoveDanglingTag { .. } => (Reason::Dangling, None),
+            Action::RewriteReferrersIndex { .. } => (Reason::ReferrerDeleted, None),
+            Action::RestoreTag { .. } => (Reason::WentAgainstThePlan, None),
+            Action::CheckTagList => (Reason::CheckAfterChanges, None),
         };
         let (reference, tags_kept) = match action {
             Action::DeleteManifest { digest, .. } => {
@@ -173,6 +232,7 @@ impl PlanRow {
             | Action::RemoveDanglingTag { tag } => {
                 (format!("{host}/{repository}:{tag}"), Vec::new())
             }
+            Action::CheckTagList => (format!("{host}/{repository}"), Vec::new()),
         };
         PlanRow {
             reference,
@@ -190,9 +250,9 @@ impl PlanRow {
     /// Why, in words: `child of sha256:…`, `signature of sha256:…`, `named`.
     pub fn why(&self) -> String {
         match &self.of {
-            Some(of) if matches!(self.reason.as_str(), "child") => format!("child of {of}"),
+            Some(of) if self.reason == Reason::Child => format!("child of {of}"),
             Some(of) => format!("{} of {of}", self.reason),
-            None => self.reason.clone(),
+            None => self.reason.to_string(),
         }
     }
 }
@@ -560,7 +620,7 @@ fn describe_change(change: &Change) -> String {
 }
 
 impl OutcomeRow {
-    fn new(host: &str, done: &Done, given: Option<Vec<String>>) -> OutcomeRow {
+    fn new(host: &str, done: &ActionReport, given: Option<Vec<String>>) -> OutcomeRow {
         let row = PlanRow::new(host, &done.repository, &done.action);
         let (outcome, error): (OutcomeKind, Option<String>) = match &done.outcome {
             Outcome::Deleted => (OutcomeKind::Deleted, None),
@@ -664,13 +724,13 @@ pub async fn confirm_and_execute(
     let streamed: Mutex<HashMap<String, usize>> = Mutex::default();
     let stream_rows = ctx.format == Format::Plain;
     let mut done = {
-        let tick = |one: &Done| {
+        let tick = |one: &ActionReport| {
             counts.note(&one.outcome);
             if let Some(p) = &progress {
                 p.inc(1);
             }
         };
-        let finished = |repository: &[Done]| {
+        let finished = |repository: &[ActionReport]| {
             if !stream_rows {
                 return;
             }
@@ -779,7 +839,7 @@ pub async fn confirm_and_execute(
 }
 
 /// One note per repository for the kept tags that went by another client's change.
-fn note_gone_meanwhile(ctx: &Context, host: &str, done: &[Done]) {
+fn note_gone_meanwhile(ctx: &Context, host: &str, done: &[ActionReport]) {
     let mut by_repository: std::collections::BTreeMap<&str, (Vec<&str>, bool)> = Default::default();
     for d in done {
         if let (Outcome::GoneMeanwhile { with_manifest }, Action::RestoreTag { tag, .. }) =
@@ -874,3 +934,85 @@ pub const GC_NOTE: &[&str] = &[
     "(Debian: docker-registry garbage-collect ...); not with --delete-untagged on",
     "Distribution 2.x, which deletes the platforms of every multi-arch image",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deletion::execute::ActionError;
+    use crate::registry::media::{MediaType, OCI_MANIFEST};
+    use crate::registry::RegistryError;
+
+    fn delete(cause: Cause) -> Action {
+        Action::DeleteManifest {
+            digest: Digest::sha256_of(b"m"),
+            media_type: MediaType::parse(OCI_MANIFEST),
+            tags: vec![],
+            cause,
+            forced: false,
+            holders: vec![],
+        }
+    }
+
+    #[test]
+    fn reasons_are_written_as_the_words_scripts_read() {
+        let s = Digest::sha256_of(b"s");
+        let tag = |t: &str| t.to_string();
+        let cases = [
+            (delete(Cause::Named), "named"),
+            (delete(Cause::AllTagsRemoved), "all-tags-removed"),
+            (delete(Cause::ChildOf(s.clone())), "child"),
+            (
+                delete(Cause::AttachmentOf(s.clone(), AttachmentKind::Signature)),
+                "signature",
+            ),
+            (
+                delete(Cause::AttachmentOf(
+                    s.clone(),
+                    AttachmentKind::Referrer(Some("application/spdx+json".into())),
+                )),
+                "referrer",
+            ),
+            (
+                delete(Cause::Orphan(s.clone(), AttachmentKind::Sbom)),
+                "orphan-sbom",
+            ),
+            (
+                delete(Cause::EmptyReferrersIndex {
+                    subject: s.clone(),
+                    dropped: vec![],
+                }),
+                "empty-referrers-index",
+            ),
+            (Action::RemoveDanglingTag { tag: tag("t") }, "dangling"),
+            (
+                Action::RestoreTag {
+                    tag: tag("t"),
+                    digest: s.clone(),
+                },
+                "went-against-the-plan",
+            ),
+        ];
+        for (action, word) in cases {
+            let row = PlanRow::new("r", "app", &action);
+            let json = serde_json::to_value(&row).unwrap();
+            assert_eq!(json["reason"], word, "{action:?}");
+        }
+        let row = PlanRow::new("r", "app", &delete(Cause::ChildOf(s.clone())));
+        assert_eq!(row.why(), format!("child of {s}"));
+    }
+
+    #[test]
+    fn a_tag_list_unreadable_after_the_changes_names_the_repository() {
+        let done = ActionReport {
+            repository: "app".into(),
+            action: Action::CheckTagList,
+            outcome: Outcome::Failed(ActionError::Registry(RegistryError::Config(
+                "unreadable".into(),
+            ))),
+        };
+        let row = OutcomeRow::new("r", &done, None);
+        assert_eq!(row.reference, "r/app");
+        assert_eq!(row.digest, None);
+        assert_eq!(row.outcome, OutcomeKind::Failed);
+    }
+}

@@ -464,7 +464,7 @@ impl Attribution {
                 at.tags.get(tag).cloned().unwrap_or_default()
             }
             Action::RewriteReferrersIndex { dropped, .. } => at.deleted(dropped),
-            Action::RestoreTag { .. } => Vec::new(),
+            Action::RestoreTag { .. } | Action::CheckTagList => Vec::new(),
         };
         self.texts(&positions)
     }

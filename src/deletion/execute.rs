@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use futures_util::stream::{self, StreamExt as _};
 
-use super::plan::{Action, Cause, Plan, Survivor};
+use super::plan::{Action, Cause, KeptTag, Plan};
 use super::untag::{Expect, TagRemoval, Untag};
 use super::watch::Watch;
 use crate::graph::{Depth, Loader, Snapshot};
@@ -157,7 +157,7 @@ pub struct Halt {
 
 /// An action and what became of it.
 #[derive(Debug)]
-pub struct Done {
+pub struct ActionReport {
     /// The repository.
     pub repository: String,
     /// The action.
@@ -173,7 +173,7 @@ pub struct Done {
 pub async fn recheck(
     loader: &Loader<'_>,
     plans: Vec<Plan>,
-) -> Result<(Vec<Plan>, Vec<Done>), RegistryError> {
+) -> Result<(Vec<Plan>, Vec<ActionReport>), RegistryError> {
     let snapshots: Vec<(Instant, Result<Snapshot, RegistryError>)> = stream::iter(&plans)
         .map(|plan| async move {
             let at = Instant::now();
@@ -192,7 +192,7 @@ pub async fn recheck(
         plan.checked_at = Some(at);
         let (actions, left) = check_actions(&plan, &now);
         plan.actions = actions;
-        plan.survivors = super::plan::survivors(&now, &plan.tags_removed());
+        plan.kept_tags = super::plan::kept_tags(&now, &plan.tags_removed());
         changed.extend(left.into_iter().map(|(action, change)| {
             let outcome = match (&action, change) {
                 // A tag to remove that is gone already: done by someone else.
@@ -202,7 +202,7 @@ pub async fn recheck(
                 ) => Outcome::AlreadyGone,
                 (_, change) => Outcome::Changed(change),
             };
-            Done {
+            ActionReport {
                 repository: plan.repository.clone(),
                 action,
                 outcome,
@@ -373,6 +373,7 @@ fn check_one(
         | Action::RestoreTag { tag, digest } => moved(tag, digest),
         Action::RemoveDanglingTag { tag } => (!now.dangles(tag))
             .then(|| Change::TagMoved(now.snapshot.tags.get(tag.as_str()).cloned())),
+        Action::CheckTagList => None,
     }
 }
 
@@ -394,9 +395,10 @@ fn blocked_by(action: &Action, left_out: &BTreeSet<Digest>) -> Option<Digest> {
         }
         Action::DeleteManifest { holders, .. } => holders,
         Action::RewriteReferrersIndex { dropped, .. } => dropped,
-        Action::RemoveTag { .. } | Action::RemoveDanglingTag { .. } | Action::RestoreTag { .. } => {
-            &[]
-        }
+        Action::RemoveTag { .. }
+        | Action::RemoveDanglingTag { .. }
+        | Action::RestoreTag { .. }
+        | Action::CheckTagList => &[],
     };
     waits_on.iter().find(|d| left_out.contains(*d)).cloned()
 }
@@ -408,7 +410,7 @@ fn blocked_by(action: &Action, left_out: &BTreeSet<Digest>) -> Option<Digest> {
 /// after the registry refuses a change as unsupported (405: it went read-only,
 /// or deletion was turned off) no other change is sent to it, and the rest are
 /// [`Outcome::NotAttempted`]. Each repository changed is then checked against
-/// its tag list ([`confirm`]). `watch` hears of each action's outcome as it is
+/// its tag list ([`check_tag_list`]). `watch` hears of each action's outcome as it is
 /// known, and of each repository's outcomes once they are final.
 pub async fn execute(
     registry: &Registry,
@@ -416,10 +418,10 @@ pub async fn execute(
     concurrency: usize,
     cancel: &AtomicBool,
     watch: &Observer<'_>,
-) -> Vec<Done> {
+) -> Vec<ActionReport> {
     let halt = OnceLock::new();
     let halt = &halt;
-    let per_plan: Vec<Vec<Done>> = stream::iter(plans)
+    let per_plan: Vec<Vec<ActionReport>> = stream::iter(plans)
         .map(|plan| execute_plan(registry, plan, concurrency, cancel, halt, watch))
         .buffered(concurrency.max(1))
         .collect()
@@ -432,9 +434,9 @@ pub async fn execute(
 /// outcomes once they are final.
 pub struct Observer<'a> {
     /// After each action.
-    pub action: &'a (dyn Fn(&Done) + Sync),
+    pub action: &'a (dyn Fn(&ActionReport) + Sync),
     /// After each repository, with its final outcomes.
-    pub repository: &'a (dyn Fn(&[Done]) + Sync),
+    pub repository: &'a (dyn Fn(&[ActionReport]) + Sync),
 }
 
 /// One repository's part of [`execute`].
@@ -445,7 +447,7 @@ async fn execute_plan(
     cancel: &AtomicBool,
     halt: &OnceLock<Halt>,
     observer: &Observer<'_>,
-) -> Vec<Done> {
+) -> Vec<ActionReport> {
     let mut done = Vec::with_capacity(plan.actions.len());
     let mut left_out: BTreeSet<Digest> = BTreeSet::new();
     // Whether any change was sent: even a failed one may have taken effect.
@@ -496,7 +498,7 @@ async fn execute_plan(
         if !outcome.is_done() {
             left_out.extend(action.digest().cloned());
         }
-        let one = Done {
+        let one = ActionReport {
             repository: plan.repository.clone(),
             action,
             outcome,
@@ -505,7 +507,7 @@ async fn execute_plan(
         done.push(one);
     }
     if sent {
-        let checks = confirm(registry, &plan.repository, &mut done, &plan.survivors).await;
+        let checks = check_tag_list(registry, &plan.repository, &mut done, &plan.kept_tags).await;
         done.extend(checks);
     }
     (observer.repository)(&done);
@@ -612,12 +614,12 @@ const REPAIRS: usize = 3;
 ///   it is. One that went while this run deleted manifests, whose own manifest
 ///   is still there, may have gone with them (the registry said it pointed
 ///   elsewhere): it is put back and reported.
-async fn confirm(
+async fn check_tag_list(
     registry: &Registry,
     repository: &str,
-    done: &mut [Done],
-    survivors: &[Survivor],
-) -> Vec<Done> {
+    done: &mut [ActionReport],
+    kept_tags: &[KeptTag],
+) -> Vec<ActionReport> {
     let placeholders: BTreeSet<Digest> = done
         .iter()
         .filter_map(|d| match &d.outcome {
@@ -703,16 +705,16 @@ async fn confirm(
         })
         .collect();
     let mut checks = Vec::new();
-    for survivor in survivors
+    for kept in kept_tags
         .iter()
         .filter(|s| !listed.contains(&s.tag) && !reported.contains(&s.digest))
     {
-        let outcome = survivor_gone(registry, repository, survivor, deleted_manifests).await;
-        checks.push(Done {
+        let outcome = kept_tag_gone(registry, repository, kept, deleted_manifests).await;
+        checks.push(ActionReport {
             repository: repository.to_string(),
             action: Action::RestoreTag {
-                tag: survivor.tag.clone(),
-                digest: survivor.digest.clone(),
+                tag: kept.tag.clone(),
+                digest: kept.digest.clone(),
             },
             outcome,
         });
@@ -720,33 +722,30 @@ async fn confirm(
     checks
 }
 
-fn check_failed(repository: &str, error: RegistryError) -> Done {
-    Done {
+fn check_failed(repository: &str, error: RegistryError) -> ActionReport {
+    ActionReport {
         repository: repository.to_string(),
-        action: Action::RestoreTag {
-            tag: String::new(),
-            digest: Digest::sha256_of(b""),
-        },
+        action: Action::CheckTagList,
         outcome: Outcome::Failed(error.into()),
     }
 }
 
-/// What became of `survivor`, a tag the plan kept that its repository's tag list
+/// What became of `kept`, a tag the plan kept that its repository's tag list
 /// no longer names.
-async fn survivor_gone(
+async fn kept_tag_gone(
     registry: &Registry,
     repository: &str,
-    survivor: &Survivor,
+    kept: &KeptTag,
     deleted_manifests: bool,
 ) -> Outcome {
     // The list may lag: only a tag its own read says is gone is gone.
     match registry
-        .get_manifest(repository, &ManifestRef::tag(&survivor.tag))
+        .get_manifest(repository, &ManifestRef::tag(&kept.tag))
         .await
     {
         Err(RegistryError::NotFound { .. }) => {}
         // Still on its manifest although unlisted: the registry contradicts itself.
-        Ok(m) if m.digest == survivor.digest => return Outcome::Changed(Change::Unlisted),
+        Ok(m) if m.digest == kept.digest => return Outcome::Changed(Change::Unlisted),
         // Pushed anew by another client (after the list was read): theirs.
         Ok(_) => {
             return Outcome::GoneMeanwhile {
@@ -758,7 +757,7 @@ async fn survivor_gone(
     // Its manifest, read again (bytes are not kept from the plan: they could be
     // many megabytes a tag), checked against its digest.
     let manifest = match registry
-        .get_manifest(repository, &(&survivor.digest).into())
+        .get_manifest(repository, &(&kept.digest).into())
         .await
     {
         // This run deletes no manifest a kept tag is on: someone else deleted it.
@@ -779,8 +778,8 @@ async fn survivor_gone(
     let put = registry
         .put_manifest(
             repository,
-            &ManifestRef::tag(&survivor.tag),
-            survivor.media_type.as_str(),
+            &ManifestRef::tag(&kept.tag),
+            kept.media_type.as_str(),
             &manifest.bytes,
         )
         .await;
@@ -793,7 +792,7 @@ async fn survivor_gone(
 async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome {
     match action {
         // Only made by the check after the changes, never planned.
-        Action::RestoreTag { .. } => Outcome::NotStarted,
+        Action::RestoreTag { .. } | Action::CheckTagList => Outcome::NotStarted,
         Action::DeleteManifest { digest, .. } => {
             match registry.delete_manifest(repository, digest).await {
                 Ok(()) => Outcome::Deleted,

@@ -134,7 +134,7 @@ mod tests {
             leaves_no_tags: false,
             unverified_referrers: vec![],
             checked_at: None,
-            survivors: vec![],
+            kept_tags: vec![],
             freed: vec![],
         }
     }

@@ -16,6 +16,6 @@ pub(crate) mod retention;
 pub(crate) mod untag;
 pub(crate) mod watch;
 
-pub(crate) use execute::{execute, recheck, Change, Done, Observer, Outcome};
+pub(crate) use execute::{execute, recheck, ActionReport, Change, Observer, Outcome};
 pub use plan::{plan, Action, Cause, KeptReason, Plan, Refusal, Request};
 pub(crate) use referrers::plan_with_referrers;

@@ -109,6 +109,9 @@ pub enum Action {
         /// The manifest it pointed at.
         digest: Digest,
     },
+    /// Not planned: the read of the repository's tag list after its changes,
+    /// which checks them; reported only when that read fails.
+    CheckTagList,
 }
 
 impl Action {
@@ -119,7 +122,7 @@ impl Action {
             | Action::RemoveTag { digest, .. }
             | Action::RewriteReferrersIndex { digest, .. }
             | Action::RestoreTag { digest, .. } => Some(digest),
-            Action::RemoveDanglingTag { .. } => None,
+            Action::RemoveDanglingTag { .. } | Action::CheckTagList => None,
         }
     }
 
@@ -128,7 +131,9 @@ impl Action {
         match self {
             Action::DeleteManifest { tags, .. } => tags.clone(),
             Action::RemoveTag { tag, .. } | Action::RemoveDanglingTag { tag } => vec![tag.clone()],
-            Action::RewriteReferrersIndex { .. } | Action::RestoreTag { .. } => Vec::new(),
+            Action::RewriteReferrersIndex { .. }
+            | Action::RestoreTag { .. }
+            | Action::CheckTagList => Vec::new(),
         }
     }
 
@@ -185,7 +190,7 @@ pub struct Kept {
 /// A tag the plan keeps, with what is needed to put it back should a change take
 /// it against the plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Survivor {
+pub struct KeptTag {
     /// The tag.
     pub tag: String,
     /// The manifest it points at.
@@ -211,7 +216,7 @@ pub struct Plan {
     /// own: not taken for attachments, so kept (said once per repository).
     pub unverified_referrers: Vec<Digest>,
     /// The tags that stay, checked after the changes.
-    pub survivors: Vec<Survivor>,
+    pub kept_tags: Vec<KeptTag>,
     /// The bytes each action frees, by position; `None` for an action that
     /// deletes no manifest. Empty until [`super::freed::annotate`] fills it.
     pub freed: Vec<Option<u64>>,
@@ -470,7 +475,7 @@ impl<'a> Planner<'a> {
                 .iter()
                 .all(|t| removed.contains(t))
             && self.snapshot.tags.keys().all(|t| removed.contains(t));
-        plan.survivors = survivors(self.snapshot, &removed);
+        plan.kept_tags = kept_tags(self.snapshot, &removed);
         let acted_on: HashSet<&Digest> = plan.actions.iter().filter_map(Action::digest).collect();
         plan.kept = self
             .kept
@@ -736,14 +741,14 @@ fn in_dependency_order(actions: Vec<Action>) -> Vec<Action> {
 }
 
 /// The tags of `snapshot` not in `removed`, with what puts them back.
-pub fn survivors(snapshot: &Snapshot, removed: &BTreeSet<String>) -> Vec<Survivor> {
+pub fn kept_tags(snapshot: &Snapshot, removed: &BTreeSet<String>) -> Vec<KeptTag> {
     snapshot
         .tags
         .iter()
         .filter(|(tag, _)| !removed.contains(*tag))
         .filter_map(|(tag, digest)| {
             let node = snapshot.manifests.get(digest)?;
-            Some(Survivor {
+            Some(KeptTag {
                 tag: tag.clone(),
                 digest: digest.clone(),
                 media_type: node.media_type.clone(),

@@ -68,7 +68,7 @@ impl<'a> Watch<'a> {
     /// actions remove, read at `plan.checked_at`.
     pub fn new(registry: &'a Registry, plan: &'a Plan, concurrency: usize) -> Watch<'a> {
         let mut known: BTreeMap<String, Digest> = plan
-            .survivors
+            .kept_tags
             .iter()
             .map(|s| (s.tag.clone(), s.digest.clone()))
             .collect();
@@ -83,7 +83,9 @@ impl<'a> Watch<'a> {
                 | Action::RewriteReferrersIndex { tag, digest, .. } => {
                     known.insert(tag.clone(), digest.clone());
                 }
-                Action::RemoveDanglingTag { .. } | Action::RestoreTag { .. } => {}
+                Action::RemoveDanglingTag { .. }
+                | Action::RestoreTag { .. }
+                | Action::CheckTagList => {}
             }
         }
         Watch {
