@@ -10,11 +10,12 @@ use std::time::Instant;
 use futures_util::stream::{self, StreamExt as _};
 
 use super::plan::{Action, Cause, KeptTag, Plan};
+use super::store::Store;
 use super::untag::{Expect, TagRemoval, Untag};
 use super::watch::Watch;
 use crate::graph::{Depth, Loader, Snapshot};
 use crate::registry::reference::ManifestRef;
-use crate::registry::{Digest, Registry, RegistryError};
+use crate::registry::{Digest, RegistryError};
 
 /// Why an action failed.
 #[derive(Debug, thiserror::Error)]
@@ -412,8 +413,8 @@ fn blocked_by(action: &Action, left_out: &BTreeSet<Digest>) -> Option<Digest> {
 /// [`Outcome::NotAttempted`]. Each repository changed is then checked against
 /// its tag list ([`check_tag_list`]). `watch` hears of each action's outcome as it is
 /// known, and of each repository's outcomes once they are final.
-pub async fn execute(
-    registry: &Registry,
+pub async fn execute<S: Store>(
+    registry: &S,
     plans: Vec<Plan>,
     concurrency: usize,
     cancel: &AtomicBool,
@@ -440,8 +441,8 @@ pub struct Observer<'a> {
 }
 
 /// One repository's part of [`execute`].
-async fn execute_plan(
-    registry: &Registry,
+async fn execute_plan<S: Store>(
+    registry: &S,
     plan: Plan,
     concurrency: usize,
     cancel: &AtomicBool,
@@ -517,8 +518,8 @@ async fn execute_plan(
 /// Before an action that deletes a manifest: the tag list read again when the
 /// view is stale, what was pushed meanwhile taken into account, and why the
 /// action must not go ahead, if it must not.
-async fn fresh(
-    watch: &mut Watch<'_>,
+async fn fresh<S: Store>(
+    watch: &mut Watch<'_, S>,
     action: &Action,
     planned: &HashMap<&Digest, &[String]>,
     needed: &mut HashMap<Digest, Change>,
@@ -575,7 +576,7 @@ async fn fresh(
 
 /// Records in `watch` what `action` changed, so that the next look does not
 /// take this run's own changes for another client's.
-fn note_change(watch: &mut Watch<'_>, action: &Action, outcome: &Outcome) {
+fn note_change<S: Store>(watch: &mut Watch<'_, S>, action: &Action, outcome: &Outcome) {
     match (action, outcome) {
         (Action::DeleteManifest { digest, .. }, _) => watch.deleted(digest),
         (
@@ -614,8 +615,8 @@ const REPAIRS: usize = 3;
 ///   it is. One that went while this run deleted manifests, whose own manifest
 ///   is still there, may have gone with them (the registry said it pointed
 ///   elsewhere): it is put back and reported.
-async fn check_tag_list(
-    registry: &Registry,
+async fn check_tag_list<S: Store>(
+    registry: &S,
     repository: &str,
     done: &mut [ActionReport],
     kept_tags: &[KeptTag],
@@ -732,8 +733,8 @@ fn check_failed(repository: &str, error: RegistryError) -> ActionReport {
 
 /// What became of `kept`, a tag the plan kept that its repository's tag list
 /// no longer names.
-async fn kept_tag_gone(
-    registry: &Registry,
+async fn kept_tag_gone<S: Store>(
+    registry: &S,
     repository: &str,
     kept: &KeptTag,
     deleted_manifests: bool,
@@ -789,7 +790,7 @@ async fn kept_tag_gone(
     }
 }
 
-async fn run(registry: &Registry, repository: &str, action: &Action) -> Outcome {
+async fn run<S: Store>(registry: &S, repository: &str, action: &Action) -> Outcome {
     match action {
         // Only made by the check after the changes, never planned.
         Action::RestoreTag { .. } | Action::CheckTagList => Outcome::NotStarted,

@@ -13,8 +13,12 @@ pub(crate) mod freed;
 pub mod plan;
 pub(crate) mod referrers;
 pub(crate) mod retention;
+pub(crate) mod store;
 pub(crate) mod untag;
 pub(crate) mod watch;
+
+#[cfg(test)]
+mod scenarios;
 
 pub(crate) use execute::{execute, recheck, ActionReport, Change, Observer, Outcome};
 pub use plan::{plan, Action, Cause, KeptReason, Plan, Refusal, Request};

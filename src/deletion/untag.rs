@@ -8,10 +8,11 @@
 //! the tags on it, which is this one.
 
 use super::execute::{ActionError, Change, Outcome};
+use super::store::Store;
 use crate::registry::manifests::Manifest;
 use crate::registry::reference::ManifestRef;
 use crate::registry::tags::{Placeholder, TagDeletion, TagRemovalError};
-use crate::registry::{Digest, Registry, RegistryError};
+use crate::registry::{Digest, RegistryError};
 
 /// What the tag must point at right before it is removed.
 #[derive(Debug, Clone, Copy)]
@@ -32,9 +33,9 @@ pub enum TagRemoval {
 }
 
 /// One tag of one repository to remove.
-pub struct Untag<'a> {
+pub struct Untag<'a, S: Store> {
     /// The registry.
-    pub registry: &'a Registry,
+    pub registry: &'a S,
     /// The repository.
     pub repository: &'a str,
     /// The tag.
@@ -47,7 +48,7 @@ pub struct Untag<'a> {
     pub in_index: bool,
 }
 
-impl Untag<'_> {
+impl<S: Store> Untag<'_, S> {
     /// Removes the tag if it still points where `expect` says. A tag found gone
     /// (no longer listed) is [`Outcome::AlreadyGone`]; one found dangling (its
     /// manifest deleted by someone else meanwhile) is removed all the same.

@@ -21,9 +21,10 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, StreamExt as _};
 
 use super::plan::{Action, Plan};
+use super::store::Store;
 use crate::graph::Node;
 use crate::registry::reference::{valid_tag, ManifestRef};
-use crate::registry::{Digest, Registry, RegistryError};
+use crate::registry::{Digest, RegistryError};
 
 /// The oldest view of the tag list a manifest is deleted on.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
@@ -53,8 +54,8 @@ pub struct Look {
 }
 
 /// The tags of one repository as last seen, and how fresh that is.
-pub struct Watch<'a> {
-    registry: &'a Registry,
+pub struct Watch<'a, S: Store> {
+    registry: &'a S,
     repository: &'a str,
     known: BTreeMap<String, Digest>,
     read_at: Instant,
@@ -63,10 +64,10 @@ pub struct Watch<'a> {
     concurrency: usize,
 }
 
-impl<'a> Watch<'a> {
+impl<'a, S: Store> Watch<'a, S> {
     /// The view the re-check left for `plan`: the tags it keeps and those its
     /// actions remove, read at `plan.checked_at`.
-    pub fn new(registry: &'a Registry, plan: &'a Plan, concurrency: usize) -> Watch<'a> {
+    pub fn new(registry: &'a S, plan: &'a Plan, concurrency: usize) -> Watch<'a, S> {
         let mut known: BTreeMap<String, Digest> = plan
             .kept_tags
             .iter()
