@@ -11,9 +11,9 @@ use super::Context;
 use crate::cli::DoctorArgs;
 use crate::exit::Exit;
 use crate::output::{escape, render_data, Row};
+use crate::registry::auth::CredentialCheck;
 use crate::registry::diagnose::{ListPage, Paging};
 use crate::registry::error::Hint;
-use crate::registry::tokens::CredentialCheck;
 use crate::registry::{auth::Challenge, Registry, RegistryError};
 
 /// How a check came out.
@@ -620,7 +620,7 @@ async fn proxy(report: &mut Report, registry: &Registry, timeout: std::time::Dur
         report.pass("proxy", why);
         return true;
     };
-    let target = crate::registry::transport::authority(base);
+    let target = crate::registry::redact::authority(base);
     let named = format!("{}={}", chosen.variable, escape(&chosen.shown()));
     let tunnel = base.scheme() == "https";
     match crate::registry::proxy::probe(chosen, &target, tunnel, timeout).await {

@@ -10,7 +10,7 @@ use super::Context;
 use crate::cli::{LoginArgs, StoreArg};
 use crate::credentials::store::StoreChoice;
 use crate::exit::{Exit, UsageError};
-use crate::registry::tokens::CredentialCheck;
+use crate::registry::auth::CredentialCheck;
 use crate::registry::{Credential, Resolved, Secret};
 
 /// Runs `regctl login`; `username` and `password_stdin` are the global flags.

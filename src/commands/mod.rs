@@ -292,7 +292,7 @@ impl Context {
     pub fn timeout(&self) -> Duration {
         self.options
             .timeout
-            .unwrap_or(crate::registry::client::DEFAULT_TIMEOUT)
+            .unwrap_or(crate::registry::limits::DEFAULT_TIMEOUT)
     }
 
     /// How registries' certificates are verified.

@@ -5,9 +5,10 @@ use reqwest::header::LOCATION;
 use reqwest::{Method, StatusCode};
 
 use super::auth::Scope;
-use super::client::{redact_url, Registry};
+use super::client::Registry;
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
+use super::redact::redact_url;
 
 impl Registry {
     /// Uploads `bytes` as a blob of `repository` (POST, then one PUT with the digest).

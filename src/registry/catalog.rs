@@ -9,10 +9,11 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use url::Url;
 
-use super::auth::Scope;
-use super::client::{redact_url, Registry};
-use super::error::parse_json;
-use super::error::{Hint, RegistryError, Result};
+use super::auth::{Challenge, Scope};
+use super::client::Registry;
+use super::error::{parse_json, RegistryError, Result};
+use super::hint::Hint;
+use super::redact::redact_url;
 
 /// Repositories asked for per catalog page.
 const CATALOG_PAGE_SIZE: u32 = 1000;
@@ -98,13 +99,10 @@ impl Registry {
     /// without it: then the credentials are good, and only the catalog is off
     /// limits (a repository can still be named and listed).
     async fn grants_without_catalog(&self) -> bool {
-        let Ok(Some(challenge @ super::auth::Challenge::Bearer { .. })) = self.challenge().await
-        else {
+        let Ok(Some(challenge @ Challenge::Bearer { .. })) = self.challenge().await else {
             return false;
         };
-        self.authorization(&challenge, &Scope::None, None)
-            .await
-            .is_ok()
+        self.authorization(&challenge, &Scope::None).await.is_ok()
     }
 
     /// The registry lists no repositories to this client, for `detail`.

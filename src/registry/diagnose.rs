@@ -5,11 +5,11 @@
 use reqwest::header::LINK;
 use reqwest::StatusCode;
 
-use super::auth::{Challenge, Scope};
+use super::catalog::MAX_PAGE_BODY;
+use super::challenge::{challenge_of, Challenge, Scope};
 use super::client::Registry;
-use super::error::Result;
-use super::tokens::challenge_of;
-use super::Digest;
+use super::digest::Digest;
+use super::error::{RegistryError, Result};
 
 /// What an unauthenticated `GET /v2/` answered.
 #[derive(Clone, Debug)]
@@ -47,7 +47,7 @@ pub enum Paging {
 impl Registry {
     /// `GET /v2/` without credentials, as it comes.
     pub async fn api_answer(&self) -> Result<ApiAnswer> {
-        let answer = self.get_api_root(&self.url("v2/")?).await?;
+        let answer = self.api_root(&self.url("v2/")?).await?;
         Ok(ApiAnswer {
             status: answer.status.as_u16(),
             api_version: answer
@@ -84,10 +84,7 @@ impl Registry {
             paging: Paging::Refused(status),
             items: Vec::new(),
         };
-        match self
-            .get(&url, scope, None, super::catalog::MAX_PAGE_BODY)
-            .await
-        {
+        match self.get(&url, scope, None, MAX_PAGE_BODY).await {
             Ok(answer) if answer.status.is_success() => {
                 let items: Vec<String> = serde_json::from_slice::<serde_json::Value>(&answer.body)
                     .ok()
@@ -110,7 +107,7 @@ impl Registry {
                 Ok(ListPage { paging, items })
             }
             Ok(answer) => Ok(refused(answer.status.as_u16())),
-            Err(super::RegistryError::Unauthorized { .. }) => Ok(refused(401)),
+            Err(RegistryError::Unauthorized { .. }) => Ok(refused(401)),
             Err(e) => Err(e),
         }
     }

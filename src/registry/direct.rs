@@ -25,7 +25,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
 use reqwest::Method;
 
-use super::client::{CONNECT_TIMEOUT, MAX_IDLE_CONNECTIONS};
+use super::limits::{CONNECT_TIMEOUT, MAX_IDLE_CONNECTIONS, USER_AGENT as AGENT_TEXT};
 
 type Connector = ConnectWithin<hyper_rustls::HttpsConnector<HttpConnector>>;
 
@@ -36,7 +36,7 @@ pub(crate) struct Direct {
 
 /// What the full client sends when a request names no `Accept`.
 const ANY: HeaderValue = HeaderValue::from_static("*/*");
-const AGENT: HeaderValue = HeaderValue::from_static(super::client::USER_AGENT);
+const AGENT: HeaderValue = HeaderValue::from_static(AGENT_TEXT);
 
 impl Direct {
     /// A pool for the registry; made only when the environment sets no proxy

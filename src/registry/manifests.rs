@@ -1,21 +1,22 @@
 //! Manifests: HEAD, GET (bytes verified against the digest), PUT and DELETE,
-//! digest resolution with platform selection, and the referrers API.
+//! and digest resolution with platform selection.
 
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
 use super::auth::Scope;
-use super::catalog::PageError;
-use super::client::{redact_url, Registry};
+use super::client::Registry;
 use super::digest::Digest;
-use super::error::parse_json;
-use super::error::{Hint, RegistryError, Result};
+use super::error::{describe, parse_json, RegistryError, Result};
+use super::hint::Hint;
+use super::limits::MAX_ERROR_BODY;
 use super::media::{
-    is_index, Descriptor, ImageConfig, ImageManifest, Index, MediaType, Platform, MANIFEST_ACCEPT,
+    is_index, ImageConfig, ImageManifest, Index, MediaType, Platform, MANIFEST_ACCEPT,
 };
+use super::redact::redact_url;
 use super::reference::{ManifestRef, Reference};
-use super::transport::{Fetched, Request, Retry, MAX_ERROR_BODY};
+use super::transport::{Fetched, Request, Retry};
 use crate::text::escape;
 use futures_util::future::BoxFuture;
 
@@ -79,15 +80,15 @@ impl Registry {
         reference: &ManifestRef,
     ) -> Result<(Url, Fetched)> {
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
+        let request = Request {
+            method: method.clone(),
+            url: &url,
+            accept: Some(MANIFEST_ACCEPT),
+            body: None,
+            limit: MAX_MANIFEST_BODY,
+        };
         let answer = self
-            .request(Request {
-                method: method.clone(),
-                url: &url,
-                scope: &Scope::Pull(repository.to_string()),
-                accept: Some(MANIFEST_ACCEPT),
-                body: None,
-                limit: MAX_MANIFEST_BODY,
-            })
+            .request(request, &Scope::Pull(repository.to_string()))
             .await?;
         if answer.status == StatusCode::OK {
             return Ok((url, answer));
@@ -131,23 +132,24 @@ impl Registry {
         let Ok(url) = self.url(&format!("v2/{repository}/tags/list?n=1")) else {
             return false;
         };
-        self.request(Request {
+        let request = Request {
             method: Method::GET,
             url: &url,
-            scope: &Scope::Pull(repository.to_string()),
             accept: None,
             body: None,
             limit: MAX_MANIFEST_BODY,
-        })
-        .await
-        .is_ok_and(|a| {
-            a.status == StatusCode::NOT_FOUND
-                || (a.status == StatusCode::OK
-                    && serde_json::from_slice::<serde_json::Value>(&a.body).is_ok_and(|v| {
-                        v.get("tags")
-                            .is_none_or(|t| t.is_null() || t.as_array().is_some_and(Vec::is_empty))
-                    }))
-        })
+        };
+        self.request(request, &Scope::Pull(repository.to_string()))
+            .await
+            .is_ok_and(|a| {
+                a.status == StatusCode::NOT_FOUND
+                    || (a.status == StatusCode::OK
+                        && serde_json::from_slice::<serde_json::Value>(&a.body).is_ok_and(|v| {
+                            v.get("tags").is_none_or(|t| {
+                                t.is_null() || t.as_array().is_some_and(Vec::is_empty)
+                            })
+                        }))
+            })
     }
 
     /// HEAD of a manifest by tag or digest. `None` digest means the registry did not
@@ -362,12 +364,13 @@ impl Registry {
         let request = Request {
             method: Method::DELETE,
             url: &url,
-            scope: &Scope::Delete(repository.to_string()),
             accept: None,
             body: None,
             limit: MAX_ERROR_BODY,
         };
-        let answer = self.request_with(request, retry).await?;
+        let answer = self
+            .request_with(request, &Scope::Delete(repository.to_string()), retry)
+            .await?;
         Ok((url, answer))
     }
 
@@ -390,7 +393,7 @@ impl Registry {
         let detail = match (&errors[..], allow) {
             ([], Some(allow)) => format!("HTTP 405, Allow: {}", escape(allow)),
             ([], None) => "HTTP 405".to_string(),
-            (errors, _) => super::error::describe(errors),
+            (errors, _) => describe(errors),
         };
         RegistryError::Unsupported {
             registry: self.host().to_string(),
@@ -450,34 +453,73 @@ impl Registry {
             }
         }
     }
+}
 
-    /// The manifests whose `subject` is `digest` (`GET /v2/<name>/referrers/<digest>`,
-    /// all pages), or `None` when the registry has no referrers API (it answers 404;
-    /// one that has it answers 200, with an empty list for an unknown subject).
-    /// Clients of such registries use the `sha256-<hex>` fallback tag instead.
-    pub async fn referrers(
-        &self,
-        repository: &str,
-        digest: &Digest,
-    ) -> Result<Option<Vec<Descriptor>>> {
-        let first = self.url(&format!("v2/{repository}/referrers/{digest}"))?;
-        let what = format!("referrers of {}/{repository}@{digest}", self.host());
-        let result = self
-            .pages(
-                first,
-                &Scope::Pull(repository.to_string()),
-                &what,
-                |bytes, url| Ok(parse_json::<Index>(bytes, url)?.manifests),
-            )
-            .await;
-        match result {
-            Ok(descriptors) => Ok(Some(descriptors)),
-            Err(PageError::Registry(RegistryError::NotFound { .. })) => Ok(None),
-            Err(PageError::Registry(e)) => Err(e),
-            Err(PageError::PageSizeRefused) => Err(RegistryError::InvalidResponse {
-                url: what,
-                reason: "the registry refused the referrers list's page size".into(),
-            }),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
         }
+        map
+    }
+
+    #[test]
+    fn the_digest_header_is_read_checked_or_absent() {
+        let url = Url::parse("https://r.example/v2/app/manifests/v1?sig=s3cret").unwrap();
+        let hex = "a".repeat(64);
+        let sent = headers(&[(DIGEST_HEADER, &format!("sha256:{hex}"))]);
+        assert_eq!(
+            header_digest(&sent, &url).unwrap().unwrap().to_string(),
+            format!("sha256:{hex}")
+        );
+        assert_eq!(header_digest(&HeaderMap::new(), &url).unwrap(), None);
+        let bad = headers(&[(DIGEST_HEADER, "sha256:xyz")]);
+        match header_digest(&bad, &url).unwrap_err() {
+            RegistryError::InvalidResponse { url, reason } => {
+                assert!(reason.starts_with("Docker-Content-Digest `sha256:xyz`: "));
+                assert!(!url.contains("s3cret"), "{url}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_media_type_is_the_content_type_without_parameters() {
+        let typed = headers(&[(
+            "content-type",
+            "application/vnd.oci.image.index.v1+json ; charset=utf-8",
+        )]);
+        assert_eq!(
+            media_type(&typed),
+            "application/vnd.oci.image.index.v1+json"
+        );
+        assert_eq!(media_type(&HeaderMap::new()), "");
+    }
+
+    #[test]
+    fn a_manifest_is_named_by_tag_or_digest_as_references_are_written() {
+        let digest: Digest = format!("sha256:{}", "b".repeat(64)).parse().unwrap();
+        assert_eq!(
+            display("r:5000", "team/app", &ManifestRef::tag("v1")),
+            "r:5000/team/app:v1"
+        );
+        assert_eq!(
+            display("r:5000", "app", &ManifestRef::from(&digest)),
+            format!("r:5000/app@{digest}")
+        );
+    }
+
+    #[test]
+    fn an_invalid_manifest_names_what_was_read() {
+        let err = parse_manifest::<Index>(b"{", "r/app:v1").unwrap_err();
+        assert!(
+            matches!(&err, RegistryError::InvalidResponse { url, reason } if url == "r/app:v1" && reason.starts_with("manifest is not valid: ")),
+            "{err:?}"
+        );
     }
 }

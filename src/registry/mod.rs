@@ -2,33 +2,64 @@
 //!
 //! No printing and no `anyhow` here: every failure is a typed [`RegistryError`]
 //! whose [`ErrorKind`] the CLI maps to an exit code.
+//!
+//! The modules are layered one way: a module imports only modules of its own
+//! layer or of a layer below, never one above, and no two import each other
+//! (the test `layers::imports_point_down` reads the `use` lines and holds it).
+//! From the bottom:
+//!
+//! 1. leaves, which import nothing of the client: `secret`, `digest`, `hint`,
+//!    `redact`, `limits`, `retry`, `proxy`;
+//! 2. the vocabulary: `error`, `reference`, `media`, `credential`, `challenge`
+//!    (scopes and `WWW-Authenticate`), `token_cache`;
+//! 3. what the transport is made of: `tls`, `options`, `redirect`, `direct`;
+//! 4. `transport`: sending, redirects, the retry loop, body limits, the
+//!    observer; it knows no authentication;
+//! 5. `auth`: the challenge, Basic and Bearer authorization, token fetching,
+//!    over the transport;
+//! 6. `client`: [`Registry`], the face, over the authenticator;
+//! 7. operations, each adding [`Registry`] methods: `catalog`, `tags`,
+//!    `manifests`, `blobs`, `referrers`;
+//! 8. compositions of operations: `diagnose`, `prefix`.
 
 pub mod auth;
 pub mod blobs;
 pub mod catalog;
+mod challenge;
 pub mod client;
 pub mod credential;
 pub mod diagnose;
 pub mod digest;
 mod direct;
 pub mod error;
+pub mod hint;
+pub mod limits;
 pub mod manifests;
 pub mod media;
+mod options;
 pub mod prefix;
 pub mod proxy;
+pub mod redact;
 mod redirect;
 pub mod reference;
+mod referrers;
 pub mod retry;
 pub mod secret;
 pub mod tags;
 pub mod tls;
-pub mod tokens;
+mod token_cache;
 pub mod transport;
 
-pub use client::{ClientOptions, Observer, Registry, RequestRecord};
+pub use client::Registry;
 pub use credential::{Credential, Resolved, Secret};
 pub use digest::Digest;
 pub use error::{ErrorKind, RegistryError};
 pub use media::Platform;
+pub use options::{ClientOptions, Observer, RequestRecord};
 pub use reference::{Reference, RegistryTarget};
 pub use tls::TlsOptions;
+
+#[cfg(test)]
+mod layers;
+#[cfg(test)]
+mod test_server;

@@ -28,12 +28,12 @@ pub struct Chosen {
 impl Chosen {
     /// The proxy's URL for messages: user and password replaced by `***`.
     pub fn shown(&self) -> String {
-        super::client::redact_url(&self.url)
+        super::redact::redact_url(&self.url)
     }
 
     /// `host:port` of the proxy itself.
     pub fn authority(&self) -> String {
-        super::transport::authority(&self.url)
+        super::redact::authority(&self.url)
     }
 }
 

@@ -4,12 +4,18 @@
 //! never leads to HTTP, a write is never turned into a GET, at most
 //! [`MAX_REDIRECTS`] in a row.
 
-use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::header::{HeaderMap, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode};
 use url::{Origin, Url};
 
-use super::tokens::AuthHeader;
-use super::transport::Body;
+/// A request body, kept so that the request can be sent again (a retry, a 307
+/// or 308 leg).
+pub(crate) struct Body {
+    /// Its `Content-Type`.
+    pub content_type: Option<String>,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
 
 /// The most redirects followed for one request.
 pub(crate) const MAX_REDIRECTS: usize = 10;
@@ -23,9 +29,9 @@ pub(crate) struct Leg<'a> {
     pub url: Url,
     /// The body, sent again on a 307 or 308.
     pub body: Option<&'a Body>,
-    /// The authorization: on the registry's own origin only, and never again
-    /// once a redirect has left it.
-    pub auth: Option<&'a AuthHeader>,
+    /// The `Authorization` value: on the registry's own origin only, and never
+    /// again once a redirect has left it.
+    pub auth: Option<&'a HeaderValue>,
 }
 
 /// The leg that the answer to `leg` (`status`, `headers`) leads to, `followed`
@@ -83,8 +89,6 @@ pub(crate) fn next_leg<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::credential::Secret;
-    use reqwest::header::HeaderValue;
 
     fn to(location: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -96,7 +100,7 @@ mod tests {
         Url::parse("https://r.example:5000/").unwrap().origin()
     }
 
-    fn leg<'a>(method: Method, body: Option<&'a Body>, auth: Option<&'a AuthHeader>) -> Leg<'a> {
+    fn leg<'a>(method: Method, body: Option<&'a Body>, auth: Option<&'a HeaderValue>) -> Leg<'a> {
         Leg {
             method,
             url: Url::parse("https://r.example:5000/v2/a/blobs/sha256:x").unwrap(),
@@ -107,7 +111,7 @@ mod tests {
 
     #[test]
     fn credentials_stay_on_the_registrys_origin_and_do_not_come_back() {
-        let auth = AuthHeader::Bearer(Secret::new("t"));
+        let auth = HeaderValue::from_static("Bearer t");
         let first = leg(Method::GET, None, Some(&auth));
         let same = next_leg(
             &first,

@@ -1,7 +1,7 @@
 //! Image references (`host[:port]/path/repo[:tag][@digest]`) and listing targets
 //! (`host[:port][/prefix]`), validated against the distribution reference grammar.
 
-use super::error::Hint;
+use super::hint::Hint;
 use std::fmt;
 use std::str::FromStr;
 

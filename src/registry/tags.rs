@@ -154,3 +154,21 @@ fn placeholder_config(repository: &str, tag: &str) -> Vec<u8> {
     });
     serde_json::to_vec(&value).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_placeholder_config_is_unique_and_names_its_tag() {
+        let first = placeholder_config("team/app", "v1");
+        let second = placeholder_config("team/app", "v1");
+        assert_ne!(Digest::sha256_of(&first), Digest::sha256_of(&second));
+        let value: serde_json::Value = serde_json::from_slice(&first).unwrap();
+        assert_eq!(
+            value["config"]["Labels"]["org.regctl.placeholder"],
+            "team/app:v1"
+        );
+        assert_eq!(value["rootfs"]["diff_ids"], serde_json::json!([]));
+    }
+}

@@ -13,7 +13,8 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
-use super::error::{Hint, RegistryError, Result};
+use super::error::{RegistryError, Result};
+use super::hint::Hint;
 
 /// Where docker keeps per-registry certificates.
 pub const DEFAULT_CERTS_DIR: &str = "/etc/docker/certs.d";

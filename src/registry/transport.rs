@@ -1,40 +1,40 @@
-//! Sending requests: the one retry loop (one time budget per request), the
-//! authorization in force with one renewal after a 401, bounded bodies, the
-//! request observer, and transport failures turned into errors.
+//! Sending requests, knowing nothing of authentication: the HTTP clients of one
+//! registry (its own origin with its TLS settings, any other origin without
+//! them, and the direct path), redirects followed leg by leg, the one retry loop
+//! (one time budget per request), bounded bodies, the in-flight bound, the
+//! request observer, transport failures turned into errors, and the error for
+//! an unexpected answer. An `Authorization` value is given to it by the layer
+//! above (`auth.rs`) as an opaque header, sent on the registry's own origin only.
 
 use std::future::Future;
-use std::time::{Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::future::BoxFuture;
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
-use super::auth::Scope;
-use super::client::{redact_url, Registry, RequestRecord, CONNECT_TIMEOUT};
 use super::direct::Direct;
 use super::error::{
-    cause_chain, innermost, parse_error_body, ErrorInfo, Hint, RegistryError, Result,
+    cause_chain, describe, innermost, parse_error_body, ErrorInfo, RegistryError, Result,
 };
-use super::redirect::{next_leg, Leg};
-use super::retry::{io_causes, is_reset, retry_after, retryable_status, Backoff};
+use super::hint::Hint;
+use super::limits::{
+    CONNECT_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, MAX_ERROR_BODY, MAX_IDLE_CONNECTIONS,
+    USER_AGENT,
+};
+use super::options::{ClientOptions, Observer, RequestRecord};
+use super::proxy::{Chosen, ProxyEnv};
+use super::redact::{authority, redact_url};
+use super::redirect::{next_leg, Body, Leg};
+use super::retry::{io_causes, is_reset, retry_after, retryable_status, Backoff, RetryPolicy};
 use super::tls;
-use super::tokens::AuthHeader;
-
-/// Largest error body read, for its error codes.
-pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
-
-/// A request body, kept so that the request can be sent again.
-pub(crate) struct Body {
-    /// Its `Content-Type`.
-    pub content_type: Option<String>,
-    /// Its bytes.
-    pub bytes: Vec<u8>,
-}
 
 /// A whole answer: status, headers, the URL it came from (after redirects) and
 /// the body, read up to a limit (an error's, a little of it; empty when it could
 /// not be read).
+#[derive(Debug)]
 pub(crate) struct Fetched {
     /// The status.
     pub status: StatusCode,
@@ -72,8 +72,6 @@ pub(crate) struct Request<'a> {
     pub method: Method,
     /// The URL.
     pub url: &'a Url,
-    /// The authorization it needs.
-    pub scope: &'a Scope,
     /// The `Accept` header.
     pub accept: Option<&'static str>,
     /// The body, if any.
@@ -82,71 +80,189 @@ pub(crate) struct Request<'a> {
     pub limit: usize,
 }
 
-impl Registry {
-    /// Sends `request` with the authorization its scope needs, reads the answer,
-    /// and retries as its method allows ([`Retry::Idempotent`] for GET and HEAD,
-    /// else [`Retry::Never`]).
-    pub(crate) async fn request(&self, request: Request<'_>) -> Result<Fetched> {
-        let retry = if request.method == Method::GET || request.method == Method::HEAD {
-            Retry::Idempotent
-        } else {
-            Retry::Never
+/// The HTTP side of one registry (`host[:port]`): its connection pools, the
+/// in-flight bound, and the options that shape every request.
+pub(crate) struct Transport {
+    host: String,
+    base: Url,
+    /// Requests to the registry's own origin, with its TLS settings.
+    http: reqwest::Client,
+    /// GET and HEAD to the registry itself, when no proxy is set for it.
+    direct: Option<Direct>,
+    /// Requests to any other origin (a token realm, a redirect target): the
+    /// system's trust store and the CA files given, nothing of the registry's.
+    elsewhere: reqwest::Client,
+    /// The environment's proxies, read once: every path decides by them.
+    proxy: Arc<ProxyEnv>,
+    in_flight: tokio::sync::Semaphore,
+    opts: ClientOptions,
+}
+
+impl Transport {
+    /// The transport for `host` (`host[:port]`), through the environment's
+    /// proxies.
+    pub(crate) fn new(host: &str, opts: ClientOptions) -> Result<Self> {
+        Transport::with_proxies(host, opts, ProxyEnv::from_env())
+    }
+
+    /// The transport for `host` (`host[:port]`), through the proxies `proxy`
+    /// names.
+    pub(crate) fn with_proxies(host: &str, opts: ClientOptions, proxy: ProxyEnv) -> Result<Self> {
+        let scheme = if opts.plain_http { "http" } else { "https" };
+        let base = Url::parse(&format!("{scheme}://{host}/"))
+            .map_err(|e| RegistryError::Config(format!("registry `{host}`: {e}")))?;
+        // The registry's origin alone gets its TLS settings (--insecure, certs.d,
+        // a client certificate); with plain HTTP too, for the direct path. Any
+        // other origin is verified with the system's store and the CA files.
+        let tls_config = tls::client_config(host, &opts.tls)?;
+        let proxy = Arc::new(proxy);
+        let build = |tls: rustls::ClientConfig| -> Result<reqwest::Client> {
+            let env = proxy.clone();
+            reqwest::Client::builder()
+                // The proxy decision is regctl's own (`proxy.rs`), so that the
+                // direct path, the messages and `doctor` agree with it.
+                .proxy(reqwest::Proxy::custom(move |url| {
+                    env.proxy_for(url).map(|chosen| chosen.url.clone())
+                }))
+                .user_agent(USER_AGENT)
+                .timeout(opts.timeout.unwrap_or(DEFAULT_TIMEOUT))
+                .connect_timeout(CONNECT_TIMEOUT)
+                // Redirects are followed by the transport, leg by leg, each on
+                // the client for its origin; no Referer tells a leg where it came from.
+                .redirect(reqwest::redirect::Policy::none())
+                .referer(false)
+                .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
+                .use_preconfigured_tls(tls)
+                .build()
+                .map_err(|e| RegistryError::Config(format!("HTTP client: {e}")))
         };
-        self.request_with(request, retry).await
+        let direct = match proxy.proxy_for(&base) {
+            Some(_) => None,
+            None => Some(Direct::new(&tls_config)),
+        };
+        let max_in_flight = opts.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT).max(1);
+        Ok(Transport {
+            host: host.to_string(),
+            base,
+            http: build(tls_config)?,
+            elsewhere: build(tls::elsewhere_config(&opts.tls)?)?,
+            direct,
+            proxy,
+            in_flight: tokio::sync::Semaphore::new(max_in_flight),
+            opts,
+        })
     }
 
-    /// GET `url` with the authorization `scope` needs, reading at most `limit`
-    /// bytes of a successful answer.
-    pub(crate) async fn get(
+    /// The registry host, as given.
+    pub(crate) fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// `https://host:port/` (or `http://` for plain HTTP).
+    pub(crate) fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// `base` joined with `path` (a path relative to the registry root).
+    pub(crate) fn url(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path)
+            .map_err(|e| RegistryError::Config(format!("bad URL path `{path}`: {e}")))
+    }
+
+    /// True when the registry is talked to over plain HTTP.
+    pub(crate) fn plain_http(&self) -> bool {
+        self.opts.plain_http
+    }
+
+    /// The retry settings in force.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.opts.retry
+    }
+
+    /// The client for requests to `url`: the registry's own, for its origin
+    /// only; for any other, the one that applies none of its TLS settings.
+    fn http_for(&self, url: &Url) -> &reqwest::Client {
+        if self.is_own_origin(url) {
+            &self.http
+        } else {
+            &self.elsewhere
+        }
+    }
+
+    /// True when `url` is on the registry's own origin (scheme, host and port).
+    pub(crate) fn is_own_origin(&self, url: &Url) -> bool {
+        url.origin() == self.base.origin()
+    }
+
+    /// The proxy a request to `url` goes through, if any.
+    pub(crate) fn proxy_for(&self, url: &Url) -> Option<&Chosen> {
+        self.proxy.proxy_for(url)
+    }
+
+    /// The environment's proxy settings.
+    pub(crate) fn proxy_env(&self) -> &ProxyEnv {
+        &self.proxy
+    }
+
+    fn direct(&self) -> Option<&Direct> {
+        self.direct.as_ref()
+    }
+
+    /// The time a request (its answer and body) may take.
+    fn request_timeout(&self) -> Duration {
+        self.opts.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    fn observer(&self) -> Option<&Observer> {
+        self.opts.observer.as_ref()
+    }
+
+    /// A place among the requests in flight (waits while the bound is reached).
+    async fn in_flight_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        // The semaphore is never closed, so acquiring only waits.
+        self.in_flight.acquire().await.ok()
+    }
+
+    /// The error for an unexpected answer: 403 denied, 404 not found (`what`),
+    /// 405 unsupported, else the status with the registry's error codes.
+    pub(crate) fn error_for(
         &self,
+        method: &Method,
         url: &Url,
-        scope: &Scope,
-        accept: Option<&'static str>,
-        limit: usize,
-    ) -> Result<Fetched> {
-        self.request(Request {
-            method: Method::GET,
-            url,
-            scope,
-            accept,
-            body: None,
-            limit,
-        })
-        .await
-    }
-
-    /// Sends `bytes` of `content_type` (once: a write is not repeated).
-    pub(crate) async fn send_body(
-        &self,
-        method: Method,
-        url: &url::Url,
-        scope: &Scope,
-        content_type: Option<&str>,
-        bytes: Vec<u8>,
-    ) -> Result<Fetched> {
-        self.request(Request {
-            method,
-            url,
-            scope,
-            accept: None,
-            body: Some(Body {
-                content_type: content_type.map(str::to_string),
-                bytes,
-            }),
-            limit: MAX_ERROR_BODY,
-        })
-        .await
-    }
-
-    /// [`Registry::request`] with the retry rule given.
-    pub(crate) async fn request_with(
-        &self,
-        request: Request<'_>,
-        retry: Retry<'_>,
-    ) -> Result<Fetched> {
-        let (method, url) = (request.method.clone(), request.url);
-        self.with_retries(&method, url, retry, || self.attempt(&request))
-            .await
+        answer: &Fetched,
+        what: &str,
+    ) -> RegistryError {
+        let errors = answer.errors();
+        let detail = if errors.is_empty() {
+            format!("HTTP {}", answer.status.as_u16())
+        } else {
+            describe(&errors)
+        };
+        match answer.status {
+            StatusCode::FORBIDDEN => RegistryError::Denied {
+                method: method.to_string(),
+                url: redact_url(url),
+                detail,
+            },
+            StatusCode::NOT_FOUND => RegistryError::NotFound {
+                what: what.to_string(),
+                detail,
+            },
+            StatusCode::METHOD_NOT_ALLOWED => RegistryError::Unsupported {
+                registry: self.host().to_string(),
+                operation: format!("{method} on {what}"),
+                detail,
+                hint: None,
+            },
+            _ => RegistryError::Status {
+                method: method.to_string(),
+                url: redact_url(url),
+                status: answer.status.as_u16(),
+                errors,
+                attempts: 1,
+            },
+        }
     }
 
     /// The retry loop, the only one: runs `attempt` until it gives an answer that
@@ -218,54 +334,13 @@ impl Registry {
         }
     }
 
-    /// One attempt: the request with the authorization in force (renewed once
-    /// after a 401 from the registry itself), and its answer read.
-    async fn attempt(&self, request: &Request<'_>) -> Result<Fetched> {
-        let challenge = self.challenge().await?;
-        let auth = match &challenge {
-            Some(c) => self.authorization(c, request.scope, None).await?,
-            None => None,
-        };
-        let answer = self.execute(request, auth.as_ref()).await?;
-        if answer.status != StatusCode::UNAUTHORIZED {
-            return Ok(answer);
-        }
-        if answer.url.origin() != self.base().origin() {
-            // Another host's challenge (after a redirect) is never answered, and
-            // its 401 says nothing about the credentials for this registry.
-            return Err(RegistryError::Unauthorized {
-                registry: self.host().to_string(),
-                detail: format!(
-                    "a redirect led to {}, which asked for credentials; regctl sends this registry's credentials only to it",
-                    answer.url.origin().ascii_serialization()
-                ),
-                hint: Hint::CheckRedirects,
-                insufficient_scope: false,
-                at_token_server: false,
-            });
-        }
-        let renewed = self
-            .renewed_authorization(
-                &answer.headers,
-                challenge.as_ref(),
-                auth.as_ref(),
-                request.scope,
-            )
-            .await?;
-        let answer = self.execute(request, renewed.as_ref()).await?;
-        if answer.status == StatusCode::UNAUTHORIZED {
-            return Err(self.unauthorized_for(&answer.headers, request.scope));
-        }
-        Ok(answer)
-    }
-
     /// Sends the request with `auth` and reads the answer, following redirects
     /// leg by leg (`redirect.rs`): each leg on the direct path when it can take
     /// it, else through the full client for its origin.
     pub(crate) async fn execute(
         &self,
         request: &Request<'_>,
-        auth: Option<&AuthHeader>,
+        auth: Option<&HeaderValue>,
     ) -> Result<Fetched> {
         let mut leg = Leg {
             method: request.method.clone(),
@@ -322,7 +397,7 @@ impl Registry {
         let (method, url) = (&leg.method, &leg.url);
         // One deadline for the answer and its body, as the full client has.
         let deadline = tokio::time::Instant::now() + self.request_timeout();
-        let auth = leg.auth.map(AuthHeader::header_value);
+        let auth = leg.auth.cloned();
         let sent = async {
             match tokio::time::timeout_at(deadline, direct.send(method, uri, request.accept, auth))
                 .await
@@ -364,13 +439,31 @@ impl Registry {
             builder = builder.body(body.bytes.clone());
         }
         if let Some(auth) = leg.auth {
-            builder = builder.header(AUTHORIZATION, auth.header_value());
+            builder = builder.header(AUTHORIZATION, auth.clone());
         }
         self.dispatch(&leg.method, &leg.url, builder).await
     }
 
+    /// Sends `request` once through the full client for its URL's origin,
+    /// with `auth` whatever the origin, and follows no redirect: for the token
+    /// server, whose redirect is an answer of its own.
+    pub(crate) async fn send_unfollowed(
+        &self,
+        request: &Request<'_>,
+        auth: Option<&HeaderValue>,
+    ) -> Result<Fetched> {
+        let leg = Leg {
+            method: request.method.clone(),
+            url: request.url.clone(),
+            body: request.body.as_ref(),
+            auth,
+        };
+        let resp = self.send_full(request, &leg).await?;
+        read_answer(resp, request.limit, request.url).await
+    }
+
     /// Sends a built request within the in-flight bound and tells the observer.
-    pub(crate) async fn dispatch(
+    async fn dispatch(
         &self,
         method: &Method,
         url: &Url,
@@ -405,17 +498,12 @@ impl Registry {
     }
 
     /// Turns a reqwest failure into a TLS, timeout or transport error.
-    pub(crate) fn transport_error(
-        &self,
-        method: &Method,
-        url: &Url,
-        err: &reqwest::Error,
-    ) -> RegistryError {
+    fn transport_error(&self, method: &Method, url: &Url, err: &reqwest::Error) -> RegistryError {
         self.failure(method, url, err, err.is_connect(), err.is_timeout())
     }
 
     /// Turns a failure of the direct path into a TLS or transport error (its
-    /// timeout is [`Registry::timed_out`]).
+    /// timeout is [`Transport::timed_out`]).
     fn direct_error(
         &self,
         method: &Method,
@@ -458,7 +546,7 @@ impl Registry {
         } else {
             tls::Peer::Elsewhere(&host)
         };
-        if let Some(tls_err) = tls::explain(err, self.host(), peer, &self.options().tls) {
+        if let Some(tls_err) = tls::explain(err, self.host(), peer, &self.opts.tls) {
             return tls_err;
         }
         if timeout && !connect {
@@ -491,11 +579,7 @@ impl Registry {
 /// Why a connection through `proxy` to `host` failed: the proxy itself could
 /// not be reached (an I/O error is always the proxy's: no other connection is
 /// made), or it would not open the tunnel.
-fn through_proxy(
-    proxy: &super::proxy::Chosen,
-    host: &str,
-    err: &(dyn std::error::Error + 'static),
-) -> String {
+fn through_proxy(proxy: &Chosen, host: &str, err: &(dyn std::error::Error + 'static)) -> String {
     let shown = format!("the proxy {} (from {})", proxy.shown(), proxy.variable);
     if io_causes(err).next().is_some() {
         format!(
@@ -515,7 +599,7 @@ fn through_proxy(
 /// Reads an answer of the full client: at most `limit` bytes of a success's
 /// body; of an error's, a little (for its error codes), or nothing if that
 /// cannot be read.
-pub(crate) async fn read_answer(resp: Response, limit: usize, url: &Url) -> Result<Fetched> {
+async fn read_answer(resp: Response, limit: usize, url: &Url) -> Result<Fetched> {
     let from = resp.url().clone();
     let (head, body) = http::Response::<reqwest::Body>::from(resp).into_parts();
     read_body(head.status, head.headers, from, body, limit, url).await
@@ -602,11 +686,156 @@ fn has_timed_out(err: &(dyn std::error::Error + 'static)) -> bool {
         .is_some_and(reqwest::Error::is_timeout)
 }
 
-/// `host:port` of a URL, for messages.
-pub(crate) fn authority(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("?");
-    match url.port_or_known_default() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::test_server::{answer, TestServer};
+
+    /// A transport to `addr` over plain HTTP, with no proxy, retrying at once.
+    fn transport_to(addr: &str) -> Transport {
+        let opts = ClientOptions {
+            plain_http: true,
+            retry: RetryPolicy {
+                retries: 2,
+                base: Duration::ZERO,
+                max_backoff: Duration::ZERO,
+                ..RetryPolicy::default()
+            },
+            ..ClientOptions::default()
+        };
+        Transport::with_proxies(addr, opts, ProxyEnv::default()).unwrap()
+    }
+
+    fn get(url: &Url, limit: usize) -> Request<'_> {
+        Request {
+            method: Method::GET,
+            url,
+            accept: None,
+            body: None,
+            limit,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retryable_answer_is_sent_again_unless_retries_are_forbidden() {
+        let server = TestServer::start(|_, _| answer(503, &[], ""));
+        let transport = transport_to(&server.addr);
+        let url = transport.url("v2/").unwrap();
+        let request = get(&url, 100);
+        let once = transport
+            .with_retries(&Method::GET, &url, Retry::Never, || {
+                transport.execute(&request, None)
+            })
+            .await
+            .unwrap();
+        assert_eq!((once.status.as_u16(), server.seen().len()), (503, 1));
+        let err = transport
+            .with_retries(&Method::GET, &url, Retry::Idempotent, || {
+                transport.execute(&request, None)
+            })
+            .await
+            .unwrap_err();
+        // Two retries after the first attempt, then the status is final.
+        assert!(
+            matches!(
+                err,
+                RegistryError::Status {
+                    status: 503,
+                    attempts: 3,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(server.seen().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn the_authorization_given_stays_on_the_registry_origin() {
+        let storage = TestServer::start(|_, _| answer(200, &[], "blob"));
+        let to = format!("http://{}/blob", storage.addr);
+        let registry = TestServer::start(move |_, _| answer(307, &[("Location", &to)], ""));
+        let transport = transport_to(&registry.addr);
+        let url = transport.url("v2/app/blobs/x").unwrap();
+        let auth = HeaderValue::from_static("Bearer t");
+        let fetched = transport
+            .execute(&get(&url, 100), Some(&auth))
+            .await
+            .unwrap();
+        assert_eq!(
+            (fetched.status.as_u16(), &fetched.body[..]),
+            (200, &b"blob"[..])
+        );
+        assert_eq!(registry.seen()[0].header("authorization"), Some("Bearer t"));
+        assert_eq!(storage.seen()[0].header("authorization"), None);
+    }
+
+    #[tokio::test]
+    async fn a_body_is_read_up_to_its_limit_and_an_error_body_for_its_codes() {
+        let server = TestServer::start(|seen, _| match seen.target.as_str() {
+            "/big" => answer(200, &[], "0123456789A"),
+            _ => answer(
+                404,
+                &[],
+                r#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known"}]}"#,
+            ),
+        });
+        let transport = transport_to(&server.addr);
+        let big = transport.url("big").unwrap();
+        let err = transport.execute(&get(&big, 10), None).await.unwrap_err();
+        assert!(
+            matches!(&err, RegistryError::InvalidResponse { reason, .. } if reason == "the body is larger than 10 bytes"),
+            "{err:?}"
+        );
+        let exact = transport.execute(&get(&big, 11), None).await.unwrap();
+        assert_eq!(exact.body, b"0123456789A");
+        // An error's body is read for its codes whatever the success limit.
+        let missing = transport.url("missing").unwrap();
+        let fetched = transport.execute(&get(&missing, 10), None).await.unwrap();
+        assert_eq!(fetched.errors()[0].code, "NAME_UNKNOWN");
+    }
+
+    #[tokio::test]
+    async fn an_unfollowed_request_gives_the_redirect_itself() {
+        let server = TestServer::start(|_, _| answer(307, &[("Location", "/elsewhere")], ""));
+        let transport = transport_to(&server.addr);
+        let url = transport.url("token").unwrap();
+        let auth = HeaderValue::from_static("Basic abc");
+        let fetched = transport
+            .send_unfollowed(&get(&url, 100), Some(&auth))
+            .await
+            .unwrap();
+        assert_eq!(fetched.status.as_u16(), 307);
+        let seen = server.seen();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].header("authorization"), Some("Basic abc"));
+    }
+
+    #[test]
+    fn an_unexpected_answer_becomes_the_error_its_status_means() {
+        let transport = transport_to("127.0.0.1:9");
+        let url = Url::parse("http://127.0.0.1:9/v2/app/manifests/v1?token=s3cret").unwrap();
+        let fetched = |status: u16| Fetched {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            url: url.clone(),
+            body: br#"{"errors":[{"code":"DENIED","message":"no"}]}"#.to_vec(),
+        };
+        let error = |status| transport.error_for(&Method::GET, &url, &fetched(status), "tag v1");
+        assert!(
+            matches!(error(403), RegistryError::Denied { url, detail, .. } if detail == "DENIED: no" && !url.contains("s3cret"))
+        );
+        assert!(matches!(error(404), RegistryError::NotFound { what, .. } if what == "tag v1"));
+        assert!(
+            matches!(error(405), RegistryError::Unsupported { registry, operation, .. } if registry == "127.0.0.1:9" && operation == "GET on tag v1")
+        );
+        assert!(matches!(
+            error(500),
+            RegistryError::Status {
+                status: 500,
+                attempts: 1,
+                ..
+            }
+        ));
     }
 }
