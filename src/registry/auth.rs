@@ -16,7 +16,7 @@ use super::credential::{basic_auth, Credential, Resolved, Secret};
 use super::error::{parse_json, RegistryError, Result};
 use super::hint::Hint;
 use super::limits::{MAX_ERROR_BODY, MAX_TOKEN_BODY};
-use super::redact::redact_url;
+use super::redact::DisplaySafeUrl;
 use super::redirect::Body;
 use super::token_cache::{Token, TokenCache, TokenResponse};
 use super::transport::{Fetched, Request, Retry, Transport};
@@ -219,7 +219,7 @@ impl Authenticator {
                     // A challenge from wherever a redirect led would choose where
                     // the credentials go: only the registry's own counts.
                     return Err(RegistryError::InvalidResponse {
-                        url: redact_url(&url),
+                        url: DisplaySafeUrl::from(&url).to_string(),
                         reason: format!(
                             "GET /v2/ was redirected to another origin ({}); not followed for authentication",
                             answer.url.origin().ascii_serialization()
@@ -233,7 +233,7 @@ impl Authenticator {
                     StatusCode::BAD_REQUEST if self.transport.plain_http() => {
                         Err(RegistryError::Transport {
                             method: "GET".into(),
-                            url: redact_url(&url),
+                            url: DisplaySafeUrl::from(&url),
                             detail: "HTTP 400: the server answered plain HTTP as a TLS server does"
                                 .into(),
                             hint: Some(Hint::DropPlainHttp),
@@ -528,7 +528,7 @@ impl Authenticator {
             }
             s if s.is_redirection() => {
                 return Err(RegistryError::InvalidResponse {
-                    url: redact_url(url),
+                    url: DisplaySafeUrl::from(url).to_string(),
                     reason: format!("the token server answered a redirect ({s}); token requests do not follow redirects"),
                 })
             }
@@ -538,7 +538,7 @@ impl Authenticator {
         parsed
             .into_token()
             .ok_or_else(|| RegistryError::InvalidResponse {
-                url: redact_url(url),
+                url: DisplaySafeUrl::from(url).to_string(),
                 reason: "the token response carries no token".into(),
             })
     }

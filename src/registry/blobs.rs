@@ -8,7 +8,7 @@ use super::auth::Scope;
 use super::client::Registry;
 use super::digest::Digest;
 use super::error::{RegistryError, Result};
-use super::redact::redact_url;
+use super::redact::DisplaySafeUrl;
 
 impl Registry {
     /// Uploads `bytes` as a blob of `repository` (POST, then one PUT with the digest).
@@ -28,24 +28,24 @@ impl Registry {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| RegistryError::InvalidResponse {
-                url: redact_url(&start),
+                url: DisplaySafeUrl::from(&start).to_string(),
                 reason: "the upload answer has no Location".into(),
             })?;
         let mut url = start
             .join(location)
             .map_err(|e| RegistryError::InvalidResponse {
-                url: redact_url(&start),
+                url: DisplaySafeUrl::from(&start).to_string(),
                 reason: format!("upload Location `{location}`: {e}"),
             })?;
         if url.origin() != self.base().origin() {
             return Err(RegistryError::InvalidResponse {
-                url: redact_url(&start),
+                url: DisplaySafeUrl::from(&start).to_string(),
                 reason: format!(
                     "the upload Location leads to another origin ({}), where this registry's \
                      credentials are not sent; not followed. The usual cause is a reverse proxy in \
                      front of the registry that does not pass X-Forwarded-Proto, or drops the port \
                      from Host (set http.host or the proxy headers in the registry's config)",
-                    crate::text::escape(&redact_url(&url))
+                    crate::text::escape(&DisplaySafeUrl::from(&url).to_string())
                 ),
             });
         }
@@ -87,7 +87,7 @@ impl Registry {
         }
         if !digest.matches(&got.body) {
             return Err(RegistryError::DigestMismatch {
-                url: redact_url(&url),
+                url: DisplaySafeUrl::from(&url).to_string(),
                 expected: digest.to_string(),
                 actual: digest.recompute(&got.body).to_string(),
             });

@@ -13,7 +13,7 @@ use super::auth::{Challenge, Scope};
 use super::client::Registry;
 use super::error::{parse_json, RegistryError, Result};
 use super::hint::Hint;
-use super::redact::redact_url;
+use super::redact::DisplaySafeUrl;
 
 /// Repositories asked for per catalog page.
 const CATALOG_PAGE_SIZE: u32 = 1000;
@@ -212,7 +212,7 @@ impl Registry {
                 .count();
             if new == 0 && !page_items.is_empty() {
                 return Err(RegistryError::InvalidResponse {
-                    url: redact_url(&url),
+                    url: DisplaySafeUrl::from(&url).to_string(),
                     reason: format!(
                         "{what}: page {pages} brings nothing new (each of its {} entries was listed before); stopped",
                         page_items.len()
@@ -228,7 +228,7 @@ impl Registry {
             items.extend(page_items);
             if items.len() > self.max_list_items() {
                 return Err(RegistryError::TooManyItems {
-                    url: redact_url(&url),
+                    url: DisplaySafeUrl::from(&url),
                     what: what.to_string(),
                     bound: self.max_list_items(),
                 }
@@ -239,7 +239,7 @@ impl Registry {
             };
             if pages >= self.max_pages() {
                 return Err(RegistryError::TooManyPages {
-                    url: redact_url(&url),
+                    url: DisplaySafeUrl::from(&url),
                     what: what.to_string(),
                     bound: self.max_pages(),
                 }
@@ -247,7 +247,7 @@ impl Registry {
             }
             if empty_pages > MAX_EMPTY_PAGES {
                 return Err(RegistryError::InvalidResponse {
-                    url: redact_url(&url),
+                    url: DisplaySafeUrl::from(&url).to_string(),
                     reason: format!(
                         "{what}: {empty_pages} pages in a row were empty yet pointed to another; stopped"
                     ),
@@ -257,12 +257,12 @@ impl Registry {
             let next_url = url
                 .join(&next)
                 .map_err(|e| RegistryError::InvalidResponse {
-                    url: redact_url(&url),
+                    url: DisplaySafeUrl::from(&url).to_string(),
                     reason: format!("pagination link `{next}` is not a URL: {e}"),
                 })?;
             if next_url.origin() != url.origin() {
                 return Err(RegistryError::InvalidResponse {
-                    url: redact_url(&url),
+                    url: DisplaySafeUrl::from(&url).to_string(),
                     reason: format!(
                         "pagination link leads to another origin ({}); not followed",
                         next_url.origin().ascii_serialization()
@@ -272,8 +272,11 @@ impl Registry {
             }
             if !seen.insert(next_url.to_string()) {
                 return Err(RegistryError::InvalidResponse {
-                    url: redact_url(&url),
-                    reason: format!("pagination loops back to {}", redact_url(&next_url)),
+                    url: DisplaySafeUrl::from(&url).to_string(),
+                    reason: format!(
+                        "pagination loops back to {}",
+                        DisplaySafeUrl::from(&next_url)
+                    ),
                 }
                 .into());
             }

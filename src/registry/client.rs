@@ -4,8 +4,6 @@
 //! `tags.rs`, `manifests.rs`, `blobs.rs`, `referrers.rs`), through the few
 //! crate-visible methods here; this file imports none of them.
 
-use std::sync::atomic::AtomicU8;
-
 use reqwest::Method;
 use url::Url;
 
@@ -17,6 +15,7 @@ use super::options::ClientOptions;
 use super::proxy::{Chosen, ProxyEnv};
 use super::redirect::Body;
 use super::retry::RetryPolicy;
+use super::tag_deletion::LearntTagDeletion;
 use super::transport::{Fetched, Request, Retry, Transport};
 
 /// A client for one registry (`host[:port]`). Cheap to share behind an `Arc`;
@@ -24,8 +23,7 @@ use super::transport::{Fetched, Request, Retry, Transport};
 pub struct Registry {
     auth: Authenticator,
     max_list_items: usize,
-    /// Whether the registry deletes tags itself: 0 not known yet, 1 yes, 2 no.
-    pub(crate) tag_deletion: AtomicU8,
+    tag_deletion: LearntTagDeletion,
 }
 
 impl Registry {
@@ -36,7 +34,7 @@ impl Registry {
         Ok(Registry {
             auth: Authenticator::new(transport, credential),
             max_list_items,
-            tag_deletion: AtomicU8::new(0),
+            tag_deletion: LearntTagDeletion::default(),
         })
     }
 
@@ -67,6 +65,11 @@ impl Registry {
     /// `https://host:port/` (or `http://` for plain HTTP).
     pub fn base(&self) -> &Url {
         self.transport().base()
+    }
+
+    /// Whether the registry deletes tags itself, as learnt so far.
+    pub(crate) fn learnt_tag_deletion(&self) -> &LearntTagDeletion {
+        &self.tag_deletion
     }
 
     /// The proxy a request to `url` goes through, if any.

@@ -6,7 +6,7 @@ use url::Url;
 
 use super::digest::Digest;
 pub use super::hint::{set_hint_words, Hint, HintWords};
-use super::redact::redact_url;
+use super::redact::DisplaySafeUrl;
 use super::reference::ReferenceError;
 use crate::text::escape;
 
@@ -123,7 +123,7 @@ pub enum RegistryError {
         /// HTTP method.
         method: String,
         /// Request URL.
-        url: String,
+        url: DisplaySafeUrl,
         /// What the registry said.
         detail: String,
     },
@@ -178,7 +178,7 @@ pub enum RegistryError {
         /// HTTP method.
         method: String,
         /// Request URL.
-        url: String,
+        url: DisplaySafeUrl,
         /// HTTP status code.
         status: u16,
         /// The registry's error entries.
@@ -205,7 +205,7 @@ pub enum RegistryError {
         /// HTTP method.
         method: String,
         /// Request URL.
-        url: String,
+        url: DisplaySafeUrl,
         /// The cause chain, in words.
         detail: String,
         /// What the user can do (a timeout: allow more time).
@@ -217,7 +217,8 @@ pub enum RegistryError {
     /// The registry answered with something that is not what the spec says.
     #[error("{url}: invalid response: {reason}")]
     InvalidResponse {
-        /// Request URL.
+        /// Where it came from: the request URL (redacted, as a
+        /// [`DisplaySafeUrl`] shows it), or the name of what was read.
         url: String,
         /// What is wrong with it.
         reason: String,
@@ -231,7 +232,7 @@ pub enum RegistryError {
     )]
     TooManyItems {
         /// Request URL.
-        url: String,
+        url: DisplaySafeUrl,
         /// What was listed.
         what: String,
         /// The bound.
@@ -246,7 +247,7 @@ pub enum RegistryError {
     )]
     TooManyPages {
         /// Request URL.
-        url: String,
+        url: DisplaySafeUrl,
         /// What was listed.
         what: String,
         /// The bound.
@@ -256,7 +257,8 @@ pub enum RegistryError {
     /// Content does not hash to the digest it was asked for or announced with.
     #[error("{url}: content digest {actual} does not match {expected}")]
     DigestMismatch {
-        /// Request URL.
+        /// Where it came from: the request URL (redacted, as a
+        /// [`DisplaySafeUrl`] shows it), or the name of what was read.
         url: String,
         /// The digest asked for or announced.
         expected: String,
@@ -281,7 +283,13 @@ impl RegistryError {
             RegistryError::TagPointsElsewhere { .. } => ErrorKind::Refused,
             RegistryError::Unsupported { .. } => ErrorKind::Unsupported,
             RegistryError::Config(_) => ErrorKind::Usage,
-            _ => ErrorKind::Other,
+            RegistryError::Status { .. }
+            | RegistryError::Tls { .. }
+            | RegistryError::Transport { .. }
+            | RegistryError::InvalidResponse { .. }
+            | RegistryError::TooManyItems { .. }
+            | RegistryError::TooManyPages { .. }
+            | RegistryError::DigestMismatch { .. } => ErrorKind::Other,
         }
     }
 }
@@ -292,7 +300,7 @@ pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
 /// Parses JSON, naming the URL when it is invalid or truncated.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], url: &Url) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| RegistryError::InvalidResponse {
-        url: redact_url(url),
+        url: DisplaySafeUrl::from(url).to_string(),
         reason: format!("invalid JSON: {}", escape(&e.to_string())),
     })
 }
@@ -336,5 +344,22 @@ mod tests {
         assert_eq!(describe(&errors), "MANIFEST_UNKNOWN: manifest unknown");
         assert!(parse_error_body(b"<html>").is_empty());
         assert!(parse_error_body(b"").is_empty());
+    }
+
+    #[test]
+    fn an_error_shows_and_debugs_its_url_redacted() {
+        let url = Url::parse("https://r.example/v2/?access_token=s3cret").unwrap();
+        let err = RegistryError::Status {
+            method: "GET".into(),
+            url: DisplaySafeUrl::from(&url),
+            status: 500,
+            errors: Vec::new(),
+            attempts: 1,
+        };
+        assert_eq!(
+            err.to_string(),
+            "GET https://r.example/v2/?access_token=***: HTTP 500"
+        );
+        assert!(!format!("{err:?}").contains("s3cret"));
     }
 }

@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
         "credential",
         "challenge",
         "token_cache",
+        "tag_deletion",
     ],
     &["tls", "options", "redirect", "direct"],
     &["transport"],

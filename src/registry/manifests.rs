@@ -14,7 +14,7 @@ use super::limits::MAX_ERROR_BODY;
 use super::media::{
     is_index, ImageConfig, ImageManifest, Index, MediaType, Platform, MANIFEST_ACCEPT,
 };
-use super::redact::redact_url;
+use super::redact::DisplaySafeUrl;
 use super::reference::{ManifestRef, Reference};
 use super::transport::{Fetched, Request, Retry};
 use crate::text::escape;
@@ -59,7 +59,7 @@ fn header_digest(headers: &HeaderMap, url: &Url) -> Result<Option<Digest>> {
     text.parse()
         .map(Some)
         .map_err(|e| RegistryError::InvalidResponse {
-            url: redact_url(url),
+            url: DisplaySafeUrl::from(url).to_string(),
             reason: format!("Docker-Content-Digest `{text}`: {e}"),
         })
 }
@@ -190,7 +190,7 @@ impl Registry {
         for expected in [asked, announced].into_iter().flatten() {
             if expected.algorithm() == digest.algorithm() && expected != digest {
                 return Err(RegistryError::DigestMismatch {
-                    url: redact_url(&url),
+                    url: DisplaySafeUrl::from(&url).to_string(),
                     expected: expected.to_string(),
                     actual: digest.to_string(),
                 });

@@ -11,7 +11,7 @@
 //! 1. leaves, which import nothing of the client: `secret`, `digest`, `hint`,
 //!    `redact`, `limits`, `retry`, `proxy`;
 //! 2. the vocabulary: `error`, `reference`, `media`, `credential`, `challenge`
-//!    (scopes and `WWW-Authenticate`), `token_cache`;
+//!    (scopes and `WWW-Authenticate`), `token_cache`, `tag_deletion`;
 //! 3. what the transport is made of: `tls`, `options`, `redirect`, `direct`;
 //! 4. `transport`: sending, redirects, the retry loop, body limits, the
 //!    observer; it knows no authentication;
@@ -45,6 +45,7 @@ pub mod reference;
 mod referrers;
 pub mod retry;
 pub mod secret;
+mod tag_deletion;
 pub mod tags;
 pub mod tls;
 mod token_cache;

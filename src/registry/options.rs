@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
+use super::redact::DisplaySafeUrl;
 use super::retry::RetryPolicy;
 use super::tls::TlsOptions;
 
@@ -13,8 +14,8 @@ use super::tls::TlsOptions;
 pub struct RequestRecord {
     /// HTTP method.
     pub method: Method,
-    /// The URL, with secret-looking query values replaced by `***`.
-    pub url: String,
+    /// The URL, shown with secret-looking query values replaced by `***`.
+    pub url: DisplaySafeUrl,
     /// Response status, or `None` when no response came.
     pub status: Option<u16>,
     /// Time from sending to the response headers.

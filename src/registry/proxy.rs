@@ -28,7 +28,7 @@ pub struct Chosen {
 impl Chosen {
     /// The proxy's URL for messages: user and password replaced by `***`.
     pub fn shown(&self) -> String {
-        super::redact::redact_url(&self.url)
+        super::redact::DisplaySafeUrl::from(&self.url).to_string()
     }
 
     /// `host:port` of the proxy itself.

@@ -11,6 +11,7 @@ use super::digest::Digest;
 use super::error::{RegistryError, Result};
 use super::media::{DOCKER_MANIFEST, OCI_MANIFEST};
 use super::reference::ManifestRef;
+pub use super::tag_deletion::TagDeletion;
 use super::transport::Retry;
 
 /// A throw-away manifest made to remove one tag: unique to that removal, so that
@@ -37,25 +38,10 @@ pub struct TagRemovalError {
     pub left_on: Option<Digest>,
 }
 
-/// Whether the registry deletes tags itself, once known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagDeletion {
-    /// Not tried yet.
-    Unknown,
-    /// `DELETE /manifests/<tag>` answered 202.
-    Supported,
-    /// It answered that it has no such operation (Distribution 2.8: 400).
-    Unsupported,
-}
-
 impl Registry {
     /// Whether this registry deletes tags itself, as learnt from the first try.
     pub fn tag_deletion(&self) -> TagDeletion {
-        match self.tag_deletion.load(Ordering::Relaxed) {
-            1 => TagDeletion::Supported,
-            2 => TagDeletion::Unsupported,
-            _ => TagDeletion::Unknown,
-        }
+        self.learnt_tag_deletion().get()
     }
 
     /// `DELETE /v2/<repository>/manifests/<tag>`: true when the registry deleted
@@ -74,8 +60,11 @@ impl Registry {
             | StatusCode::NOT_IMPLEMENTED => false,
             _ => return Err(self.error_for(&Method::DELETE, &url, &answer, &format!("tag {tag}"))),
         };
-        self.tag_deletion
-            .store(if supported { 1 } else { 2 }, Ordering::Relaxed);
+        self.learnt_tag_deletion().set(if supported {
+            TagDeletion::Supported
+        } else {
+            TagDeletion::Unsupported
+        });
         Ok(supported)
     }
 

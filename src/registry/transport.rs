@@ -26,7 +26,7 @@ use super::limits::{
 };
 use super::options::{ClientOptions, Observer, RequestRecord};
 use super::proxy::{Chosen, ProxyEnv};
-use super::redact::{authority, redact_url};
+use super::redact::{authority, DisplaySafeUrl};
 use super::redirect::{next_leg, Body, Leg};
 use super::retry::{io_causes, is_reset, retry_after, retryable_status, Backoff, RetryPolicy};
 use super::tls;
@@ -242,7 +242,7 @@ impl Transport {
         match answer.status {
             StatusCode::FORBIDDEN => RegistryError::Denied {
                 method: method.to_string(),
-                url: redact_url(url),
+                url: DisplaySafeUrl::from(url),
                 detail,
             },
             StatusCode::NOT_FOUND => RegistryError::NotFound {
@@ -257,7 +257,7 @@ impl Transport {
             },
             _ => RegistryError::Status {
                 method: method.to_string(),
-                url: redact_url(url),
+                url: DisplaySafeUrl::from(url),
                 status: answer.status.as_u16(),
                 errors,
                 attempts: 1,
@@ -311,7 +311,7 @@ impl Transport {
             return match outcome {
                 Ok(f) => Err(RegistryError::Status {
                     method: method.to_string(),
-                    url: redact_url(url),
+                    url: DisplaySafeUrl::from(url),
                     status: f.status.as_u16(),
                     errors: f.errors(),
                     attempts: backoff.attempts(),
@@ -366,7 +366,7 @@ impl Transport {
                 Ok(None) => return Ok(answer),
                 Err(reason) => {
                     return Err(RegistryError::InvalidResponse {
-                        url: redact_url(&leg.url),
+                        url: DisplaySafeUrl::from(&leg.url).to_string(),
                         reason,
                     })
                 }
@@ -489,7 +489,7 @@ impl Transport {
         if let Some(observer) = self.observer() {
             observer(&RequestRecord {
                 method: method.clone(),
-                url: redact_url(url),
+                url: DisplaySafeUrl::from(url),
                 status: result.as_ref().ok().map(status),
                 elapsed: started.elapsed(),
             });
@@ -519,7 +519,7 @@ impl Transport {
     fn timed_out(&self, method: &Method, url: &Url) -> RegistryError {
         RegistryError::Transport {
             method: method.to_string(),
-            url: redact_url(url),
+            url: DisplaySafeUrl::from(url),
             detail: format!(
                 "no answer from {} within {} s",
                 authority(url),
@@ -568,7 +568,7 @@ impl Transport {
         };
         RegistryError::Transport {
             method: method.to_string(),
-            url: redact_url(url),
+            url: DisplaySafeUrl::from(url),
             detail,
             hint: None,
             reset: !timeout && is_reset(err),
@@ -646,7 +646,7 @@ where
 {
     use http_body_util::BodyExt;
     let too_large = || RegistryError::InvalidResponse {
-        url: redact_url(url),
+        url: DisplaySafeUrl::from(url).to_string(),
         reason: format!("the body is larger than {limit} bytes"),
     };
     // The announced length, when the body has one.
@@ -660,7 +660,7 @@ where
             let timeout = has_timed_out(&e);
             RegistryError::Transport {
                 method: "reading body of".into(),
-                url: redact_url(url),
+                url: DisplaySafeUrl::from(url),
                 detail: if timeout {
                     format!("no data from {} within the timeout", authority(url))
                 } else {
@@ -823,7 +823,7 @@ mod tests {
         };
         let error = |status| transport.error_for(&Method::GET, &url, &fetched(status), "tag v1");
         assert!(
-            matches!(error(403), RegistryError::Denied { url, detail, .. } if detail == "DENIED: no" && !url.contains("s3cret"))
+            matches!(error(403), RegistryError::Denied { url, detail, .. } if detail == "DENIED: no" && !url.to_string().contains("s3cret"))
         );
         assert!(matches!(error(404), RegistryError::NotFound { what, .. } if what == "tag v1"));
         assert!(
