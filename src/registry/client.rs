@@ -82,12 +82,6 @@ impl Registry {
         self.transport().proxy_env()
     }
 
-    /// Checks that the registry answers the v2 API, learning how it wants to be
-    /// authenticated (once per client).
-    pub async fn ping(&self) -> Result<()> {
-        self.auth.challenge().await.map(|_| ())
-    }
-
     /// Checks the client's credential as `docker login` does: `GET /v2/` with it
     /// (Basic), or a token from the realm for no particular scope (Bearer), then
     /// `GET /v2/` with that token. A refusal is [`RegistryError::Unauthorized`].

@@ -130,11 +130,6 @@ impl Hasher {
         self.len
     }
 
-    /// True when no byte went in.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The digest of what went in.
     pub fn finish(self) -> Digest {
         let (algorithm, raw) = match self.state {

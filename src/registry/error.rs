@@ -5,7 +5,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::digest::Digest;
-pub use super::hint::{set_hint_words, Hint, HintWords};
+pub use super::hint::{set_hint_words, Hint};
 use super::redact::DisplaySafeUrl;
 use super::reference::ReferenceError;
 use crate::text::escape;

@@ -201,3 +201,16 @@ fn an_import_upwards_or_in_a_cycle_is_found() {
         ["client", "hint", "limits"]
     );
 }
+
+#[test]
+fn only_the_modules_used_outside_the_crate_are_public() {
+    // tests/parsers.rs reads challenges, catalog links and media types; the
+    // rest of the client is reached through the re-exports of mod.rs.
+    let root = include_str!("mod.rs");
+    let public: Vec<&str> = root
+        .lines()
+        .filter_map(|line| line.strip_prefix("pub mod "))
+        .map(|rest| rest.trim_end_matches(';'))
+        .collect();
+    assert_eq!(public, ["auth", "catalog", "media"]);
+}

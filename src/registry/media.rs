@@ -16,12 +16,6 @@ pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list
 /// Docker image manifest, schema 2.
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 
-/// Docker image manifest, schema 1, signed (a JWS): long deprecated, still
-/// served by registries that hold old images.
-pub const DOCKER_SCHEMA1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
-/// Docker image manifest, schema 1, unsigned.
-pub const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
-
 /// The bytes a manifest's digest covers. For a signed Docker schema 1 manifest
 /// that is its JWS payload: the bytes before the signatures (the protected
 /// header's `formatLength`) followed by its `formatTail`, so that signing anew
@@ -161,31 +155,6 @@ pub struct Descriptor {
     pub platform: Option<Platform>,
     /// For artifacts (referrers): what kind of artifact it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifact_type: Option<String>,
-}
-
-/// The fields of any manifest (image, index or artifact) that the image graph
-/// needs: what it points at, and what it is attached to.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ManifestFields {
-    /// The declared media type, if any.
-    #[serde(default)]
-    pub media_type: Option<String>,
-    /// An index's children.
-    #[serde(default)]
-    pub manifests: Option<Vec<Descriptor>>,
-    /// An image's config.
-    #[serde(default)]
-    pub config: Option<Descriptor>,
-    /// An image's layers.
-    #[serde(default)]
-    pub layers: Vec<Descriptor>,
-    /// OCI 1.1: the manifest this one is attached to (a signature, an SBOM, ...).
-    #[serde(default)]
-    pub subject: Option<Descriptor>,
-    /// OCI 1.1: the kind of artifact.
-    #[serde(default)]
     pub artifact_type: Option<String>,
 }
 
