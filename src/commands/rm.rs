@@ -13,7 +13,8 @@ use super::deletion::{
 };
 use super::Context;
 use crate::cli::RmArgs;
-use crate::deletion::{Action, Cause, Plan, Refusal, Request};
+use crate::deletion::resolve::{self, Named, Skip};
+use crate::deletion::{Action, Cause, Plan, Refusal};
 use crate::exit::Exit;
 use crate::graph::{Cache, Depth, Loader, Snapshot};
 use crate::output::{render_data, Row};
@@ -21,36 +22,7 @@ use crate::registry::{Digest, Reference, RegistryError};
 
 /// Runs `regctl rm`: plans the removal of each reference, asks, carries it out.
 pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
-    // A deletion goes only where a registry is named: `app:v1` would mean Docker Hub.
-    if let Some(input) = args
-        .references
-        .iter()
-        .find(|i| !crate::registry::reference::names_registry(i))
-    {
-        return Err(crate::exit::UsageError(format!(
-            "`{input}` names no registry, so docker would read it as Docker Hub; rm deletes only \
-             where the registry is named: write it (registry.example:5000/{input}, or \
-             docker.io/{input} for Docker Hub)"
-        ))
-        .into());
-    }
-    let parsed = ctx.parse_with_prefixes(&args.references)?;
-    // A destructive command takes only what is written: `REGISTRY/REPO` alone
-    // would mean `:latest` (as docker reads it), which in a script is an empty
-    // `$TAG` away from removing the wrong image.
-    if let Some((_, input)) = parsed
-        .iter()
-        .zip(&args.references)
-        .find(|((r, prefix), _)| r.tag().is_none() && r.digest().is_none() && prefix.is_none())
-    {
-        return Err(crate::exit::UsageError(format!(
-            "`{}` names no tag or digest; rm removes only what is written: add :TAG (e.g. \
-             {}:latest) or @DIGEST",
-            crate::output::escape(input),
-            crate::output::escape(input)
-        ))
-        .into());
-    }
+    let parsed = parse(args, ctx)?;
     check_can_confirm(args.yes, args.dry_run)?;
     let references = ctx.resolve_prefixes(parsed).await?;
 
@@ -74,166 +46,100 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
 
     // One registry per run (checked when parsing, with run-wide credentials);
     // plans are kept per registry host.
-    let mut by_host: BTreeMap<String, Vec<Plan>> = BTreeMap::new();
+    let mut planned = Planned {
+        by_host: BTreeMap::new(),
+        scopes: BTreeMap::new(),
+        skipped: Vec::new(),
+        attribution: Attribution::new(&references, &args.references),
+        cache: Cache::default(),
+    };
     let mut read: BTreeMap<String, Vec<Snapshot>> = BTreeMap::new();
-    let mut skipped: Vec<OutcomeRow> = Vec::new();
-    let mut attribution = Attribution::new(&references, &args.references);
-    let cache = Cache::default();
     for ((host, repository), refs) in &groups {
         let registry = ctx.registry(host).await?;
         let loader = Loader {
             registry: &registry,
             concurrency: ctx.concurrency,
-            cache: &cache,
+            cache: &planned.cache,
         };
-        let mut snapshot = loader
-            .snapshot(repository, Depth::default())
-            .await
-            .with_context(|| format!("reading {host}/{repository}"))?;
-        let mut request = Request {
-            force: args.force,
-            keep_attachments: args.keep_attachments,
-            ..Request::default()
-        };
-        for &(r, given) in refs {
-            // In the words `digest` and `inspect` use for the same thing.
-            let what = if snapshot.absent_repository {
-                format!("repository {host}/{repository}")
-            } else if let Some(tag) = r.tag() {
-                format!("tag {host}/{repository}:{tag}")
-            } else {
-                let digest = r.digest().map(ToString::to_string).unwrap_or_default();
-                format!("manifest {host}/{repository}@{digest}")
-            };
-            let missing = || OutcomeRow {
-                reference: given.to_string(),
-                outcome: OutcomeKind::Missing,
-                digest: r.digest().cloned(),
-                tags_removed: Vec::new(),
-                error: Some(format!("{what} not found")),
-                given: Some(vec![given.to_string()]),
-                streamed: false,
-            };
-            let unverified = || OutcomeRow {
-                reference: given.to_string(),
-                outcome: OutcomeKind::Refused,
-                digest: r.digest().cloned(),
-                tags_removed: Vec::new(),
-                error: Some(
-                    "the registry lists this tag but does not serve a manifest that matches \
-                     its digest; nothing done"
-                        .into(),
-                ),
-                given: Some(vec![given.to_string()]),
-                streamed: false,
-            };
-            match (r.tag(), r.digest()) {
-                // `repo:tag@digest`: remove that tag, if it still points at that digest.
-                (Some(tag), Some(digest)) => match snapshot.tags.get(tag) {
-                    Some(current) if current == digest => {
-                        request.remove_tags.insert(tag.to_string());
-                    }
-                    Some(current) => skipped.push(OutcomeRow {
-                        reference: given.to_string(),
-                        outcome: OutcomeKind::Refused,
-                        digest: Some(digest.clone()),
-                        tags_removed: Vec::new(),
-                        error: Some(format!(
-                            "the tag points at {current}, not at {digest}; nothing done"
-                        )),
-                        given: Some(vec![given.to_string()]),
-                        streamed: false,
-                    }),
-                    None if snapshot.unresolved_tags.iter().any(|t| t == tag)
-                        || snapshot.dangling_tags.iter().any(|t| t == tag) =>
-                    {
-                        skipped.push(unverified())
-                    }
-                    None => skipped.push(missing()),
-                },
-                (None, Some(digest)) => {
-                    let known = snapshot.manifests.contains_key(digest);
-                    let exists = known
-                        || match registry.head_manifest(repository, &digest.into()).await {
-                            Ok(_) => true,
-                            Err(RegistryError::NotFound { .. }) => false,
-                            Err(e) => return Err(e.into()),
-                        };
-                    if !exists {
-                        skipped.push(missing());
-                    } else {
-                        if !known {
-                            loader.read_digests(&mut snapshot, [digest.clone()]).await?;
-                        }
-                        request.delete.insert(digest.clone());
-                    }
-                }
-                (named, None) => {
-                    let tag = named.unwrap_or("latest");
-                    let dangling = snapshot.dangling_tags.iter().any(|t| t == tag);
-                    if snapshot.tags.contains_key(tag) || dangling {
-                        request.remove_tags.insert(tag.to_string());
-                    } else if snapshot.unresolved_tags.iter().any(|t| t == tag) {
-                        skipped.push(unverified());
-                    } else if named.is_none() {
-                        // Say which tag was meant: the repository may well exist.
-                        skipped.push(OutcomeRow {
-                            error: Some(format!(
-                                "no tag `latest` in {host}/{repository} (a reference without a tag \
-                                 means :latest); name the tag or the digest to remove"
-                            )),
-                            ..missing()
-                        });
-                    } else {
-                        skipped.push(missing());
-                    }
-                }
-            }
-        }
-        let plan = crate::deletion::plan_with_referrers(&loader, &mut snapshot, &request).await?;
-        attribution.learn(host, &plan);
-        for refusal in &plan.refused {
-            let Refusal::ReferencedByIndex { digest, index_tags } = refusal;
-            skipped.push(OutcomeRow {
-                given: Some(attribution.named(host, repository, digest)),
-                reference: format!("{host}/{repository}@{digest}"),
-                outcome: OutcomeKind::Refused,
-                digest: Some(digest.clone()),
-                tags_removed: Vec::new(),
-                error: Some(format!(
-                    "an index references it (tags: {}); deleting it would break them; pass --force to delete it anyway",
-                    index_tags.join(", ")
-                )),
-                streamed: false,
-            });
-        }
+        let (plan, snapshot, refused) = plan_repository(
+            &loader,
+            host,
+            repository,
+            refs,
+            args,
+            &mut planned.attribution,
+        )
+        .await
+        .with_context(|| format!("reading {host}/{repository}"))?;
+        planned.skipped.extend(refused);
         if !plan.actions.is_empty() {
-            by_host.entry(host.clone()).or_default().push(plan);
+            planned.by_host.entry(host.clone()).or_default().push(plan);
         }
         read.entry(host.clone()).or_default().push(snapshot);
     }
-    // What each deletion frees, over the whole registry as its collector sees
-    // it (the other repositories' manifests read too), or an upper bound.
-    let mut scopes: BTreeMap<String, FreedScope> = BTreeMap::new();
-    for (host, plans) in by_host.iter_mut() {
-        let registry = ctx.registry(host).await?;
-        let loader = Loader {
-            registry: &registry,
-            concurrency: ctx.concurrency,
-            cache: &cache,
-        };
-        let mine: Vec<&Snapshot> = read.get(host).into_iter().flatten().collect();
-        let (others, scope) = rest_of_registry(&loader, &mine).await;
-        let snapshots: Vec<&Snapshot> = mine.into_iter().chain(&others).collect();
-        crate::deletion::freed::annotate(&snapshots, plans);
-        scopes.insert(host.clone(), scope);
-    }
+    planned.scopes = reckon_freed(ctx, &planned.cache, &mut planned.by_host, &read).await?;
+    report_skipped(ctx, args, &planned.skipped);
+    let skipped_exit = skipped_exit(&planned.skipped, args.ignore_missing);
+    let exit = if args.dry_run {
+        dry_run(ctx, planned)?;
+        Exit::Success
+    } else {
+        carry_out(ctx, args, planned).await?
+    };
+    Ok(if exit == Exit::Success {
+        skipped_exit
+    } else {
+        exit
+    })
+}
 
-    for s in &skipped {
-        let message = super::about(
-            &s.reference,
-            s.error.as_deref().unwrap_or(s.outcome.as_str()),
-        );
+/// The references as given, checked before any request: each names its
+/// registry (else it would mean Docker Hub) and a tag or digest (`REPO` alone
+/// would mean `:latest`, an empty `$TAG` away from the wrong image).
+fn parse(args: &RmArgs, ctx: &Context) -> Result<Vec<(Reference, Option<String>)>> {
+    if let Some(input) = args
+        .references
+        .iter()
+        .find(|i| !crate::registry::reference::names_registry(i))
+    {
+        return Err(crate::exit::UsageError(format!(
+            "`{input}` names no registry, so docker would read it as Docker Hub; rm deletes only \
+             where the registry is named: write it (registry.example:5000/{input}, or \
+             docker.io/{input} for Docker Hub)"
+        ))
+        .into());
+    }
+    let parsed = ctx.parse_with_prefixes(&args.references)?;
+    if let Some((_, input)) = parsed
+        .iter()
+        .zip(&args.references)
+        .find(|((r, prefix), _)| r.tag().is_none() && r.digest().is_none() && prefix.is_none())
+    {
+        return Err(crate::exit::UsageError(format!(
+            "`{}` names no tag or digest; rm removes only what is written: add :TAG (e.g. \
+             {}:latest) or @DIGEST",
+            crate::output::escape(input),
+            crate::output::escape(input)
+        ))
+        .into());
+    }
+    Ok(parsed)
+}
+
+/// What was planned, per registry host, and what is not acted on.
+struct Planned {
+    by_host: BTreeMap<String, Vec<Plan>>,
+    /// What each host's freed bytes were reckoned over.
+    scopes: BTreeMap<String, FreedScope>,
+    skipped: Vec<OutcomeRow>,
+    attribution: Attribution,
+    cache: Cache,
+}
+
+/// Each reference not acted on, on stderr (a missing one only noted with
+/// `--ignore-missing`).
+fn report_skipped(ctx: &Context, args: &RmArgs, skipped: &[OutcomeRow]) {
+    for s in skipped {
         if s.outcome == OutcomeKind::Missing && args.ignore_missing {
             // Reported once: on stdout after a real run; here, for a dry run.
             if args.dry_run {
@@ -242,44 +148,61 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
             }
             continue;
         }
-        ctx.printer.error(message);
-    }
-    let skipped_exit = skipped_exit(&skipped, args.ignore_missing);
-
-    if args.dry_run {
-        let rows: Vec<PlanRow> = by_host
-            .iter()
-            .flat_map(|(host, plans)| {
-                let given = |repository: &str, action: &Action| {
-                    Some(attribution.given(host, repository, action))
-                };
-                plan_rows(host, plans, &given)
-            })
-            .collect();
-        // Every reference is reported: those that will not be acted on too.
-        let planned = rows.len();
-        let mut report: Vec<DryRunRow> = rows
-            .into_iter()
-            .map(DryRunRow::Planned)
-            .chain(skipped.into_iter().map(DryRunRow::Skipped))
-            .collect();
-        report.sort_by_cached_key(|r| attribution.order(r.given()));
-        render_data(ctx.format, &report).context("writing the plan")?;
-        for (host, plans) in &by_host {
-            note_plan(ctx, host, plans);
-            note_bytes_freed(ctx, plans, &scopes[host]);
-        }
-        ctx.printer.note(format!(
-            "dry run: {} planned, nothing changed",
-            crate::output::count(planned, "action")
+        ctx.printer.error(super::about(
+            &s.reference,
+            s.error.as_deref().unwrap_or(s.outcome.as_str()),
         ));
-        ctx.printer.note(DRY_RUN_UNCHECKED);
-        return Ok(skipped_exit);
     }
+}
+
+/// The plan on stdout, every reference answered (those not acted on too), in
+/// the order given; nothing changes.
+fn dry_run(ctx: &Context, planned: Planned) -> Result<()> {
+    let attribution = &planned.attribution;
+    let rows: Vec<PlanRow> = planned
+        .by_host
+        .iter()
+        .flat_map(|(host, plans)| {
+            let given = |repository: &str, action: &Action| {
+                Some(attribution.given(host, repository, action))
+            };
+            plan_rows(host, plans, &given)
+        })
+        .collect();
+    let count = rows.len();
+    let mut report: Vec<DryRunRow> = rows
+        .into_iter()
+        .map(DryRunRow::Planned)
+        .chain(planned.skipped.into_iter().map(DryRunRow::Skipped))
+        .collect();
+    report.sort_by_cached_key(|r| attribution.order(r.given()));
+    render_data(ctx.format, &report).context("writing the plan")?;
+    for (host, plans) in &planned.by_host {
+        note_plan(ctx, host, plans);
+        note_bytes_freed(ctx, plans, &planned.scopes[host]);
+    }
+    ctx.printer.note(format!(
+        "dry run: {} planned, nothing changed",
+        crate::output::count(count, "action")
+    ));
+    ctx.printer.note(DRY_RUN_UNCHECKED);
+    Ok(())
+}
+
+/// Confirms and carries out each host's plans, then reports every reference's
+/// outcome in the order given; the exit status of the changes.
+async fn carry_out(ctx: &Context, args: &RmArgs, planned: Planned) -> Result<Exit> {
+    let Planned {
+        by_host,
+        scopes,
+        mut skipped,
+        attribution,
+        cache,
+    } = planned;
     if by_host.is_empty() {
         skipped.sort_by_cached_key(|r| attribution.order(&r.given));
         render_data(ctx.format, &skipped).context("writing the outcome")?;
-        return Ok(skipped_exit);
+        return Ok(Exit::Success);
     }
     let mut outcomes = Vec::new();
     let mut exit = Exit::Success;
@@ -310,11 +233,149 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
     outcomes.sort_by_cached_key(|r| attribution.order(&r.given));
     render_outcomes(ctx.format, &outcomes).context("writing the outcome")?;
     note_garbage_collection(ctx, &outcomes);
-    Ok(if exit == Exit::Success {
-        skipped_exit
-    } else {
-        exit
-    })
+    Ok(exit)
+}
+
+/// Reads one repository, resolves the references given for it
+/// ([`crate::deletion::resolve`]) and plans; the plan, the repository as read,
+/// and a row for each reference not acted on (or refused by the plan).
+async fn plan_repository(
+    loader: &Loader<'_>,
+    host: &str,
+    repository: &str,
+    refs: &[(&Reference, &str)],
+    args: &RmArgs,
+    attribution: &mut Attribution,
+) -> Result<(Plan, Snapshot, Vec<OutcomeRow>)> {
+    let mut snapshot = loader.snapshot(repository, Depth::default()).await?;
+    let named: Vec<Named<'_>> = refs
+        .iter()
+        .map(|(r, _)| Named {
+            tag: r.tag(),
+            digest: r.digest(),
+        })
+        .collect();
+    // A manifest no tag reaches is looked up by digest, and read when there.
+    let mut absent = BTreeSet::new();
+    let mut present = Vec::new();
+    for digest in resolve::unknown_digests(&snapshot, &named) {
+        match loader
+            .registry
+            .head_manifest(repository, &(&digest).into())
+            .await
+        {
+            Ok(_) => present.push(digest),
+            Err(RegistryError::NotFound { .. }) => {
+                absent.insert(digest);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !present.is_empty() {
+        loader.read_digests(&mut snapshot, present).await?;
+    }
+    let resolution = resolve::resolve(
+        &snapshot,
+        &named,
+        &absent,
+        args.force,
+        args.keep_attachments,
+    );
+    let mut rows: Vec<OutcomeRow> = resolution
+        .skipped
+        .iter()
+        .map(|(position, skip)| {
+            let (r, given) = refs[*position];
+            skipped_row(host, repository, r, given, skip)
+        })
+        .collect();
+    let plan =
+        crate::deletion::plan_with_referrers(loader, &mut snapshot, &resolution.request).await?;
+    attribution.learn(host, &plan);
+    for refusal in &plan.refused {
+        let Refusal::ReferencedByIndex { digest, index_tags } = refusal;
+        rows.push(OutcomeRow {
+            given: Some(attribution.named(host, repository, digest)),
+            reference: format!("{host}/{repository}@{digest}"),
+            outcome: OutcomeKind::Refused,
+            digest: Some(digest.clone()),
+            tags_removed: Vec::new(),
+            error: Some(format!(
+                "an index references it (tags: {}); deleting it would break them; pass --force to delete it anyway",
+                index_tags.join(", ")
+            )),
+            streamed: false,
+        });
+    }
+    Ok((plan, snapshot, rows))
+}
+
+/// The row of a reference not acted on, in the words `digest` and `inspect`
+/// use for the same thing.
+fn skipped_row(
+    host: &str,
+    repository: &str,
+    r: &Reference,
+    given: &str,
+    skip: &Skip,
+) -> OutcomeRow {
+    let error = match skip {
+        Skip::NoRepository => format!("repository {host}/{repository} not found"),
+        Skip::NoTag => format!(
+            "tag {host}/{repository}:{} not found",
+            r.tag().unwrap_or("latest")
+        ),
+        Skip::NoManifest => format!(
+            "manifest {host}/{repository}@{} not found",
+            r.digest().map(ToString::to_string).unwrap_or_default()
+        ),
+        Skip::TagElsewhere { current } => format!(
+            "the tag points at {current}, not at {}; nothing done",
+            r.digest().map(ToString::to_string).unwrap_or_default()
+        ),
+        Skip::Unverified => "the registry lists this tag but does not serve a manifest that \
+                             matches its digest; nothing done"
+            .into(),
+    };
+    OutcomeRow {
+        reference: given.to_string(),
+        outcome: if skip.is_missing() {
+            OutcomeKind::Missing
+        } else {
+            OutcomeKind::Refused
+        },
+        digest: r.digest().cloned(),
+        tags_removed: Vec::new(),
+        error: Some(error),
+        given: Some(vec![given.to_string()]),
+        streamed: false,
+    }
+}
+
+/// What each host's plans free, over the whole registry as its collector sees
+/// it (the other repositories' manifests read too), or an upper bound; the
+/// plans are annotated, and the scope of each host's figure returned.
+async fn reckon_freed(
+    ctx: &Context,
+    cache: &Cache,
+    by_host: &mut BTreeMap<String, Vec<Plan>>,
+    read: &BTreeMap<String, Vec<Snapshot>>,
+) -> Result<BTreeMap<String, FreedScope>> {
+    let mut scopes = BTreeMap::new();
+    for (host, plans) in by_host.iter_mut() {
+        let registry = ctx.registry(host).await?;
+        let loader = Loader {
+            registry: &registry,
+            concurrency: ctx.concurrency,
+            cache,
+        };
+        let mine: Vec<&Snapshot> = read.get(host).into_iter().flatten().collect();
+        let (others, scope) = rest_of_registry(&loader, &mine).await;
+        let snapshots: Vec<&Snapshot> = mine.into_iter().chain(&others).collect();
+        crate::deletion::freed::annotate(&snapshots, plans);
+        scopes.insert(host.clone(), scope);
+    }
+    Ok(scopes)
 }
 
 /// Exit status for references not acted on: 4 for missing ones (0 with

@@ -12,6 +12,7 @@ pub(crate) mod execute;
 pub(crate) mod freed;
 pub mod plan;
 pub(crate) mod referrers;
+pub(crate) mod resolve;
 pub(crate) mod retention;
 pub(crate) mod store;
 pub(crate) mod untag;
