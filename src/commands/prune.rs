@@ -23,7 +23,7 @@ use crate::deletion::{Action, Cause, Plan, Request};
 use crate::exit::{Exit, UsageError};
 use crate::graph::{Cache, Created, Depth, Loader, Snapshot, Undated};
 use crate::output::{count, count_with, render_data, Row};
-use crate::registry::{Digest, RegistryError};
+use crate::registry::{Digest, RegistryError, RegistryTarget};
 
 /// Keep or delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -141,7 +141,54 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
             registry.probe_delete(first).await?;
         }
     }
+    let cache = Cache::default();
+    let loader = Loader {
+        registry: &registry,
+        concurrency: ctx.concurrency,
+        cache: &cache,
+    };
+    let read = plan_each(ctx, args, &loader, &target.registry, &repositories).await?;
+    let (lines, plans, orphans, scope) = reckon(&loader, &target, read).await;
 
+    // stdout holds the plan in a dry run, and what happened in a real one.
+    if args.dry_run {
+        render_data(ctx.format, &lines).context("writing the plan")?;
+    }
+    note_plan(ctx, &target.registry, &plans);
+    note_bytes_freed(ctx, &plans, &scope);
+    note_kept(ctx, args, &lines, orphans);
+    let summary = summarize(&plans);
+    if let Some(max) = args.max_delete {
+        let images: usize = plans.iter().map(Plan::images_deleted).sum();
+        if images > max {
+            return Err(UsageError(format!(
+                "the plan deletes {}, more than --max-delete {max}; nothing changed",
+                count(images, "image")
+            ))
+            .into());
+        }
+    }
+    if args.dry_run {
+        ctx.printer
+            .note(format!("dry run: would remove {summary}; nothing changed"));
+        ctx.printer.note(DRY_RUN_UNCHECKED);
+        return Ok(Exit::Success);
+    }
+    if let Some(refused) = refuse_emptying(ctx, args, &target.registry, &plans) {
+        return Ok(refused);
+    }
+    carry_out(ctx, args, &loader, plans, &summary).await
+}
+
+/// Each repository read (with creation times), decided by the rules and
+/// planned, a few at a time.
+async fn plan_each(
+    ctx: &Context,
+    args: &PruneArgs,
+    loader: &Loader<'_>,
+    host: &str,
+    repositories: &[String],
+) -> Result<Vec<Planned>> {
     let rules = Rules {
         keep: args.keep,
         older_than: args.older_than,
@@ -161,18 +208,10 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         orphans: args.orphans,
         ..Request::default()
     };
-    let cache = Cache::default();
-    let loader = Loader {
-        registry: &registry,
-        concurrency: ctx.concurrency,
-        cache: &cache,
-    };
     let now = OffsetDateTime::now_utc();
-    let planned: Vec<Result<Planned, RegistryError>> = stream::iter(&repositories)
+    let planned: Vec<Result<Planned, RegistryError>> = stream::iter(repositories)
         .map(|repository| {
-            let loader = &loader;
-            let rules = &rules;
-            let request = &request;
+            let (rules, request) = (&rules, &request);
             async move {
                 let mut snapshot = loader.snapshot(repository, Depth { created: true }).await?;
                 let decisions = retention::decide(&snapshot, rules, now);
@@ -188,14 +227,24 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
         .await;
     let mut read = Vec::new();
     for (repository, result) in repositories.iter().zip(planned) {
-        read.push(result.with_context(|| format!("reading {}/{repository}", target.registry))?);
+        read.push(result.with_context(|| format!("reading {host}/{repository}"))?);
     }
-    // What each deletion frees, over the whole registry as its collector sees
-    // it (for a prefix, the other repositories' manifests read too).
+    Ok(read)
+}
+
+/// What each deletion frees, over the whole registry as its collector sees it
+/// (for a prefix, the other repositories' manifests read too); the plan's
+/// lines, the plans with something to do, the orphans seen, and the scope of
+/// the freed figure.
+async fn reckon(
+    loader: &Loader<'_>,
+    target: &RegistryTarget,
+    read: Vec<Planned>,
+) -> (Vec<PlanLine>, Vec<Plan>, usize, FreedScope) {
     let mine: Vec<&Snapshot> = read.iter().map(|(_, _, _, s)| s).collect();
     let (others, scope) = match &target.prefix {
         None => (Vec::new(), FreedScope::Registry(target.registry.clone())),
-        Some(_) => rest_of_registry(&loader, &mine).await,
+        Some(_) => rest_of_registry(loader, &mine).await,
     };
     let snapshots: Vec<&Snapshot> = mine.into_iter().chain(&others).collect();
     let all_plans: Vec<&Plan> = read.iter().map(|(_, p, _, _)| p).collect();
@@ -216,13 +265,11 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
             plans.push(plan);
         }
     }
+    (lines, plans, orphans, scope)
+}
 
-    // stdout holds the plan in a dry run, and what happened in a real one.
-    if args.dry_run {
-        render_data(ctx.format, &lines).context("writing the plan")?;
-    }
-    note_plan(ctx, &target.registry, &plans);
-    note_bytes_freed(ctx, &plans, &scope);
+/// Says what was kept for want of a date, and the orphans left.
+fn note_kept(ctx: &Context, args: &PruneArgs, lines: &[PlanLine], orphans: usize) {
     let undated = lines
         .iter()
         .filter(|l| l.of.is_none() && l.created.is_none() && l.decision == Decision::Keep)
@@ -239,44 +286,43 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
             count_with(orphans, "attachment", ("has", "have"))
         ));
     }
-    let images: usize = plans.iter().map(Plan::images_deleted).sum();
-    let summary = summarize(&plans);
-    if let Some(max) = args.max_delete {
-        if images > max {
-            return Err(UsageError(format!(
-                "the plan deletes {}, more than --max-delete {max}; nothing changed",
-                count(images, "image")
-            ))
-            .into());
-        }
-    }
-    if args.dry_run {
-        ctx.printer
-            .note(format!("dry run: would remove {summary}; nothing changed"));
-        ctx.printer.note(DRY_RUN_UNCHECKED);
-        return Ok(Exit::Success);
-    }
+}
+
+/// `Some(exit)` when `--yes` would leave a repository with no tag and that was
+/// not allowed (said on stderr); nothing changes then.
+fn refuse_emptying(ctx: &Context, args: &PruneArgs, host: &str, plans: &[Plan]) -> Option<Exit> {
     let emptied: Vec<String> = plans
         .iter()
         .filter(|p| p.leaves_no_tags)
-        .map(|p| format!("{}/{}", target.registry, p.repository))
+        .map(|p| format!("{host}/{}", p.repository))
         .collect();
-    if args.yes && !args.allow_empty_repositories && !emptied.is_empty() {
-        ctx.printer.error(format!(
-            "refused: the plan leaves {} with no tag ({}); nothing changed. Check the rules \
-             with --dry-run, or add --allow-empty-repositories if that is meant",
-            count(emptied.len(), "repository"),
-            crate::output::first_few(&emptied, 5)
-        ));
-        return Ok(Exit::Refused);
+    if !args.yes || args.allow_empty_repositories || emptied.is_empty() {
+        return None;
     }
+    ctx.printer.error(format!(
+        "refused: the plan leaves {} with no tag ({}); nothing changed. Check the rules \
+         with --dry-run, or add --allow-empty-repositories if that is meant",
+        count(emptied.len(), "repository"),
+        crate::output::first_few(&emptied, 5)
+    ));
+    Some(Exit::Refused)
+}
+
+/// Confirms and carries out `plans`, then reports what was done.
+async fn carry_out(
+    ctx: &Context,
+    args: &PruneArgs,
+    loader: &Loader<'_>,
+    plans: Vec<Plan>,
+    summary: &str,
+) -> Result<Exit> {
     if plans.is_empty() {
         render_data(ctx.format, &[] as &[OutcomeRow]).context("writing the outcome")?;
         ctx.printer.note("nothing to delete");
         return Ok(Exit::Success);
     }
     let Some((outcomes, exit)) =
-        confirm_and_execute(ctx, &registry, &loader, plans, args.yes, &|_, _| None).await?
+        confirm_and_execute(ctx, loader.registry, loader, plans, args.yes, &|_, _| None).await?
     else {
         // The confirmation was declined: nothing was deleted.
         return Ok(Exit::Refused);
