@@ -55,15 +55,6 @@ impl From<Exit> for ExitCode {
 pub struct UsageError(pub String);
 
 impl Exit {
-    /// The exit status of a run stopped early: 130 after Ctrl-C, 1 when the
-    /// `--deadline` passed.
-    pub fn for_interrupt(cause: Option<crate::interrupt::Cause>) -> Exit {
-        match cause {
-            Some(crate::interrupt::Cause::Deadline(_)) => Exit::Failure,
-            _ => Exit::Interrupted,
-        }
-    }
-
     /// The exit status for several failures: their common one, else 1; 0 for none.
     pub fn worst(kinds: &[ErrorKind]) -> Exit {
         match kinds.first() {

@@ -95,7 +95,10 @@ impl Interrupt {
     /// The exit status of a run stopped by this interrupt: 130 after Ctrl-C, 1
     /// when the deadline passed.
     pub fn exit(&self) -> crate::exit::Exit {
-        crate::exit::Exit::for_interrupt(self.cause())
+        match self.cause() {
+            Some(Cause::Deadline(_)) => crate::exit::Exit::Failure,
+            _ => crate::exit::Exit::Interrupted,
+        }
     }
 
     /// True once Ctrl-C was pressed (or the deadline passed).

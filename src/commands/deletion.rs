@@ -938,7 +938,7 @@ pub const GC_NOTE: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deletion::execute::ActionError;
+    use crate::deletion::outcome::ActionError;
     use crate::registry::media::{MediaType, OCI_MANIFEST};
     use crate::registry::RegistryError;
 

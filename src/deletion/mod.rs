@@ -10,7 +10,9 @@
 
 pub(crate) mod execute;
 pub(crate) mod freed;
+pub(crate) mod outcome;
 pub mod plan;
+pub(crate) mod recheck;
 pub(crate) mod referrers;
 pub(crate) mod resolve;
 pub(crate) mod retention;
@@ -21,6 +23,8 @@ pub(crate) mod watch;
 #[cfg(test)]
 mod scenarios;
 
-pub(crate) use execute::{execute, recheck, ActionReport, Change, Observer, Outcome};
+pub(crate) use execute::{execute, Observer};
+pub(crate) use outcome::{ActionReport, Change, Outcome};
 pub use plan::{plan, Action, Cause, KeptReason, Plan, Refusal, Request};
+pub(crate) use recheck::recheck;
 pub(crate) use referrers::plan_with_referrers;

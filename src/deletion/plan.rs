@@ -1115,7 +1115,7 @@ mod tests {
     /// A referrer whose subject is B (kept) but which A's fallback index also
     /// lists: deleting A must not delete B's referrer.
     #[test]
-    fn review_referrer_listed_in_another_subjects_fallback_index_stays() {
+    fn referrer_listed_in_another_subjects_fallback_index_stays() {
         let mut r = Repo::new();
         let a = r.image("a");
         let b = r.image("b");
@@ -1136,7 +1136,7 @@ mod tests {
     /// prune counts it as an image and, when it is old, deletes it with both tags,
     /// so A (kept) loses its signature.
     #[test]
-    fn review_image_that_is_also_a_kept_images_signature() {
+    fn image_that_is_also_a_kept_images_signature() {
         use crate::deletion::retention::{decide, Rules, Verdict};
         let mut r = Repo::new();
         let a = r.image("a");
@@ -1173,7 +1173,7 @@ mod tests {
     /// `rm REPO@<fallback index digest>` takes every referrer of a subject that
     /// stays (as "children" of the index).
     #[test]
-    fn review_naming_a_fallback_index_does_not_delete_a_kept_subjects_referrers() {
+    fn naming_a_fallback_index_does_not_delete_a_kept_subjects_referrers() {
         let mut r = Repo::new();
         let a = r.image("a");
         r.tag("v1", &a);
@@ -1199,7 +1199,7 @@ mod tests {
     /// the cascade then deletes it as a child, and it is not counted as an image
     /// (so `--max-delete` and the summary undercount).
     #[test]
-    fn review_a_tagged_platform_deleted_with_its_index_counts_as_an_image() {
+    fn a_tagged_platform_deleted_with_its_index_counts_as_an_image() {
         let mut n = 0;
         let (p, q, i, r) = loop {
             let mut r = Repo::new();
@@ -1223,7 +1223,7 @@ mod tests {
     /// A sha512-addressed image's cosign signature (`sha512-<hex>.sig`) is not an
     /// attachment: it stays when its subject goes, and prune counts it as an image.
     #[test]
-    fn review_sha512_cosign_signature_follows_its_subject() {
+    fn sha512_cosign_signature_follows_its_subject() {
         let mut r = Repo::new();
         let a: Digest = format!("sha512:{}", "ab".repeat(64)).parse().unwrap();
         let body = serde_json::json!({"schemaVersion": 2, "config": {
@@ -1250,7 +1250,7 @@ mod tests {
     /// A user's own image tagged `sha256-<hex>` (not an index): with its
     /// "subject" absent, `--orphans` deletes it as an orphaned referrers index.
     #[test]
-    fn review_a_plain_image_with_a_digest_like_tag_is_not_an_orphan() {
+    fn a_plain_image_with_a_digest_like_tag_is_not_an_orphan() {
         let mut r = Repo::new();
         let m = r.image("user image");
         let gone = digest("nothing");
@@ -1399,7 +1399,7 @@ mod tests {
     /// lacks `os`) has no known children, so a platform it shares with a deleted
     /// index is deleted and the unreadable index is left pointing at nothing.
     #[test]
-    fn review_an_unreadable_index_keeps_what_it_may_reference() {
+    fn an_unreadable_index_keeps_what_it_may_reference() {
         let mut r = Repo::new();
         let s = r.image("shared");
         let i1 = r.index("i1", &[&s]);
@@ -1447,7 +1447,7 @@ mod tests {
 
     #[test]
     #[ignore = "a timing probe: N=4000 cargo test --release -- --ignored"]
-    fn review_plan_time_on_a_large_repository() {
+    fn plan_time_on_a_large_repository() {
         let n: usize = std::env::var("N")
             .ok()
             .and_then(|v| v.parse().ok())

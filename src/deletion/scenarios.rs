@@ -12,10 +12,12 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use super::execute::{execute, ActionError, ActionReport, Change, Observer, Outcome};
+use super::execute::{execute, Observer};
+use super::outcome::TagRemoval;
+use super::outcome::{ActionError, ActionReport, Change, Outcome};
 use super::plan::{plan, Action, Plan, Request};
 use super::store::memory::{server_error, unsupported, Memory, Reply, Request as Call, State};
-use super::untag::{Expect, TagRemoval, Untag};
+use super::untag::{Expect, Untag};
 use crate::graph::{Node, Snapshot};
 use crate::registry::media::OCI_MANIFEST;
 use crate::registry::reference::ManifestRef;

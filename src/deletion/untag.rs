@@ -7,7 +7,7 @@
 //! manifest unique to this removal, whose digest is then deleted: that takes only
 //! the tags on it, which is this one.
 
-use super::execute::{ActionError, Change, Outcome};
+use super::outcome::{ActionError, Change, Outcome, TagRemoval};
 use super::store::Store;
 use crate::registry::manifests::Manifest;
 use crate::registry::reference::ManifestRef;
@@ -21,15 +21,6 @@ pub enum Expect<'a> {
     Manifest(&'a Digest),
     /// Nothing the registry serves: a dangling tag.
     Missing,
-}
-
-/// How a tag was removed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TagRemoval {
-    /// The registry deleted the tag itself.
-    Deleted,
-    /// The tag was moved onto this throw-away manifest, deleted with it.
-    Placeholder(Digest),
 }
 
 /// One tag of one repository to remove.
