@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Context;
+use super::context::Invocation;
 use crate::deletion::{self, Action, ActionReport, Cause, Change, Outcome, Plan};
 use crate::exit::{Exit, UsageError};
 use crate::graph::{AttachmentKind, Loader, Snapshot};
@@ -342,7 +342,7 @@ pub fn plan_rows(host: &str, plans: &[Plan], given: Given<'_>) -> Vec<PlanRow> {
 
 /// Says on stderr how many bytes the plans free (once the registry's garbage
 /// collector runs), and over which repositories that was computed (`scope`).
-pub fn note_bytes_freed(ctx: &Context, plans: &[Plan], scope: &FreedScope) {
+pub fn note_bytes_freed(ctx: &Invocation, plans: &[Plan], scope: &FreedScope) {
     let total = plans
         .iter()
         .map(Plan::total_freed)
@@ -416,7 +416,7 @@ pub async fn rest_of_registry(
 
 /// Says on stderr what stays although it belongs to something deleted, and which
 /// repositories are left with no tag.
-pub fn note_plan(ctx: &Context, host: &str, plans: &[Plan]) {
+pub fn note_plan(ctx: &Invocation, host: &str, plans: &[Plan]) {
     for plan in plans {
         for kept in &plan.kept {
             let why = match &kept.reason {
@@ -684,7 +684,7 @@ pub type Given<'a> = &'a dyn Fn(&str, &Action) -> Option<Vec<String>>;
 /// declined; else the outcomes (each with what `given` says it answers) and the
 /// exit status they call for.
 pub async fn confirm_and_execute(
-    ctx: &Context,
+    ctx: &Invocation,
     registry: &Registry,
     loader: &Loader<'_>,
     plans: Vec<Plan>,
@@ -839,7 +839,7 @@ pub async fn confirm_and_execute(
 }
 
 /// One note per repository for the kept tags that went by another client's change.
-fn note_gone_meanwhile(ctx: &Context, host: &str, done: &[ActionReport]) {
+fn note_gone_meanwhile(ctx: &Invocation, host: &str, done: &[ActionReport]) {
     let mut by_repository: std::collections::BTreeMap<&str, (Vec<&str>, bool)> = Default::default();
     for d in done {
         if let (Outcome::GoneMeanwhile { with_manifest }, Action::RestoreTag { tag, .. }) =
@@ -917,7 +917,7 @@ fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
 pub const DRY_RUN_UNCHECKED: &str = "deletion support not checked (that takes a DELETE)";
 
 /// Says once, after the outcome, how to get the disk space back.
-pub fn note_garbage_collection(ctx: &Context, outcomes: &[OutcomeRow]) {
+pub fn note_garbage_collection(ctx: &Invocation, outcomes: &[OutcomeRow]) {
     if outcomes.iter().any(|o| o.outcome.removed_something()) {
         for line in GC_NOTE {
             ctx.printer.note(line);

@@ -5,7 +5,7 @@ use anyhow::{Context as _, Result};
 use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
-use super::{collect_interruptible, Context};
+use super::context::{collect_interruptible, Invocation};
 use crate::cli::DigestArgs;
 use crate::exit::{Exit, UsageError};
 use crate::output::{render_data, Row};
@@ -45,7 +45,7 @@ impl Row for Resolved {
     }
 }
 
-pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
+pub async fn run(args: &DigestArgs, ctx: &Invocation) -> Result<Exit> {
     // Validate everything before the first request.
     let references = ctx.references(&args.references).await?;
     let platform = args
@@ -88,8 +88,10 @@ pub async fn run(args: &DigestArgs, ctx: &Context) -> Result<Exit> {
                 error: None,
             }),
             Err(e) => {
-                ctx.printer
-                    .error(super::about(&reference.to_string(), &e.to_string()));
+                ctx.printer.error(super::context::about(
+                    &reference.to_string(),
+                    &e.to_string(),
+                ));
                 failed.push(e.kind());
                 rows.push(Resolved {
                     reference: reference.to_string(),

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Context;
+use super::context::Invocation;
 use crate::cli::DoctorArgs;
 use crate::exit::Exit;
 use crate::output::{escape, render_data, Row};
@@ -138,8 +138,8 @@ impl Report {
 }
 
 /// Runs `regctl doctor`.
-pub async fn run(args: &DoctorArgs, ctx: &Context) -> Result<Exit> {
-    let target = super::parse_target(&args.registry)?;
+pub async fn run(args: &DoctorArgs, ctx: &Invocation) -> Result<Exit> {
+    let target = super::context::parse_target(&args.registry)?;
     let registry = ctx.registry(&target.registry).await?;
     let mut report = Report::default();
     if network(&mut report, ctx, &registry).await {
@@ -150,7 +150,7 @@ pub async fn run(args: &DoctorArgs, ctx: &Context) -> Result<Exit> {
 }
 
 /// Name resolution, TCP and TLS; false when the registry cannot be reached.
-async fn network(report: &mut Report, ctx: &Context, registry: &Registry) -> bool {
+async fn network(report: &mut Report, ctx: &Invocation, registry: &Registry) -> bool {
     let base = registry.base().clone();
     let name = base.host_str().unwrap_or_default().to_string();
     let port = base.port_or_known_default().unwrap_or(443);
@@ -247,7 +247,7 @@ async fn tcp(
 /// false when the registry cannot be reached over TLS as configured.
 async fn tls(
     report: &mut Report,
-    ctx: &Context,
+    ctx: &Invocation,
     registry: &Registry,
     stream: tokio::net::TcpStream,
     name: &str,

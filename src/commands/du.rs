@@ -6,7 +6,7 @@ use anyhow::{Context as _, Result};
 use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
-use super::{add_uncatalogued, catalogued, collect_interruptible, Context};
+use super::context::{add_uncatalogued, catalogued, collect_interruptible, Invocation};
 use crate::cli::{DuArgs, DuBy, Format};
 use crate::exit::Exit;
 use crate::graph::space::{self, ImageUsage, RepositoryUsage};
@@ -152,8 +152,8 @@ impl Row for DuRow {
 }
 
 /// Runs `regctl du`.
-pub async fn run(args: &DuArgs, ctx: &Context) -> Result<Exit> {
-    let target = super::parse_target(&args.target)?;
+pub async fn run(args: &DuArgs, ctx: &Invocation) -> Result<Exit> {
+    let target = super::context::parse_target(&args.target)?;
     let registry = ctx.registry(&target.registry).await?;
     let mut repositories = catalogued(ctx, &registry, &target, "measuring")
         .await

@@ -5,7 +5,7 @@
 use anyhow::{Context as _, Result};
 use futures_util::stream::{self, StreamExt as _};
 
-use super::{collect_interruptible, Context};
+use super::context::{collect_interruptible, Invocation};
 use crate::cli::{Format, InspectArgs};
 use crate::exit::{Exit, UsageError};
 use crate::inspect::{inspect, Inspection};
@@ -13,7 +13,7 @@ use crate::output::{escape, human_bytes};
 use crate::registry::{Platform, Reference, Registry, RegistryError};
 
 /// Runs `regctl inspect`.
-pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
+pub async fn run(args: &InspectArgs, ctx: &Invocation) -> Result<Exit> {
     if (args.raw || args.config) && args.references.len() != 1 {
         return Err(
             UsageError("--raw and --config print one document: give one reference".into()).into(),
@@ -80,8 +80,10 @@ pub async fn run(args: &InspectArgs, ctx: &Context) -> Result<Exit> {
                 inspections.push(i)
             }
             Err(e) => {
-                ctx.printer
-                    .error(super::about(&reference.to_string(), &e.to_string()));
+                ctx.printer.error(super::context::about(
+                    &reference.to_string(),
+                    &e.to_string(),
+                ));
                 failed.push(e.kind());
             }
         }

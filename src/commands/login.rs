@@ -6,7 +6,7 @@ use std::io::{IsTerminal as _, Read as _};
 
 use anyhow::{Context as _, Result};
 
-use super::Context;
+use super::context::Invocation;
 use crate::cli::{LoginArgs, StoreArg};
 use crate::credentials::store::StoreChoice;
 use crate::exit::{Exit, UsageError};
@@ -18,7 +18,7 @@ pub async fn run(
     args: &LoginArgs,
     username_flag: Option<&str>,
     password_stdin: bool,
-    ctx: &Context,
+    ctx: &Invocation,
 ) -> Result<Exit> {
     let host = ctx.registry_host(&args.registry)?;
     let Some(username) = username_of(username_flag, password_stdin, ctx).await? else {
@@ -63,7 +63,7 @@ pub async fn run(
     let resolver = ctx.resolver().clone();
     let store = args.store.map(choice);
     let (key, user) = (host.clone(), username.clone());
-    let stored = super::blocking(move || resolver.store(&key, &user, &password, store))
+    let stored = super::context::blocking(move || resolver.store(&key, &user, &password, store))
         .await?
         .with_context(|| format!("storing the credential for {host}"))?;
     for note in &stored.notes {
@@ -89,7 +89,7 @@ fn choice(arg: StoreArg) -> StoreChoice {
 async fn username_of(
     flag: Option<&str>,
     password_stdin: bool,
-    ctx: &Context,
+    ctx: &Invocation,
 ) -> Result<Option<String>> {
     let username = match flag {
         Some(u) => u.to_string(),
@@ -134,7 +134,7 @@ async fn username_of(
 async fn password_of(
     password_stdin: bool,
     username: &str,
-    ctx: &Context,
+    ctx: &Invocation,
 ) -> Result<Option<Secret>> {
     let password = if password_stdin {
         let mut text = String::new();

@@ -3,16 +3,16 @@
 
 use anyhow::Result;
 
-use super::Context;
+use super::context::Invocation;
 use crate::cli::LogoutArgs;
 use crate::exit::Exit;
 
 /// Runs `regctl logout`.
-pub async fn run(args: &LogoutArgs, ctx: &Context) -> Result<Exit> {
+pub async fn run(args: &LogoutArgs, ctx: &Invocation) -> Result<Exit> {
     let host = ctx.registry_host(&args.registry)?;
     let resolver = ctx.resolver().clone();
     let key = host.clone();
-    let erased = super::blocking(move || resolver.erase(&key)).await?;
+    let erased = super::context::blocking(move || resolver.erase(&key)).await?;
     for note in &erased.notes {
         ctx.printer.warn(note);
     }

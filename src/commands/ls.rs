@@ -5,7 +5,7 @@ use anyhow::{Context as _, Result};
 use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
-use super::{add_uncatalogued, Context};
+use super::context::{add_uncatalogued, Invocation};
 use crate::cli::LsArgs;
 use crate::exit::Exit;
 use crate::output::{Row, RowWriter};
@@ -68,8 +68,8 @@ struct Listing {
 /// How often a table that is still listing draws the rows it has.
 const TABLE_DRAW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-pub async fn run(args: &LsArgs, ctx: &Context) -> Result<Exit> {
-    let target = super::parse_target(&args.target)?;
+pub async fn run(args: &LsArgs, ctx: &Invocation) -> Result<Exit> {
+    let target = super::context::parse_target(&args.target)?;
     let registry = ctx.registry(&target.registry).await?;
     let Some(Repositories {
         names,
@@ -120,7 +120,7 @@ struct Repositories {
 }
 
 async fn repositories(
-    ctx: &Context,
+    ctx: &Invocation,
     registry: &Registry,
     target: &RegistryTarget,
 ) -> Result<Option<Repositories>> {
@@ -183,7 +183,7 @@ struct Seen {
 /// Lists `repositories` in order, writing rows as each repository's come;
 /// `None` when Ctrl-C stopped it (said on stderr, the output finished).
 async fn stream_listings(
-    ctx: &Context,
+    ctx: &Invocation,
     registry: &Registry,
     target: &RegistryTarget,
     repositories: Vec<String>,
@@ -259,7 +259,7 @@ async fn stream_listings(
 
 /// Writes one repository's rows (in JSON, what could not be read too) and
 /// keeps what the report needs.
-fn write_listing(ctx: &Context, seen: &mut Seen, listing: Listing, host: &str) -> Result<()> {
+fn write_listing(ctx: &Invocation, seen: &mut Seen, listing: Listing, host: &str) -> Result<()> {
     seen.untagged
         .extend(listing.untagged.map(|r| format!("{host}/{r}")));
     seen.failures.extend(listing.failures);
@@ -278,7 +278,7 @@ fn write_listing(ctx: &Context, seen: &mut Seen, listing: Listing, host: &str) -
 
 /// Says on stderr what the listing left out, and gives its exit status.
 fn report(
-    ctx: &Context,
+    ctx: &Invocation,
     mut untagged: Vec<String>,
     failures: &[(String, RegistryError)],
     dangling: usize,

@@ -11,12 +11,12 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::context::{add_uncatalogued, Invocation};
 use super::deletion::{
     check_can_confirm, confirm_and_execute, note_bytes_freed, note_garbage_collection, note_plan,
     render_outcomes, rest_of_registry, ActionKind, FreedScope, OutcomeKind, OutcomeRow,
     DRY_RUN_UNCHECKED,
 };
-use super::{add_uncatalogued, Context};
 use crate::cli::PruneArgs;
 use crate::deletion::retention::{self, DeleteReason, ImageDecision, KeepReason, Rules, Verdict};
 use crate::deletion::{Action, Cause, Plan, Request};
@@ -119,8 +119,8 @@ impl Row for PlanLine {
 type Planned = (Vec<ImageDecision>, Plan, usize, Snapshot);
 
 /// Runs `regctl prune`: decides per image, plans, asks, carries it out.
-pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
-    let target = super::parse_target(&args.target)?;
+pub async fn run(args: &PruneArgs, ctx: &Invocation) -> Result<Exit> {
+    let target = super::context::parse_target(&args.target)?;
     if args.keep.is_none() && args.older_than.is_none() {
         return Err(UsageError(
             "prune needs --keep N or --older-than AGE (to delete everything --match selects, say --keep 0)"
@@ -130,7 +130,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
     }
     check_can_confirm(args.yes, args.dry_run)?;
     let registry = ctx.registry(&target.registry).await?;
-    let mut repositories = super::catalogued(ctx, &registry, &target, "pruning").await?;
+    let mut repositories = super::context::catalogued(ctx, &registry, &target, "pruning").await?;
     if repositories.is_empty()
         && !add_uncatalogued(ctx, &registry, &target, &mut repositories).await?
     {
@@ -183,7 +183,7 @@ pub async fn run(args: &PruneArgs, ctx: &Context) -> Result<Exit> {
 /// Each repository read (with creation times), decided by the rules and
 /// planned, a few at a time.
 async fn plan_each(
-    ctx: &Context,
+    ctx: &Invocation,
     args: &PruneArgs,
     loader: &Loader<'_>,
     host: &str,
@@ -269,7 +269,7 @@ async fn reckon(
 }
 
 /// Says what was kept for want of a date, and the orphans left.
-fn note_kept(ctx: &Context, args: &PruneArgs, lines: &[PlanLine], orphans: usize) {
+fn note_kept(ctx: &Invocation, args: &PruneArgs, lines: &[PlanLine], orphans: usize) {
     let undated = lines
         .iter()
         .filter(|l| l.of.is_none() && l.created.is_none() && l.decision == Decision::Keep)
@@ -290,7 +290,7 @@ fn note_kept(ctx: &Context, args: &PruneArgs, lines: &[PlanLine], orphans: usize
 
 /// `Some(exit)` when `--yes` would leave a repository with no tag and that was
 /// not allowed (said on stderr); nothing changes then.
-fn refuse_emptying(ctx: &Context, args: &PruneArgs, host: &str, plans: &[Plan]) -> Option<Exit> {
+fn refuse_emptying(ctx: &Invocation, args: &PruneArgs, host: &str, plans: &[Plan]) -> Option<Exit> {
     let emptied: Vec<String> = plans
         .iter()
         .filter(|p| p.leaves_no_tags)
@@ -310,7 +310,7 @@ fn refuse_emptying(ctx: &Context, args: &PruneArgs, host: &str, plans: &[Plan]) 
 
 /// Confirms and carries out `plans`, then reports what was done.
 async fn carry_out(
-    ctx: &Context,
+    ctx: &Invocation,
     args: &PruneArgs,
     loader: &Loader<'_>,
     plans: Vec<Plan>,

@@ -6,13 +6,13 @@
 use anyhow::{Context as _, Result};
 use base64::Engine as _;
 
-use super::Context;
+use super::context::Invocation;
 use crate::cli::{PullSecretArgs, SecretFormat};
 use crate::exit::{Exit, UsageError};
 use crate::registry::Credential;
 
 /// Runs `regctl pull-secret`.
-pub async fn run(args: &PullSecretArgs, ctx: &Context) -> Result<Exit> {
+pub async fn run(args: &PullSecretArgs, ctx: &Invocation) -> Result<Exit> {
     // The key kubelet matches is HOST[:PORT], whatever scheme was typed.
     let host = ctx.registry_host(&args.registry)?;
     let resolved = ctx

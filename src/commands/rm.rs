@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::{Context as _, Result};
 
+use super::context::Invocation;
 use super::deletion::{
     check_can_confirm, confirm_and_execute, note_bytes_freed, note_garbage_collection, note_plan,
     plan_rows, render_outcomes, rest_of_registry, FreedScope, OutcomeKind, OutcomeRow, PlanRow,
     DRY_RUN_UNCHECKED,
 };
-use super::Context;
 use crate::cli::RmArgs;
 use crate::deletion::resolve::{self, Named, Skip};
 use crate::deletion::{Action, Cause, Plan, Refusal};
@@ -21,7 +21,7 @@ use crate::output::{render_data, Row};
 use crate::registry::{Digest, Reference, RegistryError};
 
 /// Runs `regctl rm`: plans the removal of each reference, asks, carries it out.
-pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
+pub async fn run(args: &RmArgs, ctx: &Invocation) -> Result<Exit> {
     let parsed = parse(args, ctx)?;
     check_can_confirm(args.yes, args.dry_run)?;
     let references = ctx.resolve_prefixes(parsed).await?;
@@ -96,7 +96,7 @@ pub async fn run(args: &RmArgs, ctx: &Context) -> Result<Exit> {
 /// The references as given, checked before any request: each names its
 /// registry (else it would mean Docker Hub) and a tag or digest (`REPO` alone
 /// would mean `:latest`, an empty `$TAG` away from the wrong image).
-fn parse(args: &RmArgs, ctx: &Context) -> Result<Vec<(Reference, Option<String>)>> {
+fn parse(args: &RmArgs, ctx: &Invocation) -> Result<Vec<(Reference, Option<String>)>> {
     if let Some(input) = args
         .references
         .iter()
@@ -138,7 +138,7 @@ struct Planned {
 
 /// Each reference not acted on, on stderr (a missing one only noted with
 /// `--ignore-missing`).
-fn report_skipped(ctx: &Context, args: &RmArgs, skipped: &[OutcomeRow]) {
+fn report_skipped(ctx: &Invocation, args: &RmArgs, skipped: &[OutcomeRow]) {
     for s in skipped {
         if s.outcome == OutcomeKind::Missing && args.ignore_missing {
             // Reported once: on stdout after a real run; here, for a dry run.
@@ -148,7 +148,7 @@ fn report_skipped(ctx: &Context, args: &RmArgs, skipped: &[OutcomeRow]) {
             }
             continue;
         }
-        ctx.printer.error(super::about(
+        ctx.printer.error(super::context::about(
             &s.reference,
             s.error.as_deref().unwrap_or(s.outcome.as_str()),
         ));
@@ -157,7 +157,7 @@ fn report_skipped(ctx: &Context, args: &RmArgs, skipped: &[OutcomeRow]) {
 
 /// The plan on stdout, every reference answered (those not acted on too), in
 /// the order given; nothing changes.
-fn dry_run(ctx: &Context, planned: Planned) -> Result<()> {
+fn dry_run(ctx: &Invocation, planned: Planned) -> Result<()> {
     let attribution = &planned.attribution;
     let rows: Vec<PlanRow> = planned
         .by_host
@@ -191,7 +191,7 @@ fn dry_run(ctx: &Context, planned: Planned) -> Result<()> {
 
 /// Confirms and carries out each host's plans, then reports every reference's
 /// outcome in the order given; the exit status of the changes.
-async fn carry_out(ctx: &Context, args: &RmArgs, planned: Planned) -> Result<Exit> {
+async fn carry_out(ctx: &Invocation, args: &RmArgs, planned: Planned) -> Result<Exit> {
     let Planned {
         by_host,
         scopes,
@@ -356,7 +356,7 @@ fn skipped_row(
 /// it (the other repositories' manifests read too), or an upper bound; the
 /// plans are annotated, and the scope of each host's figure returned.
 async fn reckon_freed(
-    ctx: &Context,
+    ctx: &Invocation,
     cache: &Cache,
     by_host: &mut BTreeMap<String, Vec<Plan>>,
     read: &BTreeMap<String, Vec<Snapshot>>,
