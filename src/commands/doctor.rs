@@ -14,6 +14,7 @@ use crate::output::{escape, render_data, Row};
 use crate::registry::auth::CredentialCheck;
 use crate::registry::diagnose::{ListPage, Paging};
 use crate::registry::error::Hint;
+use crate::registry::tls_probe::{self, certificate_facts, ProbeError};
 use crate::registry::{auth::Challenge, Registry, RegistryError};
 
 /// How a check came out.
@@ -258,21 +259,18 @@ async fn tls(
     // and then trickle its answer a byte at a time, or never finish it.
     let probed = tokio::time::timeout(
         timeout,
-        crate::registry::tls::probe(stream, registry.host(), name, ctx.tls_options()),
+        tls_probe::probe(stream, registry.host(), name, ctx.tls_options()),
     )
     .await;
     let tls = match probed {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
-            let fix = if e.contains("InvalidContentType")
-                || e.contains("corrupt message")
-                || e.contains("received corrupt")
-            {
+            let fix = if matches!(e, ProbeError::NotTls(_)) {
                 "the port does not speak TLS: if the registry serves plain HTTP, pass --plain-http"
             } else {
                 "check that the registry serves TLS on this port"
             };
-            report.fail("tls", e, fix, Exit::Failure);
+            report.fail("tls", e.to_string(), fix, Exit::Failure);
             return false;
         }
         Err(_) => {
@@ -320,58 +318,6 @@ async fn tls(
         }
     }
     true
-}
-
-/// Names, expiry, self-signed, CA:TRUE, in words.
-fn certificate_facts(der: &[u8]) -> String {
-    use x509_parser::prelude::*;
-    let Ok((_, cert)) = X509Certificate::from_der(der) else {
-        return "the certificate could not be parsed".into();
-    };
-    let mut names: Vec<String> = Vec::new();
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        for name in &san.value.general_names {
-            match name {
-                GeneralName::DNSName(d) => names.push(format!("DNS:{}", escape(d))),
-                GeneralName::IPAddress(ip) => names.push(match ip.len() {
-                    4 => format!("IP:{}", std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3])),
-                    16 => <[u8; 16]>::try_from(*ip)
-                        .map(|b| format!("IP:{}", std::net::Ipv6Addr::from(b)))
-                        .unwrap_or_default(),
-                    _ => String::new(),
-                }),
-                _ => {}
-            }
-        }
-    }
-    let mut facts = vec![format!(
-        "names: {}",
-        if names.is_empty() {
-            "none (subject alternative names missing)".into()
-        } else {
-            names.join(", ")
-        }
-    )];
-    let not_after = cert.validity().not_after;
-    let expired = !cert.validity().is_valid();
-    facts.push(format!(
-        "{} {}",
-        if expired {
-            "EXPIRED or not yet valid, until"
-        } else {
-            "valid until"
-        },
-        not_after
-    ));
-    if cert.subject() == cert.issuer() {
-        facts.push("self-signed".into());
-    }
-    if cert.is_ca() {
-        facts.push(
-            "CA:TRUE served as the registry's own (accepted when trusted byte for byte)".into(),
-        );
-    }
-    facts.join("; ")
 }
 
 /// The API, proxy, auth, credentials, catalog, deletion, referrers and paging.

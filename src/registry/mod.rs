@@ -12,7 +12,8 @@
 //!    `redact`, `limits`, `retry`, `proxy`;
 //! 2. the vocabulary: `error`, `reference`, `media`, `credential`, `challenge`
 //!    (scopes and `WWW-Authenticate`), `token_cache`, `tag_deletion`;
-//! 3. what the transport is made of: `tls`, `options`, `redirect`, `direct`;
+//! 3. what the transport is made of: `tls` (with `tls_words`, its errors in
+//!    words, and `tls_probe`, doctor's look at it), `options`, `redirect`, `direct`;
 //! 4. `transport`: sending, redirects, the retry loop, body limits, the
 //!    observer; it knows no authentication;
 //! 5. `auth`: the challenge, Basic and Bearer authorization, token fetching,
@@ -48,6 +49,8 @@ pub(crate) mod secret;
 mod tag_deletion;
 pub(crate) mod tags;
 pub(crate) mod tls;
+pub(crate) mod tls_probe;
+pub(crate) mod tls_words;
 mod token_cache;
 pub(crate) mod transport;
 

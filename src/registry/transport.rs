@@ -29,7 +29,7 @@ use super::proxy::{Chosen, ProxyEnv};
 use super::redact::{authority, DisplaySafeUrl};
 use super::redirect::{next_leg, Body, Leg};
 use super::retry::{io_causes, is_reset, retry_after, retryable_status, Backoff, RetryPolicy};
-use super::tls;
+use super::{tls, tls_words};
 
 /// A whole answer: status, headers, the URL it came from (after redirects) and
 /// the body, read up to a limit (an error's, a little of it; empty when it could
@@ -542,11 +542,11 @@ impl Transport {
     ) -> RegistryError {
         let host = authority(url);
         let peer = if self.is_own_origin(url) {
-            tls::Peer::Registry
+            tls_words::Peer::Registry
         } else {
-            tls::Peer::Elsewhere(&host)
+            tls_words::Peer::Elsewhere(&host)
         };
-        if let Some(tls_err) = tls::explain(err, self.host(), peer, &self.opts.tls) {
+        if let Some(tls_err) = tls_words::explain(err, self.host(), peer, &self.opts.tls) {
             return tls_err;
         }
         if timeout && !connect {

@@ -196,6 +196,19 @@ fn plain_http_on_a_tls_port_is_named() {
 }
 
 #[test]
+fn tls_against_a_plain_http_port_says_the_port_does_not_speak_tls() {
+    let reg = TestRegistry::start_with(Options::plain(), populate);
+    let (checks, report) = doctor(regctl(), &reg.host(), 1);
+    assert_eq!(verdict(&checks, "tls"), "fail", "{report}");
+    // `says` is the detail, then `--`, then the fix.
+    let said = says(&checks, "tls");
+    assert!(
+        said.contains("-- the port does not speak TLS") && said.contains("pass --plain-http"),
+        "{report}"
+    );
+}
+
+#[test]
 fn on_ferro_the_referrers_api_is_found_and_tls_is_skipped() {
     let target = crate::target::Target::start(crate::target::Kind::Ferro);
     target.push_image(
