@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+// The defaults the flags show are the library's own.
+use crate::registry::{limits, retry, tls};
+
 pub use crate::output::Format;
 
 /// Where credentials come from, and the exit codes, shown at the end of `--help`.
@@ -54,7 +57,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "DIR",
-        default_value = "/etc/docker/certs.d"
+        default_value = tls::DEFAULT_CERTS_DIR
     )]
     pub certs_dir: PathBuf,
 
@@ -75,11 +78,11 @@ pub struct GlobalArgs {
     pub password_stdin: bool,
 
     /// How many requests may run at once.
-    #[arg(long, global = true, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, global = true, default_value_t = limits::DEFAULT_MAX_IN_FLIGHT as u16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
 
     /// Per-request timeout in seconds.
-    #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, global = true, default_value_t = limits::DEFAULT_TIMEOUT.as_secs(), value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 
     /// Stop the whole run after this many seconds, as Ctrl-C does (deletions in
@@ -88,12 +91,12 @@ pub struct GlobalArgs {
     pub deadline: Option<u64>,
 
     /// Retries of idempotent requests on 408, 429, 5xx and connection resets.
-    #[arg(long, global = true, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    #[arg(long, global = true, default_value_t = retry::DEFAULT_RETRIES, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
 
     /// The most repositories (or tags of one repository) a listing may hold: a
     /// registry whose pagination never ends is stopped here.
-    #[arg(long, global = true, default_value_t = 1_000_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, global = true, default_value_t = limits::DEFAULT_MAX_LIST_ITEMS as u64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_list_items: u64,
 
     /// Output format [default: table on a terminal, plain otherwise].

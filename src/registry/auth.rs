@@ -19,7 +19,7 @@ use super::limits::{MAX_ERROR_BODY, MAX_TOKEN_BODY};
 use super::redact::DisplaySafeUrl;
 use super::redirect::Body;
 use super::token_cache::{Token, TokenCache, TokenResponse};
-use super::transport::{Fetched, Request, Retry, Transport};
+use super::transport::{Answer, Request, Retry, Transport};
 
 /// Scopes asked for in one token request when fetching ahead. Every request then
 /// carries a token this many scopes wide, which the registry parses each time:
@@ -114,7 +114,7 @@ impl Authenticator {
         request: Request<'_>,
         scope: &Scope,
         retry: Retry<'_>,
-    ) -> Result<Fetched> {
+    ) -> Result<Answer> {
         let (method, url) = (request.method.clone(), request.url);
         self.transport
             .with_retries(&method, url, retry, || self.attempt(&request, scope))
@@ -123,7 +123,7 @@ impl Authenticator {
 
     /// One attempt: the request with the authorization in force (renewed once
     /// after a 401 from the registry itself), and its answer read.
-    async fn attempt(&self, request: &Request<'_>, scope: &Scope) -> Result<Fetched> {
+    async fn attempt(&self, request: &Request<'_>, scope: &Scope) -> Result<Answer> {
         let challenge = self.challenge().await?;
         let auth = match &challenge {
             Some(c) => self.authorization(c, scope, None).await?,
@@ -195,7 +195,7 @@ impl Authenticator {
     }
 
     /// `GET /v2/` (`url`) without credentials, once, as it comes.
-    pub(crate) async fn api_root(&self, url: &Url) -> Result<Fetched> {
+    pub(crate) async fn api_root(&self, url: &Url) -> Result<Answer> {
         let request = Request {
             method: Method::GET,
             url,
@@ -510,7 +510,7 @@ impl Authenticator {
     }
 
     /// The token in the token server's `answer`.
-    fn token_of(&self, answer: Fetched, method: &Method, url: &Url) -> Result<Token> {
+    fn token_of(&self, answer: Answer, method: &Method, url: &Url) -> Result<Token> {
         match answer.status {
             s if s.is_success() => {}
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
@@ -584,7 +584,7 @@ mod tests {
         })
     }
 
-    async fn get(auth: &Authenticator, path: &str, scope: &Scope) -> Result<Fetched> {
+    async fn get(auth: &Authenticator, path: &str, scope: &Scope) -> Result<Answer> {
         let url = auth.transport().url(path).unwrap();
         let request = Request {
             method: Method::GET,

@@ -16,7 +16,7 @@ use super::proxy::{Chosen, ProxyEnv};
 use super::redirect::Body;
 use super::retry::RetryPolicy;
 use super::tag_deletion::LearntTagDeletion;
-use super::transport::{Fetched, Request, Retry, Transport};
+use super::transport::{Answer, Request, Retry, Transport};
 
 /// A client for one registry (`host[:port]`). Cheap to share behind an `Arc`;
 /// requests may run concurrently and reuse connections and tokens.
@@ -111,7 +111,7 @@ impl Registry {
     /// Sends `request` with the authorization `scope` needs, reads the answer,
     /// and retries as its method allows ([`Retry::Idempotent`] for GET and HEAD,
     /// else [`Retry::Never`]).
-    pub(crate) async fn request(&self, request: Request<'_>, scope: &Scope) -> Result<Fetched> {
+    pub(crate) async fn request(&self, request: Request<'_>, scope: &Scope) -> Result<Answer> {
         let retry = if request.method == Method::GET || request.method == Method::HEAD {
             Retry::Idempotent
         } else {
@@ -126,7 +126,7 @@ impl Registry {
         request: Request<'_>,
         scope: &Scope,
         retry: Retry<'_>,
-    ) -> Result<Fetched> {
+    ) -> Result<Answer> {
         self.auth.send(request, scope, retry).await
     }
 
@@ -138,7 +138,7 @@ impl Registry {
         scope: &Scope,
         accept: Option<&'static str>,
         limit: usize,
-    ) -> Result<Fetched> {
+    ) -> Result<Answer> {
         let request = Request {
             method: Method::GET,
             url,
@@ -157,7 +157,7 @@ impl Registry {
         scope: &Scope,
         content_type: Option<&str>,
         bytes: Vec<u8>,
-    ) -> Result<Fetched> {
+    ) -> Result<Answer> {
         let request = Request {
             method,
             url,
@@ -177,7 +177,7 @@ impl Registry {
         &self,
         method: &Method,
         url: &Url,
-        answer: &Fetched,
+        answer: &Answer,
         what: &str,
     ) -> RegistryError {
         self.transport().error_for(method, url, answer, what)
@@ -198,7 +198,7 @@ impl Registry {
     }
 
     /// `GET /v2/` (`url`) without credentials, once, as it comes.
-    pub(crate) async fn api_root(&self, url: &Url) -> Result<Fetched> {
+    pub(crate) async fn api_root(&self, url: &Url) -> Result<Answer> {
         self.auth.api_root(url).await
     }
 }

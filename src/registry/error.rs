@@ -27,7 +27,7 @@ struct ErrorBody {
 }
 
 /// Parses an error body; anything that is not the spec's shape gives no entries.
-/// Used through `Fetched::errors` of the transport.
+/// Used through `Answer::errors` of the transport.
 pub(crate) fn parse_error_body(body: &[u8]) -> Vec<ErrorInfo> {
     serde_json::from_slice::<ErrorBody>(body)
         .map(|b| b.errors)

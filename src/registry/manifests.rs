@@ -16,7 +16,7 @@ use super::media::{
 };
 use super::redact::DisplaySafeUrl;
 use super::reference::{ManifestRef, Reference};
-use super::transport::{Fetched, Request, Retry};
+use super::transport::{Answer, Request, Retry};
 use crate::text::escape;
 use futures_util::future::BoxFuture;
 
@@ -78,7 +78,7 @@ impl Registry {
         method: Method,
         repository: &str,
         reference: &ManifestRef,
-    ) -> Result<(Url, Fetched)> {
+    ) -> Result<(Url, Answer)> {
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
         let request = Request {
             method: method.clone(),
@@ -359,7 +359,7 @@ impl Registry {
         repository: &str,
         reference: &ManifestRef,
         retry: Retry<'_>,
-    ) -> Result<(url::Url, Fetched)> {
+    ) -> Result<(url::Url, Answer)> {
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
         let request = Request {
             method: Method::DELETE,
@@ -378,7 +378,7 @@ impl Registry {
     /// deletion disabled: Distribution in read-only mode has no DELETE route and
     /// answers with `Allow` naming what it still serves and a text body; with
     /// deletion disabled it answers with the spec's JSON `UNSUPPORTED`.
-    fn delete_refused(&self, answer: &Fetched) -> RegistryError {
+    fn delete_refused(&self, answer: &Answer) -> RegistryError {
         let errors = answer.errors();
         let allow = answer
             .headers

@@ -20,10 +20,13 @@ pub struct RetryPolicy {
     pub budget: Duration,
 }
 
+/// How many times an idempotent request is tried again, unless told otherwise.
+pub const DEFAULT_RETRIES: u32 = 3;
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            retries: 3,
+            retries: DEFAULT_RETRIES,
             base: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(30),

@@ -35,7 +35,7 @@ use super::{tls, tls_words};
 /// the body, read up to a limit (an error's, a little of it; empty when it could
 /// not be read).
 #[derive(Debug)]
-pub(crate) struct Fetched {
+pub(crate) struct Answer {
     /// The status.
     pub status: StatusCode,
     /// The headers.
@@ -46,7 +46,7 @@ pub(crate) struct Fetched {
     pub body: Vec<u8>,
 }
 
-impl Fetched {
+impl Answer {
     /// The spec's error entries in the body (none when it is not that shape):
     /// the one place an error body is parsed.
     pub fn errors(&self) -> Vec<ErrorInfo> {
@@ -230,7 +230,7 @@ impl Transport {
         &self,
         method: &Method,
         url: &Url,
-        answer: &Fetched,
+        answer: &Answer,
         what: &str,
     ) -> RegistryError {
         let errors = answer.errors();
@@ -275,10 +275,10 @@ impl Transport {
         url: &Url,
         retry: Retry<'_>,
         mut attempt: F,
-    ) -> Result<Fetched>
+    ) -> Result<Answer>
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<Fetched>>,
+        Fut: Future<Output = Result<Answer>>,
     {
         let mut backoff = Backoff::new(self.retry_policy());
         loop {
@@ -298,7 +298,7 @@ impl Transport {
             };
             if !worth_it {
                 // It took effect although the answer said otherwise: accepted.
-                return Ok(Fetched {
+                return Ok(Answer {
                     status: StatusCode::ACCEPTED,
                     headers: HeaderMap::new(),
                     url: url.clone(),
@@ -341,7 +341,7 @@ impl Transport {
         &self,
         request: &Request<'_>,
         auth: Option<&HeaderValue>,
-    ) -> Result<Fetched> {
+    ) -> Result<Answer> {
         let mut leg = Leg {
             method: request.method.clone(),
             url: request.url.clone(),
@@ -393,7 +393,7 @@ impl Transport {
         uri: http::Uri,
         request: &Request<'_>,
         leg: &Leg<'_>,
-    ) -> Result<Fetched> {
+    ) -> Result<Answer> {
         let (method, url) = (&leg.method, &leg.url);
         // One deadline for the answer and its body, as the full client has.
         let deadline = tokio::time::Instant::now() + self.request_timeout();
@@ -451,7 +451,7 @@ impl Transport {
         &self,
         request: &Request<'_>,
         auth: Option<&HeaderValue>,
-    ) -> Result<Fetched> {
+    ) -> Result<Answer> {
         let leg = Leg {
             method: request.method.clone(),
             url: request.url.clone(),
@@ -599,7 +599,7 @@ fn through_proxy(proxy: &Chosen, host: &str, err: &(dyn std::error::Error + 'sta
 /// Reads an answer of the full client: at most `limit` bytes of a success's
 /// body; of an error's, a little (for its error codes), or nothing if that
 /// cannot be read.
-async fn read_answer(resp: Response, limit: usize, url: &Url) -> Result<Fetched> {
+async fn read_answer(resp: Response, limit: usize, url: &Url) -> Result<Answer> {
     let from = resp.url().clone();
     let (head, body) = http::Response::<reqwest::Body>::from(resp).into_parts();
     read_body(head.status, head.headers, from, body, limit, url).await
@@ -615,7 +615,7 @@ async fn read_body<B>(
     body: B,
     limit: usize,
     url: &Url,
-) -> Result<Fetched>
+) -> Result<Answer>
 where
     B: http_body::Body<Data = bytes::Bytes>,
     B::Error: std::error::Error + 'static,
@@ -630,7 +630,7 @@ where
             Err(_) => Vec::new(),
         }
     };
-    Ok(Fetched {
+    Ok(Answer {
         status,
         headers,
         url: from,
@@ -815,7 +815,7 @@ mod tests {
     fn an_unexpected_answer_becomes_the_error_its_status_means() {
         let transport = transport_to("127.0.0.1:9");
         let url = Url::parse("http://127.0.0.1:9/v2/app/manifests/v1?token=s3cret").unwrap();
-        let fetched = |status: u16| Fetched {
+        let fetched = |status: u16| Answer {
             status: StatusCode::from_u16(status).unwrap(),
             headers: HeaderMap::new(),
             url: url.clone(),
