@@ -183,6 +183,7 @@ impl Authenticator {
             accept: None,
             body: None,
             limit: MAX_ERROR_BODY,
+            headers: HeaderMap::new(),
         };
         let answer = self.send(request, &Scope::None, Retry::Idempotent).await?;
         if answer.status.is_success() {
@@ -202,6 +203,7 @@ impl Authenticator {
             accept: None,
             body: None,
             limit: MAX_ERROR_BODY,
+            headers: HeaderMap::new(),
         };
         self.transport.execute(&request, None).await
     }
@@ -493,6 +495,7 @@ impl Authenticator {
             accept: None,
             body,
             limit: MAX_TOKEN_BODY,
+            headers: HeaderMap::new(),
         };
         // Another origin's realm gets none of the registry's TLS settings; a
         // redirect is the token server's answer, not followed.
@@ -592,6 +595,7 @@ mod tests {
             accept: None,
             body: None,
             limit: 1000,
+            headers: HeaderMap::new(),
         };
         auth.send(request, scope, Retry::Never).await
     }

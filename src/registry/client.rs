@@ -4,6 +4,7 @@
 //! `tags.rs`, `manifests.rs`, `blobs.rs`, `referrers.rs`), through the few
 //! crate-visible methods here; this file imports none of them.
 
+use reqwest::header::HeaderMap;
 use reqwest::Method;
 use url::Url;
 
@@ -145,6 +146,7 @@ impl Registry {
             accept,
             body: None,
             limit,
+            headers: HeaderMap::new(),
         };
         self.request(request, scope).await
     }
@@ -167,6 +169,7 @@ impl Registry {
                 bytes,
             }),
             limit: MAX_ERROR_BODY,
+            headers: HeaderMap::new(),
         };
         self.request(request, scope).await
     }

@@ -31,7 +31,14 @@ const LAYERS: &[&[&str]] = &[
     &["transport"],
     &["auth"],
     &["client"],
-    &["catalog", "tags", "manifests", "blobs", "referrers"],
+    &[
+        "catalog",
+        "tags",
+        "manifests",
+        "blobs",
+        "uploads",
+        "referrers",
+    ],
     &["diagnose", "prefix"],
 ];
 

@@ -86,6 +86,7 @@ impl Registry {
             accept: Some(MANIFEST_ACCEPT),
             body: None,
             limit: MAX_MANIFEST_BODY,
+            headers: HeaderMap::new(),
         };
         let answer = self
             .request(request, &Scope::Pull(repository.to_string()))
@@ -138,6 +139,7 @@ impl Registry {
             accept: None,
             body: None,
             limit: MAX_MANIFEST_BODY,
+            headers: HeaderMap::new(),
         };
         self.request(request, &Scope::Pull(repository.to_string()))
             .await
@@ -367,6 +369,7 @@ impl Registry {
             accept: None,
             body: None,
             limit: MAX_ERROR_BODY,
+            headers: HeaderMap::new(),
         };
         let answer = self
             .request_with(request, &Scope::Delete(repository.to_string()), retry)

@@ -20,7 +20,8 @@
 //!    over the transport;
 //! 6. `client`: [`Registry`], the face, over the authenticator;
 //! 7. operations, each adding [`Registry`] methods: `catalog`, `tags`,
-//!    `manifests`, `blobs`, `referrers`;
+//!    `manifests`, `blobs`, `uploads` (mounts, chunked and resumed uploads,
+//!    ranged reads), `referrers`;
 //! 8. compositions of operations: `diagnose`, `prefix`.
 
 pub mod auth;
@@ -53,6 +54,7 @@ pub(crate) mod tls_probe;
 pub(crate) mod tls_words;
 mod token_cache;
 pub(crate) mod transport;
+pub(crate) mod uploads;
 
 pub use client::Registry;
 pub use credential::{Credential, Resolved, Secret};

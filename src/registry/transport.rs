@@ -78,6 +78,8 @@ pub(crate) struct Request<'a> {
     pub body: Option<Body>,
     /// The most bytes of a successful answer's body read.
     pub limit: usize,
+    /// Further headers (`Range`, `Content-Range`), sent on every leg.
+    pub headers: HeaderMap,
 }
 
 /// The HTTP side of one registry (`host[:port]`): its connection pools, the
@@ -351,7 +353,7 @@ impl Transport {
         let own = self.base().origin();
         let mut followed = 0;
         loop {
-            let answer = match self.direct_for(&leg) {
+            let answer = match self.direct_for(request, &leg) {
                 Some((direct, uri)) => self.send_direct(direct, uri, request, &leg).await?,
                 None => {
                     let resp = self.send_full(request, &leg).await?;
@@ -376,10 +378,11 @@ impl Transport {
 
     /// The direct path and the leg's URI, when the leg can take it: a GET or
     /// HEAD without a body, to the registry's own origin.
-    fn direct_for(&self, leg: &Leg<'_>) -> Option<(&Direct, http::Uri)> {
+    fn direct_for(&self, request: &Request<'_>, leg: &Leg<'_>) -> Option<(&Direct, http::Uri)> {
         let direct = self.direct()?;
         let reads = leg.method == Method::GET || leg.method == Method::HEAD;
-        if !reads || leg.body.is_some() || !self.is_own_origin(&leg.url) {
+        let plain = request.headers.is_empty();
+        if !reads || !plain || leg.body.is_some() || !self.is_own_origin(&leg.url) {
             return None;
         }
         Some((direct, leg.url.as_str().parse().ok()?))
@@ -431,6 +434,9 @@ impl Transport {
             .request(leg.method.clone(), leg.url.clone());
         if let Some(accept) = request.accept {
             builder = builder.header(ACCEPT, accept);
+        }
+        if !request.headers.is_empty() {
+            builder = builder.headers(request.headers.clone());
         }
         if let Some(body) = leg.body {
             if let Some(content_type) = &body.content_type {
@@ -713,6 +719,7 @@ mod tests {
             accept: None,
             body: None,
             limit,
+            headers: HeaderMap::new(),
         }
     }
 
