@@ -49,6 +49,8 @@ complete -c regctl -n "__fish_regctl_needs_command" -f -a "pull-secret" -d 'Prin
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "inspect" -d 'Show what each manifest is: platforms, config, layers with sizes, attachments'
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "du" -d 'Show the space images take, per repository or per image, as the registry\'s API sees it'
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "doctor" -d 'Diagnose a registry: name, TCP, TLS and its trust source, the API, proxy, auth, credentials, catalog, deletion, referrers, paging'
+complete -c regctl -n "__fish_regctl_needs_command" -f -a "cp" -d 'Copy images between registries and to or from OCI layout folders, keeping digests, signatures and SBOMs'
+complete -c regctl -n "__fish_regctl_needs_command" -f -a "tag" -d 'Add tags to a manifest that is there: one manifest PUT each, no blob moves'
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "login" -d 'Check credentials against a registry, then store them where docker looks (or in the OS keyring)'
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "logout" -d 'Erase the credential stored for a registry (helper, OS keyring, docker\'s config)'
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -206,6 +208,44 @@ complete -c regctl -n "__fish_regctl_using_subcommand doctor" -l plain-http -d '
 complete -c regctl -n "__fish_regctl_using_subcommand doctor" -l password-stdin -d 'Read the password from standard input'
 complete -c regctl -n "__fish_regctl_using_subcommand doctor" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
 complete -c regctl -n "__fish_regctl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l tags -d 'With -r: copy only tags that match REGEX' -r
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l exclude -d 'With -r: leave out tags that match REGEX' -r
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -s r -l recursive -d 'Copy every repository under SRC\'s prefix, with every tag'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l no-attachments -d 'Leave signatures, attestations, SBOMs and referrers behind (by default they go along)'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l dry-run -d 'Print what would be sent and what is there already; change nothing'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l force -d 'Check every blob, even where the destination has the image\'s manifest'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand tag" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c regctl -n "__fish_regctl_using_subcommand login" -l store -d 'Where to store the credential (default: the first available of helper, keyring, config)' -r -f -a "helper\t'The credential helper docker\'s config names (credHelpers for the registry, else credsStore)'
 keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 config\t'docker\'s config.json `auths` (base64-encoded, not encrypted)'"
@@ -241,14 +281,16 @@ complete -c regctl -n "__fish_regctl_using_subcommand logout" -l plain-http -d '
 complete -c regctl -n "__fish_regctl_using_subcommand logout" -l password-stdin -d 'Read the password from standard input'
 complete -c regctl -n "__fish_regctl_using_subcommand logout" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
 complete -c regctl -n "__fish_regctl_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor login logout help" -f -a "ls" -d 'List every REGISTRY/REPOSITORY:TAG, sorted'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor login logout help" -f -a "digest" -d 'Print the digest of each reference, in the order given'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor login logout help" -f -a "rm" -d 'Delete manifests by digest, or remove tags without touching the tags that share their manifest'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor login logout help" -f -a "prune" -d 'Delete images by retention rules, decided per image (never a tag whose image stays): keep the newest N, delete older than a duration, match or exclude tag names'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor login logout help" -f -a "pull-secret" -d 'Print a Kubernetes pull secret (kubernetes.io/dockerconfigjson) built from the credential stored for a registry'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor login logout help" -f -a "inspect" -d 'Show what each manifest is: platforms, config, layers with sizes, attachments'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor login logout help" -f -a "du" -d 'Show the space images take, per repository or per image, as the registry\'s API sees it'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor login logout help" -f -a "doctor" -d 'Diagnose a registry: name, TCP, TLS and its trust source, the API, proxy, auth, credentials, catalog, deletion, referrers, paging'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor login logout help" -f -a "login" -d 'Check credentials against a registry, then store them where docker looks (or in the OS keyring)'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor login logout help" -f -a "logout" -d 'Erase the credential stored for a registry (helper, OS keyring, docker\'s config)'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor login logout help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "ls" -d 'List every REGISTRY/REPOSITORY:TAG, sorted'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "digest" -d 'Print the digest of each reference, in the order given'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "rm" -d 'Delete manifests by digest, or remove tags without touching the tags that share their manifest'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "prune" -d 'Delete images by retention rules, decided per image (never a tag whose image stays): keep the newest N, delete older than a duration, match or exclude tag names'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "pull-secret" -d 'Print a Kubernetes pull secret (kubernetes.io/dockerconfigjson) built from the credential stored for a registry'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "inspect" -d 'Show what each manifest is: platforms, config, layers with sizes, attachments'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "du" -d 'Show the space images take, per repository or per image, as the registry\'s API sees it'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "doctor" -d 'Diagnose a registry: name, TCP, TLS and its trust source, the API, proxy, auth, credentials, catalog, deletion, referrers, paging'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "cp" -d 'Copy images between registries and to or from OCI layout folders, keeping digests, signatures and SBOMs'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "tag" -d 'Add tags to a manifest that is there: one manifest PUT each, no blob moves'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "login" -d 'Check credentials against a registry, then store them where docker looks (or in the OS keyring)'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "logout" -d 'Erase the credential stored for a registry (helper, OS keyring, docker\'s config)'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -161,6 +161,18 @@ invisible to the API and not counted."
         after_help = "Examples:\n  regctl doctor registry.example:5000\n  regctl doctor registry.example:5000 --format json\n\nNothing on the registry is changed. Exit 0 when every check passes (warnings\nincluded), else the exit code of the first failure."
     )]
     Doctor(DoctorArgs),
+    /// Copy images between registries and to or from OCI layout folders, keeping digests, signatures and SBOMs.
+    #[command(
+        after_help = "Examples:\n  regctl cp ci.example:5000/app:v1 prod.example:5000/app:v1\n  regctl cp registry.example:5000/app:v1 oci:backup/app:v1\n  regctl cp -r ci.example:5000/team prod.example:5000/team --tags '^v'\n\n\
+Blobs go first, then manifests bottom-up, then tags: a copy cut short leaves no\n\
+tag on a half image, and running it again sends only what is missing."
+    )]
+    Cp(CpArgs),
+    /// Add tags to a manifest that is there: one manifest PUT each, no blob moves.
+    #[command(
+        after_help = "Examples:\n  regctl tag registry.example:5000/app:v1 stable v1.2\n  regctl tag registry.example:5000/app@sha256:... release"
+    )]
+    Tag(TagArgs),
     /// Check credentials against a registry, then store them where docker looks (or in the OS keyring).
     #[command(
         after_help = "Examples:\n  regctl login registry.example:5000 -u alice\n  printf '%s' \"$PASSWORD\" | regctl login registry.example:5000 -u ci --password-stdin\n  regctl login registry.example:5000 -u alice --store keyring\n\n\
@@ -326,6 +338,49 @@ pub struct RmArgs {
     /// manifests in place (by default they are deleted with their subject).
     #[arg(long)]
     pub keep_attachments: bool,
+}
+
+/// `regctl cp`.
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// What to copy: REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@DIGEST or
+    /// oci:PATH[:NAME]; with -r, REGISTRY/PREFIX.
+    #[arg(value_name = "SRC")]
+    pub source: String,
+    /// Where: REGISTRY/REPOSITORY[:TAG] (without a tag, the source's) or
+    /// oci:PATH[:NAME]; with -r, REGISTRY/PREFIX.
+    #[arg(value_name = "DST")]
+    pub destination: String,
+    /// Copy every repository under SRC's prefix, with every tag.
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// With -r: copy only tags that match REGEX.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex, requires = "recursive")]
+    pub tags: Option<regex::Regex>,
+    /// With -r: leave out tags that match REGEX.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex, requires = "recursive")]
+    pub exclude: Option<regex::Regex>,
+    /// Leave signatures, attestations, SBOMs and referrers behind (by default
+    /// they go along).
+    #[arg(long)]
+    pub no_attachments: bool,
+    /// Print what would be sent and what is there already; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Check every blob, even where the destination has the image's manifest.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `regctl tag`.
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@DIGEST: the manifest to tag.
+    #[arg(value_name = "REF")]
+    pub source: String,
+    /// The tags to add, in the same repository.
+    #[arg(required = true, value_name = "TAG")]
+    pub tags: Vec<String>,
 }
 
 /// `regctl prune`.

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod commands;
+pub(crate) mod copy;
 pub mod credentials;
 pub mod deletion;
 pub mod exit;

@@ -2,6 +2,7 @@
 //! result. Errors carry context here (anyhow); exit codes come from [`Exit`].
 
 mod context;
+mod cp;
 mod deletion;
 mod digest;
 mod doctor;
@@ -14,6 +15,7 @@ mod prompt;
 mod prune;
 mod pull_secret;
 mod rm;
+mod tag;
 
 use std::process::ExitCode;
 
@@ -68,6 +70,8 @@ pub async fn run(cli: Cli) -> ExitCode {
                     Command::Du(args) => du::run(args, &ctx).await,
                     Command::Inspect(args) => inspect::run(args, &ctx).await,
                     Command::Doctor(args) => doctor::run(args, &ctx).await,
+                    Command::Cp(args) => cp::run(args, &ctx).await,
+                    Command::Tag(args) => tag::run(args, &ctx).await,
                 }
             };
             // Until a part of the command takes charge of Ctrl-C (a listing, a

@@ -5,6 +5,7 @@ mod artifacts;
 mod cli;
 mod concurrency;
 mod contract;
+mod copy;
 mod credentials;
 mod curl;
 mod digest;

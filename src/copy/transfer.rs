@@ -1,0 +1,294 @@
+//! Writing an image to a sink, in the order that never leaves a tag on a half
+//! image: the blobs (side by side, each streamed a chunk at a time and
+//! verified while it goes), then the manifests by digest, bottom-up, then the
+//! tags. What the sink holds already is not sent again: a manifest there means
+//! everything below it is there too (a registry takes a manifest only once
+//! what it names is there), a blob there is not read, a blob in another
+//! repository of the same registry is mounted.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+use futures_util::stream::{self, TryStreamExt as _};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use super::side::{Blob, BlobWriter, Mounted, Sink, Source};
+use super::walk::ImagePlan;
+use super::{CopyError, Result};
+use crate::registry::digest::Hasher;
+use crate::registry::Digest;
+
+/// The most bytes of blob chunks held in memory at once, in MiB: a bound on
+/// memory however many blobs move side by side.
+pub const MEMORY_MIB: u32 = 48;
+
+/// What a copy did, counted.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    /// Images copied.
+    pub images: usize,
+    /// Manifests written.
+    pub manifests_sent: usize,
+    /// Manifests the destination had.
+    pub manifests_present: usize,
+    /// Blobs sent.
+    pub blobs_sent: usize,
+    /// Blobs mounted from another repository of the registry.
+    pub blobs_mounted: usize,
+    /// Blobs the destination had.
+    pub blobs_present: usize,
+    /// Bytes of blobs sent.
+    pub bytes_sent: u64,
+    /// Tags written.
+    pub tags_set: usize,
+    /// Tags that pointed at the right manifest already.
+    pub tags_present: usize,
+}
+
+impl Summary {
+    /// Adds another copy's counts.
+    pub fn add(&mut self, other: &Summary) {
+        self.images += other.images;
+        self.manifests_sent += other.manifests_sent;
+        self.manifests_present += other.manifests_present;
+        self.blobs_sent += other.blobs_sent;
+        self.blobs_mounted += other.blobs_mounted;
+        self.blobs_present += other.blobs_present;
+        self.bytes_sent += other.bytes_sent;
+        self.tags_set += other.tags_set;
+        self.tags_present += other.tags_present;
+    }
+}
+
+/// How a copy runs.
+pub struct Options<'a> {
+    /// Blobs moved side by side.
+    pub concurrency: usize,
+    /// Check every blob even where the manifest is there.
+    pub force: bool,
+    /// Set: start nothing more.
+    pub cancel: &'a AtomicBool,
+    /// The memory bound shared by every copy of the run.
+    pub memory: &'a Semaphore,
+    /// Bytes sent so far, for a progress display.
+    pub progress: &'a AtomicU64,
+    /// Count what would be sent, send nothing.
+    pub dry_run: bool,
+}
+
+/// Writes `plan` to `sink`, tagging its image `tags` (and the attachment tags).
+pub async fn transfer<S: Source, D: Sink>(
+    source: &S,
+    sink: &D,
+    plan: &ImagePlan,
+    tags: &[String],
+    options: &Options<'_>,
+) -> Result<Summary> {
+    let counts = Counts::default();
+    let present = present(sink, plan, options.force, &counts).await?;
+    let missing: Vec<&Digest> = plan
+        .manifests
+        .iter()
+        .map(|m| &m.digest)
+        .filter(|d| !present.contains(*d))
+        .collect();
+    let blobs = plan.blobs(missing.iter().copied());
+    let mount_from = mount_source(source, sink);
+    stream::iter(blobs.iter().map(Ok))
+        .try_for_each_concurrent(options.concurrency.max(1), |blob| {
+            copy_blob(source, sink, blob, mount_from, options, &counts)
+        })
+        .await?;
+    for manifest in plan
+        .manifests
+        .iter()
+        .filter(|m| !present.contains(&m.digest))
+    {
+        stopped(options)?;
+        if !options.dry_run {
+            sink.put_manifest(manifest, None).await?;
+        }
+        counts.manifests_sent.fetch_add(1, Ordering::Relaxed);
+    }
+    let mut wanted: Vec<(&str, &Digest)> = tags.iter().map(|t| (t.as_str(), &plan.root)).collect();
+    wanted.extend(plan.tags.iter().map(|(t, d)| (t.as_str(), d)));
+    for (tag, digest) in wanted {
+        stopped(options)?;
+        if sink.tagged(tag).await?.as_ref() == Some(digest) {
+            counts.tags_present.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        let manifest = plan
+            .manifests
+            .iter()
+            .find(|m| &m.digest == digest)
+            .ok_or_else(|| CopyError::Invalid(format!("tag {tag}: manifest {digest} not read")))?;
+        if !options.dry_run {
+            sink.put_manifest(manifest, Some(tag)).await?;
+        }
+        counts.tags_set.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(counts.summary())
+}
+
+/// The manifests the sink has: each top (the image, each attachment) is asked
+/// about; one that is there brings everything below it.
+async fn present<D: Sink>(
+    sink: &D,
+    plan: &ImagePlan,
+    force: bool,
+    counts: &Counts,
+) -> Result<BTreeSet<Digest>> {
+    let mut present = BTreeSet::new();
+    for (top, tree) in &plan.trees {
+        if sink.has_manifest(top).await? {
+            present.extend(tree.iter().cloned());
+        } else if force {
+            continue;
+        }
+    }
+    if force {
+        // Every blob is checked again: nothing below a manifest is taken as there.
+        let tops: BTreeSet<&Digest> = plan.trees.keys().collect();
+        present.retain(|d| tops.contains(d));
+    }
+    counts
+        .manifests_present
+        .fetch_add(present.len(), Ordering::Relaxed);
+    Ok(present)
+}
+
+/// The repository blobs are mounted from: the source's, when both sides are
+/// repositories of one registry.
+fn mount_source<'a, S: Source, D: Sink>(source: &'a S, sink: &D) -> Option<&'a str> {
+    let (from_host, from_repository) = source.registry_repository()?;
+    let (to_host, to_repository) = sink.registry_repository()?;
+    (from_host == to_host && from_repository != to_repository).then_some(from_repository)
+}
+
+fn stopped(options: &Options<'_>) -> Result<()> {
+    if options.cancel.load(Ordering::SeqCst) {
+        return Err(CopyError::Interrupted);
+    }
+    Ok(())
+}
+
+/// One blob: skipped when there, mounted when it can be, else streamed.
+async fn copy_blob<S: Source, D: Sink>(
+    source: &S,
+    sink: &D,
+    blob: &Blob,
+    mount_from: Option<&str>,
+    options: &Options<'_>,
+    counts: &Counts,
+) -> Result<()> {
+    stopped(options)?;
+    if sink.has_blob(blob).await? {
+        counts.blobs_present.fetch_add(1, Ordering::Relaxed);
+        return Ok(());
+    }
+    if options.dry_run {
+        // Within one registry it would be mounted (unless the registry declines).
+        if mount_from.is_some() {
+            counts.blobs_mounted.fetch_add(1, Ordering::Relaxed);
+        } else {
+            counts.blobs_sent.fetch_add(1, Ordering::Relaxed);
+            counts.bytes_sent.fetch_add(blob.size, Ordering::Relaxed);
+        }
+        return Ok(());
+    }
+    let writer = match mount_from {
+        Some(from) => match sink.mount(blob, from).await? {
+            Mounted::Yes => {
+                counts.blobs_mounted.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            Mounted::No(writer) => writer,
+        },
+        None => sink.writer(blob).await?,
+    };
+    stream_blob(source, writer, blob, options).await?;
+    counts.blobs_sent.fetch_add(1, Ordering::Relaxed);
+    counts.bytes_sent.fetch_add(blob.size, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Reads `blob` a chunk at a time into `writer`, hashing as it goes; kept only
+/// when it hashes to its digest.
+async fn stream_blob<S: Source, W: BlobWriter>(
+    source: &S,
+    mut writer: W,
+    blob: &Blob,
+    options: &Options<'_>,
+) -> Result<()> {
+    let mut hasher = Hasher::new(blob.digest.algorithm());
+    let chunk = writer.chunk_size().max(1);
+    let mut offset = 0;
+    while offset < blob.size {
+        if let Err(e) = stopped(options) {
+            writer.cancel().await;
+            return Err(e);
+        }
+        let len = chunk.min(blob.size - offset);
+        let mib = len.div_ceil(1024 * 1024).clamp(1, u64::from(MEMORY_MIB)) as u32;
+        let _held = options
+            .memory
+            .acquire_many(mib)
+            .await
+            .map_err(|_| CopyError::Interrupted)?;
+        let bytes = match source.read_blob(blob, offset, len).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                writer.cancel().await;
+                return Err(e);
+            }
+        };
+        hasher.update(&bytes);
+        if let Err(e) = writer.write(bytes).await {
+            writer.cancel().await;
+            return Err(e);
+        }
+        offset += len;
+        options.progress.fetch_add(len, Ordering::Relaxed);
+    }
+    let actual = hasher.finish();
+    if actual != blob.digest {
+        writer.cancel().await;
+        return Err(CopyError::DigestMismatch {
+            digest: blob.digest.to_string(),
+            actual: actual.to_string(),
+            source_name: source.name(),
+        });
+    }
+    writer.finish(&blob.digest).await
+}
+
+#[derive(Default)]
+struct Counts {
+    manifests_sent: AtomicUsize,
+    manifests_present: AtomicUsize,
+    blobs_sent: AtomicUsize,
+    blobs_mounted: AtomicUsize,
+    blobs_present: AtomicUsize,
+    bytes_sent: AtomicU64,
+    tags_set: AtomicUsize,
+    tags_present: AtomicUsize,
+}
+
+impl Counts {
+    fn summary(&self) -> Summary {
+        let n = |a: &AtomicUsize| a.load(Ordering::Relaxed);
+        Summary {
+            images: 1,
+            manifests_sent: n(&self.manifests_sent),
+            manifests_present: n(&self.manifests_present),
+            blobs_sent: n(&self.blobs_sent),
+            blobs_mounted: n(&self.blobs_mounted),
+            blobs_present: n(&self.blobs_present),
+            bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
+            tags_set: n(&self.tags_set),
+            tags_present: n(&self.tags_present),
+        }
+    }
+}

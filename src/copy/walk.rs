@@ -1,0 +1,217 @@
+//! Reading an image as a graph: its manifests (an index's children, at any
+//! depth), the blobs each names, and its attachments — cosign's `.sig`, `.att`
+//! and `.sbom` tags, the manifests the referrers API lists with a `subject`
+//! naming it (checked, not trusted), and a referrers fallback index — with
+//! theirs in turn.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use futures_util::future::try_join_all;
+
+use super::side::{Blob, Manifest, Source};
+use super::{CopyError, Result};
+use crate::graph::{fallback_tag_for, Node};
+use crate::registry::reference::ManifestRef;
+use crate::registry::Digest;
+
+/// cosign's attachment tags of a manifest end in these.
+const COSIGN_SUFFIXES: [&str; 3] = ["sig", "att", "sbom"];
+
+/// Everything one image is, read from its source.
+#[derive(Debug)]
+pub struct ImagePlan {
+    /// The image named.
+    pub root: Digest,
+    /// Every manifest, children before their indexes and subjects before
+    /// their attachments: the order they are written in.
+    pub manifests: Vec<Manifest>,
+    /// The manifests below each top (the image, each attachment), itself included.
+    pub trees: BTreeMap<Digest, Vec<Digest>>,
+    /// The blobs each manifest names (foreign layers, which no registry holds, left out).
+    pub blobs_of: BTreeMap<Digest, Vec<Blob>>,
+    /// Attachment tags and what they point at (cosign tags, fallback indexes).
+    pub tags: Vec<(String, Digest)>,
+}
+
+impl ImagePlan {
+    /// Every blob of the manifests in `manifests`, each once.
+    pub fn blobs<'a>(&self, manifests: impl IntoIterator<Item = &'a Digest>) -> Vec<Blob> {
+        let mut all = BTreeSet::new();
+        for digest in manifests {
+            for blob in self.blobs_of.get(digest).into_iter().flatten() {
+                all.insert(blob.clone());
+            }
+        }
+        all.into_iter().collect()
+    }
+
+    /// How many attachments go along.
+    pub fn attachments(&self) -> usize {
+        self.trees.len().saturating_sub(1)
+    }
+}
+
+/// Reads the image `root` from `source`, with its attachments when
+/// `source_tags` is given (the source's tags, where cosign's and fallback tags
+/// are found).
+pub async fn walk<S: Source>(
+    source: &S,
+    root: Manifest,
+    source_tags: Option<&[String]>,
+) -> Result<ImagePlan> {
+    let mut walker = Walker {
+        source,
+        loaded: BTreeMap::new(),
+        order: Vec::new(),
+        trees: BTreeMap::new(),
+        blobs_of: BTreeMap::new(),
+        tags: Vec::new(),
+    };
+    let root_digest = root.digest.clone();
+    walker.loaded.insert(root.digest.clone(), root);
+    let mut tops = vec![root_digest.clone()];
+    while let Some(top) = tops.pop() {
+        let tree = walker.tree(&top).await?;
+        if let Some(tags) = source_tags {
+            for digest in &tree {
+                tops.extend(walker.attachments(digest, tags).await?);
+            }
+        }
+        walker.trees.insert(top, tree);
+    }
+    let Walker {
+        mut loaded,
+        order,
+        trees,
+        blobs_of,
+        tags,
+        ..
+    } = walker;
+    let manifests = order.iter().filter_map(|d| loaded.remove(d)).collect();
+    Ok(ImagePlan {
+        root: root_digest,
+        manifests,
+        trees,
+        blobs_of,
+        tags,
+    })
+}
+
+struct Walker<'a, S> {
+    source: &'a S,
+    loaded: BTreeMap<Digest, Manifest>,
+    /// Manifests in the order they are written.
+    order: Vec<Digest>,
+    trees: BTreeMap<Digest, Vec<Digest>>,
+    blobs_of: BTreeMap<Digest, Vec<Blob>>,
+    tags: Vec<(String, Digest)>,
+}
+
+impl<S: Source> Walker<'_, S> {
+    /// Loads `top` and everything below it, depth first; each manifest's
+    /// children are read side by side. The manifests of the tree.
+    async fn tree(&mut self, top: &Digest) -> Result<Vec<Digest>> {
+        let mut tree = Vec::new();
+        // (manifest, its children already pushed)
+        let mut stack = vec![(top.clone(), false)];
+        let mut seen = BTreeSet::new();
+        while let Some((digest, expanded)) = stack.pop() {
+            if expanded {
+                if !self.order.contains(&digest) {
+                    self.order.push(digest.clone());
+                }
+                tree.push(digest);
+                continue;
+            }
+            if !seen.insert(digest.clone()) {
+                continue;
+            }
+            let node = self.node(&digest)?;
+            self.blobs_of.insert(
+                digest.clone(),
+                node.config
+                    .iter()
+                    .chain(&node.layers)
+                    .map(|d| Blob {
+                        digest: d.digest.clone(),
+                        size: d.size,
+                    })
+                    .collect(),
+            );
+            self.load(&node.children).await?;
+            stack.push((digest, true));
+            for child in node.children.iter().rev() {
+                stack.push((child.clone(), false));
+            }
+        }
+        Ok(tree)
+    }
+
+    /// The graph node of a loaded manifest.
+    fn node(&self, digest: &Digest) -> Result<Node> {
+        let manifest = self.loaded.get(digest).ok_or_else(|| {
+            CopyError::Invalid(format!("manifest {digest} was not read before its use"))
+        })?;
+        let node = Node::from_bytes(&manifest.media_type, Arc::from(manifest.bytes.as_slice()));
+        if !node.readable {
+            return Err(CopyError::Invalid(format!(
+                "manifest {digest} of {} cannot be read as an image, an index or an artifact",
+                self.source.name()
+            )));
+        }
+        Ok(node)
+    }
+
+    /// Reads the manifests of `digests` not read yet, side by side.
+    async fn load(&mut self, digests: &[Digest]) -> Result<()> {
+        let missing: Vec<ManifestRef> = digests
+            .iter()
+            .filter(|d| !self.loaded.contains_key(*d))
+            .map(|d| ManifestRef::Digest(d.clone()))
+            .collect();
+        let source = self.source;
+        let got = try_join_all(missing.iter().map(|r| source.manifest(r))).await?;
+        for manifest in got {
+            self.loaded.insert(manifest.digest.clone(), manifest);
+        }
+        Ok(())
+    }
+
+    /// The attachments of `digest` not read yet: cosign tags, referrers whose
+    /// `subject` is `digest`, the fallback index. Each is loaded, its tag noted.
+    async fn attachments(&mut self, digest: &Digest, tags: &[String]) -> Result<Vec<Digest>> {
+        let mut found = Vec::new();
+        let stem = fallback_tag_for(digest);
+        let mut named: Vec<String> = COSIGN_SUFFIXES
+            .iter()
+            .map(|suffix| format!("{stem}.{suffix}"))
+            .collect();
+        named.push(stem);
+        for tag in named.into_iter().filter(|t| tags.contains(t)) {
+            let manifest = self.source.manifest(&ManifestRef::Tag(tag.clone())).await?;
+            self.tags.push((tag, manifest.digest.clone()));
+            if !self.loaded.contains_key(&manifest.digest) {
+                found.push(manifest.digest.clone());
+                self.loaded.insert(manifest.digest.clone(), manifest);
+            }
+        }
+        let referrers: Vec<Digest> = self
+            .source
+            .referrers(digest)
+            .await?
+            .into_iter()
+            .filter(|d| !self.loaded.contains_key(d) && !found.contains(d))
+            .collect();
+        self.load(&referrers).await?;
+        for referrer in referrers {
+            // A referrer is taken only when its own `subject` names this manifest.
+            if self.node(&referrer)?.subject.as_ref() == Some(digest) {
+                found.push(referrer);
+            } else {
+                self.loaded.remove(&referrer);
+            }
+        }
+        Ok(found)
+    }
+}

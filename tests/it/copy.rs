@@ -1,0 +1,271 @@
+//! `regctl cp` and `regctl tag` against real registries: digests kept,
+//! attachments carried, nothing sent twice, mounts within one registry, OCI
+//! layouts that skopeo reads, and no tag on a half image.
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::artifacts::{self, Cosign};
+use crate::fixture::{image, oci_image, Image};
+use crate::harness::{regctl, Options, Regctl, TestRegistry, PASSWORD, USER};
+use crate::target::{Kind, Target};
+use crate::verify::assert_pulls;
+
+fn platforms(seed: &str) -> Vec<Image> {
+    vec![
+        image(
+            "linux/amd64",
+            "2024-01-01T00:00:00Z",
+            &format!("{seed}-amd64"),
+        ),
+        image(
+            "linux/arm64",
+            "2024-01-01T00:00:00Z",
+            &format!("{seed}-arm64"),
+        ),
+    ]
+}
+
+/// A regctl that reaches every registry of `targets`: each Distribution's CA
+/// and the test user in docker's config for its host (run-wide credentials
+/// go to one registry only).
+fn reaching(targets: &[&Target]) -> Regctl {
+    let mut auths = serde_json::Map::new();
+    let mut r = regctl();
+    for target in targets {
+        if let Target::Distribution(reg) = target {
+            let auth =
+                base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+            auths.insert(reg.host(), serde_json::json!({ "auth": auth }));
+            r = r.args(["--ca-file".as_ref(), reg.ca.as_os_str()]);
+        }
+    }
+    if targets.iter().all(|t| t.kind() == Kind::Ferro) {
+        r = r.args(["--plain-http"]);
+    }
+    r.docker_config(&serde_json::json!({ "auths": auths }).to_string())
+}
+
+fn copy_rows(r: Regctl, args: &[&str]) -> Vec<Value> {
+    let run = r.args(["cp"]).args(args).args(["--format", "json"]).run();
+    run.success();
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+fn digest_of(target: &Target, reference: &str) -> String {
+    let run = target
+        .regctl()
+        .args(["digest", &target.reference(reference)])
+        .run();
+    run.success();
+    run.stdout.trim().to_string()
+}
+
+#[test]
+fn a_signed_multi_arch_image_keeps_its_digest_and_signature_and_a_rerun_sends_nothing() {
+    let a = Target::start(Kind::Distribution);
+    let mut b = Target::start(Kind::Distribution);
+    let digest = a.push_index("app", &["v1", "stable"], &platforms("sig"));
+    let signature = a.push_cosign("app", &digest, Cosign::Signature);
+    let (from, to) = (a.reference("app:v1"), b.reference("mirror/app:v1"));
+
+    let rows = copy_rows(reaching(&[&a, &b]), &[&from, &to]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["digest"], digest.as_str());
+    assert_eq!(rows[0]["attachments"], 1);
+    // The index, two platform manifests and the signature; every blob of them.
+    assert_eq!(rows[0]["manifests_sent"], 4, "{rows:?}");
+    assert_eq!(rows[0]["tags_set"], 2, "{rows:?}");
+    assert_eq!(digest_of(&b, "mirror/app:v1"), digest);
+    let sig_tag = artifacts::cosign_tag(&digest, Cosign::Signature);
+    assert_eq!(
+        digest_of(&b, &format!("mirror/app:{sig_tag}")),
+        signature.digest
+    );
+    // Only the tag asked for: `stable` stays behind.
+    let listed = b.regctl().args(["ls", &b.reference("mirror")]).run();
+    listed.success();
+    assert!(!listed.stdout.contains(":stable"), "{}", listed.stdout);
+    assert_pulls(&b, "mirror/app:v1");
+
+    let again = copy_rows(reaching(&[&a, &b]), &[&from, &to]);
+    for field in [
+        "manifests_sent",
+        "blobs_sent",
+        "bytes_sent",
+        "tags_set",
+        "blobs_mounted",
+    ] {
+        assert_eq!(again[0][field], 0, "{field}: {again:?}");
+    }
+    assert_eq!(again[0]["tags_present"], 2, "{again:?}");
+
+    // The collector keeps everything copied: each tag still pulls.
+    b.distribution().garbage_collect();
+    assert_pulls(&b, "mirror/app:v1");
+    assert_pulls(&b, &format!("mirror/app:{sig_tag}"));
+}
+
+#[test]
+fn within_one_registry_blobs_are_mounted_not_sent() {
+    let a = Target::start(Kind::Distribution);
+    let digest = a.push_index("app", &["v1"], &platforms("mount"));
+    let rows = copy_rows(
+        reaching(&[&a]),
+        &[&a.reference("app:v1"), &a.reference("other/app:v2")],
+    );
+    assert_eq!(rows[0]["bytes_sent"], 0, "{rows:?}");
+    assert_eq!(rows[0]["blobs_sent"], 0, "{rows:?}");
+    // Two configs and two layers.
+    assert_eq!(rows[0]["blobs_mounted"], 4, "{rows:?}");
+    assert_eq!(digest_of(&a, "other/app:v2"), digest);
+    assert_pulls(&a, "other/app:v2");
+    // The source is untouched.
+    assert_eq!(digest_of(&a, "app:v1"), digest);
+}
+
+#[test]
+fn on_ferro_a_referrer_goes_along_and_the_destination_lists_it() {
+    let a = Target::start(Kind::Ferro);
+    let b = Target::start(Kind::Ferro);
+    let img = oci_image("linux/amd64", "2024-01-01T00:00:00Z", "referred");
+    a.push_image("app", &["v1"], &img);
+    let subject = artifacts::Manifest::from(&img);
+    let sbom = a.push_referrer("app", &subject, "application/spdx+json", b"{}");
+    let rows = copy_rows(
+        reaching(&[&a, &b]),
+        &[&a.reference("app:v1"), &b.reference("app:v1")],
+    );
+    assert_eq!(rows[0]["attachments"], 1, "{rows:?}");
+    let listed = b.http().request(
+        "GET",
+        &format!("/v2/app/referrers/{}", subject.digest),
+        None,
+        None,
+    );
+    assert!(
+        String::from_utf8_lossy(&listed.body).contains(&sbom.digest),
+        "{}",
+        String::from_utf8_lossy(&listed.body)
+    );
+}
+
+#[test]
+fn an_image_goes_to_an_oci_layout_that_skopeo_reads_and_comes_back_with_its_digest() {
+    let a = Target::start(Kind::Distribution);
+    let digest = a.push_index("app", &["v1"], &platforms("layout"));
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("backup");
+    let out = format!("oci:{}:v1", layout.display());
+    copy_rows(reaching(&[&a]), &[&a.reference("app:v1"), &out]);
+    let inspected = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", &out])
+        .output()
+        .unwrap();
+    assert!(
+        inspected.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inspected.stderr)
+    );
+    assert_eq!(crate::fixture::sha256(&inspected.stdout), digest);
+
+    let rows = copy_rows(reaching(&[&a]), &[&out, &a.reference("restored:v1")]);
+    assert_eq!(rows[0]["digest"], digest.as_str());
+    assert_eq!(digest_of(&a, "restored:v1"), digest);
+    assert_pulls(&a, "restored:v1");
+}
+
+#[test]
+fn tag_adds_tags_to_the_manifest_and_moves_no_blob() {
+    let a = Target::start(Kind::Distribution);
+    let digest = a.push_index("app", &["v1"], &platforms("tag"));
+    let run = a
+        .regctl()
+        .args([
+            "tag",
+            &a.reference("app:v1"),
+            "stable",
+            "v1.0",
+            "--format",
+            "json",
+        ])
+        .run();
+    run.success();
+    let rows: Vec<Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert!(rows.iter().all(|r| r["outcome"] == "tagged"), "{rows:?}");
+    assert_eq!(digest_of(&a, "app:stable"), digest);
+    assert_eq!(digest_of(&a, "app:v1.0"), digest);
+    let again = a
+        .regctl()
+        .args(["tag", &a.reference("app:v1"), "stable", "--format", "json"])
+        .run();
+    again.success();
+    assert!(again.stdout.contains("\"present\""), "{}", again.stdout);
+}
+
+#[test]
+fn cp_r_copies_the_prefix_with_the_tags_selected() {
+    let a = Target::start(Kind::Distribution);
+    let b = Target::start(Kind::Distribution);
+    let one = a.push_image(
+        "team/web",
+        &["v1", "v2"],
+        &image("linux/amd64", "2024-01-01T00:00:00Z", "r-web"),
+    );
+    a.push_image(
+        "team/web",
+        &["dev"],
+        &image("linux/amd64", "2024-01-02T00:00:00Z", "r-dev"),
+    );
+    let api = a.push_index("team/api", &["v3"], &platforms("r-api"));
+    a.push_image(
+        "other",
+        &["v1"],
+        &image("linux/amd64", "2024-01-01T00:00:00Z", "r-other"),
+    );
+    let rows = copy_rows(
+        reaching(&[&a, &b]),
+        &[
+            "-r",
+            &a.reference("team"),
+            &b.reference("prod"),
+            "--tags",
+            "^v",
+        ],
+    );
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(digest_of(&b, "prod/web:v1"), one);
+    assert_eq!(digest_of(&b, "prod/web:v2"), one);
+    assert_eq!(digest_of(&b, "prod/api:v3"), api);
+    let listed = b.regctl().args(["ls", &b.host()]).run();
+    listed.success();
+    assert_eq!(
+        listed.lines(),
+        [
+            format!("{}/prod/api:v3", b.host()),
+            format!("{}/prod/web:v1", b.host()),
+            format!("{}/prod/web:v2", b.host()),
+        ]
+    );
+}
+
+#[test]
+fn a_destination_that_refuses_pushes_gets_no_tag() {
+    let a = Target::start(Kind::Distribution);
+    let ro = Target::Distribution(TestRegistry::start(Options {
+        read_only: true,
+        ..Options::default()
+    }));
+    a.push_image(
+        "app",
+        &["v1"],
+        &image("linux/amd64", "2024-01-01T00:00:00Z", "ro"),
+    );
+    let run = reaching(&[&a, &ro])
+        .args(["cp", &a.reference("app:v1"), &ro.reference("app:v1")])
+        .run();
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains(&ro.host()), "{}", run.stderr);
+    let listed = ro.regctl().args(["ls", &ro.host()]).run();
+    assert!(!listed.stdout.contains("app:v1"), "{}", listed.stdout);
+}
