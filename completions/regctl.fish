@@ -210,6 +210,8 @@ complete -c regctl -n "__fish_regctl_using_subcommand doctor" -s v -l verbose -d
 complete -c regctl -n "__fish_regctl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l tags -d 'With -r: copy only tags that match REGEX' -r
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l exclude -d 'With -r: leave out tags that match REGEX' -r
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l src-username -d 'User for the source registry; the password from --src-password-stdin or REGCTL_SRC_PASSWORD' -r
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l dst-username -d 'User for the destination registry; the password from --dst-password-stdin or REGCTL_DST_PASSWORD' -r
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
@@ -225,6 +227,10 @@ complete -c regctl -n "__fish_regctl_using_subcommand cp" -s r -l recursive -d '
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l no-attachments -d 'Leave signatures, attestations, SBOMs and referrers behind (by default they go along)'
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l dry-run -d 'Print what would be sent and what is there already; change nothing'
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l force -d 'Check every blob, even where the destination has the image\'s manifest'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l src-plain-http -d 'Reach the source registry over plain HTTP (--plain-http: both)'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l dst-plain-http -d 'Reach the destination registry over plain HTTP'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l src-password-stdin -d 'Read the source registry\'s password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l dst-password-stdin -d 'Read the destination registry\'s password from standard input'
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l password-stdin -d 'Read the password from standard input'

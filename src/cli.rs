@@ -370,6 +370,26 @@ pub struct CpArgs {
     /// Check every blob, even where the destination has the image's manifest.
     #[arg(long)]
     pub force: bool,
+    /// Reach the source registry over plain HTTP (--plain-http: both).
+    #[arg(long)]
+    pub src_plain_http: bool,
+    /// Reach the destination registry over plain HTTP.
+    #[arg(long)]
+    pub dst_plain_http: bool,
+    /// User for the source registry; the password from --src-password-stdin or
+    /// REGCTL_SRC_PASSWORD.
+    #[arg(long, value_name = "USER")]
+    pub src_username: Option<String>,
+    /// Read the source registry's password from standard input.
+    #[arg(long, requires = "src_username", conflicts_with = "dst_password_stdin")]
+    pub src_password_stdin: bool,
+    /// User for the destination registry; the password from
+    /// --dst-password-stdin or REGCTL_DST_PASSWORD.
+    #[arg(long, value_name = "USER")]
+    pub dst_username: Option<String>,
+    /// Read the destination registry's password from standard input.
+    #[arg(long, requires = "dst_username")]
+    pub dst_password_stdin: bool,
 }
 
 /// `regctl tag`.

@@ -307,6 +307,33 @@ impl Invocation {
         Ok(Registry::new(host, self.options.clone(), Some(credential))?)
     }
 
+    /// The client for `host` as one side of a copy: over plain HTTP when
+    /// `plain_http`, with `credential` when given (else the one stored for it).
+    /// Without either, the run's shared client.
+    pub async fn registry_for_side(
+        &self,
+        host: &str,
+        plain_http: bool,
+        credential: Option<crate::registry::Resolved>,
+    ) -> Result<Arc<Registry>> {
+        if !plain_http && credential.is_none() {
+            return self.registry(host).await;
+        }
+        let mut options = self.options.clone();
+        options.plain_http |= plain_http;
+        let credential = match credential {
+            Some(c) => Some(c),
+            None => self
+                .credential(host)
+                .await
+                .with_context(|| format!("looking up credentials for {host}"))?,
+        };
+        if !options.plain_http {
+            self.warn_untrusted(host);
+        }
+        Ok(Arc::new(Registry::new(host, options, credential)?))
+    }
+
     /// Says which CA files and certs.d folder for `host` are left out because
     /// another user could have written them.
     fn warn_untrusted(&self, host: &str) {

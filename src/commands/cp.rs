@@ -24,7 +24,7 @@ use crate::layout::oci::OciLayout;
 use crate::layout::LocalRef;
 use crate::output::{count, escape, human_bytes, render_data, Row};
 use crate::registry::reference::ManifestRef;
-use crate::registry::{Digest, Reference, Registry};
+use crate::registry::{Credential, Digest, Reference, Registry, Resolved, Secret};
 
 /// Blobs of one image moved side by side in `cp -r`, where images move side
 /// by side too.
@@ -169,6 +169,79 @@ fn parse_side(ctx: &Invocation, input: &str) -> Result<Side> {
     }
 }
 
+/// How one side's registry is reached, by cp's own flags.
+struct Reach {
+    plain_http: bool,
+    credential: Option<Resolved>,
+}
+
+/// The source's and the destination's [`Reach`].
+fn reaches(args: &CpArgs, ctx: &Invocation) -> Result<(Reach, Reach)> {
+    let from_stdin = args.src_password_stdin || args.dst_password_stdin;
+    if from_stdin && ctx.resolver().explicit_source() == Some("--username/--password-stdin") {
+        return Err(UsageError(
+            "--password-stdin and --src/--dst-password-stdin both read standard input: give one"
+                .into(),
+        )
+        .into());
+    }
+    let stdin = if from_stdin {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+        Some(Secret::new(text.trim_end_matches(['\r', '\n'])))
+    } else {
+        None
+    };
+    let side = |side: &str, plain_http: bool, user: &Option<String>, stdin_given: bool| {
+        let Some(username) = user.clone() else {
+            return Ok(Reach {
+                plain_http,
+                credential: None,
+            });
+        };
+        let variable = format!("REGCTL_{}_PASSWORD", side.to_uppercase());
+        let password = if stdin_given {
+            stdin.clone()
+        } else {
+            std::env::var(&variable)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(Secret::new)
+        };
+        let Some(password) = password else {
+            return Err(UsageError(format!(
+                "--{side}-username needs --{side}-password-stdin or {variable}"
+            )));
+        };
+        Ok(Reach {
+            plain_http,
+            credential: Some(Resolved {
+                credential: Credential::Basic { username, password },
+                source: format!("--{side}-username"),
+            }),
+        })
+    };
+    Ok((
+        side(
+            "src",
+            args.src_plain_http,
+            &args.src_username,
+            args.src_password_stdin,
+        )?,
+        side(
+            "dst",
+            args.dst_plain_http,
+            &args.dst_username,
+            args.dst_password_stdin,
+        )?,
+    ))
+}
+
+async fn reach(ctx: &Invocation, host: &str, how: &Reach) -> Result<Arc<Registry>> {
+    ctx.registry_for_side(host, how.plain_http, how.credential.clone())
+        .await
+}
+
 /// `cp SRC DST`: one image.
 async fn single(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
     let source = parse_side(ctx, &args.source)?;
@@ -187,6 +260,7 @@ async fn single(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
             .into());
         }
     }
+    let sides = reaches(args, ctx)?;
     ctx.interrupt.claim();
     let memory = Semaphore::new(MEMORY_MIB as usize);
     let progress = AtomicU64::new(0);
@@ -202,7 +276,7 @@ async fn single(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
     match source {
         Side::Registry(r) => {
             let side = RegistrySide {
-                registry: ctx.registry(r.registry()).await?,
+                registry: reach(ctx, r.registry(), &sides.0).await?,
                 repository: r.repository().to_string(),
             };
             let root = match side.manifest(&r.manifest_reference()).await {
@@ -220,7 +294,16 @@ async fn single(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
                 text: r.to_string(),
                 tag: r.tag().map(str::to_string),
             };
-            to_destination(ctx, &side, root, named, destination, attachments, &options).await
+            to_destination(
+                ctx,
+                &side,
+                root,
+                named,
+                (destination, &sides.1),
+                attachments,
+                &options,
+            )
+            .await
         }
         Side::Oci { path, name } => {
             let side = LayoutSide {
@@ -232,7 +315,16 @@ async fn single(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
                 text: escape(&args.source),
                 tag: entry.name,
             };
-            to_destination(ctx, &side, root, named, destination, attachments, &options).await
+            to_destination(
+                ctx,
+                &side,
+                root,
+                named,
+                (destination, &sides.1),
+                attachments,
+                &options,
+            )
+            .await
         }
     }
 }
@@ -248,14 +340,14 @@ async fn to_destination<S: Source>(
     source: &S,
     root: Manifest,
     named: Named,
-    destination: Side,
+    (destination, how): (Side, &Reach),
     attachments: bool,
     options: &Options<'_>,
 ) -> Result<Copied> {
     match destination {
         Side::Registry(r) => {
             let sink = RegistrySide {
-                registry: ctx.registry(r.registry()).await?,
+                registry: reach(ctx, r.registry(), how).await?,
                 repository: r.repository().to_string(),
             };
             let tag = r.tag().map(str::to_string).or(named.tag.clone());
@@ -352,8 +444,9 @@ struct Job {
 async fn recursive(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> {
     let from = parse_target(&args.source)?;
     let to = parse_target(&args.destination)?;
-    let source = ctx.registry(&from.registry).await?;
-    let sink = ctx.registry(&to.registry).await?;
+    let sides = reaches(args, ctx)?;
+    let source = reach(ctx, &from.registry, &sides.0).await?;
+    let sink = reach(ctx, &to.registry, &sides.1).await?;
     let repositories = catalogued(ctx, &source, &from, "copying").await?;
     ctx.interrupt.claim();
     let mut jobs = Vec::new();

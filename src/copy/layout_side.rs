@@ -173,6 +173,11 @@ impl Sink for LayoutSide {
         })
         .await
     }
+
+    async fn list_referrer(&self, _subject: &Digest, _referrer: &Manifest) -> Result<bool> {
+        // A layout lists what it holds in index.json; the referrer is a blob of it.
+        Ok(false)
+    }
 }
 
 /// A blob on its way into a layout: a temporary file beside where it goes,

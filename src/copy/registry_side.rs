@@ -2,8 +2,12 @@
 
 use std::sync::Arc;
 
+use serde_json::{json, Value};
+
 use super::side::{Blob, BlobWriter, Manifest, Mounted, Sink, Source};
-use super::Result;
+use super::{CopyError, Result};
+use crate::graph::{fallback_tag_for, Node};
+use crate::registry::media::OCI_INDEX;
 use crate::registry::reference::ManifestRef;
 use crate::registry::uploads::{Mount, Upload};
 use crate::registry::{Digest, ErrorKind, Registry};
@@ -150,6 +154,62 @@ impl Sink for RegistrySide {
             )
             .await?;
         Ok(())
+    }
+
+    async fn list_referrer(&self, subject: &Digest, referrer: &Manifest) -> Result<bool> {
+        let listed = self.registry.referrers(&self.repository, subject).await?;
+        if listed.is_some() {
+            // The registry has the API: it lists the referrer by its `subject`.
+            return Ok(false);
+        }
+        let tag = ManifestRef::Tag(fallback_tag_for(subject));
+        let mut index = match self.registry.get_manifest(&self.repository, &tag).await {
+            Ok(existing) => serde_json::from_slice::<Value>(&existing.bytes).map_err(|e| {
+                CopyError::Invalid(format!(
+                    "the fallback index {tag} of {}: {e}",
+                    Source::name(self)
+                ))
+            })?,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []})
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let Some(manifests) = index.get_mut("manifests").and_then(Value::as_array_mut) else {
+            return Err(CopyError::Invalid(format!(
+                "the fallback index {tag} of {} has no manifests list",
+                Source::name(self)
+            )));
+        };
+        let digest = referrer.digest.to_string();
+        if manifests
+            .iter()
+            .any(|m| m.get("digest").and_then(Value::as_str) == Some(&digest))
+        {
+            return Ok(false);
+        }
+        let node = Node::from_bytes(&referrer.media_type, Arc::from(referrer.bytes.as_slice()));
+        let mut descriptor = json!({
+            "mediaType": referrer.media_type,
+            "digest": digest,
+            "size": referrer.bytes.len(),
+        });
+        if let Some(kind) = node.artifact_type {
+            descriptor["artifactType"] = kind.into();
+        }
+        if let Some(annotations) = serde_json::from_slice::<Value>(&referrer.bytes)
+            .ok()
+            .and_then(|v| v.get("annotations").cloned())
+        {
+            descriptor["annotations"] = annotations;
+        }
+        manifests.push(descriptor);
+        let bytes = serde_json::to_vec(&index)
+            .map_err(|e| CopyError::Invalid(format!("the fallback index {tag}: {e}")))?;
+        self.registry
+            .put_manifest(&self.repository, &tag, OCI_INDEX, &bytes)
+            .await?;
+        Ok(true)
     }
 }
 

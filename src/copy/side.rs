@@ -68,6 +68,10 @@ pub(crate) trait Sink {
     async fn tagged(&self, tag: &str) -> Result<Option<Digest>>;
     /// Writes `manifest` under its digest, or under `tag` too.
     async fn put_manifest(&self, manifest: &Manifest, tag: Option<&str>) -> Result<()>;
+    /// Makes `referrer` (written already) findable from `subject`: where the
+    /// destination has no referrers API, it is added to the subject's fallback
+    /// index (`sha256-<hex>`). True when that index was written.
+    async fn list_referrer(&self, subject: &Digest, referrer: &Manifest) -> Result<bool>;
 }
 
 /// The bytes of one blob, written a chunk at a time, kept only once finished

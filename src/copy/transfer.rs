@@ -111,6 +111,16 @@ pub async fn transfer<S: Source, D: Sink>(
         }
         counts.manifests_sent.fetch_add(1, Ordering::Relaxed);
     }
+    // Before the tags: a referrer found by the API stays findable where there is none.
+    for (subject, referrer) in plan.referrers.iter().filter(|(_, r)| !present.contains(r)) {
+        stopped(options)?;
+        let Some(manifest) = plan.manifests.iter().find(|m| &m.digest == referrer) else {
+            continue;
+        };
+        if !options.dry_run && sink.list_referrer(subject, manifest).await? {
+            counts.tags_set.fetch_add(1, Ordering::Relaxed);
+        }
+    }
     let mut wanted: Vec<(&str, &Digest)> = tags.iter().map(|t| (t.as_str(), &plan.root)).collect();
     wanted.extend(plan.tags.iter().map(|(t, d)| (t.as_str(), d)));
     for (tag, digest) in wanted {

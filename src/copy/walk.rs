@@ -32,6 +32,9 @@ pub struct ImagePlan {
     pub blobs_of: BTreeMap<Digest, Vec<Blob>>,
     /// Attachment tags and what they point at (cosign tags, fallback indexes).
     pub tags: Vec<(String, Digest)>,
+    /// Referrers the referrers API listed, as (subject, referrer): a destination
+    /// without the API lists them in the subject's fallback index instead.
+    pub referrers: Vec<(Digest, Digest)>,
 }
 
 impl ImagePlan {
@@ -67,6 +70,7 @@ pub async fn walk<S: Source>(
         trees: BTreeMap::new(),
         blobs_of: BTreeMap::new(),
         tags: Vec::new(),
+        referrers: Vec::new(),
     };
     let root_digest = root.digest.clone();
     walker.loaded.insert(root.digest.clone(), root);
@@ -86,6 +90,7 @@ pub async fn walk<S: Source>(
         trees,
         blobs_of,
         tags,
+        referrers,
         ..
     } = walker;
     let manifests = order.iter().filter_map(|d| loaded.remove(d)).collect();
@@ -95,6 +100,7 @@ pub async fn walk<S: Source>(
         trees,
         blobs_of,
         tags,
+        referrers,
     })
 }
 
@@ -106,6 +112,7 @@ struct Walker<'a, S> {
     trees: BTreeMap<Digest, Vec<Digest>>,
     blobs_of: BTreeMap<Digest, Vec<Blob>>,
     tags: Vec<(String, Digest)>,
+    referrers: Vec<(Digest, Digest)>,
 }
 
 impl<S: Source> Walker<'_, S> {
@@ -207,6 +214,7 @@ impl<S: Source> Walker<'_, S> {
         for referrer in referrers {
             // A referrer is taken only when its own `subject` names this manifest.
             if self.node(&referrer)?.subject.as_ref() == Some(digest) {
+                self.referrers.push((digest.clone(), referrer.clone()));
                 found.push(referrer);
             } else {
                 self.loaded.remove(&referrer);

@@ -269,3 +269,74 @@ fn a_destination_that_refuses_pushes_gets_no_tag() {
     let listed = ro.regctl().args(["ls", &ro.host()]).run();
     assert!(!listed.stdout.contains("app:v1"), "{}", listed.stdout);
 }
+
+#[test]
+fn between_distribution_and_ferro_each_way_the_image_keeps_its_digest_and_attachments() {
+    let d = Target::start(Kind::Distribution);
+    let f = Target::start(Kind::Ferro);
+    let img = oci_image("linux/amd64", "2024-01-01T00:00:00Z", "both ways");
+    let digest = f.push_image("app", &["v1"], &img);
+    let subject = artifacts::Manifest::from(&img);
+    let signature = f.push_cosign("app", &digest, Cosign::Signature);
+    // On ferro the referrer is found by the referrers API only: no fallback tag.
+    let sbom = f.push_referrer("app", &subject, "application/spdx+json", b"{}");
+
+    let rows = copy_rows(
+        reaching(&[&f, &d]),
+        &[
+            "--src-plain-http",
+            &f.reference("app:v1"),
+            &d.reference("app:v1"),
+        ],
+    );
+    assert_eq!(rows[0]["attachments"], 2, "{rows:?}");
+    assert_eq!(digest_of(&d, "app:v1"), digest);
+    let sig_tag = artifacts::cosign_tag(&digest, Cosign::Signature);
+    assert_eq!(digest_of(&d, &format!("app:{sig_tag}")), signature.digest);
+    // Distribution has no referrers API: the SBOM is listed in the fallback index.
+    let fallback = d
+        .http()
+        .manifest("app", &artifacts::digest_tag(&digest))
+        .expect("the fallback index is there");
+    assert!(
+        String::from_utf8_lossy(&fallback).contains(&sbom.digest),
+        "{}",
+        String::from_utf8_lossy(&fallback)
+    );
+    assert_pulls(&d, "app:v1");
+    // regctl sees the same attachments on both.
+    let inspect = |t: &Target, r: Regctl| {
+        let run = r
+            .args(["inspect", &t.reference("app:v1"), "--format", "json"])
+            .run();
+        run.success();
+        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        let mut kinds: Vec<String> = v[0]["attachments"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|a| a["digest"].as_str().unwrap_or_default().to_string())
+            .collect();
+        kinds.sort();
+        kinds
+    };
+    let on_d = inspect(&d, d.regctl());
+    assert_eq!(on_d.len(), 2, "{on_d:?}");
+    assert_eq!(on_d, inspect(&f, f.regctl()));
+
+    // And back, into another repository of ferro.
+    let back = copy_rows(
+        reaching(&[&d, &f]),
+        &[
+            "--dst-plain-http",
+            &d.reference("app:v1"),
+            &f.reference("back:v1"),
+        ],
+    );
+    assert_eq!(back[0]["digest"], digest.as_str(), "{back:?}");
+    assert_eq!(digest_of(&f, "back:v1"), digest);
+    let listed = f
+        .http()
+        .request("GET", &format!("/v2/back/referrers/{digest}"), None, None);
+    assert!(String::from_utf8_lossy(&listed.body).contains(&sbom.digest));
+}
