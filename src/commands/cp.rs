@@ -30,6 +30,10 @@ use crate::registry::{Credential, Digest, Reference, Registry, Resolved, Secret}
 /// by side too.
 const BLOBS_PER_IMAGE: usize = 4;
 
+/// Said after Ctrl-C or the deadline.
+const INTERRUPTED: &str =
+    "interrupted: no tag was set on an image not wholly copied; the same copy again finishes it";
+
 /// One side of `cp`, as the user named it.
 enum Side {
     Registry(Reference),
@@ -90,10 +94,18 @@ impl Row for Copied {
 }
 
 pub async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Exit> {
-    let rows = if args.recursive {
-        recursive(args, ctx).await?
+    let copied = if args.recursive {
+        recursive(args, ctx).await
     } else {
-        vec![single(args, ctx).await?]
+        single(args, ctx).await.map(|row| vec![row])
+    };
+    let rows = match copied {
+        Ok(rows) => rows,
+        Err(e) if matches!(e.downcast_ref::<CopyError>(), Some(CopyError::Interrupted)) => {
+            ctx.printer.note(INTERRUPTED);
+            return Ok(ctx.interrupt.exit());
+        }
+        Err(e) => return Err(e),
     };
     let mut total = Summary::default();
     for row in rows.iter().filter(|r| r.error.is_none()) {
@@ -108,10 +120,7 @@ pub async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Exit> {
     ctx.printer.note(summary_line(&total, args.dry_run));
     render_data(ctx.format, &rows)?;
     if ctx.interrupt.is_set() {
-        ctx.printer.note(
-            "interrupted: no tag was set on an image not wholly copied; run the same copy again \
-             to finish it",
-        );
+        ctx.printer.note(INTERRUPTED);
         return Ok(ctx.interrupt.exit());
     }
     Ok(if rows.iter().any(|r| r.error.is_some()) {

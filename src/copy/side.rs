@@ -33,7 +33,8 @@ pub(crate) trait Source {
     fn registry_repository(&self) -> Option<(&str, &str)>;
     /// A manifest by tag or digest, verified against the digest asked for.
     async fn manifest(&self, reference: &ManifestRef) -> Result<Manifest>;
-    /// `len` bytes of `blob` from `offset`.
+    /// `len` bytes of `blob` from `offset`; from offset 0 a source that cannot
+    /// read a part gives the whole blob.
     async fn read_blob(&self, blob: &Blob, offset: u64, len: u64) -> Result<Vec<u8>>;
     /// Every tag (cosign's attachment tags and fallback indexes are found by name).
     async fn tags(&self) -> Result<Vec<String>>;

@@ -17,7 +17,7 @@ use super::side::{Blob, BlobWriter, Mounted, Sink, Source};
 use super::walk::ImagePlan;
 use super::{CopyError, Result};
 use crate::registry::digest::Hasher;
-use crate::registry::Digest;
+use crate::registry::{Digest, RegistryError};
 
 /// The most bytes of blob chunks held in memory at once, in MiB: a bound on
 /// memory however many blobs move side by side.
@@ -208,20 +208,39 @@ async fn copy_blob<S: Source, D: Sink>(
         }
         return Ok(());
     }
-    let writer = match mount_from {
-        Some(from) => match sink.mount(blob, from).await? {
-            Mounted::Yes => {
-                counts.blobs_mounted.fetch_add(1, Ordering::Relaxed);
-                return Ok(());
-            }
-            Mounted::No(writer) => writer,
-        },
-        None => sink.writer(blob).await?,
-    };
-    stream_blob(source, writer, blob, options).await?;
+    // An upload the registry cannot resume (it lost its state with the
+    // connection) is begun again, once.
+    let mut again = true;
+    loop {
+        let writer = match mount_from {
+            Some(from) => match sink.mount(blob, from).await? {
+                Mounted::Yes => {
+                    counts.blobs_mounted.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Mounted::No(writer) => writer,
+            },
+            None => sink.writer(blob).await?,
+        };
+        match stream_blob(source, writer, blob, options).await {
+            Ok(()) => break,
+            Err(CopyError::Registry(e)) if again && worth_another_upload(&e) => again = false,
+            Err(e) => return Err(e),
+        }
+    }
     counts.blobs_sent.fetch_add(1, Ordering::Relaxed);
     counts.bytes_sent.fetch_add(blob.size, Ordering::Relaxed);
     Ok(())
+}
+
+/// A reset, a timeout or a 5xx: a new upload may go through where the old one
+/// could not be resumed.
+fn worth_another_upload(e: &RegistryError) -> bool {
+    match e {
+        RegistryError::Transport { .. } => true,
+        RegistryError::Status { status, .. } => *status >= 500,
+        _ => false,
+    }
 }
 
 /// Reads `blob` a chunk at a time into `writer`, hashing as it goes; kept only
@@ -254,13 +273,23 @@ async fn stream_blob<S: Source, W: BlobWriter>(
                 return Err(e);
             }
         };
+        // A source that cannot read a range gives the whole blob at once: it
+        // goes on in the writer's chunks.
+        let got = bytes.len() as u64;
         hasher.update(&bytes);
-        if let Err(e) = writer.write(bytes).await {
-            writer.cancel().await;
-            return Err(e);
+        let pieces: Vec<Vec<u8>> = if got > len {
+            bytes.chunks(chunk as usize).map(<[u8]>::to_vec).collect()
+        } else {
+            vec![bytes]
+        };
+        for piece in pieces {
+            if let Err(e) = writer.write(piece).await {
+                writer.cancel().await;
+                return Err(e);
+            }
         }
-        offset += len;
-        options.progress.fetch_add(len, Ordering::Relaxed);
+        offset += got;
+        options.progress.fetch_add(got, Ordering::Relaxed);
     }
     let actual = hasher.finish();
     if actual != blob.digest {

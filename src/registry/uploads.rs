@@ -65,7 +65,10 @@ impl Registry {
     }
 
     /// `len` bytes of blob `digest` (of `total` bytes) from `offset`: a `Range`
-    /// request unless that is the whole blob. Retried as any read is.
+    /// request unless that is the whole blob. A registry that ignores `Range`
+    /// answers the whole blob; from offset 0 that answer is returned as it is
+    /// (the caller takes what it got), past it it is an error. Retried as any
+    /// read is.
     pub async fn read_blob_range(
         &self,
         repository: &str,
@@ -76,7 +79,8 @@ impl Registry {
     ) -> Result<Vec<u8>> {
         let url = self.url(&format!("v2/{repository}/blobs/{digest}"))?;
         let whole = offset == 0 && len == total;
-        let mut request = plain(Method::GET, &url, len as usize);
+        let limit = if offset == 0 { total } else { len };
+        let mut request = plain(Method::GET, &url, limit as usize);
         if !whole {
             let range = format!("bytes={offset}-{}", offset + len - 1);
             if let Ok(value) = HeaderValue::from_str(&range) {
@@ -86,25 +90,28 @@ impl Registry {
         let answer = self
             .request(request, &Scope::Pull(repository.to_string()))
             .await?;
-        let ranged = answer.status == StatusCode::PARTIAL_CONTENT;
-        if !(answer.status == StatusCode::OK || ranged) {
-            let what = format!("blob {}/{repository}@{digest}", self.host());
-            return Err(self.error_for(&Method::GET, &url, &answer, &what));
-        }
-        if !whole && !ranged {
+        let expected = match answer.status {
+            StatusCode::PARTIAL_CONTENT => len,
+            StatusCode::OK if offset == 0 => total,
+            StatusCode::OK => {
+                return Err(RegistryError::InvalidResponse {
+                    url: DisplaySafeUrl::from(&url).to_string(),
+                    reason: format!(
+                        "asked for bytes from {offset} of a {total}-byte blob, the registry \
+                         answered the whole blob"
+                    ),
+                })
+            }
+            _ => {
+                let what = format!("blob {}/{repository}@{digest}", self.host());
+                return Err(self.error_for(&Method::GET, &url, &answer, &what));
+            }
+        };
+        if answer.body.len() as u64 != expected {
             return Err(RegistryError::InvalidResponse {
                 url: DisplaySafeUrl::from(&url).to_string(),
                 reason: format!(
-                    "the registry ignored the Range of a {total}-byte blob (it answered the \
-                     whole blob); regctl reads large blobs a range at a time"
-                ),
-            });
-        }
-        if answer.body.len() as u64 != len {
-            return Err(RegistryError::InvalidResponse {
-                url: DisplaySafeUrl::from(&url).to_string(),
-                reason: format!(
-                    "asked for {len} bytes at offset {offset}, got {}",
+                    "expected {expected} bytes from offset {offset}, got {}",
                     answer.body.len()
                 ),
             });

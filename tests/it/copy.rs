@@ -2,12 +2,18 @@
 //! attachments carried, nothing sent twice, mounts within one registry, OCI
 //! layouts that skopeo reads, and no tag on a half image.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
 use base64::Engine as _;
 use serde_json::Value;
 
 use crate::artifacts::{self, Cosign};
-use crate::fixture::{image, oci_image, Image};
-use crate::harness::{regctl, Options, Regctl, TestRegistry, PASSWORD, USER};
+use crate::fixture::{image, oci_image, sha256, Image, OCI_MANIFEST};
+use crate::harness::{loopback_certificate, regctl, Options, Regctl, TestRegistry, PASSWORD, USER};
+use crate::http::{Fault, Response};
+use crate::resilience::fronted_with;
 use crate::target::{Kind, Target};
 use crate::verify::assert_pulls;
 
@@ -339,4 +345,209 @@ fn between_distribution_and_ferro_each_way_the_image_keeps_its_digest_and_attach
         .http()
         .request("GET", &format!("/v2/back/referrers/{digest}"), None, None);
     assert!(String::from_utf8_lossy(&listed.body).contains(&sbom.digest));
+}
+
+/// An image whose one layer is `size` bytes (more than a chunk: sent in pieces).
+fn big_image(size: usize, seed: u8) -> artifacts::Manifest {
+    let layer: Vec<u8> = (0..size)
+        .map(|i| ((i as u64 * 2_654_435_761) >> 13) as u8 ^ seed)
+        .collect();
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{}"]}}}}"#,
+        sha256(&layer)
+    )
+    .into_bytes();
+    let body = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": sha256(&config),
+            "size": config.len(),
+        },
+        "layers": [{
+            "mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "digest": sha256(&layer),
+            "size": layer.len(),
+        }],
+    });
+    let bytes = serde_json::to_vec_pretty(&body).unwrap();
+    artifacts::Manifest {
+        media_type: OCI_MANIFEST,
+        artifact_type: None,
+        digest: sha256(&bytes),
+        bytes,
+        blobs: vec![config, layer],
+    }
+}
+
+/// regctl copying from plain-HTTP ferro to the fronted Distribution (TLS through
+/// the fault proxy, htpasswd).
+fn ferro_to_fronted(args: &[&str]) -> Regctl {
+    regctl()
+        .args(["cp", "--src-plain-http", "--dst-username", USER])
+        .args([
+            "--ca-file".as_ref(),
+            loopback_certificate().cert.as_os_str(),
+        ])
+        .args(args)
+        .env("REGCTL_DST_PASSWORD", PASSWORD)
+}
+
+const MIB: usize = 1024 * 1024;
+
+#[test]
+fn a_reset_mid_upload_resumes_and_only_the_lost_chunk_is_sent_again() {
+    let f = Target::start(Kind::Ferro);
+    let image = big_image(9 * MIB, 1);
+    f.push_tagged("app", &["v1"], &image);
+    let dropped = Arc::new(AtomicBool::new(false));
+    let forwarded = Arc::new(AtomicUsize::new(0));
+    let (d, fw) = (dropped.clone(), forwarded.clone());
+    let front = fronted_with(
+        |_| {},
+        move |req, forward| {
+            if req.method == "PATCH" && !d.swap(true, Ordering::SeqCst) {
+                // The first chunk never reaches the registry: the connection goes.
+                return Response::raw(500, Vec::new(), Vec::new()).with_fault(Fault::Close);
+            }
+            if req.method == "PATCH" || req.method == "PUT" {
+                fw.fetch_add(req.body.len(), Ordering::SeqCst);
+            }
+            forward(req)
+        },
+    );
+    let to = format!("{}/app:v1", front.host());
+    let run = ferro_to_fronted(&["--format", "json", &f.reference("app:v1"), &to]).run();
+    run.success();
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "no PATCH was sent: {}",
+        run.stderr
+    );
+    // Every byte of the layer reached the registry once, with the config and the
+    // manifests; the chunk lost on the way was the only one sent twice.
+    let layer = image.blobs[1].len();
+    let others = image.blobs[0].len() + 2 * image.bytes.len();
+    assert_eq!(
+        forwarded.load(Ordering::SeqCst),
+        layer + others,
+        "{}",
+        run.stderr
+    );
+    let digest = regctl()
+        .args([
+            "--ca-file".as_ref(),
+            loopback_certificate().cert.as_os_str(),
+        ])
+        .logged_in()
+        .args(["digest", &to])
+        .run();
+    digest.success();
+    assert_eq!(digest.stdout.trim(), image.digest);
+}
+
+#[test]
+fn a_blob_that_does_not_hash_to_its_digest_is_not_kept_and_no_tag_is_set() {
+    let image = big_image(MIB, 2);
+    let layer = sha256(&image.blobs[1]);
+    let source = fronted_with(
+        |_| {},
+        move |req, forward| {
+            let mut answer = forward(req);
+            if req.method == "GET" && req.target.contains(&format!("/blobs/{layer}")) {
+                if let Some(byte) = answer.body.get_mut(100) {
+                    *byte ^= 0xff;
+                }
+            }
+            answer
+        },
+    );
+    // The image goes in through the proxy's registry directly.
+    let http = crate::curl::Endpoint {
+        base: format!("http://127.0.0.1:{}", source.registry.port),
+        ca: None,
+        credentials: Some((USER.to_string(), PASSWORD.to_string())),
+    };
+    http.push_manifest("app", "v1", &image);
+    let f = Target::start(Kind::Ferro);
+    let run = regctl()
+        .args(["cp", "--dst-plain-http"])
+        .args([
+            "--ca-file".as_ref(),
+            loopback_certificate().cert.as_os_str(),
+        ])
+        .logged_in()
+        .args([&format!("{}/app:v1", source.host()), &f.reference("app:v1")])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&sha256(&image.blobs[1])) && run.stderr.contains("not copied"),
+        "{}",
+        run.stderr
+    );
+    let tags = f.http().get("/v2/app/tags/list");
+    assert!(!tags.text().contains("v1"), "{}", tags.text());
+}
+
+#[test]
+fn a_429_with_retry_after_is_waited_out_and_the_copy_completes() {
+    let f = Target::start(Kind::Ferro);
+    let image = big_image(MIB, 3);
+    f.push_tagged("app", &["v1"], &image);
+    let refused = Arc::new(AtomicUsize::new(0));
+    let r = refused.clone();
+    let front = fronted_with(
+        |_| {},
+        move |req, forward| {
+            if req.method == "HEAD"
+                && req.target.contains("/blobs/")
+                && r.fetch_add(1, Ordering::SeqCst) == 0
+            {
+                return Response::raw(429, vec![("Retry-After".into(), "1".into())], Vec::new());
+            }
+            forward(req)
+        },
+    );
+    let to = format!("{}/app:v1", front.host());
+    let run = ferro_to_fronted(&[&f.reference("app:v1"), &to]).run();
+    run.success();
+    assert!(refused.load(Ordering::SeqCst) >= 2, "{}", run.stderr);
+}
+
+#[test]
+fn a_copy_stopped_part_way_sets_no_tag_and_running_it_again_finishes_it() {
+    let f = Target::start(Kind::Ferro);
+    let image = big_image(MIB, 4);
+    f.push_tagged("app", &["v1"], &image);
+    let stalled = Arc::new(AtomicBool::new(false));
+    let s = stalled.clone();
+    let front = fronted_with(
+        |_| {},
+        move |req, forward| {
+            let answer = forward(req);
+            // The first blob upload ends well after the deadline.
+            if req.method == "PUT"
+                && req.target.contains("/blobs/uploads/")
+                && !s.swap(true, Ordering::SeqCst)
+            {
+                return answer.with_fault(Fault::Stall(Duration::from_millis(2500)));
+            }
+            answer
+        },
+    );
+    let to = format!("{}/app:v1", front.host());
+    let run = ferro_to_fronted(&["--deadline", "1", &f.reference("app:v1"), &to]).run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("no tag was set"), "{}", run.stderr);
+    assert!(front.backend_tags("app").is_empty());
+
+    let again = ferro_to_fronted(&[&f.reference("app:v1"), &to, "--format", "json"]).run();
+    again.success();
+    let tags = front.backend_tags("app");
+    assert_eq!(tags.len(), 1, "{tags:?}");
+    assert!(
+        tags[0].starts_with(&format!("v1 {}", image.digest)),
+        "{tags:?}"
+    );
 }

@@ -62,6 +62,8 @@ pub enum Fault {
     Stall(std::time::Duration),
     /// Send the headers (with the full Content-Length) and this many body bytes, then close.
     CutBodyAfter(usize),
+    /// Close the connection without answering.
+    Close,
 }
 
 impl Response {
@@ -262,6 +264,9 @@ fn connection<S: Read + Write>(
         let resp = handler(&request);
         if let Some(Fault::Stall(d)) = resp.fault {
             std::thread::sleep(d);
+        }
+        if let Some(Fault::Close) = resp.fault {
+            return;
         }
         let mut head = format!(
             "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
