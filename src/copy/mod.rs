@@ -10,7 +10,9 @@
 //! is not sent again; a blob in another repository of the same registry is
 //! mounted.
 
+pub(crate) mod any_source;
 pub(crate) mod layout_side;
+pub(crate) mod ready_side;
 pub(crate) mod registry_side;
 pub(crate) mod side;
 pub(crate) mod transfer;

@@ -18,6 +18,15 @@ pub struct Unpacked {
     _dir: tempfile::TempDir,
 }
 
+impl Unpacked {
+    /// A new, empty layout in a temporary folder (to be packed into an archive).
+    pub fn empty() -> Result<Unpacked> {
+        let dir = tempfile::tempdir().map_err(io(Path::new(".")))?;
+        let layout = OciLayout::create(dir.path())?;
+        Ok(Unpacked { layout, _dir: dir })
+    }
+}
+
 /// The layout in the tar `file`.
 pub fn unpack(file: &Path) -> Result<Unpacked> {
     let dir = tempfile::tempdir().map_err(io(file))?;

@@ -551,3 +551,104 @@ fn a_copy_stopped_part_way_sets_no_tag_and_running_it_again_finishes_it() {
         "{tags:?}"
     );
 }
+
+/// `skopeo inspect --raw` of a local image.
+fn skopeo_raw(image: &str) -> Vec<u8> {
+    let out = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", image])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The config digest of a manifest.
+fn config_of(manifest: &[u8]) -> String {
+    let v: Value = serde_json::from_slice(manifest).unwrap();
+    v["config"]["digest"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_docker_save_archive_from_skopeo_is_pushed_from_a_file_and_from_standard_input() {
+    let a = Target::start(Kind::Distribution);
+    a.push_image(
+        "web",
+        &["1.0"],
+        &image("linux/amd64", "2024-01-01T00:00:00Z", "saved"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("web.tar");
+    crate::verify::skopeo_copy(
+        &a,
+        "web:1.0",
+        &[],
+        &format!("docker-archive:{}:web:1.0", archive.display()),
+    )
+    .unwrap();
+    let saved_config = {
+        let raw = skopeo_raw(&format!("docker-archive:{}", archive.display()));
+        config_of(&raw)
+    };
+
+    // From the file: the tag it was saved under goes along.
+    let rows = copy_rows(
+        reaching(&[&a]),
+        &[
+            &format!("docker-archive:{}", archive.display()),
+            &a.reference("loaded"),
+        ],
+    );
+    assert_eq!(rows[0]["destination"], format!("{}/loaded:1.0", a.host()));
+    assert_pulls(&a, "loaded:1.0");
+    let pushed = a.http().manifest("loaded", "1.0").unwrap();
+    assert_eq!(config_of(&pushed), saved_config);
+
+    // From standard input, as `docker save web:1.0 | regctl cp docker-archive:- ...`.
+    let mut cmd = reaching(&[&a])
+        .args(["cp", "docker-archive:-", &a.reference("piped:v1")])
+        .command();
+    let out = cmd
+        .stdin(std::fs::File::open(&archive).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The same layers compress the same way: the same image.
+    assert_eq!(digest_of(&a, "piped:v1"), digest_of(&a, "loaded:1.0"));
+}
+
+#[test]
+fn an_oci_archive_round_trip_keeps_the_digest_and_skopeo_reads_it() {
+    let a = Target::start(Kind::Distribution);
+    let digest = a.push_index("app", &["v1"], &platforms("archive"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.tar");
+    let out = format!("oci-archive:{}:v1", file.display());
+    copy_rows(reaching(&[&a]), &[&a.reference("app:v1"), &out]);
+    assert_eq!(crate::fixture::sha256(&skopeo_raw(&out)), digest);
+    let rows = copy_rows(reaching(&[&a]), &[&out, &a.reference("back:v1")]);
+    assert_eq!(rows[0]["digest"], digest.as_str());
+    assert_eq!(digest_of(&a, "back:v1"), digest);
+    assert_pulls(&a, "back:v1");
+}
+
+#[test]
+fn an_oci_layout_written_by_skopeo_is_pushed_with_its_digest() {
+    let a = Target::start(Kind::Distribution);
+    a.push_index("app", &["v1"], &platforms("skopeo layout"));
+    let dir = tempfile::tempdir().unwrap();
+    let layout = format!("oci:{}:v1", dir.path().join("layout").display());
+    crate::verify::skopeo_copy(&a, "app:v1", &["--all"], &layout).unwrap();
+    // skopeo writes a layout in OCI's media types: the digest is the layout's own.
+    let digest = crate::fixture::sha256(&skopeo_raw(&layout));
+    copy_rows(reaching(&[&a]), &[&layout, &a.reference("from-skopeo:v1")]);
+    assert_eq!(digest_of(&a, "from-skopeo:v1"), digest);
+    assert_pulls(&a, "from-skopeo:v1");
+}

@@ -19,6 +19,19 @@ const ACCEPT_ANYTHING: &str = r#"{"default":[{"type":"insecureAcceptAnything"}]}
 /// The policy and registries configuration are the test's own, not the machine's.
 pub fn pulls(target: &Target, repository_and_reference: &str) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
+    let to = format!("oci:{}:pulled", dir.path().join("layout").display());
+    skopeo_copy(target, repository_and_reference, &["--all"], &to)
+}
+
+/// `skopeo copy [extra] docker://<target>/<repository_and_reference> <to>`,
+/// trusting and logged in to `target` as [`pulls`] says. Err carries skopeo's stderr.
+pub fn skopeo_copy(
+    target: &Target,
+    repository_and_reference: &str,
+    extra: &[&str],
+    to: &str,
+) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.json");
     std::fs::write(&policy, ACCEPT_ANYTHING).unwrap();
     let registries = dir.path().join("registries.conf");
@@ -42,7 +55,8 @@ pub fn pulls(target: &Target, repository_and_reference: &str) -> Result<(), Stri
         .env("CONTAINERS_REGISTRIES_CONF", &registries)
         .arg("--policy")
         .arg(&policy)
-        .args(["copy", "--all", "--retry-times", "0"]);
+        .args(["copy", "--retry-times", "0"])
+        .args(extra);
     match target {
         Target::Distribution(registry) => {
             let certs = dir.path().join("certs");
@@ -66,10 +80,7 @@ pub fn pulls(target: &Target, repository_and_reference: &str) -> Result<(), Stri
             "docker://{}",
             target.reference(repository_and_reference)
         ))
-        .arg(format!(
-            "oci:{}:pulled",
-            dir.path().join("layout").display()
-        ))
+        .arg(to)
         .output()
         .expect("skopeo is installed (scripts/test installs it)");
     if out.status.success() {

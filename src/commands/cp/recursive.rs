@@ -1,0 +1,223 @@
+//! `cp -r`: every repository under a prefix, each image once with all its
+//! tags, images side by side.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use anyhow::Result;
+use futures_util::stream::{self, StreamExt as _};
+use tokio::sync::Semaphore;
+
+use super::{reach, reaches, Copied};
+use crate::cli::CpArgs;
+use crate::commands::context::{catalogued, parse_target, Invocation};
+use crate::copy::registry_side::RegistrySide;
+use crate::copy::transfer::{Options, MEMORY_MIB};
+use crate::copy::{transfer, walk, CopyError, Source, Summary};
+use crate::graph::cosign_tag;
+use crate::registry::reference::ManifestRef;
+use crate::registry::{Digest, Reference, Registry};
+
+/// Blobs of one image moved side by side in `cp -r`, where images move side
+/// by side too.
+const BLOBS_PER_IMAGE: usize = 4;
+
+/// One image of `cp -r`: a repository's manifest and the tags on it.
+struct Job {
+    repository: String,
+    destination: String,
+    digest: Digest,
+    tags: Vec<String>,
+    all_tags: Arc<Vec<String>>,
+}
+
+/// `cp -r HOST/PREFIX HOST/PREFIX`: every repository under the prefix, each
+/// image once with all its tags, images side by side.
+pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> {
+    let from = parse_target(&args.source)?;
+    let to = parse_target(&args.destination)?;
+    let sides = reaches(args, ctx)?;
+    let source = reach(ctx, &from.registry, &sides.0).await?;
+    let sink = reach(ctx, &to.registry, &sides.1).await?;
+    let repositories = catalogued(ctx, &source, &from, "copying").await?;
+    ctx.interrupt.claim();
+    let mut jobs = Vec::new();
+    for repository in &repositories {
+        let destination =
+            destination_repository(repository, from.prefix.as_deref(), to.prefix.as_deref());
+        jobs.extend(jobs_of(args, &source, repository, destination).await?);
+    }
+    let memory = Semaphore::new(MEMORY_MIB as usize);
+    let progress = AtomicU64::new(0);
+    let options = Options {
+        concurrency: BLOBS_PER_IMAGE,
+        force: args.force,
+        cancel: ctx.interrupt.flag(),
+        memory: &memory,
+        progress: &progress,
+        dry_run: args.dry_run,
+    };
+    let attachments = !args.no_attachments;
+    let rows = stream::iter(jobs.iter())
+        .map(|job| copy_job(job, &source, &sink, attachments, &options))
+        .buffer_unordered(ctx.concurrency.max(1))
+        .collect::<Vec<Copied>>()
+        .await;
+    Ok(rows)
+}
+
+/// Where repository `repository` (under prefix `from`) goes under prefix `to`.
+fn destination_repository(repository: &str, from: Option<&str>, to: Option<&str>) -> String {
+    let rest = match from {
+        Some(prefix) if repository == prefix => "",
+        Some(prefix) => repository
+            .strip_prefix(prefix)
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(repository),
+        None => repository,
+    };
+    match (to, rest) {
+        (Some(to), "") => to.to_string(),
+        (Some(to), rest) => format!("{to}/{rest}"),
+        (None, "") => repository.to_string(),
+        (None, rest) => rest.to_string(),
+    }
+}
+
+/// The images of `repository` the flags select, each with its tags.
+async fn jobs_of(
+    args: &CpArgs,
+    source: &Arc<Registry>,
+    repository: &str,
+    destination: String,
+) -> Result<Vec<Job>> {
+    let all_tags = Arc::new(source.tags(repository).await?);
+    let selected: Vec<&String> = all_tags
+        .iter()
+        // Attachment tags go along with what they are attached to.
+        .filter(|t| cosign_tag(t).is_none() && !is_fallback_tag(t))
+        .filter(|t| args.tags.as_ref().is_none_or(|re| re.is_match(t)))
+        .filter(|t| !args.exclude.as_ref().is_some_and(|re| re.is_match(t)))
+        .collect();
+    let heads = stream::iter(selected.iter())
+        .map(|tag| async move {
+            let reference = Reference::with_tag(source.host(), repository, tag);
+            (
+                tag.to_string(),
+                source.resolve(&reference).await.map(|h| h.digest),
+            )
+        })
+        .buffered(16)
+        .collect::<Vec<_>>()
+        .await;
+    let mut by_digest: std::collections::BTreeMap<Digest, Vec<String>> = Default::default();
+    for (tag, digest) in heads {
+        by_digest.entry(digest?).or_default().push(tag);
+    }
+    Ok(by_digest
+        .into_iter()
+        .map(|(digest, mut tags)| {
+            tags.sort();
+            (digest, tags)
+        })
+        .map(|(digest, tags)| Job {
+            repository: repository.to_string(),
+            destination: destination.clone(),
+            digest,
+            tags,
+            all_tags: all_tags.clone(),
+        })
+        .collect())
+}
+
+/// `sha256-<hex>`: the referrers fallback tag of a manifest.
+fn is_fallback_tag(tag: &str) -> bool {
+    tag.strip_prefix("sha256-")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+async fn copy_job(
+    job: &Job,
+    source: &Arc<Registry>,
+    sink: &Arc<Registry>,
+    attachments: bool,
+    options: &Options<'_>,
+) -> Copied {
+    let from = RegistrySide {
+        registry: source.clone(),
+        repository: job.repository.clone(),
+    };
+    let to = RegistrySide {
+        registry: sink.clone(),
+        repository: job.destination.clone(),
+    };
+    let shown_source = format!(
+        "{}/{}:{}",
+        source.host(),
+        job.repository,
+        job.tags.join(",")
+    );
+    let shown_destination = format!("{}/{}:{}", sink.host(), job.destination, job.tags.join(","));
+    let done = async {
+        let root = from
+            .manifest(&ManifestRef::Digest(job.digest.clone()))
+            .await?;
+        let tags = attachments.then_some(job.all_tags.as_slice());
+        let plan = walk(&from, root, tags).await?;
+        let summary = transfer(&from, &to, &plan, &job.tags, options).await?;
+        Ok::<_, CopyError>((plan.attachments(), summary))
+    };
+    match done.await {
+        Ok((attachments, summary)) => Copied {
+            source: shown_source,
+            destination: shown_destination,
+            digest: Some(job.digest.clone()),
+            attachments,
+            summary,
+            error: None,
+            dry_run: options.dry_run,
+        },
+        Err(e) => Copied {
+            source: shown_source,
+            destination: shown_destination,
+            digest: Some(job.digest.clone()),
+            attachments: 0,
+            summary: Summary::default(),
+            error: Some(e.to_string()),
+            dry_run: options.dry_run,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories_keep_their_place_under_the_new_prefix() {
+        assert_eq!(
+            destination_repository("team/app", Some("team"), Some("prod")),
+            "prod/app"
+        );
+        assert_eq!(
+            destination_repository("team", Some("team"), Some("prod")),
+            "prod"
+        );
+        assert_eq!(
+            destination_repository("team/a/b", Some("team"), None),
+            "a/b"
+        );
+        assert_eq!(
+            destination_repository("app", None, Some("mirror")),
+            "mirror/app"
+        );
+        assert_eq!(destination_repository("app", None, None), "app");
+    }
+
+    #[test]
+    fn fallback_tags_are_told_from_image_tags() {
+        assert!(is_fallback_tag(&format!("sha256-{}", "a".repeat(64))));
+        assert!(!is_fallback_tag("sha256-abc"));
+        assert!(!is_fallback_tag("v1"));
+    }
+}
