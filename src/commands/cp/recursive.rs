@@ -8,7 +8,8 @@ use anyhow::Result;
 use futures_util::stream::{self, StreamExt as _};
 use tokio::sync::Semaphore;
 
-use super::{reach, reaches, Copied};
+use super::reach::{reach, reaches};
+use super::row::Copied;
 use crate::cli::CpArgs;
 use crate::commands::context::{catalogued, parse_target, Invocation};
 use crate::copy::registry_side::RegistrySide;

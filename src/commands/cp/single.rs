@@ -8,7 +8,8 @@ use std::sync::Arc;
 use anyhow::Result;
 use tokio::sync::Semaphore;
 
-use super::{copy_image, reach, reaches, Copied, Reach};
+use super::reach::{reach, reaches, Reach};
+use super::row::Copied;
 use crate::cli::CpArgs;
 use crate::commands::context::{blocking, Invocation};
 use crate::copy::any_source::AnySource;
@@ -16,7 +17,7 @@ use crate::copy::layout_side::LayoutSide;
 use crate::copy::ready_side::ReadySide;
 use crate::copy::registry_side::RegistrySide;
 use crate::copy::transfer::{Options, MEMORY_MIB};
-use crate::copy::{CopyError, Manifest, Source};
+use crate::copy::{transfer, walk, CopyError, Manifest, Sink, Source};
 use crate::exit::UsageError;
 use crate::layout::docker_archive::DockerArchive;
 use crate::layout::oci::OciLayout;
@@ -278,4 +279,32 @@ async fn layout_to_write(
         Err(e) => return Err(e.into()),
     })
     .map(|layout| (layout, None))
+}
+
+/// Reads the image `root` (with its attachments) and writes it to `sink`
+/// (shown as given) under `tag`.
+async fn copy_image<S: Source, D: Sink>(
+    source: &S,
+    (sink, shown_destination, tag): (&D, String, Option<String>),
+    root: Manifest,
+    shown_source: &str,
+    attachments: bool,
+    options: &Options<'_>,
+) -> Result<Copied> {
+    let tags = if attachments {
+        Some(source.tags().await?)
+    } else {
+        None
+    };
+    let plan = walk(source, root, tags.as_deref()).await?;
+    let summary = transfer(source, sink, &plan, tag.as_slice(), options).await?;
+    Ok(Copied {
+        source: shown_source.to_string(),
+        destination: shown_destination,
+        digest: Some(plan.root.clone()),
+        attachments: plan.attachments(),
+        summary,
+        error: None,
+        dry_run: options.dry_run,
+    })
 }
