@@ -75,7 +75,13 @@ pub struct Options<'a> {
     pub progress: &'a AtomicU64,
     /// Count what would be sent, send nothing.
     pub dry_run: bool,
+    /// Blobs this run put in repositories of the destination registry, and
+    /// where: another repository there mounts them instead of a second upload.
+    pub placed: &'a Placed,
 }
+
+/// Blobs placed in the destination registry this run: digest -> repository.
+pub type Placed = std::sync::Mutex<std::collections::HashMap<Digest, String>>;
 
 /// Writes `plan` to `sink`, tagging its image `tags` (and the attachment tags).
 pub async fn transfer<S: Source, D: Sink>(
@@ -94,10 +100,10 @@ pub async fn transfer<S: Source, D: Sink>(
         .filter(|d| !present.contains(*d))
         .collect();
     let blobs = plan.blobs(missing.iter().copied());
-    let mount_from = mount_source(source, sink);
+    let mount_from = mount_source(source, sink).map(str::to_string);
     stream::iter(blobs.iter().map(Ok))
         .try_for_each_concurrent(options.concurrency.max(1), |blob| {
-            copy_blob(source, sink, blob, mount_from, options, &counts)
+            copy_blob(source, sink, blob, mount_from.as_deref(), options, &counts)
         })
         .await?;
     for manifest in plan
@@ -198,6 +204,16 @@ async fn copy_blob<S: Source, D: Sink>(
         counts.blobs_present.fetch_add(1, Ordering::Relaxed);
         return Ok(());
     }
+    // Within one registry a blob is mounted from the source's repository, or
+    // from the one this run put it in already.
+    let placed = options
+        .placed
+        .lock()
+        .ok()
+        .and_then(|p| p.get(&blob.digest).cloned())
+        .filter(|repository| Some(repository.as_str()) != sink.registry_repository().map(|r| r.1));
+    let mount_from = mount_from.map(str::to_string).or(placed);
+    let mount_from = mount_from.as_deref();
     if options.dry_run {
         // Within one registry it would be mounted (unless the registry declines).
         if mount_from.is_some() {
@@ -216,6 +232,7 @@ async fn copy_blob<S: Source, D: Sink>(
             Some(from) => match sink.mount(blob, from).await? {
                 Mounted::Yes => {
                     counts.blobs_mounted.fetch_add(1, Ordering::Relaxed);
+                    note_placed(sink, blob, options);
                     return Ok(());
                 }
                 Mounted::No(writer) => writer,
@@ -230,7 +247,19 @@ async fn copy_blob<S: Source, D: Sink>(
     }
     counts.blobs_sent.fetch_add(1, Ordering::Relaxed);
     counts.bytes_sent.fetch_add(blob.size, Ordering::Relaxed);
+    note_placed(sink, blob, options);
     Ok(())
+}
+
+/// Remembers that `blob` is in the sink's repository now.
+fn note_placed<D: Sink>(sink: &D, blob: &Blob, options: &Options<'_>) {
+    if let (Some((_, repository)), Ok(mut placed)) =
+        (sink.registry_repository(), options.placed.lock())
+    {
+        placed
+            .entry(blob.digest.clone())
+            .or_insert_with(|| repository.to_string());
+    }
 }
 
 /// A reset, a timeout or a 5xx: a new upload may go through where the old one

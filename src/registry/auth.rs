@@ -459,8 +459,11 @@ impl Authenticator {
         if let Some(s) = service {
             params.push(("service", s.to_string()));
         }
+        // One `scope` parameter per scope (a mount is two).
         for scope in scopes.iter().filter(|s| **s != Scope::None) {
-            params.push(("scope", scope.to_string()));
+            for part in scope.to_string().split(' ') {
+                params.push(("scope", part.to_string()));
+            }
         }
         let (method, url, body, auth) = match self.credential() {
             Some(Credential::IdentityToken { token, .. }) => {

@@ -18,6 +18,14 @@ pub enum Scope {
     Push(String),
     /// Deleting from a repository: `repository:<name>:delete`.
     Delete(String),
+    /// Mounting a blob of repository `from` into `to`: push on `to` and pull
+    /// on `from`, two scopes in one token.
+    Mount {
+        /// The repository the blob goes into.
+        to: String,
+        /// The repository it is in.
+        from: String,
+    },
     /// Nothing beyond a valid login (the `/v2/` ping).
     None,
 }
@@ -29,6 +37,9 @@ impl fmt::Display for Scope {
             Scope::Pull(repo) => write!(f, "repository:{repo}:pull"),
             Scope::Push(repo) => write!(f, "repository:{repo}:pull,push"),
             Scope::Delete(repo) => write!(f, "repository:{repo}:delete"),
+            Scope::Mount { to, from } => {
+                write!(f, "repository:{to}:pull,push repository:{from}:pull")
+            }
             Scope::None => Ok(()),
         }
     }
@@ -42,6 +53,9 @@ impl Scope {
             Scope::Pull(repo) => format!("the `pull` action on repository {repo}"),
             Scope::Push(repo) => format!("the `push` action on repository {repo}"),
             Scope::Delete(repo) => format!("the `delete` action on repository {repo}"),
+            Scope::Mount { to, from } => {
+                format!("the `push` action on repository {to} and `pull` on repository {from}")
+            }
             Scope::None => "access to the registry".into(),
         }
     }

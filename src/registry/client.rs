@@ -25,6 +25,9 @@ pub struct Registry {
     auth: Authenticator,
     max_list_items: usize,
     tag_deletion: LearntTagDeletion,
+    /// Set once the registry answered 404 to the referrers API: it has none,
+    /// and is not asked again in this run.
+    no_referrers_api: std::sync::atomic::AtomicBool,
 }
 
 impl Registry {
@@ -36,6 +39,7 @@ impl Registry {
             auth: Authenticator::new(transport, credential),
             max_list_items,
             tag_deletion: LearntTagDeletion::default(),
+            no_referrers_api: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -71,6 +75,11 @@ impl Registry {
     /// Whether the registry deletes tags itself, as learnt so far.
     pub(crate) fn learnt_tag_deletion(&self) -> &LearntTagDeletion {
         &self.tag_deletion
+    }
+
+    /// Whether the registry was found to have no referrers API.
+    pub(crate) fn learnt_no_referrers_api(&self) -> &std::sync::atomic::AtomicBool {
+        &self.no_referrers_api
     }
 
     /// The proxy a request to `url` goes through, if any.

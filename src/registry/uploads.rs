@@ -147,16 +147,12 @@ impl Registry {
         url.query_pairs_mut()
             .append_pair("mount", &digest.to_string())
             .append_pair("from", from);
-        let answer = self
-            .write(
-                Method::POST,
-                &url,
-                repository,
-                None,
-                Vec::new(),
-                HeaderMap::new(),
-            )
-            .await?;
+        let request = plain(Method::POST, &url, MAX_ERROR_BODY);
+        let scope = Scope::Mount {
+            to: repository.to_string(),
+            from: from.to_string(),
+        };
+        let answer = self.request(request, &scope).await?;
         match answer.status {
             StatusCode::CREATED => Ok(Mount::Mounted),
             StatusCode::ACCEPTED => Ok(Mount::Upload(self.session(repository, &url, &answer, 0)?)),

@@ -289,3 +289,31 @@ fn a_token_without_the_delete_action_names_the_action_and_repository() {
         .run()
         .success();
 }
+
+#[test]
+fn a_copy_within_the_registry_mounts_with_a_token_for_both_repositories() {
+    let (reg, tokens) = registry_with_token_auth(populate);
+    let host = reg.host();
+    let run = regctl()
+        .trusted(&reg)
+        .args([
+            "cp",
+            &format!("{host}/alpha:v1"),
+            &format!("{host}/copies/alpha:v1"),
+        ])
+        .args(["--format", "json"])
+        .run();
+    run.success();
+    let rows: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    // The config and the layer: mounted, not sent.
+    assert_eq!(rows[0]["blobs_mounted"], 2, "{}", run.stdout);
+    assert_eq!(rows[0]["bytes_sent"], 0, "{}", run.stdout);
+    // The mount's token names both repositories, each in a scope of its own.
+    let scopes = tokens.scopes();
+    assert!(
+        scopes.contains(&"repository:copies/alpha:pull,push".to_string())
+            && scopes.contains(&"repository:alpha:pull".to_string()),
+        "{scopes:?}"
+    );
+    assert!(!scopes.iter().any(|s| s.contains(' ')), "{scopes:?}");
+}

@@ -13,7 +13,7 @@ use super::row::Copied;
 use crate::cli::CpArgs;
 use crate::commands::context::{catalogued, parse_target, Invocation};
 use crate::copy::registry_side::RegistrySide;
-use crate::copy::transfer::{Options, MEMORY_MIB};
+use crate::copy::transfer::{Options, Placed, MEMORY_MIB};
 use crate::copy::{transfer, walk, CopyError, Source, Summary};
 use crate::graph::cosign_tag;
 use crate::registry::reference::ManifestRef;
@@ -50,6 +50,7 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> 
     }
     let memory = Semaphore::new(MEMORY_MIB as usize);
     let progress = AtomicU64::new(0);
+    let placed = Placed::default();
     let options = Options {
         concurrency: BLOBS_PER_IMAGE,
         force: args.force,
@@ -57,6 +58,7 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> 
         memory: &memory,
         progress: &progress,
         dry_run: args.dry_run,
+        placed: &placed,
     };
     let attachments = !args.no_attachments;
     let rows = stream::iter(jobs.iter())

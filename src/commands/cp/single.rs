@@ -16,7 +16,7 @@ use crate::copy::any_source::AnySource;
 use crate::copy::layout_side::LayoutSide;
 use crate::copy::ready_side::ReadySide;
 use crate::copy::registry_side::RegistrySide;
-use crate::copy::transfer::{Options, MEMORY_MIB};
+use crate::copy::transfer::{Options, Placed, MEMORY_MIB};
 use crate::copy::{transfer, walk, CopyError, Manifest, Sink, Source};
 use crate::exit::UsageError;
 use crate::layout::docker_archive::DockerArchive;
@@ -110,6 +110,7 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
     ctx.interrupt.claim();
     let memory = Semaphore::new(MEMORY_MIB as usize);
     let progress = AtomicU64::new(0);
+    let placed = Placed::default();
     let options = Options {
         concurrency: ctx.concurrency,
         force: args.force,
@@ -117,6 +118,7 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
         memory: &memory,
         progress: &progress,
         dry_run: args.dry_run,
+        placed: &placed,
     };
     // What was unpacked stays on disk until the copy is done.
     let (source, root, named, _unpacked) = open_source(ctx, source, &args.source, &sides.0).await?;
