@@ -155,7 +155,7 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__cp)
-            opts="-r -u -v -h --recursive --tags --exclude --no-attachments --dry-run --force --src-plain-http --dst-plain-http --src-username --src-password-stdin --dst-username --dst-password-stdin --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
+            opts="-r -u -v -h --recursive --tags --exclude --no-attachments --dry-run --force --platform --src-plain-http --dst-plain-http --src-username --src-password-stdin --dst-username --dst-password-stdin --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -166,6 +166,10 @@ _regctl() {
                     return 0
                     ;;
                 --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -210,6 +210,7 @@ complete -c regctl -n "__fish_regctl_using_subcommand doctor" -s v -l verbose -d
 complete -c regctl -n "__fish_regctl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l tags -d 'With -r: copy only tags that match REGEX' -r
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l exclude -d 'With -r: leave out tags that match REGEX' -r
+complete -c regctl -n "__fish_regctl_using_subcommand cp" -l platform -d 'Copy only this platform of a multi-arch image (its own digest, not the index\'s): OS/ARCH[/VARIANT]' -r
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l src-username -d 'User for the source registry; the password from --src-password-stdin or REGCTL_SRC_PASSWORD' -r
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l dst-username -d 'User for the destination registry; the password from --dst-password-stdin or REGCTL_DST_PASSWORD' -r
 complete -c regctl -n "__fish_regctl_using_subcommand cp" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F

@@ -370,6 +370,10 @@ pub struct CpArgs {
     /// Check every blob, even where the destination has the image's manifest.
     #[arg(long)]
     pub force: bool,
+    /// Copy only this platform of a multi-arch image (its own digest, not the
+    /// index's): OS/ARCH[/VARIANT].
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", conflicts_with = "recursive")]
+    pub platform: Option<String>,
     /// Reach the source registry over plain HTTP (--plain-http: both).
     #[arg(long)]
     pub src_plain_http: bool,

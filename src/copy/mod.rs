@@ -23,7 +23,7 @@ use crate::registry::RegistryError;
 
 pub(crate) use side::{Manifest, Sink, Source};
 pub(crate) use transfer::{transfer, Summary};
-pub(crate) use walk::walk;
+pub(crate) use walk::{pick_platform, walk};
 
 /// Why a copy failed.
 #[derive(Debug, thiserror::Error)]

@@ -12,8 +12,9 @@ use futures_util::future::try_join_all;
 use super::side::{Blob, Manifest, Source};
 use super::{CopyError, Result};
 use crate::graph::{fallback_tag_for, Node};
+use crate::registry::media::Index;
 use crate::registry::reference::ManifestRef;
-use crate::registry::Digest;
+use crate::registry::{Digest, Platform};
 
 /// cosign's attachment tags of a manifest end in these.
 const COSIGN_SUFFIXES: [&str; 3] = ["sig", "att", "sbom"];
@@ -53,6 +54,75 @@ impl ImagePlan {
     pub fn attachments(&self) -> usize {
         self.trees.len().saturating_sub(1)
     }
+}
+
+/// The manifest of `root` for `platform`: the matching child of an index, or
+/// `root` itself when it is an image of that platform (its config says). The
+/// digest of the index it was picked from, if it was.
+pub async fn pick_platform<S: Source>(
+    source: &S,
+    root: Manifest,
+    platform: &Platform,
+) -> Result<(Manifest, Option<Digest>)> {
+    let node = Node::from_bytes(&root.media_type, Arc::from(root.bytes.as_slice()));
+    let parsed: serde_json::Value = serde_json::from_slice(&root.bytes).unwrap_or_default();
+    if node.is_index() {
+        let index: Index = serde_json::from_value(parsed).map_err(|e| {
+            CopyError::Invalid(format!("index {} cannot be read: {e}", root.digest))
+        })?;
+        let available: Vec<String> = index
+            .manifests
+            .iter()
+            .filter_map(|d| d.platform.as_ref().map(|p| p.to_string()))
+            .collect();
+        let Some(child) = index.manifests.iter().find(|d| {
+            d.platform
+                .as_ref()
+                .is_some_and(|p| platform.matches(&p.os, &p.architecture, p.variant.as_deref()))
+        }) else {
+            return Err(CopyError::Invalid(format!(
+                "{} has no {platform} image; it has {}",
+                root.digest,
+                if available.is_empty() {
+                    "none named".to_string()
+                } else {
+                    available.join(", ")
+                }
+            )));
+        };
+        let picked = source
+            .manifest(&ManifestRef::Digest(child.digest.clone()))
+            .await?;
+        return Ok((picked, Some(root.digest)));
+    }
+    let Some(config) = &node.config else {
+        return Err(CopyError::Invalid(format!(
+            "{} is neither an index nor an image: it has no platform",
+            root.digest
+        )));
+    };
+    let blob = Blob {
+        digest: config.digest.clone(),
+        size: config.size,
+    };
+    let bytes = source.read_blob(&blob, 0, blob.size).await?;
+    let fields: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let text = |key: &str| {
+        fields
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (os, architecture) = (text("os"), text("architecture"));
+    let variant = fields.get("variant").and_then(|v| v.as_str());
+    if !platform.matches(&os, &architecture, variant) {
+        return Err(CopyError::Invalid(format!(
+            "{} is a single {os}/{architecture} image, not {platform}",
+            root.digest
+        )));
+    }
+    Ok((root, None))
 }
 
 /// Reads the image `root` from `source`, with its attachments when

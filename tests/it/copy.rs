@@ -652,3 +652,92 @@ fn an_oci_layout_written_by_skopeo_is_pushed_with_its_digest() {
     assert_eq!(digest_of(&a, "from-skopeo:v1"), digest);
     assert_pulls(&a, "from-skopeo:v1");
 }
+
+#[test]
+fn platform_copies_one_child_of_an_index_under_its_own_digest_and_says_so() {
+    let a = Target::start(Kind::Distribution);
+    let children = platforms("one platform");
+    let index = a.push_index("app", &["v1"], &children);
+    let arm = children[1].digest.clone();
+    let run = reaching(&[&a])
+        .args([
+            "cp",
+            "--platform",
+            "linux/arm64",
+            &a.reference("app:v1"),
+            &a.reference("arm:v1"),
+        ])
+        .run();
+    run.success();
+    assert!(
+        run.stderr.contains(&index) && run.stderr.contains(&arm),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(digest_of(&a, "arm:v1"), arm);
+    assert_pulls(&a, "arm:v1");
+
+    let missing = reaching(&[&a])
+        .args([
+            "cp",
+            "--platform",
+            "linux/s390x",
+            &a.reference("app:v1"),
+            &a.reference("s390x:v1"),
+        ])
+        .run();
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no linux/s390x image") && missing.stderr.contains("linux/arm64"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn a_source_tag_moved_during_the_copy_is_copied_as_first_read_and_said() {
+    let first = image("linux/amd64", "2024-01-01T00:00:00Z", "first");
+    let second = image("linux/amd64", "2024-01-02T00:00:00Z", "second");
+    let (first_digest, second_manifest) = (first.digest.clone(), second.manifest.clone());
+    let moved = Arc::new(AtomicBool::new(false));
+    let m = moved.clone();
+    let source = fronted_with(
+        move |s| {
+            s.push("app", &["v1"], &first);
+            s.image("app", &second);
+        },
+        move |req, forward| {
+            // While the first blob is read, another client moves the tag.
+            if req.method == "GET"
+                && req.target.contains("/blobs/")
+                && !m.swap(true, Ordering::SeqCst)
+            {
+                crate::resilience::push_meanwhile(
+                    req,
+                    forward,
+                    "/v2/app/manifests/v1",
+                    &second_manifest,
+                );
+            }
+            forward(req)
+        },
+    );
+    let f = Target::start(Kind::Ferro);
+    let run = regctl()
+        .args(["cp", "--dst-plain-http"])
+        .args([
+            "--ca-file".as_ref(),
+            loopback_certificate().cert.as_os_str(),
+        ])
+        .logged_in()
+        .args([&format!("{}/app:v1", source.host()), &f.reference("app:v1")])
+        .run();
+    run.success();
+    assert!(moved.load(Ordering::SeqCst));
+    assert!(
+        run.stderr.contains("moved to") && run.stderr.contains(&first_digest),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(digest_of(&f, "app:v1"), first_digest);
+}

@@ -17,7 +17,7 @@ use crate::copy::layout_side::LayoutSide;
 use crate::copy::ready_side::ReadySide;
 use crate::copy::registry_side::RegistrySide;
 use crate::copy::transfer::{Options, Placed, MEMORY_MIB};
-use crate::copy::{transfer, walk, CopyError, Manifest, Sink, Source};
+use crate::copy::{pick_platform, transfer, walk, CopyError, Manifest, Sink, Source};
 use crate::exit::UsageError;
 use crate::layout::docker_archive::DockerArchive;
 use crate::layout::oci::OciLayout;
@@ -25,7 +25,7 @@ use crate::layout::oci_archive::{self, Unpacked};
 use crate::layout::{push_ready, LocalRef};
 use crate::output::escape;
 use crate::registry::reference::ManifestRef;
-use crate::registry::Reference;
+use crate::registry::{Platform, Reference};
 
 /// One side of `cp`, as the user named it.
 enum Side {
@@ -120,9 +120,33 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
         dry_run: args.dry_run,
         placed: &placed,
     };
+    let platform = args
+        .platform
+        .as_deref()
+        .map(|p| p.parse::<Platform>().map_err(UsageError))
+        .transpose()?;
+    // A source tag is read again afterwards: one that moved meanwhile is said.
+    let tagged_source = match &source {
+        Side::Registry(r) if r.tag().is_some() && r.digest().is_none() => Some(r.clone()),
+        _ => None,
+    };
     // What was unpacked stays on disk until the copy is done.
     let (source, root, named, _unpacked) = open_source(ctx, source, &args.source, &sides.0).await?;
-    to_destination(
+    let first = root.digest.clone();
+    let root = match &platform {
+        Some(platform) => {
+            let (picked, index) = pick_platform(&source, root, platform).await?;
+            if let Some(index) = index {
+                ctx.printer.note(format!(
+                    "the {platform} image of index {index}: the copy's digest is {}, its own",
+                    picked.digest
+                ));
+            }
+            picked
+        }
+        None => root,
+    };
+    let copied = to_destination(
         ctx,
         &source,
         root,
@@ -131,7 +155,19 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
         !args.no_attachments,
         &options,
     )
-    .await
+    .await?;
+    if let Some(r) = tagged_source {
+        let registry = reach(ctx, r.registry(), &sides.0).await?;
+        if let Ok(now) = registry.resolve(&r).await {
+            if now.digest != first {
+                ctx.printer.note(format!(
+                    "{r} moved to {} during the copy; copied as it was first read, {first}",
+                    now.digest
+                ));
+            }
+        }
+    }
+    Ok(copied)
 }
 
 /// The source, the image it names, and what was unpacked to read it.
