@@ -741,3 +741,44 @@ fn a_source_tag_moved_during_the_copy_is_copied_as_first_read_and_said() {
     );
     assert_eq!(digest_of(&f, "app:v1"), first_digest);
 }
+
+#[test]
+fn cp_r_to_a_read_only_registry_stops_at_the_first_refusal_and_says_it_once() {
+    let a = Target::start(Kind::Distribution);
+    let ro = Target::Distribution(TestRegistry::start(Options {
+        read_only: true,
+        ..Options::default()
+    }));
+    for n in 0..6 {
+        let seed = format!("ro-{n}");
+        a.push_image(
+            &format!("team/app{n}"),
+            &["v1"],
+            &image("linux/amd64", "2024-01-01T00:00:00Z", &seed),
+        );
+    }
+    let run = reaching(&[&a, &ro])
+        .args([
+            "--concurrency",
+            "1",
+            "cp",
+            "-r",
+            &a.reference("team"),
+            &ro.reference("team"),
+        ])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // One image found the refusal; the others were not attempted, said in one line.
+    assert!(
+        run.stderr.contains("5 images not attempted"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("read-only") || run.stderr.contains("405"),
+        "{}",
+        run.stderr
+    );
+    let listed = ro.regctl().args(["ls", &ro.host()]).run();
+    assert!(listed.stdout.is_empty(), "{}", listed.stdout);
+}

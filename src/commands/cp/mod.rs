@@ -15,8 +15,11 @@ use super::context::Invocation;
 use crate::cli::CpArgs;
 use crate::copy::{CopyError, Summary};
 use crate::exit::Exit;
-use crate::output::render_data;
+use crate::output::{count, render_data};
 use row::summary_line;
+
+/// How the error of an image left alone begins.
+const NOT_ATTEMPTED: &str = "not attempted: ";
 
 /// Said after Ctrl-C or the deadline.
 const INTERRUPTED: &str =
@@ -40,10 +43,21 @@ pub async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Exit> {
     for row in rows.iter().filter(|r| r.error.is_none()) {
         total.add(&row.summary);
     }
+    // Images left alone after the destination refused writes are said once.
+    let mut not_attempted: Vec<&str> = Vec::new();
     for row in rows.iter().filter_map(|r| r.error.as_ref().map(|e| (r, e))) {
+        match row.1.strip_prefix(NOT_ATTEMPTED) {
+            Some(why) => not_attempted.push(why),
+            None => ctx.printer.error(format!(
+                "{} -> {}: {}",
+                row.0.source, row.0.destination, row.1
+            )),
+        }
+    }
+    if let Some(why) = not_attempted.first() {
         ctx.printer.error(format!(
-            "{} -> {}: {}",
-            row.0.source, row.0.destination, row.1
+            "{} not attempted: {why}",
+            count(not_attempted.len(), "image")
         ));
     }
     ctx.printer.note(summary_line(&total, args.dry_run));

@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 
 use super::reach::{reach, reaches};
 use super::row::Copied;
+use super::NOT_ATTEMPTED;
 use crate::cli::CpArgs;
 use crate::commands::context::{catalogued, parse_target, Invocation};
 use crate::copy::registry_side::RegistrySide;
@@ -17,7 +18,7 @@ use crate::copy::transfer::{Options, Placed, MEMORY_MIB};
 use crate::copy::{transfer, walk, CopyError, Source, Summary};
 use crate::graph::cosign_tag;
 use crate::registry::reference::ManifestRef;
-use crate::registry::{Digest, Reference, Registry};
+use crate::registry::{Digest, ErrorKind, Reference, Registry};
 
 /// Blobs of one image moved side by side in `cp -r`, where images move side
 /// by side too.
@@ -61,8 +62,9 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> 
         placed: &placed,
     };
     let attachments = !args.no_attachments;
+    let halt = Halt::default();
     let rows = stream::iter(jobs.iter())
-        .map(|job| copy_job(job, &source, &sink, attachments, &options))
+        .map(|job| copy_job(job, (&source, &sink), attachments, &options, &halt))
         .buffer_unordered(ctx.concurrency.max(1))
         .collect::<Vec<Copied>>()
         .await;
@@ -139,12 +141,22 @@ fn is_fallback_tag(tag: &str) -> bool {
         .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// Why the destination refuses what a copy writes, once one image found out:
+/// the images after it are not attempted.
+type Halt = std::sync::OnceLock<String>;
+
+/// Whether `e` says the destination refuses every write (read-only, a
+/// pull-through cache, no push right), not just this one.
+fn refuses_writes(e: &CopyError) -> bool {
+    matches!(e, CopyError::Registry(r) if matches!(r.kind(), ErrorKind::Unsupported | ErrorKind::Auth))
+}
+
 async fn copy_job(
     job: &Job,
-    source: &Arc<Registry>,
-    sink: &Arc<Registry>,
+    (source, sink): (&Arc<Registry>, &Arc<Registry>),
     attachments: bool,
     options: &Options<'_>,
+    halt: &Halt,
 ) -> Copied {
     let from = RegistrySide {
         registry: source.clone(),
@@ -162,6 +174,9 @@ async fn copy_job(
     );
     let shown_destination = format!("{}/{}:{}", sink.host(), job.destination, job.tags.join(","));
     let done = async {
+        if let Some(why) = halt.get() {
+            return Err(CopyError::Invalid(format!("{NOT_ATTEMPTED}{why}")));
+        }
         let root = from
             .manifest(&ManifestRef::Digest(job.digest.clone()))
             .await?;
@@ -180,15 +195,20 @@ async fn copy_job(
             error: None,
             dry_run: options.dry_run,
         },
-        Err(e) => Copied {
-            source: shown_source,
-            destination: shown_destination,
-            digest: Some(job.digest.clone()),
-            attachments: 0,
-            summary: Summary::default(),
-            error: Some(e.to_string()),
-            dry_run: options.dry_run,
-        },
+        Err(e) => {
+            if refuses_writes(&e) {
+                let _ = halt.set(format!("{} refused a write ({e})", sink.host()));
+            }
+            Copied {
+                source: shown_source,
+                destination: shown_destination,
+                digest: Some(job.digest.clone()),
+                attachments: 0,
+                summary: Summary::default(),
+                error: Some(e.to_string()),
+                dry_run: options.dry_run,
+            }
+        }
     }
 }
 
