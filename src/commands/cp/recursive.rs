@@ -1,7 +1,7 @@
 //! `cp -r`: every repository under a prefix, each image once with all its
 //! tags, images side by side.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 
 use super::reach::{reach, reaches};
 use super::row::Copied;
+use super::with_progress;
 use super::NOT_ATTEMPTED;
 use crate::cli::CpArgs;
 use crate::commands::context::{catalogued, parse_target, Invocation};
@@ -63,12 +64,16 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> 
     };
     let attachments = !args.no_attachments;
     let halt = Halt::default();
-    let rows = stream::iter(jobs.iter())
-        .map(|job| copy_job(job, (&source, &sink), attachments, &options, &halt))
+    let done = AtomicUsize::new(0);
+    let copying = stream::iter(jobs.iter())
+        .map(|job| async {
+            let row = copy_job(job, (&source, &sink), attachments, &options, &halt).await;
+            done.fetch_add(1, Ordering::Relaxed);
+            row
+        })
         .buffer_unordered(ctx.concurrency.max(1))
-        .collect::<Vec<Copied>>()
-        .await;
-    Ok(rows)
+        .collect::<Vec<Copied>>();
+    Ok(with_progress(copying, &progress, Some((&done, jobs.len()))).await)
 }
 
 /// Where repository `repository` (under prefix `from`) goes under prefix `to`.

@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 
 use super::reach::{reach, reaches, Reach};
 use super::row::Copied;
+use super::with_progress;
 use crate::cli::CpArgs;
 use crate::commands::context::{blocking, Invocation};
 use crate::copy::any_source::AnySource;
@@ -146,7 +147,7 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
         }
         None => root,
     };
-    let copied = to_destination(
+    let copying = to_destination(
         ctx,
         &source,
         root,
@@ -154,8 +155,8 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
         (destination, &sides.1),
         !args.no_attachments,
         &options,
-    )
-    .await?;
+    );
+    let copied = with_progress(copying, &progress, None).await?;
     if let Some(r) = tagged_source {
         let registry = reach(ctx, r.registry(), &sides.0).await?;
         if let Ok(now) = registry.resolve(&r).await {
