@@ -8,7 +8,7 @@ Repositories bench/teamNN/appNN, each with IMAGES images tagged v1..vN (and
 random) and a layer of its own (64-320 KiB, random); every fifth image is a
 multi-arch OCI index over two platform images; every third image has a cosign
 signature (`sha256-<hex>.sig`, a small OCI manifest with its own layer). With
-BIG_MIB, repository bench/big holds one image whose single layer is that many
+BIG_MIB, repository big/app holds one image whose single layer is that many
 MiB. OUT_JSON gets what a copy of it asks: repositories, tags with their
 digests, manifests by digest.
 """
@@ -113,7 +113,7 @@ for r in range(repos):
     listing["repositories"][repo] = tags
 
 if big_mib:
-    repo = "bench/big"
+    repo = "big/app"
     path = os.path.join(root, "big-layer.tmp")
     h = hashlib.sha256()
     with open(path, "wb") as f:

@@ -248,7 +248,12 @@ impl BlobWriter for RegistryWriter {
 
     async fn write(&mut self, chunk: Vec<u8>) -> Result<()> {
         if self.whole {
-            self.small.extend_from_slice(&chunk);
+            // Held for the closing PUT; the first chunk as it is, without a copy.
+            if self.small.is_empty() {
+                self.small = chunk;
+            } else {
+                self.small.extend_from_slice(&chunk);
+            }
             return Ok(());
         }
         let upload = match &mut self.upload {
@@ -257,7 +262,7 @@ impl BlobWriter for RegistryWriter {
                 .upload
                 .insert(self.registry.start_upload(&self.repository).await?),
         };
-        self.registry.upload_chunk(upload, &chunk).await?;
+        self.registry.upload_chunk(upload, chunk.into()).await?;
         Ok(())
     }
 
@@ -267,7 +272,9 @@ impl BlobWriter for RegistryWriter {
             None => self.registry.start_upload(&self.repository).await?,
         };
         let last = std::mem::take(&mut self.small);
-        self.registry.finish_upload(upload, digest, last).await?;
+        self.registry
+            .finish_upload(upload, digest, last.into())
+            .await?;
         Ok(())
     }
 

@@ -283,6 +283,9 @@ async fn stream_blob<S: Source, W: BlobWriter>(
     let mut hasher = Hasher::new(blob.digest.algorithm());
     let chunk = writer.chunk_size().max(1);
     let mut offset = 0;
+    // The memory the last chunk holds: kept until the blob is finished, since a
+    // writer of a small blob holds its bytes for the closing request.
+    let mut held = None;
     while offset < blob.size {
         if let Err(e) = stopped(options) {
             writer.cancel().await;
@@ -290,11 +293,16 @@ async fn stream_blob<S: Source, W: BlobWriter>(
         }
         let len = chunk.min(blob.size - offset);
         let mib = len.div_ceil(1024 * 1024).clamp(1, u64::from(MEMORY_MIB)) as u32;
-        let _held = options
-            .memory
-            .acquire_many(mib)
-            .await
-            .map_err(|_| CopyError::Interrupted)?;
+        // The previous chunk is sent: its memory goes back before more is asked
+        // (holding it while waiting could leave every blob waiting on another).
+        drop(held.take());
+        held = Some(
+            options
+                .memory
+                .acquire_many(mib)
+                .await
+                .map_err(|_| CopyError::Interrupted)?,
+        );
         let bytes = match source.read_blob(blob, offset, len).await {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -329,7 +337,9 @@ async fn stream_blob<S: Source, W: BlobWriter>(
             source_name: source.name(),
         });
     }
-    writer.finish(&blob.digest).await
+    let finished = writer.finish(&blob.digest).await;
+    drop(held);
+    finished
 }
 
 #[derive(Default)]

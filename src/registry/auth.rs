@@ -489,7 +489,7 @@ impl Authenticator {
         };
         let body = body.map(|form| Body {
             content_type: Some("application/x-www-form-urlencoded".into()),
-            bytes: form.into_bytes(),
+            bytes: form.into_bytes().into(),
         });
         let auth = auth.as_ref().map(AuthHeader::header_value);
         let request = Request {

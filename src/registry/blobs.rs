@@ -15,7 +15,8 @@ impl Registry {
     pub async fn upload_blob(&self, repository: &str, bytes: &[u8]) -> Result<Digest> {
         let digest = Digest::sha256_of(bytes);
         let upload = self.start_upload(repository).await?;
-        self.finish_upload(upload, &digest, bytes.to_vec()).await?;
+        self.finish_upload(upload, &digest, bytes.to_vec().into())
+            .await?;
         Ok(digest)
     }
 }

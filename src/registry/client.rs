@@ -175,7 +175,7 @@ impl Registry {
             accept: None,
             body: Some(Body {
                 content_type: content_type.map(str::to_string),
-                bytes,
+                bytes: bytes.into(),
             }),
             limit: MAX_ERROR_BODY,
             headers: HeaderMap::new(),

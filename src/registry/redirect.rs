@@ -13,8 +13,8 @@ use url::{Origin, Url};
 pub(crate) struct Body {
     /// Its `Content-Type`.
     pub content_type: Option<String>,
-    /// Its bytes.
-    pub bytes: Vec<u8>,
+    /// Its bytes (shared: a retry or a redirect sends them again without a copy).
+    pub bytes: bytes::Bytes,
 }
 
 /// The most redirects followed for one request.
@@ -189,7 +189,7 @@ mod tests {
     fn a_write_keeps_its_body_on_307_and_308_and_is_never_turned_into_a_get() {
         let body = Body {
             content_type: None,
-            bytes: b"x".to_vec(),
+            bytes: bytes::Bytes::from_static(b"x"),
         };
         let put = leg(Method::PUT, Some(&body), None);
         for status in [

@@ -659,8 +659,11 @@ where
     if body.size_hint().lower() > limit as u64 {
         return Err(too_large());
     }
+    // An announced length is taken at its word (within the limit): one
+    // allocation, not a doubling vector's several.
+    let announced = body.size_hint().exact().unwrap_or(0).min(limit as u64) as usize;
     let mut body = std::pin::pin!(body);
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(announced);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             let timeout = has_timed_out(&e);

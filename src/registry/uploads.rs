@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE};
 use reqwest::{Method, StatusCode};
 use url::Url;
@@ -128,7 +130,7 @@ impl Registry {
                 &url,
                 repository,
                 None,
-                Vec::new(),
+                Bytes::new(),
                 HeaderMap::new(),
             )
             .await?;
@@ -167,12 +169,12 @@ impl Registry {
     /// `Content-Range`). After a reset or a 5xx the registry is asked how much
     /// it holds, and the rest of the chunk is sent from there, up to
     /// [`CHUNK_RESUMES`] times.
-    pub async fn upload_chunk(&self, upload: &mut Upload, chunk: &[u8]) -> Result<()> {
+    pub async fn upload_chunk(&self, upload: &mut Upload, chunk: Bytes) -> Result<()> {
         let end = upload.offset + chunk.len() as u64;
         let mut resumes = 0;
         while upload.offset < end {
             let from = (chunk.len() as u64 - (end - upload.offset)) as usize;
-            match self.patch(upload, &chunk[from..]).await {
+            match self.patch(upload, chunk.slice(from..)).await {
                 Ok(()) => {}
                 Err(e) if resumes < CHUNK_RESUMES && worth_resuming(&e) => {
                     resumes += 1;
@@ -191,12 +193,7 @@ impl Registry {
 
     /// Closes the upload with `last` (the whole blob for a small one, else
     /// nothing) and the digest the registry checks it against (`PUT ?digest=`).
-    pub async fn finish_upload(
-        &self,
-        upload: Upload,
-        digest: &Digest,
-        last: Vec<u8>,
-    ) -> Result<()> {
+    pub async fn finish_upload(&self, upload: Upload, digest: &Digest, last: Bytes) -> Result<()> {
         let mut url = upload.location.clone();
         url.query_pairs_mut()
             .append_pair("digest", &digest.to_string());
@@ -245,13 +242,13 @@ impl Registry {
                 &upload.location,
                 &upload.repository,
                 None,
-                Vec::new(),
+                Bytes::new(),
                 HeaderMap::new(),
             )
             .await;
     }
 
-    async fn patch(&self, upload: &mut Upload, bytes: &[u8]) -> Result<()> {
+    async fn patch(&self, upload: &mut Upload, bytes: Bytes) -> Result<()> {
         let mut headers = HeaderMap::new();
         let range = format!(
             "{}-{}",
@@ -268,7 +265,7 @@ impl Registry {
                 &url,
                 &upload.repository,
                 Some("application/octet-stream"),
-                bytes.to_vec(),
+                bytes.clone(),
                 headers,
             )
             .await?;
@@ -289,7 +286,7 @@ impl Registry {
         url: &Url,
         repository: &str,
         content_type: Option<&str>,
-        bytes: Vec<u8>,
+        bytes: Bytes,
         mut headers: HeaderMap,
     ) -> Result<Answer> {
         let body = (!bytes.is_empty() || method == Method::PUT).then(|| {
