@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
+use futures_util::future::try_join_all;
 use futures_util::stream::{self, TryStreamExt as _};
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -92,7 +93,18 @@ pub async fn transfer<S: Source, D: Sink>(
     options: &Options<'_>,
 ) -> Result<Summary> {
     let counts = Counts::default();
-    let present = present(sink, plan, options.force, &counts).await?;
+    // What each tag to set points at now, read once before anything is written.
+    let mut wanted: Vec<(&str, &Digest)> = tags.iter().map(|t| (t.as_str(), &plan.root)).collect();
+    wanted.extend(plan.tags.iter().map(|(t, d)| (t.as_str(), d)));
+    let now = try_join_all(wanted.iter().map(|(tag, _)| sink.tagged(tag))).await?;
+    // A tag on the manifest already says the manifest is there: no other question.
+    let tagged: BTreeSet<&Digest> = wanted
+        .iter()
+        .zip(&now)
+        .filter(|((_, d), n)| n.as_ref() == Some(*d))
+        .map(|((_, d), _)| *d)
+        .collect();
+    let present = present(sink, plan, options.force, &tagged, &counts).await?;
     let missing: Vec<&Digest> = plan
         .manifests
         .iter()
@@ -127,11 +139,9 @@ pub async fn transfer<S: Source, D: Sink>(
             counts.tags_set.fetch_add(1, Ordering::Relaxed);
         }
     }
-    let mut wanted: Vec<(&str, &Digest)> = tags.iter().map(|t| (t.as_str(), &plan.root)).collect();
-    wanted.extend(plan.tags.iter().map(|(t, d)| (t.as_str(), d)));
-    for (tag, digest) in wanted {
+    for ((tag, digest), now) in wanted.into_iter().zip(now) {
         stopped(options)?;
-        if sink.tagged(tag).await?.as_ref() == Some(digest) {
+        if now.as_ref() == Some(digest) {
             counts.tags_present.fetch_add(1, Ordering::Relaxed);
             continue;
         }
@@ -148,17 +158,18 @@ pub async fn transfer<S: Source, D: Sink>(
     Ok(counts.summary())
 }
 
-/// The manifests the sink has: each top (the image, each attachment) is asked
-/// about; one that is there brings everything below it.
+/// The manifests the sink has: each top (the image, each attachment) that no
+/// tag showed there is asked about; one that is there brings everything below it.
 async fn present<D: Sink>(
     sink: &D,
     plan: &ImagePlan,
     force: bool,
+    tagged: &BTreeSet<&Digest>,
     counts: &Counts,
 ) -> Result<BTreeSet<Digest>> {
     let mut present = BTreeSet::new();
     for (top, tree) in &plan.trees {
-        if sink.has_manifest(top).await? {
+        if (!force && tagged.contains(top)) || sink.has_manifest(top).await? {
             present.extend(tree.iter().cloned());
         } else if force {
             continue;

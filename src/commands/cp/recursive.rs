@@ -16,10 +16,10 @@ use crate::cli::CpArgs;
 use crate::commands::context::{catalogued, parse_target, Invocation};
 use crate::copy::registry_side::RegistrySide;
 use crate::copy::transfer::{Options, Placed, MEMORY_MIB};
-use crate::copy::{transfer, walk, CopyError, Source, Summary};
+use crate::copy::{transfer, walk, CopyError, Manifest, Source, Summary};
 use crate::graph::cosign_tag;
 use crate::registry::reference::ManifestRef;
-use crate::registry::{Digest, ErrorKind, Reference, Registry};
+use crate::registry::{Digest, ErrorKind, Registry};
 
 /// Blobs of one image moved side by side in `cp -r`, where images move side
 /// by side too.
@@ -29,7 +29,8 @@ const BLOBS_PER_IMAGE: usize = 4;
 struct Job {
     repository: String,
     destination: String,
-    digest: Digest,
+    /// The manifest, as read by one of its tags.
+    root: Manifest,
     tags: Vec<String>,
     all_tags: Arc<Vec<String>>,
 }
@@ -109,33 +110,44 @@ async fn jobs_of(
         .filter(|t| args.tags.as_ref().is_none_or(|re| re.is_match(t)))
         .filter(|t| !args.exclude.as_ref().is_some_and(|re| re.is_match(t)))
         .collect();
-    let heads = stream::iter(selected.iter())
-        .map(|tag| async move {
-            let reference = Reference::with_tag(source.host(), repository, tag);
-            (
-                tag.to_string(),
-                source.resolve(&reference).await.map(|h| h.digest),
-            )
+    // Each tag's manifest, read once: its digest groups the tags, its bytes are
+    // the image's root (no second read by digest).
+    let side = RegistrySide {
+        registry: source.clone(),
+        repository: repository.to_string(),
+    };
+    let read = stream::iter(selected.iter())
+        .map(|tag| {
+            let side = &side;
+            async move {
+                let manifest = side.manifest(&ManifestRef::Tag(tag.to_string())).await;
+                (tag.to_string(), manifest)
+            }
         })
         .buffered(16)
         .collect::<Vec<_>>()
         .await;
-    let mut by_digest: std::collections::BTreeMap<Digest, Vec<String>> = Default::default();
-    for (tag, digest) in heads {
-        by_digest.entry(digest?).or_default().push(tag);
+    let mut by_digest: std::collections::BTreeMap<Digest, (Manifest, Vec<String>)> =
+        Default::default();
+    for (tag, manifest) in read {
+        let manifest = manifest?;
+        by_digest
+            .entry(manifest.digest.clone())
+            .or_insert_with(|| (manifest, Vec::new()))
+            .1
+            .push(tag);
     }
     Ok(by_digest
-        .into_iter()
-        .map(|(digest, mut tags)| {
+        .into_values()
+        .map(|(root, mut tags)| {
             tags.sort();
-            (digest, tags)
-        })
-        .map(|(digest, tags)| Job {
-            repository: repository.to_string(),
-            destination: destination.clone(),
-            digest,
-            tags,
-            all_tags: all_tags.clone(),
+            Job {
+                repository: repository.to_string(),
+                destination: destination.clone(),
+                root,
+                tags,
+                all_tags: all_tags.clone(),
+            }
         })
         .collect())
 }
@@ -182,9 +194,7 @@ async fn copy_job(
         if let Some(why) = halt.get() {
             return Err(CopyError::Invalid(format!("{NOT_ATTEMPTED}{why}")));
         }
-        let root = from
-            .manifest(&ManifestRef::Digest(job.digest.clone()))
-            .await?;
+        let root = job.root.clone();
         let tags = attachments.then_some(job.all_tags.as_slice());
         let plan = walk(&from, root, tags).await?;
         let summary = transfer(&from, &to, &plan, &job.tags, options).await?;
@@ -194,7 +204,7 @@ async fn copy_job(
         Ok((attachments, summary)) => Copied {
             source: shown_source,
             destination: shown_destination,
-            digest: Some(job.digest.clone()),
+            digest: Some(job.root.digest.clone()),
             attachments,
             summary,
             error: None,
@@ -207,7 +217,7 @@ async fn copy_job(
             Copied {
                 source: shown_source,
                 destination: shown_destination,
-                digest: Some(job.digest.clone()),
+                digest: Some(job.root.digest.clone()),
                 attachments: 0,
                 summary: Summary::default(),
                 error: Some(e.to_string()),
