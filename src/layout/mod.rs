@@ -5,6 +5,7 @@
 //! written with blocking calls (callers run them off the async threads).
 
 pub mod docker_archive;
+pub mod docker_save;
 pub mod oci;
 pub mod oci_archive;
 pub mod push_ready;

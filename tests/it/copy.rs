@@ -782,3 +782,44 @@ fn cp_r_to_a_read_only_registry_stops_at_the_first_refusal_and_says_it_once() {
     let listed = ro.regctl().args(["ls", &ro.host()]).run();
     assert!(listed.stdout.is_empty(), "{}", listed.stdout);
 }
+
+#[test]
+fn an_image_is_written_as_a_docker_archive_that_skopeo_reads_and_regctl_pushes_back() {
+    let a = Target::start(Kind::Distribution);
+    let children = platforms("to docker-archive");
+    let index = a.push_index("app", &["v1"], &children);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.tar");
+    let archive = format!("docker-archive:{}", file.display());
+
+    // An index does not fit in a docker-archive: one platform of it does.
+    let refused = reaching(&[&a])
+        .args(["cp", &a.reference("app:v1"), &archive])
+        .run();
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("--platform"), "{}", refused.stderr);
+    assert!(!file.exists(), "nothing half-written");
+
+    let run = reaching(&[&a])
+        .args([
+            "cp",
+            "--platform",
+            "linux/amd64",
+            &a.reference("app:v1"),
+            &format!("{archive}:app:v1"),
+        ])
+        .run();
+    run.success();
+    assert!(run.stderr.contains(&index), "{}", run.stderr);
+    // skopeo reads it: the same config, the layers as docker keeps them.
+    let raw = skopeo_raw(&format!("{archive}:app:v1"));
+    let source = a.http().manifest("app", &children[0].digest).unwrap();
+    assert_eq!(config_of(&raw), config_of(&source));
+
+    // And regctl pushes it back: the tag it was saved under, the same config.
+    let rows = copy_rows(reaching(&[&a]), &[&archive, &a.reference("restored")]);
+    assert_eq!(rows[0]["destination"], format!("{}/restored:v1", a.host()));
+    let restored = a.http().manifest("restored", "v1").unwrap();
+    assert_eq!(config_of(&restored), config_of(&source));
+    assert_pulls(&a, "restored:v1");
+}

@@ -23,7 +23,7 @@ use crate::exit::UsageError;
 use crate::layout::docker_archive::DockerArchive;
 use crate::layout::oci::OciLayout;
 use crate::layout::oci_archive::{self, Unpacked};
-use crate::layout::{push_ready, LocalRef};
+use crate::layout::{docker_save, push_ready, LocalRef};
 use crate::output::escape;
 use crate::registry::reference::ManifestRef;
 use crate::registry::{Platform, Reference};
@@ -97,10 +97,10 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
             ))
             .into())
         }
-        Side::DockerArchive { .. } => {
+        Side::DockerArchive { file: None, .. } => {
             return Err(UsageError(
-                "cp writes registries, oci: folders and oci-archive: files; docker-archive: is \
-                 read only (docker load takes an oci-archive: too)"
+                "docker-archive:- reads standard input; to write, name a file \
+                 (docker-archive:FILE[:NAME])"
                     .into(),
             )
             .into())
@@ -293,7 +293,32 @@ async fn to_destination(
             drop(unpacked);
             Ok(copied)
         }
-        Side::DockerArchive { .. } => Err(UsageError("docker-archive: is read only".into()).into()),
+        Side::DockerArchive { file, image } => {
+            let Some(path) = file else {
+                return Err(UsageError("docker-archive:- is read only".into()).into());
+            };
+            // A docker-archive holds one image and nothing attached to it.
+            let unpacked = Unpacked::empty()?;
+            let sink = LayoutSide {
+                layout: unpacked.layout.clone(),
+            };
+            let shown = format!("docker-archive:{}", path.display());
+            let to = (&sink, escape(&shown), Some(String::new()));
+            let copied = copy_image(source, to, root, &named.text, false, options).await?;
+            if attachments {
+                ctx.printer
+                    .note("a docker-archive holds one image: attachments are left behind");
+            }
+            // Loaded under the name given, else the source's reference.
+            let name = image.or_else(|| named.tag.is_some().then(|| named.text.clone()));
+            if let (Some(digest), false) = (copied.digest.clone(), options.dry_run) {
+                let layout = sink.layout.clone();
+                blocking(move || docker_save::write(&layout, &digest, name.as_deref(), &path))
+                    .await??;
+            }
+            drop(unpacked);
+            Ok(copied)
+        }
     }
 }
 
