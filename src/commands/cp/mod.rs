@@ -16,46 +16,7 @@ use crate::cli::CpArgs;
 use crate::copy::{CopyError, Summary};
 use crate::exit::Exit;
 use crate::output::{count, render_data};
-use row::summary_line;
-
-/// Runs `work` with, on a terminal, a line of the bytes sent so far (from
-/// `bytes`) and, when `images` is given, the images done of how many; in a pipe,
-/// nothing.
-async fn with_progress<T>(
-    work: impl std::future::Future<Output = T>,
-    bytes: &std::sync::atomic::AtomicU64,
-    images: Option<(&std::sync::atomic::AtomicUsize, usize)>,
-) -> T {
-    use std::io::IsTerminal as _;
-    use std::sync::atomic::Ordering;
-    if !std::io::stderr().is_terminal() {
-        return work.await;
-    }
-    let bar = indicatif::ProgressBar::new_spinner();
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
-        bar.set_style(style);
-    }
-    tokio::pin!(work);
-    loop {
-        tokio::select! {
-            out = &mut work => {
-                bar.finish_and_clear();
-                return out;
-            }
-            () = tokio::time::sleep(std::time::Duration::from_millis(120)) => {
-                let sent = crate::output::human_bytes(bytes.load(Ordering::Relaxed));
-                bar.set_message(match images {
-                    Some((done, of)) => format!("{} of {of} images, {sent} sent", done.load(Ordering::Relaxed)),
-                    None => format!("{sent} sent"),
-                });
-                bar.tick();
-            }
-        }
-    }
-}
-
-/// How the error of an image left alone begins.
-const NOT_ATTEMPTED: &str = "not attempted: ";
+use row::{summary_line, NOT_ATTEMPTED};
 
 /// Said after Ctrl-C or the deadline.
 const INTERRUPTED: &str =

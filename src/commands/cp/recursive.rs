@@ -9,9 +9,9 @@ use futures_util::stream::{self, StreamExt as _};
 use tokio::sync::Semaphore;
 
 use super::reach::{reach, reaches};
+use super::row::with_progress;
 use super::row::Copied;
-use super::with_progress;
-use super::NOT_ATTEMPTED;
+use super::row::NOT_ATTEMPTED;
 use crate::cli::CpArgs;
 use crate::commands::context::{catalogued, parse_target, Invocation};
 use crate::copy::registry_side::RegistrySide;

@@ -1,4 +1,4 @@
-//! What `cp` prints: a row per image, and the counts.
+//! What `cp` prints: a row per image, the counts, and the progress line.
 
 use serde::Serialize;
 
@@ -88,4 +88,43 @@ pub(super) fn summary_line(total: &Summary, dry_run: bool) -> String {
         line += &format!("; already there: {}", there.join(", "));
     }
     line
+}
+
+/// How the error of an image left alone begins.
+pub(super) const NOT_ATTEMPTED: &str = "not attempted: ";
+
+/// Runs `work` with, on a terminal, a line of the bytes sent so far (from
+/// `bytes`) and, when `images` is given, the images done of how many; in a pipe,
+/// nothing.
+pub(super) async fn with_progress<T>(
+    work: impl std::future::Future<Output = T>,
+    bytes: &std::sync::atomic::AtomicU64,
+    images: Option<(&std::sync::atomic::AtomicUsize, usize)>,
+) -> T {
+    use std::io::IsTerminal as _;
+    use std::sync::atomic::Ordering;
+    if !std::io::stderr().is_terminal() {
+        return work.await;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
+        bar.set_style(style);
+    }
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => {
+                bar.finish_and_clear();
+                return out;
+            }
+            () = tokio::time::sleep(std::time::Duration::from_millis(120)) => {
+                let sent = crate::output::human_bytes(bytes.load(Ordering::Relaxed));
+                bar.set_message(match images {
+                    Some((done, of)) => format!("{} of {of} images, {sent} sent", done.load(Ordering::Relaxed)),
+                    None => format!("{sent} sent"),
+                });
+                bar.tick();
+            }
+        }
+    }
 }

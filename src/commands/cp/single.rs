@@ -9,8 +9,8 @@ use anyhow::Result;
 use tokio::sync::Semaphore;
 
 use super::reach::{reach, reaches, Reach};
+use super::row::with_progress;
 use super::row::Copied;
-use super::with_progress;
 use crate::cli::CpArgs;
 use crate::commands::context::{blocking, Invocation};
 use crate::copy::any_source::AnySource;
