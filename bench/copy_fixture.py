@@ -12,6 +12,7 @@ BIG_MIB, repository big/app holds one image whose single layer is that many
 MiB. OUT_JSON gets what a copy of it asks: repositories, tags with their
 digests, manifests by digest.
 """
+import gzip
 import hashlib
 import json
 import os
@@ -65,11 +66,17 @@ def manifest_in(repo, body):
     return digest, len(data)
 
 
-BASES = [os.urandom(2 * 1024 * 1024) for _ in range(3)]
+def gz(data):
+    """Layers are real gzip (of random bytes): a copier that recompresses what is
+    not what its media type says would otherwise change their digests."""
+    return gzip.compress(data, compresslevel=1, mtime=0)
+
+
+BASES = [gz(os.urandom(2 * 1024 * 1024)) for _ in range(3)]
 
 
 def image(repo, n, arch):
-    own = layer_in(repo, os.urandom(64 * 1024 * (1 + n % 5)))
+    own = layer_in(repo, gz(os.urandom(64 * 1024 * (1 + n % 5))))
     base = layer_in(repo, BASES[n % 3])
     config = json.dumps({"architecture": arch, "os": "linux", "created": "2024-01-01T00:00:00Z",
                          "config": {"Labels": {"seed": f"{repo}/{n}/{arch}"}},
@@ -115,13 +122,15 @@ for r in range(repos):
 if big_mib:
     repo = "big/app"
     path = os.path.join(root, "big-layer.tmp")
-    h = hashlib.sha256()
-    with open(path, "wb") as f:
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as f:
         for _ in range(big_mib):
-            chunk = os.urandom(1024 * 1024)
+            f.write(os.urandom(1024 * 1024))
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-            f.write(chunk)
     digest = "sha256:" + h.hexdigest()
+    big_size = os.path.getsize(path)
     dest = os.path.join(v2, "blobs", "sha256", digest[7:9], digest[7:], "data")
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     os.replace(path, dest)
@@ -130,7 +139,7 @@ if big_mib:
                                          "rootfs": {"type": "layers", "diff_ids": [digest]}}).encode())
     config["mediaType"] = OCI_CONFIG
     manifest, _ = manifest_in(repo, {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config,
-                                     "layers": [{"mediaType": OCI_LAYER, "size": big_mib * 1024 * 1024,
+                                     "layers": [{"mediaType": OCI_LAYER, "size": big_size,
                                                  "digest": digest}]})
     tag(repo, "v1", manifest)
 
