@@ -84,19 +84,35 @@ pub struct Options<'a> {
 /// Blobs placed in the destination registry this run: digest -> repository.
 pub type Placed = std::sync::Mutex<std::collections::HashMap<Digest, String>>;
 
-/// Writes `plan` to `sink`, tagging its image `tags` (and the attachment tags).
+/// What each of `tags` points at in `sink` now.
+pub async fn read_tags<D: Sink>(
+    sink: &D,
+    tags: &[String],
+) -> Result<Vec<(String, Option<Digest>)>> {
+    let now = try_join_all(tags.iter().map(|tag| sink.tagged(tag))).await?;
+    Ok(tags.iter().cloned().zip(now).collect())
+}
+
+/// Writes `plan` to `sink`, tagging its image `tags` (each with what it points
+/// at now, from [`read_tags`]) and the attachments with theirs.
 pub async fn transfer<S: Source, D: Sink>(
     source: &S,
     sink: &D,
     plan: &ImagePlan,
-    tags: &[String],
+    tags: &[(String, Option<Digest>)],
     options: &Options<'_>,
 ) -> Result<Summary> {
     let counts = Counts::default();
     // What each tag to set points at now, read once before anything is written.
-    let mut wanted: Vec<(&str, &Digest)> = tags.iter().map(|t| (t.as_str(), &plan.root)).collect();
+    let mut wanted: Vec<(&str, &Digest)> =
+        tags.iter().map(|(t, _)| (t.as_str(), &plan.root)).collect();
     wanted.extend(plan.tags.iter().map(|(t, d)| (t.as_str(), d)));
-    let now = try_join_all(wanted.iter().map(|(tag, _)| sink.tagged(tag))).await?;
+    let attachment_tags = try_join_all(plan.tags.iter().map(|(tag, _)| sink.tagged(tag))).await?;
+    let now: Vec<Option<Digest>> = tags
+        .iter()
+        .map(|(_, now)| now.clone())
+        .chain(attachment_tags)
+        .collect();
     // A tag on the manifest already says the manifest is there: no other question.
     let tagged: BTreeSet<&Digest> = wanted
         .iter()

@@ -127,11 +127,14 @@ pub async fn pick_platform<S: Source>(
 
 /// Reads the image `root` from `source`, with its attachments when
 /// `source_tags` is given (the source's tags, where cosign's and fallback tags
-/// are found).
+/// are found). With `shallow` (the destination has the image already), an
+/// index's children are not read: only their digests, to find what is
+/// attached to them.
 pub async fn walk<S: Source>(
     source: &S,
     root: Manifest,
     source_tags: Option<&[String]>,
+    shallow: bool,
 ) -> Result<ImagePlan> {
     let mut walker = Walker {
         source,
@@ -145,6 +148,19 @@ pub async fn walk<S: Source>(
     let root_digest = root.digest.clone();
     walker.loaded.insert(root.digest.clone(), root);
     let mut tops = vec![root_digest.clone()];
+    if shallow {
+        let node = walker.node(&root_digest)?;
+        let mut tree = node.children.clone();
+        tree.push(root_digest.clone());
+        walker.order.push(root_digest.clone());
+        tops.clear();
+        if let Some(tags) = source_tags {
+            for digest in &tree {
+                tops.extend(walker.attachments(digest, tags).await?);
+            }
+        }
+        walker.trees.insert(root_digest.clone(), tree);
+    }
     while let Some(top) = tops.pop() {
         let tree = walker.tree(&top).await?;
         if let Some(tags) = source_tags {

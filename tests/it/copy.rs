@@ -71,7 +71,8 @@ fn digest_of(target: &Target, reference: &str) -> String {
 fn a_signed_multi_arch_image_keeps_its_digest_and_signature_and_a_rerun_sends_nothing() {
     let a = Target::start(Kind::Distribution);
     let mut b = Target::start(Kind::Distribution);
-    let digest = a.push_index("app", &["v1", "stable"], &platforms("sig"));
+    let children = platforms("sig");
+    let digest = a.push_index("app", &["v1", "stable"], &children);
     let signature = a.push_cosign("app", &digest, Cosign::Signature);
     let (from, to) = (a.reference("app:v1"), b.reference("mirror/app:v1"));
 
@@ -105,6 +106,20 @@ fn a_signed_multi_arch_image_keeps_its_digest_and_signature_and_a_rerun_sends_no
         assert_eq!(again[0][field], 0, "{field}: {again:?}");
     }
     assert_eq!(again[0]["tags_present"], 2, "{again:?}");
+    // With the tag in place, the index's platforms are not read again.
+    let verbose = reaching(&[&a, &b])
+        .args(["--verbose", "cp", &from, &to])
+        .run();
+    verbose.success();
+    for child in &children {
+        assert!(
+            !verbose
+                .stderr
+                .contains(&format!("/manifests/{}", child.digest)),
+            "{}",
+            verbose.stderr
+        );
+    }
 
     // The collector keeps everything copied: each tag still pulls.
     b.distribution().garbage_collect();

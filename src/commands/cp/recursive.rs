@@ -15,7 +15,7 @@ use super::row::NOT_ATTEMPTED;
 use crate::cli::CpArgs;
 use crate::commands::context::{catalogued, parse_target, Invocation};
 use crate::copy::registry_side::RegistrySide;
-use crate::copy::transfer::{Options, Placed, MEMORY_MIB};
+use crate::copy::transfer::{read_tags, Options, Placed, MEMORY_MIB};
 use crate::copy::{transfer, walk, CopyError, Manifest, Source, Summary};
 use crate::graph::cosign_tag;
 use crate::registry::reference::ManifestRef;
@@ -196,8 +196,11 @@ async fn copy_job(
         }
         let root = job.root.clone();
         let tags = attachments.then_some(job.all_tags.as_slice());
-        let plan = walk(&from, root, tags).await?;
-        let summary = transfer(&from, &to, &plan, &job.tags, options).await?;
+        let now = read_tags(&to, &job.tags).await?;
+        // A tag already on the image says the destination has all of it.
+        let shallow = !options.force && now.iter().any(|(_, d)| d.as_ref() == Some(&root.digest));
+        let plan = walk(&from, root, tags, shallow).await?;
+        let summary = transfer(&from, &to, &plan, &now, options).await?;
         Ok::<_, CopyError>((plan.attachments(), summary))
     };
     match done.await {

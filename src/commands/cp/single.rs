@@ -17,7 +17,7 @@ use crate::copy::any_source::AnySource;
 use crate::copy::layout_side::LayoutSide;
 use crate::copy::ready_side::ReadySide;
 use crate::copy::registry_side::RegistrySide;
-use crate::copy::transfer::{Options, Placed, MEMORY_MIB};
+use crate::copy::transfer::{read_tags, Options, Placed, MEMORY_MIB};
 use crate::copy::{pick_platform, transfer, walk, CopyError, Manifest, Sink, Source};
 use crate::exit::UsageError;
 use crate::layout::docker_archive::DockerArchive;
@@ -360,8 +360,11 @@ async fn copy_image<S: Source, D: Sink>(
     } else {
         None
     };
-    let plan = walk(source, root, tags.as_deref()).await?;
-    let summary = transfer(source, sink, &plan, tag.as_slice(), options).await?;
+    let now = read_tags(sink, tag.as_slice()).await?;
+    // A tag already on the image says the destination has all of it.
+    let shallow = !options.force && now.iter().any(|(_, d)| d.as_ref() == Some(&root.digest));
+    let plan = walk(source, root, tags.as_deref(), shallow).await?;
+    let summary = transfer(source, sink, &plan, &now, options).await?;
     Ok(Copied {
         source: shown_source.to_string(),
         destination: shown_destination,
