@@ -13,6 +13,8 @@ pub(crate) mod load;
 pub mod node;
 pub mod snapshot;
 pub(crate) mod space;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use attachment::{cosign_tag, fallback_tag_for, Attachment, AttachmentKind};
 pub use created::{Created, Undated};

@@ -396,6 +396,19 @@ fn big_image(size: usize, seed: u8) -> artifacts::Manifest {
     }
 }
 
+/// regctl copying `app:v1` from the fronted Distribution (TLS through the fault
+/// proxy, the test user) to plain-HTTP ferro.
+fn fronted_to_ferro(source: &crate::resilience::Fronted, f: &Target) -> Regctl {
+    regctl()
+        .args(["cp", "--dst-plain-http"])
+        .args([
+            "--ca-file".as_ref(),
+            loopback_certificate().cert.as_os_str(),
+        ])
+        .logged_in()
+        .args([&format!("{}/app:v1", source.host()), &f.reference("app:v1")])
+}
+
 /// regctl copying from plain-HTTP ferro to the fronted Distribution (TLS through
 /// the fault proxy, htpasswd).
 fn ferro_to_fronted(args: &[&str]) -> Regctl {
@@ -486,15 +499,7 @@ fn a_blob_that_does_not_hash_to_its_digest_is_not_kept_and_no_tag_is_set() {
     };
     http.push_manifest("app", "v1", &image);
     let f = Target::start(Kind::Ferro);
-    let run = regctl()
-        .args(["cp", "--dst-plain-http"])
-        .args([
-            "--ca-file".as_ref(),
-            loopback_certificate().cert.as_os_str(),
-        ])
-        .logged_in()
-        .args([&format!("{}/app:v1", source.host()), &f.reference("app:v1")])
-        .run();
+    let run = fronted_to_ferro(&source, &f).run();
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains(&sha256(&image.blobs[1])) && run.stderr.contains("not copied"),
@@ -738,15 +743,7 @@ fn a_source_tag_moved_during_the_copy_is_copied_as_first_read_and_said() {
         },
     );
     let f = Target::start(Kind::Ferro);
-    let run = regctl()
-        .args(["cp", "--dst-plain-http"])
-        .args([
-            "--ca-file".as_ref(),
-            loopback_certificate().cert.as_os_str(),
-        ])
-        .logged_in()
-        .args([&format!("{}/app:v1", source.host()), &f.reference("app:v1")])
-        .run();
+    let run = fronted_to_ferro(&source, &f).run();
     run.success();
     assert!(moved.load(Ordering::SeqCst));
     assert!(
