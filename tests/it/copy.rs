@@ -67,6 +67,15 @@ fn digest_of(target: &Target, reference: &str) -> String {
     run.stdout.trim().to_string()
 }
 
+/// Copies the local image `local` back into `a` as `to`, and checks it came with
+/// `digest` and pulls.
+fn assert_comes_back(a: &Target, local: &str, to: &str, digest: &str) {
+    let rows = copy_rows(reaching(&[a]), &[local, &a.reference(to)]);
+    assert_eq!(rows[0]["digest"], digest, "{rows:?}");
+    assert_eq!(digest_of(a, to), digest);
+    assert_pulls(a, to);
+}
+
 #[test]
 fn a_signed_multi_arch_image_keeps_its_digest_and_signature_and_a_rerun_sends_nothing() {
     let a = Target::start(Kind::Distribution);
@@ -190,10 +199,7 @@ fn an_image_goes_to_an_oci_layout_that_skopeo_reads_and_comes_back_with_its_dige
     );
     assert_eq!(crate::fixture::sha256(&inspected.stdout), digest);
 
-    let rows = copy_rows(reaching(&[&a]), &[&out, &a.reference("restored:v1")]);
-    assert_eq!(rows[0]["digest"], digest.as_str());
-    assert_eq!(digest_of(&a, "restored:v1"), digest);
-    assert_pulls(&a, "restored:v1");
+    assert_comes_back(&a, &out, "restored:v1", &digest);
 }
 
 #[test]
@@ -653,10 +659,7 @@ fn an_oci_archive_round_trip_keeps_the_digest_and_skopeo_reads_it() {
     let out = format!("oci-archive:{}:v1", file.display());
     copy_rows(reaching(&[&a]), &[&a.reference("app:v1"), &out]);
     assert_eq!(crate::fixture::sha256(&skopeo_raw(&out)), digest);
-    let rows = copy_rows(reaching(&[&a]), &[&out, &a.reference("back:v1")]);
-    assert_eq!(rows[0]["digest"], digest.as_str());
-    assert_eq!(digest_of(&a, "back:v1"), digest);
-    assert_pulls(&a, "back:v1");
+    assert_comes_back(&a, &out, "back:v1", &digest);
 }
 
 #[test]
@@ -668,9 +671,7 @@ fn an_oci_layout_written_by_skopeo_is_pushed_with_its_digest() {
     crate::verify::skopeo_copy(&a, "app:v1", &["--all"], &layout).unwrap();
     // skopeo writes a layout in OCI's media types: the digest is the layout's own.
     let digest = crate::fixture::sha256(&skopeo_raw(&layout));
-    copy_rows(reaching(&[&a]), &[&layout, &a.reference("from-skopeo:v1")]);
-    assert_eq!(digest_of(&a, "from-skopeo:v1"), digest);
-    assert_pulls(&a, "from-skopeo:v1");
+    assert_comes_back(&a, &layout, "from-skopeo:v1", &digest);
 }
 
 #[test]
