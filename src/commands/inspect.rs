@@ -10,7 +10,7 @@ use crate::cli::{Format, InspectArgs};
 use crate::exit::{Exit, UsageError};
 use crate::inspect::{inspect, Inspection};
 use crate::output::{escape, human_bytes};
-use crate::registry::{Platform, Reference, Registry, RegistryError};
+use crate::registry::{ErrorKind, Platform, Reference, Registry, RegistryError};
 
 /// Runs `regctl inspect`.
 pub async fn run(args: &InspectArgs, ctx: &Invocation) -> Result<Exit> {
@@ -30,24 +30,7 @@ pub async fn run(args: &InspectArgs, ctx: &Invocation) -> Result<Exit> {
         registries.push(ctx.registry(reference.registry()).await?);
     }
     if let (true, [reference], [registry]) = (args.raw, &references[..], &registries[..]) {
-        // The manifest alone: nothing else it points at is read.
-        let read = async {
-            let target = chosen(registry, reference, platform.as_ref()).await?;
-            registry
-                .get_manifest(target.repository(), &target.manifest_reference())
-                .await
-        };
-        let manifest = match read.await {
-            Ok(manifest) => manifest,
-            Err(e) => {
-                return Err(registry
-                    .explain_missing(reference.repository(), e)
-                    .await
-                    .into())
-            }
-        };
-        write_bytes(&manifest.bytes).context("writing the manifest")?;
-        return Ok(Exit::Success);
+        return print_raw(registry, reference, platform.as_ref()).await;
     }
     let reading = stream::iter(references.iter().zip(registries))
         .map(|(reference, registry)| {
@@ -68,6 +51,55 @@ pub async fn run(args: &InspectArgs, ctx: &Invocation) -> Result<Exit> {
     else {
         return Ok(ctx.interrupt.exit());
     };
+    let (inspections, failed) = reported(ctx, &references, results);
+    // (`--raw` returned above, with the manifest alone.)
+    if args.config {
+        return print_config(ctx, inspections.first(), &failed);
+    }
+    let text = match ctx.format {
+        Format::Json => crate::output::json_pretty(&inspections)? + "\n",
+        format => inspections
+            .iter()
+            .map(|i| describe(i, format == Format::Table))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    crate::output::write_stdout(&text).context("writing the inspection")?;
+    Ok(Exit::worst(&failed))
+}
+
+/// `--raw`: the manifest alone, as served; nothing else it points at is read.
+async fn print_raw(
+    registry: &Registry,
+    reference: &Reference,
+    platform: Option<&Platform>,
+) -> Result<Exit> {
+    let read = async {
+        let target = chosen(registry, reference, platform).await?;
+        registry
+            .get_manifest(target.repository(), &target.manifest_reference())
+            .await
+    };
+    let manifest = match read.await {
+        Ok(manifest) => manifest,
+        Err(e) => {
+            return Err(registry
+                .explain_missing(reference.repository(), e)
+                .await
+                .into())
+        }
+    };
+    write_bytes(&manifest.bytes).context("writing the manifest")?;
+    Ok(Exit::Success)
+}
+
+/// The inspections that were read (their warnings said on stderr), and the
+/// kinds of the failures (each said on stderr, led by its reference).
+fn reported(
+    ctx: &Invocation,
+    references: &[Reference],
+    results: Vec<Result<Inspection, RegistryError>>,
+) -> (Vec<Inspection>, Vec<ErrorKind>) {
     let mut inspections = Vec::new();
     let mut failed = Vec::new();
     for (reference, result) in references.iter().zip(results) {
@@ -88,38 +120,34 @@ pub async fn run(args: &InspectArgs, ctx: &Invocation) -> Result<Exit> {
             }
         }
     }
-    // (`--raw` returned above, with the manifest alone.)
-    if args.config {
-        let Some(inspection) = inspections.first() else {
-            return Ok(Exit::worst(&failed));
-        };
-        // Known only once the manifest is read: not a usage error (exit 2 says
-        // no request was made), a failure of this reference.
-        let Some(bytes) = &inspection.raw_config else {
-            ctx.printer.error(format!(
-                "{} has no image config to print (an index, or an artifact whose config is \
-                 {}); for an index, choose a platform with --platform OS/ARCH",
-                escape(&inspection.reference),
-                inspection
-                    .config
-                    .as_ref()
-                    .map_or("absent".to_string(), |c| escape(&c.media_type))
-            ));
-            return Ok(Exit::Failure);
-        };
-        write_bytes(bytes).context("writing the document")?;
-        return Ok(Exit::Success);
-    }
-    let text = match ctx.format {
-        Format::Json => crate::output::json_pretty(&inspections)? + "\n",
-        format => inspections
-            .iter()
-            .map(|i| describe(i, format == Format::Table))
-            .collect::<Vec<_>>()
-            .join("\n"),
+    (inspections, failed)
+}
+
+/// `--config`: the image config of the one inspection, as served. Known only
+/// once the manifest is read: an index or an artifact is a failure of this
+/// reference, not a usage error (exit 2 says no request was made).
+fn print_config(
+    ctx: &Invocation,
+    inspection: Option<&Inspection>,
+    failed: &[ErrorKind],
+) -> Result<Exit> {
+    let Some(inspection) = inspection else {
+        return Ok(Exit::worst(failed));
     };
-    crate::output::write_stdout(&text).context("writing the inspection")?;
-    Ok(Exit::worst(&failed))
+    let Some(bytes) = &inspection.raw_config else {
+        ctx.printer.error(format!(
+            "{} has no image config to print (an index, or an artifact whose config is \
+             {}); for an index, choose a platform with --platform OS/ARCH",
+            escape(&inspection.reference),
+            inspection
+                .config
+                .as_ref()
+                .map_or("absent".to_string(), |c| escape(&c.media_type))
+        ));
+        return Ok(Exit::Failure);
+    };
+    write_bytes(bytes).context("writing the document")?;
+    Ok(Exit::Success)
 }
 
 /// What to read for `reference`: itself, or with `platform` the child of the

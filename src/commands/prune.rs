@@ -367,25 +367,7 @@ fn plan_lines(
     decisions: &[ImageDecision],
     plan: &Plan,
 ) -> Vec<PlanLine> {
-    // Looked up by digest, once: the action on each manifest (not the rewrite of a
-    // referrers index, which names the index it replaces), and the children and
-    // attachments deleted with each.
-    let mut acting_on: HashMap<&Digest, usize> = HashMap::new();
-    let mut dependents_of: HashMap<&Digest, Vec<usize>> = HashMap::new();
-    for (i, action) in plan.actions.iter().enumerate() {
-        if let Some(digest) = action.digest() {
-            if !matches!(action, Action::RewriteReferrersIndex { .. }) {
-                acting_on.entry(digest).or_insert(i);
-            }
-        }
-        if let Action::DeleteManifest {
-            cause: Cause::ChildOf(parent) | Cause::AttachmentOf(parent, _),
-            ..
-        } = action
-        {
-            dependents_of.entry(parent).or_default().push(i);
-        }
-    }
+    let (acting_on, dependents_of) = by_digest(plan);
     let decided: HashSet<&Digest> = decisions.iter().map(|d| &d.digest).collect();
     let mut lines = Vec::new();
     // Every action is shown, once: under its image, under the orphan it goes
@@ -407,36 +389,8 @@ fn plan_lines(
     };
     for decision in decisions {
         let at = acting_on.get(&decision.digest).copied();
-        let action = at.map(|i| &plan.actions[i]);
         shown.extend(at);
-        let (verdict, reason) = match &decision.verdict {
-            Verdict::Keep(reason) => (Decision::Keep, keep_reason(reason)),
-            Verdict::Delete(reason) => (Decision::Delete, delete_reason(reason)),
-        };
-        let mut reason = reason;
-        // Why only the tags go, as the plan found it (never a reason it did not).
-        if let Some(Action::RemoveTag { in_index, keep, .. }) = action {
-            reason += if *in_index {
-                "; an index needs the manifest, so only its tags go"
-            } else if !keep.is_empty() {
-                "; other tags stay on the manifest, so only these go"
-            } else {
-                "; the repository has tags or manifests regctl cannot read or verify, one \
-                 may point at the manifest, so only its tags go"
-            };
-        }
-        lines.push(PlanLine {
-            host: host.to_string(),
-            repository: repository.to_string(),
-            digest: Some(decision.digest.clone()),
-            tags: decision.tags.clone(),
-            created: created_text(&decision.created),
-            decision: verdict,
-            action: action.map(ActionKind::of),
-            reason,
-            of: None,
-            bytes_freed: at.and_then(|i| plan.bytes_freed(i)),
-        });
+        lines.push(decision_line(host, repository, decision, plan, at));
         if let (Verdict::Delete(_), Some(i)) = (&decision.verdict, at) {
             with(i, &mut lines, &mut shown);
         }
@@ -463,6 +417,68 @@ fn plan_lines(
         }
     }
     lines
+}
+
+/// Looked up by digest, once: the action on each manifest (not the rewrite of a
+/// referrers index, which names the index it replaces), and the children and
+/// attachments deleted with each.
+fn by_digest(plan: &Plan) -> (HashMap<&Digest, usize>, HashMap<&Digest, Vec<usize>>) {
+    let mut acting_on: HashMap<&Digest, usize> = HashMap::new();
+    let mut dependents_of: HashMap<&Digest, Vec<usize>> = HashMap::new();
+    for (i, action) in plan.actions.iter().enumerate() {
+        if let Some(digest) = action.digest() {
+            if !matches!(action, Action::RewriteReferrersIndex { .. }) {
+                acting_on.entry(digest).or_insert(i);
+            }
+        }
+        if let Action::DeleteManifest {
+            cause: Cause::ChildOf(parent) | Cause::AttachmentOf(parent, _),
+            ..
+        } = action
+        {
+            dependents_of.entry(parent).or_default().push(i);
+        }
+    }
+    (acting_on, dependents_of)
+}
+
+/// The line of one image's decision, with the action `at` (an index into the
+/// plan's actions) that carries it out, if any.
+fn decision_line(
+    host: &str,
+    repository: &str,
+    decision: &ImageDecision,
+    plan: &Plan,
+    at: Option<usize>,
+) -> PlanLine {
+    let action = at.map(|i| &plan.actions[i]);
+    let (verdict, mut reason) = match &decision.verdict {
+        Verdict::Keep(reason) => (Decision::Keep, keep_reason(reason)),
+        Verdict::Delete(reason) => (Decision::Delete, delete_reason(reason)),
+    };
+    // Why only the tags go, as the plan found it (never a reason it did not).
+    if let Some(Action::RemoveTag { in_index, keep, .. }) = action {
+        reason += if *in_index {
+            "; an index needs the manifest, so only its tags go"
+        } else if !keep.is_empty() {
+            "; other tags stay on the manifest, so only these go"
+        } else {
+            "; the repository has tags or manifests regctl cannot read or verify, one \
+             may point at the manifest, so only its tags go"
+        };
+    }
+    PlanLine {
+        host: host.to_string(),
+        repository: repository.to_string(),
+        digest: Some(decision.digest.clone()),
+        tags: decision.tags.clone(),
+        created: created_text(&decision.created),
+        decision: verdict,
+        action: action.map(ActionKind::of),
+        reason,
+        of: None,
+        bytes_freed: at.and_then(|i| plan.bytes_freed(i)),
+    }
 }
 
 /// The line for the `i`th action of `plan`, deleted along with something else.
