@@ -151,7 +151,11 @@ wrk_once() {
   /usr/bin/time -f "%U %S" -o "$work/wt.$name" \
     wrk -t2 -c"$connections" -d"${seconds}s" -s "$work/$name.lua" "$url" -- "$list" > "$work/wrk.$name"
   after=$(cpu_of "$SERVER_PID")
-  if grep -q "Non-2xx" "$work/wrk.$name"; then echo "wrk $name: errors" >&2; cat "$work/wrk.$name" >&2; exit 1; fi
+  if grep -q "Non-2xx" "$work/wrk.$name"; then
+    echo "wrk $name: errors" >&2; cat "$work/wrk.$name" >&2
+    # WRK_TOLERATE: a few errors are reported, not fatal (their rate is still the server's).
+    [ -n "${WRK_TOLERATE:-}" ] || exit 1
+  fi
   awk '/Requests\/sec/ {print $2}' "$work/wrk.$name" >> "$work/r.$name"
   awk -v b="$before" -v a="$after" '/requests in/ {printf "%.3f\n", (a - b) * 1000 / $1}' "$work/wrk.$name" >> "$work/c.$name"
   n=$(awk '/requests in/ {print $1}' "$work/wrk.$name")
