@@ -309,3 +309,87 @@ impl<S: Source> Walker<'_, S> {
         Ok(found)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::registry::media::OCI_MANIFEST;
+
+    /// A source that holds manifests by digest and lists `referrers` for any subject.
+    struct Fake {
+        manifests: HashMap<Digest, Manifest>,
+        referrers: Vec<Digest>,
+    }
+
+    impl Source for Fake {
+        fn name(&self) -> String {
+            "fake".into()
+        }
+        fn registry_repository(&self) -> Option<(&str, &str)> {
+            None
+        }
+        async fn manifest(&self, reference: &ManifestRef) -> Result<Manifest> {
+            let digest = reference
+                .digest()
+                .cloned()
+                .unwrap_or_else(|| Digest::sha256_of(b""));
+            self.manifests
+                .get(&digest)
+                .cloned()
+                .ok_or_else(|| CopyError::Invalid(format!("no {digest}")))
+        }
+        async fn read_blob(&self, _: &Blob, _: u64, _: u64) -> Result<Vec<u8>> {
+            Err(CopyError::Invalid("no blobs here".into()))
+        }
+        async fn tags(&self) -> Result<Vec<String>> {
+            Ok(Vec::new())
+        }
+        async fn referrers(&self, _: &Digest) -> Result<Vec<Digest>> {
+            Ok(self.referrers.clone())
+        }
+    }
+
+    fn manifest(seed: &str, subject: Option<&Digest>) -> Manifest {
+        let mut body = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": Digest::sha256_of(seed.as_bytes()).to_string(),
+                "size": 2,
+            },
+            "layers": [],
+        });
+        if let Some(subject) = subject {
+            body["subject"] = serde_json::json!({"mediaType": OCI_MANIFEST, "digest": subject.to_string(), "size": 1});
+        }
+        let bytes = serde_json::to_vec(&body).unwrap();
+        Manifest {
+            digest: Digest::sha256_of(&bytes),
+            media_type: OCI_MANIFEST.into(),
+            bytes,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_listed_referrer_is_taken_only_when_its_own_subject_names_the_image() {
+        let root = manifest("root", None);
+        let other = manifest("other", None);
+        let sbom = manifest("sbom", Some(&root.digest));
+        let rogue = manifest("rogue", Some(&other.digest));
+        let source = Fake {
+            manifests: [&root, &sbom, &rogue]
+                .into_iter()
+                .map(|m| (m.digest.clone(), m.clone()))
+                .collect(),
+            referrers: vec![sbom.digest.clone(), rogue.digest.clone()],
+        };
+        let plan = walk(&source, root.clone(), Some(&[]), false).await.unwrap();
+        let copied: Vec<&Digest> = plan.manifests.iter().map(|m| &m.digest).collect();
+        assert_eq!(copied, [&root.digest, &sbom.digest]);
+        assert_eq!(plan.referrers, [(root.digest.clone(), sbom.digest.clone())]);
+        assert!(!plan.trees.contains_key(&rogue.digest));
+    }
+}

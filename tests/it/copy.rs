@@ -836,3 +836,49 @@ fn an_image_is_written_as_a_docker_archive_that_skopeo_reads_and_regctl_pushes_b
     assert_eq!(config_of(&restored), config_of(&source));
     assert_pulls(&a, "restored:v1");
 }
+
+#[test]
+fn an_upload_location_on_another_origin_is_not_followed_and_no_tag_is_set() {
+    let f = Target::start(Kind::Ferro);
+    f.push_image(
+        "app",
+        &["v1"],
+        &image("linux/amd64", "2024-01-01T00:00:00Z", "elsewhere"),
+    );
+    let other = crate::http::serve_tls(loopback_certificate(), |_| {
+        Response::json(202, serde_json::json!({}))
+    });
+    let elsewhere = format!("https://127.0.0.1:{}/upload/1", other.port);
+    let destination = crate::http::serve_tls(loopback_certificate(), move |req| {
+        match (req.method.as_str(), req.target.as_str()) {
+            ("GET", "/v2/") => Response::json(200, serde_json::json!({})),
+            ("POST", t) if t.starts_with("/v2/app/blobs/uploads/") => Response::raw(
+                202,
+                vec![("Location".into(), elsewhere.clone())],
+                Vec::new(),
+            ),
+            _ => Response::json(404, serde_json::json!({"errors": []})),
+        }
+    });
+    let run = regctl()
+        .args(["cp", "--src-plain-http"])
+        .args([
+            "--ca-file".as_ref(),
+            loopback_certificate().cert.as_os_str(),
+        ])
+        .args([
+            &f.reference("app:v1"),
+            &format!("127.0.0.1:{}/app:v1", destination.port),
+        ])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("another origin"), "{}", run.stderr);
+    assert!(
+        other.requests().is_empty(),
+        "the other origin was never contacted"
+    );
+    assert!(
+        !destination.requests().iter().any(|r| r.method == "PUT"),
+        "nothing was written"
+    );
+}
