@@ -882,3 +882,46 @@ fn an_upload_location_on_another_origin_is_not_followed_and_no_tag_is_set() {
         "nothing was written"
     );
 }
+
+#[test]
+fn on_a_terminal_the_bytes_sent_show_while_the_copy_runs_and_go_at_the_end() {
+    let f = Target::start(Kind::Ferro);
+    let image = big_image(MIB, 5);
+    f.push_tagged("app", &["v1"], &image);
+    // The first manifest written waits until the test has seen the progress line.
+    let release = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let held = release.clone();
+    let front = fronted_with(
+        |_| {},
+        move |req, forward| {
+            if req.method == "PUT" && req.target.contains("/manifests/") {
+                let (lock, released) = &*held;
+                let mut go = lock.lock().unwrap();
+                while !*go {
+                    go = released.wait(go).unwrap();
+                }
+            }
+            forward(req)
+        },
+    );
+    let to = format!("{}/app:v1", front.host());
+    let command = ferro_to_fronted(&[&f.reference("app:v1"), &to]).command();
+    let window = crate::tmux::Tmux::run(&command, 100, 20);
+    let during = window.wait_for("the bytes sent", |s| s.contains("MiB sent"));
+    assert!(during.contains("1.0 MiB sent"), "{during}");
+    {
+        let (lock, released) = &*release;
+        *lock.lock().unwrap() = true;
+        released.notify_all();
+    }
+    let (code, screen) = window.wait_exit();
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        !screen.contains("MiB sent"),
+        "the line is cleared:\n{screen}"
+    );
+    assert!(
+        screen.contains("1 image: sent 1 manifest, 2 blobs"),
+        "{screen}"
+    );
+}
