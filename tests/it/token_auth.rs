@@ -317,3 +317,25 @@ fn a_copy_within_the_registry_mounts_with_a_token_for_both_repositories() {
     );
     assert!(!scopes.iter().any(|s| s.contains(' ')), "{scopes:?}");
 }
+
+#[test]
+fn cp_r_asks_the_token_server_for_all_repositories_at_once() {
+    let (reg, tokens) = registry_with_token_auth(populate);
+    let host = reg.host();
+    let run = regctl()
+        .trusted(&reg)
+        .args(["cp", "-r", &host, &format!("{host}/copies")])
+        .run();
+    run.success();
+    // The catalog, the three source repositories together, the three
+    // destinations (read and write) together, and one mount token per
+    // destination: not a token per repository for each kind of access.
+    let asked = tokens.token_requests().len();
+    assert!(asked <= 6, "{asked} token requests: {:?}", tokens.scopes());
+    let listed = regctl()
+        .trusted(&reg)
+        .args(["ls", &format!("{host}/copies")])
+        .run();
+    listed.success();
+    assert_eq!(listed.lines().len(), 6, "{}", listed.stdout);
+}

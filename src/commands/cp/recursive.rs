@@ -18,6 +18,7 @@ use crate::copy::registry_side::RegistrySide;
 use crate::copy::transfer::{read_tags, Options, Placed, MEMORY_MIB};
 use crate::copy::{transfer, walk, CopyError, Manifest, Source, Summary};
 use crate::graph::cosign_tag;
+use crate::registry::auth::Scope;
 use crate::registry::reference::ManifestRef;
 use crate::registry::{Digest, ErrorKind, Registry};
 
@@ -45,11 +46,33 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> 
     let sink = reach(ctx, &to.registry, &sides.1).await?;
     let repositories = catalogued(ctx, &source, &from, "copying").await?;
     ctx.interrupt.claim();
+    let destinations: Vec<String> = repositories
+        .iter()
+        .map(|r| destination_repository(r, from.prefix.as_deref(), to.prefix.as_deref()))
+        .collect();
+    // Under token auth, the tokens every repository needs, a few requests for all
+    // of them (reading the source, reading and writing the destination).
+    let reads: Vec<Scope> = repositories
+        .iter()
+        .map(|r| Scope::Pull(r.clone()))
+        .collect();
+    let writes: Vec<Scope> = destinations
+        .iter()
+        .flat_map(|r| [Scope::Pull(r.clone()), Scope::Push(r.clone())])
+        .collect();
+    tokio::join!(
+        source.prefetch_tokens(&reads),
+        sink.prefetch_tokens(&writes)
+    );
+    // Each repository's images, a few repositories at a time.
+    let listed: Vec<Result<Vec<Job>>> = stream::iter(repositories.iter().zip(destinations))
+        .map(|(repository, destination)| jobs_of(args, &source, repository, destination))
+        .buffered(4)
+        .collect()
+        .await;
     let mut jobs = Vec::new();
-    for repository in &repositories {
-        let destination =
-            destination_repository(repository, from.prefix.as_deref(), to.prefix.as_deref());
-        jobs.extend(jobs_of(args, &source, repository, destination).await?);
+    for one in listed {
+        jobs.extend(one?);
     }
     let memory = Semaphore::new(MEMORY_MIB as usize);
     let progress = AtomicU64::new(0);
