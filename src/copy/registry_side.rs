@@ -82,9 +82,8 @@ impl Sink for RegistrySide {
     async fn has_blob(&self, blob: &Blob) -> Result<bool> {
         Ok(self
             .registry
-            .blob_size(&self.repository, &blob.digest)
-            .await?
-            .is_some())
+            .has_blob(&self.repository, &blob.digest)
+            .await?)
     }
 
     async fn mount(&self, blob: &Blob, from: &str) -> Result<Mounted<RegistryWriter>> {

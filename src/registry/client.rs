@@ -160,14 +160,14 @@ impl Registry {
         self.request(request, scope).await
     }
 
-    /// Sends `bytes` of `content_type` (once: a write is not repeated).
+    /// Sends `bytes` of `content_type`, with further `headers` (once: a write
+    /// is not repeated).
     pub(crate) async fn send_body(
         &self,
-        method: Method,
-        url: &Url,
-        scope: &Scope,
+        (method, url, scope): (Method, &Url, &Scope),
         content_type: Option<&str>,
-        bytes: Vec<u8>,
+        bytes: bytes::Bytes,
+        headers: HeaderMap,
     ) -> Result<Answer> {
         let request = Request {
             method,
@@ -175,10 +175,10 @@ impl Registry {
             accept: None,
             body: Some(Body {
                 content_type: content_type.map(str::to_string),
-                bytes: bytes.into(),
+                bytes,
             }),
             limit: MAX_ERROR_BODY,
-            headers: HeaderMap::new(),
+            headers,
         };
         self.request(request, scope).await
     }

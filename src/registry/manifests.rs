@@ -342,7 +342,12 @@ impl Registry {
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
         let scope = Scope::Push(repository.to_string());
         let answer = self
-            .send_body(Method::PUT, &url, &scope, Some(media_type), bytes.to_vec())
+            .send_body(
+                (Method::PUT, &url, &scope),
+                Some(media_type),
+                bytes.to_vec().into(),
+                HeaderMap::new(),
+            )
             .await?;
         if answer.status != StatusCode::CREATED {
             let what = format!(

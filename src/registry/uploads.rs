@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, LOCATION, RANGE};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
@@ -47,8 +47,8 @@ pub enum Mount {
 }
 
 impl Registry {
-    /// The size of blob `digest` in `repository` (`HEAD`), `None` when it is not there.
-    pub async fn blob_size(&self, repository: &str, digest: &Digest) -> Result<Option<u64>> {
+    /// Whether blob `digest` is in `repository` (`HEAD`).
+    pub async fn has_blob(&self, repository: &str, digest: &Digest) -> Result<bool> {
         let url = self.url(&format!("v2/{repository}/blobs/{digest}"))?;
         let answer = self
             .request(
@@ -57,8 +57,8 @@ impl Registry {
             )
             .await?;
         match answer.status {
-            s if s.is_success() => Ok(Some(content_length(&answer.headers).unwrap_or(0))),
-            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
             _ => {
                 let what = format!("blob {}/{repository}@{digest}", self.host());
                 Err(self.error_for(&Method::HEAD, &url, &answer, &what))
@@ -227,7 +227,7 @@ impl Registry {
                 &Scope::Push(upload.repository.clone()),
             )
             .await?;
-        if answer.status != StatusCode::NO_CONTENT && !answer.status.is_success() {
+        if !answer.status.is_success() {
             let what = format!("upload to {}/{}", self.host(), upload.repository);
             return Err(self.error_for(&Method::GET, &upload.location, &answer, &what));
         }
@@ -287,26 +287,10 @@ impl Registry {
         repository: &str,
         content_type: Option<&str>,
         bytes: Bytes,
-        mut headers: HeaderMap,
+        headers: HeaderMap,
     ) -> Result<Answer> {
-        let body = (!bytes.is_empty() || method == Method::PUT).then(|| {
-            if let Some(value) = content_type.and_then(|t| HeaderValue::from_str(t).ok()) {
-                headers.insert(CONTENT_TYPE, value);
-            }
-            super::redirect::Body {
-                content_type: content_type.map(str::to_string),
-                bytes,
-            }
-        });
-        let request = Request {
-            method,
-            url,
-            accept: None,
-            body,
-            limit: MAX_ERROR_BODY,
-            headers,
-        };
-        self.request(request, &Scope::Push(repository.to_string()))
+        let scope = Scope::Push(repository.to_string());
+        self.send_body((method, url, &scope), content_type, bytes, headers)
             .await
     }
 
@@ -369,15 +353,6 @@ fn plain(method: Method, url: &Url, limit: usize) -> Request<'_> {
         limit,
         headers: HeaderMap::new(),
     }
-}
-
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(reqwest::header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
 }
 
 /// The bytes an upload's `Range: 0-N` says the registry holds (N + 1); `0-0`
