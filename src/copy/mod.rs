@@ -22,8 +22,8 @@ use crate::layout::LayoutError;
 use crate::registry::RegistryError;
 
 pub(crate) use side::{Manifest, Sink, Source};
-pub(crate) use transfer::{transfer, Summary};
-pub(crate) use walk::{pick_platform, walk};
+pub(crate) use transfer::Summary;
+pub(crate) use walk::pick_platform;
 
 /// Why a copy failed.
 #[derive(Debug, thiserror::Error)]

@@ -14,8 +14,9 @@ use futures_util::stream::{self, TryStreamExt as _};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use super::side::Manifest;
 use super::side::{Blob, BlobWriter, Mounted, Sink, Source};
-use super::walk::ImagePlan;
+use super::walk::{walk, ImagePlan};
 use super::{CopyError, Result};
 use crate::registry::digest::Hasher;
 use crate::registry::{Digest, RegistryError};
@@ -70,15 +71,32 @@ pub struct Options<'a> {
     pub force: bool,
     /// Set: start nothing more.
     pub cancel: &'a AtomicBool,
-    /// The memory bound shared by every copy of the run.
-    pub memory: &'a Semaphore,
-    /// Bytes sent so far, for a progress display.
-    pub progress: &'a AtomicU64,
     /// Count what would be sent, send nothing.
     pub dry_run: bool,
+    /// The memory bound shared by every copy of the run.
+    memory: Semaphore,
+    /// Bytes sent so far, for a progress display.
+    pub progress: AtomicU64,
     /// Blobs this run put in repositories of the destination registry, and
     /// where: another repository there mounts them instead of a second upload.
-    pub placed: &'a Placed,
+    placed: Placed,
+}
+
+impl<'a> Options<'a> {
+    /// The options of one run: `concurrency` blobs of an image side by side,
+    /// stopped by `cancel`; memory, progress and placed blobs shared by all its
+    /// copies.
+    pub fn new(concurrency: usize, force: bool, dry_run: bool, cancel: &'a AtomicBool) -> Self {
+        Options {
+            concurrency,
+            force,
+            cancel,
+            dry_run,
+            memory: Semaphore::new(MEMORY_MIB as usize),
+            progress: AtomicU64::new(0),
+            placed: Placed::default(),
+        }
+    }
 }
 
 /// Blobs placed in the destination registry this run: digest -> repository.
@@ -91,6 +109,25 @@ pub async fn read_tags<D: Sink>(
 ) -> Result<Vec<(String, Option<Digest>)>> {
     let now = try_join_all(tags.iter().map(|tag| sink.tagged(tag))).await?;
     Ok(tags.iter().cloned().zip(now).collect())
+}
+
+/// Copies the image `root` of `source` to `sink` under `tags`. The
+/// destination's tags are read first: one already on the image says the
+/// destination has all of it, and then nothing below it is read. The image is
+/// walked with its attachments when `source_tags` is given (the source's tags),
+/// then written. The attachments that went along, and the counts.
+pub async fn copy_image<S: Source, D: Sink>(
+    source: &S,
+    sink: &D,
+    root: Manifest,
+    (source_tags, tags): (Option<&[String]>, &[String]),
+    options: &Options<'_>,
+) -> Result<(usize, Summary)> {
+    let now = read_tags(sink, tags).await?;
+    let shallow = !options.force && now.iter().any(|(_, d)| d.as_ref() == Some(&root.digest));
+    let plan = walk(source, root, source_tags, shallow).await?;
+    let summary = transfer(source, sink, &plan, &now, options).await?;
+    Ok((plan.attachments(), summary))
 }
 
 /// Writes `plan` to `sink`, tagging its image `tags` (each with what it points
@@ -128,10 +165,10 @@ pub async fn transfer<S: Source, D: Sink>(
         .filter(|d| !present.contains(*d))
         .collect();
     let blobs = plan.blobs(missing.iter().copied());
-    let mount_from = mount_source(source, sink).map(str::to_string);
+    let mount_from = mount_source(source, sink);
     stream::iter(blobs.iter().map(Ok))
         .try_for_each_concurrent(options.concurrency.max(1), |blob| {
-            copy_blob(source, sink, blob, mount_from.as_deref(), options, &counts)
+            copy_blob(source, sink, blob, mount_from, options, &counts)
         })
         .await?;
     for manifest in plan
@@ -185,16 +222,14 @@ async fn present<D: Sink>(
 ) -> Result<BTreeSet<Digest>> {
     let mut present = BTreeSet::new();
     for (top, tree) in &plan.trees {
-        if (!force && tagged.contains(top)) || sink.has_manifest(top).await? {
+        if force {
+            // Every blob is checked again: nothing below a manifest is taken as there.
+            if sink.has_manifest(top).await? {
+                present.insert(top.clone());
+            }
+        } else if tagged.contains(top) || sink.has_manifest(top).await? {
             present.extend(tree.iter().cloned());
-        } else if force {
-            continue;
         }
-    }
-    if force {
-        // Every blob is checked again: nothing below a manifest is taken as there.
-        let tops: BTreeSet<&Digest> = plan.trees.keys().collect();
-        present.retain(|d| tops.contains(d));
     }
     counts
         .manifests_present

@@ -1,12 +1,11 @@
 //! `cp -r`: every repository under a prefix, each image once with all its
 //! tags, images side by side.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::Result;
 use futures_util::stream::{self, StreamExt as _};
-use tokio::sync::Semaphore;
 
 use super::reach::{reach, reaches};
 use super::row::with_progress;
@@ -15,8 +14,8 @@ use super::row::NOT_ATTEMPTED;
 use crate::cli::CpArgs;
 use crate::commands::context::{catalogued, parse_target, Invocation};
 use crate::copy::registry_side::RegistrySide;
-use crate::copy::transfer::{read_tags, Options, Placed, MEMORY_MIB};
-use crate::copy::{transfer, walk, CopyError, Manifest, Source, Summary};
+use crate::copy::transfer::{copy_image, Options};
+use crate::copy::{CopyError, Manifest, Source, Summary};
 use crate::graph::cosign_tag;
 use crate::registry::auth::Scope;
 use crate::registry::reference::ManifestRef;
@@ -74,18 +73,12 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> 
     for one in listed {
         jobs.extend(one?);
     }
-    let memory = Semaphore::new(MEMORY_MIB as usize);
-    let progress = AtomicU64::new(0);
-    let placed = Placed::default();
-    let options = Options {
-        concurrency: BLOBS_PER_IMAGE,
-        force: args.force,
-        cancel: ctx.interrupt.flag(),
-        memory: &memory,
-        progress: &progress,
-        dry_run: args.dry_run,
-        placed: &placed,
-    };
+    let options = Options::new(
+        BLOBS_PER_IMAGE,
+        args.force,
+        args.dry_run,
+        ctx.interrupt.flag(),
+    );
     let attachments = !args.no_attachments;
     let halt = Halt::default();
     let done = AtomicUsize::new(0);
@@ -97,7 +90,7 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> 
         })
         .buffer_unordered(ctx.concurrency.max(1))
         .collect::<Vec<Copied>>();
-    Ok(with_progress(copying, &progress, Some((&done, jobs.len()))).await)
+    Ok(with_progress(copying, &options.progress, Some((&done, jobs.len()))).await)
 }
 
 /// Where repository `repository` (under prefix `from`) goes under prefix `to`.
@@ -217,14 +210,9 @@ async fn copy_job(
         if let Some(why) = halt.get() {
             return Err(CopyError::Invalid(format!("{NOT_ATTEMPTED}{why}")));
         }
-        let root = job.root.clone();
-        let tags = attachments.then_some(job.all_tags.as_slice());
-        let now = read_tags(&to, &job.tags).await?;
-        // A tag already on the image says the destination has all of it.
-        let shallow = !options.force && now.iter().any(|(_, d)| d.as_ref() == Some(&root.digest));
-        let plan = walk(&from, root, tags, shallow).await?;
-        let summary = transfer(&from, &to, &plan, &now, options).await?;
-        Ok::<_, CopyError>((plan.attachments(), summary))
+        let source_tags = attachments.then_some(job.all_tags.as_slice());
+        let tags = (source_tags, job.tags.as_slice());
+        copy_image(&from, &to, job.root.clone(), tags, options).await
     };
     match done.await {
         Ok((attachments, summary)) => Copied {

@@ -2,11 +2,9 @@
 //! (a folder or an archive), or from a `docker save` archive.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use anyhow::Result;
-use tokio::sync::Semaphore;
 
 use super::reach::{reach, reaches, Reach};
 use super::row::with_progress;
@@ -17,8 +15,8 @@ use crate::copy::any_source::AnySource;
 use crate::copy::layout_side::LayoutSide;
 use crate::copy::ready_side::ReadySide;
 use crate::copy::registry_side::RegistrySide;
-use crate::copy::transfer::{read_tags, Options, Placed, MEMORY_MIB};
-use crate::copy::{pick_platform, transfer, walk, CopyError, Manifest, Sink, Source};
+use crate::copy::transfer::{self, Options};
+use crate::copy::{pick_platform, CopyError, Manifest, Sink, Source};
 use crate::exit::UsageError;
 use crate::layout::docker_archive::DockerArchive;
 use crate::layout::oci::OciLayout;
@@ -109,18 +107,12 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
     }
     let sides = reaches(args, ctx)?;
     ctx.interrupt.claim();
-    let memory = Semaphore::new(MEMORY_MIB as usize);
-    let progress = AtomicU64::new(0);
-    let placed = Placed::default();
-    let options = Options {
-        concurrency: ctx.concurrency,
-        force: args.force,
-        cancel: ctx.interrupt.flag(),
-        memory: &memory,
-        progress: &progress,
-        dry_run: args.dry_run,
-        placed: &placed,
-    };
+    let options = Options::new(
+        ctx.concurrency,
+        args.force,
+        args.dry_run,
+        ctx.interrupt.flag(),
+    );
     let platform = args
         .platform
         .as_deref()
@@ -156,7 +148,7 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Copied> {
         !args.no_attachments,
         &options,
     );
-    let copied = with_progress(copying, &progress, None).await?;
+    let copied = with_progress(copying, &options.progress, None).await?;
     if let Some(r) = tagged_source {
         let registry = reach(ctx, r.registry(), &sides.0).await?;
         if let Ok(now) = registry.resolve(&r).await {
@@ -346,7 +338,8 @@ async fn layout_to_write(
 }
 
 /// Reads the image `root` (with its attachments) and writes it to `sink`
-/// (shown as given) under `tag`.
+/// Copies the image `root` (with its attachments) to `sink` (shown as given)
+/// under `tag`, as a row.
 async fn copy_image<S: Source, D: Sink>(
     source: &S,
     (sink, shown_destination, tag): (&D, String, Option<String>),
@@ -355,21 +348,19 @@ async fn copy_image<S: Source, D: Sink>(
     attachments: bool,
     options: &Options<'_>,
 ) -> Result<Copied> {
-    let tags = if attachments {
+    let source_tags = if attachments {
         Some(source.tags().await?)
     } else {
         None
     };
-    let now = read_tags(sink, tag.as_slice()).await?;
-    // A tag already on the image says the destination has all of it.
-    let shallow = !options.force && now.iter().any(|(_, d)| d.as_ref() == Some(&root.digest));
-    let plan = walk(source, root, tags.as_deref(), shallow).await?;
-    let summary = transfer(source, sink, &plan, &now, options).await?;
+    let digest = root.digest.clone();
+    let tags = (source_tags.as_deref(), tag.as_slice());
+    let (attachments, summary) = transfer::copy_image(source, sink, root, tags, options).await?;
     Ok(Copied {
         source: shown_source.to_string(),
         destination: shown_destination,
-        digest: Some(plan.root.clone()),
-        attachments: plan.attachments(),
+        digest: Some(digest),
+        attachments,
         summary,
         error: None,
         dry_run: options.dry_run,
