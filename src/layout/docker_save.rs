@@ -64,7 +64,7 @@ pub fn write(layout: &OciLayout, manifest: &Digest, name: Option<&str>, file: &P
         .unwrap_or(Path::new("."));
     let temp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
     let mut tar = tar::Builder::new(temp);
-    let config_name = format!("{}.json", hex(&config_digest));
+    let config_name = format!("{}.json", config_digest.hex());
     append(
         &mut tar,
         &config_name,
@@ -91,7 +91,7 @@ pub fn write(layout: &OciLayout, manifest: &Digest, name: Option<&str>, file: &P
                 });
             }
         }
-        let name = format!("{}.tar", hex(&diff_id));
+        let name = format!("{}.tar", diff_id.hex());
         let size = plain.as_file().metadata().map_err(io(plain.path()))?.len();
         let mut reader = plain.reopen().map_err(io(plain.path()))?;
         append(&mut tar, &name, &mut reader, size, file)?;
@@ -115,13 +115,6 @@ pub fn write(layout: &OciLayout, manifest: &Digest, name: Option<&str>, file: &P
     temp.as_file().sync_all().map_err(io(file))?;
     temp.persist(file).map_err(|e| io(file)(e.error))?;
     Ok(())
-}
-
-/// The hex of a digest, for file names.
-fn hex(digest: &Digest) -> String {
-    let text = digest.to_string();
-    text.split_once(':')
-        .map_or(text.clone(), |(_, h)| h.to_string())
 }
 
 fn append(

@@ -176,9 +176,10 @@ impl OciLayout {
 
     /// Where the blob `digest` lives (whether or not it is there).
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
-        let text = digest.to_string();
-        let (algorithm, hex) = text.split_once(':').unwrap_or(("sha256", &text));
-        self.root.join("blobs").join(algorithm).join(hex)
+        self.root
+            .join("blobs")
+            .join(digest.algorithm().name())
+            .join(digest.hex())
     }
 
     /// True when the blob `digest` is there with `size` bytes (its content is
