@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::docker_archive::MAX_DOCUMENT;
 use super::oci::OciLayout;
-use super::{io, LayoutError, Result};
+use super::{copy, io, LayoutError, Result};
 use crate::registry::digest::{Algorithm, Hasher};
 use crate::registry::Digest;
 
@@ -155,16 +155,11 @@ fn uncompressed(
     let mut out = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
     let mut hasher = Hasher::new(Algorithm::Sha256);
     let mut buffer = vec![0u8; 256 * 1024];
-    loop {
-        let n = match reader.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(io(&path)(e)),
-        };
-        hasher.update(&buffer[..n]);
-        out.write_all(&buffer[..n]).map_err(io(&path))?;
-    }
+    copy(&mut reader, &mut buffer, |chunk| {
+        hasher.update(chunk);
+        out.write_all(chunk)
+    })
+    .map_err(io(&path))?;
     out.flush().map_err(io(&path))?;
     Ok((out, hasher.finish()))
 }

@@ -89,6 +89,22 @@ pub enum LayoutError {
 /// Shorthand for layout results.
 pub type Result<T, E = LayoutError> = std::result::Result<T, E>;
 
+/// Reads `reader` to its end through `buffer`, handing each chunk to `sink`.
+pub(crate) fn copy(
+    reader: &mut (impl std::io::Read + ?Sized),
+    buffer: &mut [u8],
+    mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    loop {
+        match reader.read(buffer) {
+            Ok(0) => return Ok(()),
+            Ok(n) => sink(&buffer[..n])?,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// The error for an I/O failure on `path`.
 pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError + '_ {
     move |source| LayoutError::Io {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::{io, LayoutError, Result};
+use super::{copy, io, LayoutError, Result};
 use crate::registry::digest::Hasher;
 use crate::registry::Digest;
 
@@ -235,16 +235,11 @@ impl OciLayout {
         let mut temp = tempfile::NamedTempFile::new_in(&dir).map_err(io(&dir))?;
         let mut hasher = Hasher::new(digest.algorithm());
         let mut buffer = vec![0u8; 256 * 1024];
-        loop {
-            let n = match content.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io(&path)(e)),
-            };
-            hasher.update(&buffer[..n]);
-            temp.write_all(&buffer[..n]).map_err(io(&path))?;
-        }
+        copy(content, &mut buffer, |chunk| {
+            hasher.update(chunk);
+            temp.write_all(chunk)
+        })
+        .map_err(io(&path))?;
         let written = hasher.len();
         let actual = hasher.finish();
         if actual != *digest {

@@ -11,7 +11,7 @@ use flate2::write::GzEncoder;
 use serde_json::{json, Value};
 
 use super::docker_archive::{ArchiveImage, DockerArchive, MAX_DOCUMENT};
-use super::{io, LayoutError, Result};
+use super::{copy, io, LayoutError, Result};
 use crate::registry::digest::{Algorithm, Hasher};
 use crate::registry::media::DOCKER_MANIFEST;
 use crate::registry::Digest;
@@ -181,22 +181,6 @@ enum Kind {
     Tar,
     Gzip,
     Zstd,
-}
-
-/// Reads `reader` to its end through `buffer`, handing each chunk to `sink`.
-fn copy(
-    reader: &mut impl Read,
-    buffer: &mut [u8],
-    mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    loop {
-        match reader.read(buffer) {
-            Ok(0) => return Ok(()),
-            Ok(n) => sink(&buffer[..n])?,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 /// Writes through to `inner`, hashing what goes by.
