@@ -1,12 +1,12 @@
 //! An OCI image layout folder as either side of a copy. File work runs on
 //! threads of its own, off the run's one async thread.
 
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::Write as _;
 
 use super::side::{Blob, BlobWriter, Manifest, Mounted, Sink, Source};
 use super::{CopyError, Result};
 use crate::layout::oci::{Entry, OciLayout};
-use crate::layout::{io, LayoutError};
+use crate::layout::{io, read_range, LayoutError};
 use crate::registry::digest::Hasher;
 use crate::registry::manifests::MAX_MANIFEST_BODY;
 use crate::registry::reference::ManifestRef;
@@ -22,7 +22,7 @@ pub(crate) struct LayoutSide {
 }
 
 /// Runs file work on a thread of its own.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, LayoutError> + Send + 'static,
 ) -> Result<T> {
     match tokio::task::spawn_blocking(work).await {
@@ -86,12 +86,8 @@ impl Source for LayoutSide {
         let layout = self.layout.clone();
         let digest = blob.digest.clone();
         blocking(move || {
-            let path = layout.blob_path(&digest);
-            let mut file = layout.open_blob(&digest)?;
-            file.seek(SeekFrom::Start(offset)).map_err(io(&path))?;
-            let mut bytes = vec![0u8; len as usize];
-            file.read_exact(&mut bytes).map_err(io(&path))?;
-            Ok(bytes)
+            let file = layout.open_blob(&digest)?;
+            read_range(file, &layout.blob_path(&digest), offset, len)
         })
         .await
     }

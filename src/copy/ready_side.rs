@@ -2,13 +2,13 @@
 //! ([`crate::layout::push_ready`]), as the source of a copy: its manifest and
 //! config in memory, its compressed layers in temporary files.
 
-use std::io::{Read as _, Seek as _, SeekFrom};
 use std::sync::Arc;
 
+use super::layout_side::blocking;
 use super::side::{Blob, Manifest, Source};
 use super::{CopyError, Result};
 use crate::layout::push_ready::ReadyImage;
-use crate::layout::{io, LayoutError};
+use crate::layout::{io, read_range};
 use crate::registry::media::DOCKER_MANIFEST;
 use crate::registry::reference::ManifestRef;
 use crate::registry::Digest;
@@ -53,41 +53,24 @@ impl Source for ReadySide {
     }
 
     async fn read_blob(&self, blob: &Blob, offset: u64, len: u64) -> Result<Vec<u8>> {
-        if Digest::sha256_of(&self.image.config) == blob.digest {
-            let start = offset as usize;
-            let end = (offset + len) as usize;
-            return self
-                .image
-                .config
-                .get(start..end)
-                .map(<[u8]>::to_vec)
-                .ok_or_else(|| {
-                    CopyError::Invalid(format!("the config has no bytes {start}..{end}"))
-                });
-        }
+        // The image's blobs are its layers (in temporary files) and its config.
         let image = self.image.clone();
         let digest = blob.digest.clone();
-        let read = tokio::task::spawn_blocking(move || {
-            let layer = image
-                .layers
-                .iter()
-                .find(|l| l.digest == digest)
-                .ok_or_else(|| LayoutError::NotFound {
-                    path: std::path::PathBuf::from("-"),
-                    reason: format!("no layer {digest}"),
-                })?;
-            let path = layer.file.path().to_path_buf();
-            let mut file = layer.file.reopen().map_err(io(&path))?;
-            file.seek(SeekFrom::Start(offset)).map_err(io(&path))?;
-            let mut bytes = vec![0u8; len as usize];
-            file.read_exact(&mut bytes).map_err(io(&path))?;
-            Ok::<_, LayoutError>(bytes)
-        })
-        .await;
-        match read {
-            Ok(bytes) => Ok(bytes?),
-            Err(e) => Err(CopyError::Invalid(format!(
-                "reading a layer stopped without an answer: {e}"
+        let layer = image.layers.iter().position(|l| l.digest == digest);
+        if let Some(n) = layer {
+            return blocking(move || {
+                let file = &image.layers[n].file;
+                let path = file.path().to_path_buf();
+                read_range(file.reopen().map_err(io(&path))?, &path, offset, len)
+            })
+            .await;
+        }
+        let (start, end) = (offset as usize, (offset + len) as usize);
+        match self.image.config.get(start..end) {
+            Some(bytes) if Digest::sha256_of(&self.image.config) == digest => Ok(bytes.to_vec()),
+            _ => Err(CopyError::Invalid(format!(
+                "{} holds no blob {digest} with bytes {start}..{end}",
+                self.shown
             ))),
         }
     }

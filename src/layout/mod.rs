@@ -105,6 +105,21 @@ pub(crate) fn copy(
     }
 }
 
+/// `len` bytes of `file` (at `path`) from `offset`.
+pub(crate) fn read_range(
+    mut file: std::fs::File,
+    path: &Path,
+    offset: u64,
+    len: u64,
+) -> Result<Vec<u8>> {
+    use std::io::{Read as _, Seek as _};
+    file.seek(std::io::SeekFrom::Start(offset))
+        .map_err(io(path))?;
+    let mut bytes = vec![0u8; len as usize];
+    file.read_exact(&mut bytes).map_err(io(path))?;
+    Ok(bytes)
+}
+
 /// The error for an I/O failure on `path`.
 pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError + '_ {
     move |source| LayoutError::Io {
