@@ -66,8 +66,8 @@ pub async fn run(args: &TagArgs, ctx: &Invocation) -> Result<Exit> {
     let mut rows = Vec::new();
     for tag in &args.tags {
         let at = ManifestRef::Tag(tag.clone());
-        let now = match registry.head_manifest(repository, &at).await {
-            Ok((digest, _)) => digest,
+        let now = match registry.head_or_get(repository, &at).await {
+            Ok(head) => Some(head.digest),
             Err(e) if e.kind() == ErrorKind::NotFound => None,
             Err(e) => return Err(e.into()),
         };

@@ -123,17 +123,10 @@ impl Sink for RegistrySide {
         let reference = ManifestRef::Tag(tag.to_string());
         match self
             .registry
-            .head_manifest(&self.repository, &reference)
+            .head_or_get(&self.repository, &reference)
             .await
         {
-            Ok((Some(digest), _)) => Ok(Some(digest)),
-            // No digest in the answer: the bytes say.
-            Ok((None, _)) => Ok(Some(
-                self.registry
-                    .get_manifest(&self.repository, &reference)
-                    .await?
-                    .digest,
-            )),
+            Ok(head) => Ok(Some(head.digest)),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }

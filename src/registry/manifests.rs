@@ -239,7 +239,11 @@ impl Registry {
 
     /// A HEAD of the manifest, falling back to GET and hashing when the registry
     /// sends no digest.
-    async fn head_or_get(&self, repository: &str, reference: &ManifestRef) -> Result<ManifestHead> {
+    pub(crate) async fn head_or_get(
+        &self,
+        repository: &str,
+        reference: &ManifestRef,
+    ) -> Result<ManifestHead> {
         let (digest, media_type) = self.head_manifest(repository, reference).await?;
         Ok(match digest {
             Some(digest) => ManifestHead { digest, media_type },
