@@ -9,6 +9,11 @@ use crate::registry::{limits, retry, tls};
 
 pub use crate::output::Format;
 
+mod setup;
+pub use setup::{
+    SetupArgs, SetupCheckArgs, SetupClientArgs, SetupCommand, SetupProxyArgs, SetupRegistryArgs,
+};
+
 /// Where credentials come from, and the exit codes, shown at the end of `--help`.
 pub const EXIT_CODES_HELP: &str = "\
 Credentials, per registry, the first found:
@@ -188,6 +193,11 @@ the registry refuses the credentials (exit 3)."
         after_help = "Examples:\n  regctl logout registry.example:5000\n\nExit 4 when no credential was stored for the registry."
     )]
     Logout(LogoutArgs),
+    /// Write what a private registry needs (certificates, htpasswd, config, unit), install client trust and proxy drop-ins, or check a set-up.
+    #[command(
+        after_help = "Examples:\n  regctl setup registry /srv/registry --host registry.example\n  regctl setup client registry.example:5000 --ca /srv/registry/ca.crt\n  regctl setup proxy --https http://proxy.example:3128 --no-proxy registry.example\n  regctl setup check /srv/registry"
+    )]
+    Setup(SetupArgs),
 }
 
 /// `regctl inspect`.

@@ -73,6 +73,16 @@ impl Exit {
             if cause.downcast_ref::<UsageError>().is_some() {
                 return Exit::Usage;
             }
+            if cause
+                .downcast_ref::<crate::setup::files::Exists>()
+                .is_some()
+                || matches!(
+                    cause.downcast_ref::<crate::setup::files::WriteError>(),
+                    Some(crate::setup::files::WriteError::Exists(_))
+                )
+            {
+                return Exit::Refused;
+            }
             if let Some(e) = cause.downcast_ref::<CredentialError>() {
                 return Self::for_credential(e);
             }

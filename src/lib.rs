@@ -18,6 +18,7 @@ pub mod interrupt;
 pub mod layout;
 pub mod output;
 pub mod registry;
+pub mod setup;
 pub mod terminal;
 pub mod text;
 

@@ -6,7 +6,7 @@
 //! 1. `registry`: the distribution client
 //! 2. `credentials`: where credentials come from and go (over the registry's types)
 //! 3. `graph`: the image graph, read from a registry; `layout`: images on disk
-//! 4. `deletion`, `inspect`, `copy`: engines over the graph
+//! 4. `deletion`, `inspect`, `copy`: engines over the graph; `setup`: the files a set-up writes
 //! 5. `output`, `hints`, `terminal`, `interrupt`, `cli`, `exit`: the command line's parts
 //! 6. `commands`: one file per subcommand
 //! 7. `lib`, `main`, `bin`: the entry points
@@ -21,7 +21,7 @@ fn layer(module: &str) -> Option<usize> {
         "registry" => 1,
         "credentials" => 2,
         "graph" | "layout" => 3,
-        "deletion" | "inspect" | "copy" => 4,
+        "deletion" | "inspect" | "copy" | "setup" => 4,
         "output" | "hints" | "terminal" | "interrupt" | "cli" | "exit" => 5,
         "commands" => 6,
         "lib" | "main" | "bin" => 7,

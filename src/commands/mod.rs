@@ -15,6 +15,7 @@ mod prompt;
 mod prune;
 mod pull_secret;
 mod rm;
+mod setup;
 mod tag;
 
 use std::process::ExitCode;
@@ -46,7 +47,16 @@ pub async fn run(cli: Cli) -> ExitCode {
         crate::output::to_stderr(format_args!("error: --format does not apply here: {why}"));
         return Exit::Usage.into();
     }
-    let run_credentials = !matches!(cli.command, Command::Login(_) | Command::Logout(_));
+    if let (Command::Setup(_), Some(_)) = (&cli.command, &cli.global.username) {
+        crate::output::to_stderr(format_args!(
+            "error: --username does not apply to setup: name the htpasswd user with --user"
+        ));
+        return Exit::Usage.into();
+    }
+    let run_credentials = !matches!(
+        cli.command,
+        Command::Login(_) | Command::Logout(_) | Command::Setup(_)
+    );
     let result = match Invocation::from_args(&cli.global, interrupt, run_credentials) {
         Ok(ctx) => {
             let command = async {
@@ -72,6 +82,9 @@ pub async fn run(cli: Cli) -> ExitCode {
                     Command::Doctor(args) => doctor::run(args, &ctx).await,
                     Command::Cp(args) => cp::run(args, &ctx).await,
                     Command::Tag(args) => tag::run(args, &ctx).await,
+                    Command::Setup(args) => {
+                        setup::run(&args.what, cli.global.password_stdin, &ctx).await
+                    }
                 }
             };
             // Until a part of the command takes charge of Ctrl-C (a listing, a

@@ -544,6 +544,14 @@ impl Regctl {
         self
     }
 
+    pub fn arg(self, arg: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.args([arg])
+    }
+
+    pub fn arg_path(self, path: &Path) -> Self {
+        self.args([path.as_os_str()])
+    }
+
     pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
         self.cmd.env(key, value);
         self

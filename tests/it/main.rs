@@ -33,6 +33,7 @@ mod pull_secret;
 mod readme;
 mod resilience;
 mod rm;
+mod setup;
 mod snapshots;
 mod space;
 mod target;
