@@ -53,6 +53,7 @@ complete -c regctl -n "__fish_regctl_needs_command" -f -a "cp" -d 'Copy images b
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "tag" -d 'Add tags to a manifest that is there: one manifest PUT each, no blob moves'
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "login" -d 'Check credentials against a registry, then store them where docker looks (or in the OS keyring)'
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "logout" -d 'Erase the credential stored for a registry (helper, OS keyring, docker\'s config)'
+complete -c regctl -n "__fish_regctl_needs_command" -f -a "setup" -d 'Write what a private registry needs (certificates, htpasswd, config, unit), install client trust and proxy drop-ins, or check a set-up'
 complete -c regctl -n "__fish_regctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c regctl -n "__fish_regctl_using_subcommand ls" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand ls" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
@@ -288,16 +289,132 @@ complete -c regctl -n "__fish_regctl_using_subcommand logout" -l plain-http -d '
 complete -c regctl -n "__fish_regctl_using_subcommand logout" -l password-stdin -d 'Read the password from standard input'
 complete -c regctl -n "__fish_regctl_using_subcommand logout" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
 complete -c regctl -n "__fish_regctl_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "ls" -d 'List every REGISTRY/REPOSITORY:TAG, sorted'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "digest" -d 'Print the digest of each reference, in the order given'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "rm" -d 'Delete manifests by digest, or remove tags without touching the tags that share their manifest'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "prune" -d 'Delete images by retention rules, decided per image (never a tag whose image stays): keep the newest N, delete older than a duration, match or exclude tag names'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "pull-secret" -d 'Print a Kubernetes pull secret (kubernetes.io/dockerconfigjson) built from the credential stored for a registry'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "inspect" -d 'Show what each manifest is: platforms, config, layers with sizes, attachments'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "du" -d 'Show the space images take, per repository or per image, as the registry\'s API sees it'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "doctor" -d 'Diagnose a registry: name, TCP, TLS and its trust source, the API, proxy, auth, credentials, catalog, deletion, referrers, paging'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "cp" -d 'Copy images between registries and to or from OCI layout folders, keeping digests, signatures and SBOMs'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "tag" -d 'Add tags to a manifest that is there: one manifest PUT each, no blob moves'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "login" -d 'Check credentials against a registry, then store them where docker looks (or in the OS keyring)'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "logout" -d 'Erase the credential stored for a registry (helper, OS keyring, docker\'s config)'
-complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -f -a "registry" -d 'Write a private registry\'s files into DIR: a CA and a server certificate it signs, htpasswd, config.yml (deletion on), a systemd unit, a README'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -f -a "client" -d 'Install a registry\'s CA where docker, containerd, podman/skopeo and the system store look; print the k3s stanza'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -f -a "proxy" -d 'Print (or write) the systemd drop-ins that give docker and containerd a proxy; NO_PROXY checked as Go reads it'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -f -a "check" -d 'Read an existing set-up (the seed\'s or regctl\'s) and report each trap with its fix; exit 1 when any'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and not __fish_seen_subcommand_from registry client proxy check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l host -d 'A name clients reach the registry by (repeat for each: DNS names and IP addresses); the first names the registry' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l port -d 'The port clients use' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l listen -d 'The address the registry listens on [default: :PORT, every interface]' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l user -d 'The user of the htpasswd file' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l storage -d 'Where the registry keeps images [default: DIR/data]' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l days -d 'The certificates\' lifetime, in days' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l bcrypt-cost -d 'bcrypt\'s cost (Distribution checks it on every request)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l registry-bin -d 'The registry program the unit runs [default: docker-registry, else registry, as found on PATH]' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l seed-style -d 'Write the seed\'s single self-signed certificate (CA:TRUE) instead of a CA and a server certificate; rustls and Firefox refuse it'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l force -d 'Replace files that exist'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from registry" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l ca -d 'The CA certificate to trust (ca.crt of regctl setup registry)' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l root -d 'Write under this root instead of / (an image build, a test)' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l print -d 'Show each file and its contents; write nothing'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l force -d 'Replace files that exist'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from client" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l http -d 'HTTP_PROXY: the proxy for plain-HTTP requests' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l https -d 'HTTPS_PROXY: the proxy for HTTPS requests (registries)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l no-proxy -d 'NO_PROXY: hosts, .domains, addresses and CIDRs reached directly, comma-separated' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l root -d 'With --write: write under this root instead of /' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l write -d 'Write the drop-ins (default: print them)'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l force -d 'With --write: replace files that exist'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l root -d 'Look for the clients\' trust under this root instead of /' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l concurrency -d 'How many requests may run at once' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l deadline -d 'Stop the whole run after this many seconds, as Ctrl-C does (deletions in flight finish and are reported); exit 1' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l retries -d 'Retries of idempotent requests on 408, 429, 5xx and connection resets' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l max-list-items -d 'The most repositories (or tags of one repository) a listing may hold: a registry whose pagination never ends is stopped here' -r
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
+table\t'An aligned table, for people'
+json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l insecure -d 'Do not verify the registry\'s TLS certificate (a warning is printed)'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l plain-http -d 'Talk plain HTTP instead of HTTPS'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l password-stdin -d 'Read the password from standard input'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "registry" -d 'Write a private registry\'s files into DIR: a CA and a server certificate it signs, htpasswd, config.yml (deletion on), a systemd unit, a README'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "client" -d 'Install a registry\'s CA where docker, containerd, podman/skopeo and the system store look; print the k3s stanza'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "proxy" -d 'Print (or write) the systemd drop-ins that give docker and containerd a proxy; NO_PROXY checked as Go reads it'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "check" -d 'Read an existing set-up (the seed\'s or regctl\'s) and report each trap with its fix; exit 1 when any'
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "ls" -d 'List every REGISTRY/REPOSITORY:TAG, sorted'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "digest" -d 'Print the digest of each reference, in the order given'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "rm" -d 'Delete manifests by digest, or remove tags without touching the tags that share their manifest'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "prune" -d 'Delete images by retention rules, decided per image (never a tag whose image stays): keep the newest N, delete older than a duration, match or exclude tag names'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "pull-secret" -d 'Print a Kubernetes pull secret (kubernetes.io/dockerconfigjson) built from the credential stored for a registry'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "inspect" -d 'Show what each manifest is: platforms, config, layers with sizes, attachments'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "du" -d 'Show the space images take, per repository or per image, as the registry\'s API sees it'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "doctor" -d 'Diagnose a registry: name, TCP, TLS and its trust source, the API, proxy, auth, credentials, catalog, deletion, referrers, paging'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "cp" -d 'Copy images between registries and to or from OCI layout folders, keeping digests, signatures and SBOMs'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "tag" -d 'Add tags to a manifest that is there: one manifest PUT each, no blob moves'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "login" -d 'Check credentials against a registry, then store them where docker looks (or in the OS keyring)'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "logout" -d 'Erase the credential stored for a registry (helper, OS keyring, docker\'s config)'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "setup" -d 'Write what a private registry needs (certificates, htpasswd, config, unit), install client trust and proxy drop-ins, or check a set-up'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and not __fish_seen_subcommand_from ls digest rm prune pull-secret inspect du doctor cp tag login logout setup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "registry" -d 'Write a private registry\'s files into DIR: a CA and a server certificate it signs, htpasswd, config.yml (deletion on), a systemd unit, a README'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "client" -d 'Install a registry\'s CA where docker, containerd, podman/skopeo and the system store look; print the k3s stanza'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "proxy" -d 'Print (or write) the systemd drop-ins that give docker and containerd a proxy; NO_PROXY checked as Go reads it'
+complete -c regctl -n "__fish_regctl_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "check" -d 'Read an existing set-up (the seed\'s or regctl\'s) and report each trap with its fix; exit 1 when any'

@@ -148,7 +148,7 @@ pub fn plan(address: &str, pem: &[u8], root: &Path) -> Result<ClientPlan, Client
         .clone()
         .unwrap_or_else(|| CONTAINERD_HOSTS_DIR.to_string());
     let docker_ca = format!("/etc/docker/certs.d/{address}/ca.crt");
-    let store_name = format!("regctl-{}.crt", address.replace([':', '[', ']'], "_"));
+    let store_name = format!("regctl-{address}.crt");
     let files = vec![
         Planned::public(
             under(root, &docker_ca),
