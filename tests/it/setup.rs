@@ -118,6 +118,10 @@ fn served() -> Served {
         .arg_path(root.path())
         .run();
     client.success();
+    // Nothing is written outside the paths printed.
+    let mut listed = printed_paths(&client);
+    listed.sort();
+    assert_eq!(tree(root.path()).into_keys().collect::<Vec<_>>(), listed);
     let child = Command::new("true").spawn().unwrap();
     let mut served = Served {
         dir,
