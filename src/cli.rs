@@ -437,6 +437,42 @@ pub struct PruneArgs {
     /// Never consider images with a tag matching REGEX.
     #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
     pub exclude: Option<regex::Regex>,
+    /// Keep any image with a tag matching REGEX (latest, stable, prod-.*),
+    /// outside the count.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    pub keep_tags: Option<regex::Regex>,
+    /// Apply --keep within each group: the first capture group of REGEX on an
+    /// image's tags ('^v(\d+\.\d+)\.' keeps the newest N of every minor release
+    /// line); images no tag matches form one group of their own.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    pub group: Option<regex::Regex>,
+    /// Rank images by creation date, or by their greatest semver tag (v prefix
+    /// allowed; pre-releases below their release); images without one rank
+    /// after them, by date.
+    #[arg(long, value_enum, default_value = "date")]
+    pub order: PruneOrder,
+    /// Never delete an image this file names (repeatable; - for stdin): kubectl's
+    /// JSON or YAML (pods, deployments, ... or a List; pod statuses' imageID
+    /// digests too), rendered manifests, a compose file, or a list of references.
+    #[arg(long, value_name = "FILE")]
+    pub protect: Vec<PathBuf>,
+    /// Never delete what the cluster runs: `kubectl get pods,deployments,
+    /// statefulsets,daemonsets,cronjobs,jobs -A -o json` with your kubeconfig and
+    /// context; if the cluster cannot be read, nothing is deleted.
+    #[arg(long)]
+    pub protect_kube: bool,
+    /// Take the rules from a YAML policy file (per repository, the first rule
+    /// whose pattern matches) instead of the rule flags.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["keep", "older_than", "match_", "exclude", "keep_tags", "group"])]
+    pub policy: Option<PathBuf>,
+    /// With --policy: check the file and print which rule each repository of the
+    /// registry falls under (only the catalog is read); change nothing.
+    #[arg(long, requires = "policy")]
+    pub check: bool,
+    /// Also write the plan as a Markdown report a reviewer can read: per
+    /// repository, what is kept and why, what goes and why, the bytes freed.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Refuse, before changing anything, a plan that deletes more than N images.
     #[arg(long, value_name = "N")]
     pub max_delete: Option<usize>,
@@ -458,6 +494,15 @@ pub struct PruneArgs {
     pub allow_empty_repositories: bool,
 }
 
+/// `prune --order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PruneOrder {
+    /// By creation date, newest first.
+    Date,
+    /// By the greatest semver tag, greatest first.
+    Semver,
+}
+
 fn parse_keep(s: &str) -> Result<usize, String> {
     s.parse::<usize>()
         .map_err(|_| format!("`{s}` is not a count: --keep takes a whole number, 0 or more"))
@@ -467,55 +512,11 @@ fn parse_regex(s: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(s).map_err(|e| format!("invalid regular expression: {e}"))
 }
 
-/// `30d`, `12h`, `90m`, `45s`, `2w`, or several joined: `1d12h`.
-pub fn parse_age(s: &str) -> Result<std::time::Duration, String> {
-    let bad = || {
-        format!("`{s}` is not a duration: use a number and a unit (s, m, h, d, w, y = 365 d), e.g. 30d, 12h, 90m, 2w, 1y, or 0d for any age")
-    };
-    let mut total: u64 = 0;
-    let mut number = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit: u64 = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            'y' => 365 * 86_400,
-            _ => return Err(bad()),
-        };
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
-        number.clear();
-    }
-    if !number.is_empty() || s.is_empty() {
-        return Err(bad());
-    }
-    Ok(std::time::Duration::from_secs(total))
-}
+pub use crate::deletion::policy::parse_age;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_parse() {
-        assert_eq!(parse_age("30d").unwrap().as_secs(), 30 * 86_400);
-        assert_eq!(parse_age("1d12h").unwrap().as_secs(), 36 * 3600);
-        assert_eq!(parse_age("2w").unwrap().as_secs(), 14 * 86_400);
-        assert_eq!(parse_age("1y").unwrap().as_secs(), 365 * 86_400);
-        assert_eq!(parse_age("0d").unwrap().as_secs(), 0, "any age");
-        for bad in ["", "30", "d", "-1d", "3x", "1.5h", "99999999999999999999w"] {
-            assert!(parse_age(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn keep_must_be_a_count() {

@@ -13,6 +13,8 @@ mod logout;
 mod ls;
 mod prompt;
 mod prune;
+mod prune_report;
+mod prune_rules;
 mod pull_secret;
 mod rm;
 mod setup;

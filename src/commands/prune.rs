@@ -17,8 +17,11 @@ use super::deletion::{
     render_outcomes, rest_of_registry, ActionKind, FreedScope, OutcomeKind, OutcomeRow,
     DRY_RUN_UNCHECKED,
 };
+use super::prune_report::{self, ReportLine};
+use super::prune_rules::{self, Selection};
 use crate::cli::PruneArgs;
-use crate::deletion::retention::{self, DeleteReason, ImageDecision, KeepReason, Rules, Verdict};
+use crate::deletion::protect::Protection;
+use crate::deletion::retention::{self, DeleteReason, ImageDecision, KeepReason, Order, Verdict};
 use crate::deletion::{Action, Cause, Plan, Request};
 use crate::exit::{Exit, UsageError};
 use crate::graph::{Cache, Created, Depth, Loader, Snapshot, Undated};
@@ -60,6 +63,12 @@ struct PlanLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<ActionKind>,
     reason: String,
+    /// The image's group, with `--group` or a rule's `group`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    /// The policy rule that decided, with `--policy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<String>,
     /// For children and attachments: the manifest they belong to.
     #[serde(skip_serializing_if = "Option::is_none")]
     of: Option<Digest>,
@@ -115,26 +124,34 @@ impl Row for PlanLine {
     }
 }
 
-/// One repository's decisions, plan, orphan count and what was read of it.
-type Planned = (Vec<ImageDecision>, Plan, usize, Snapshot);
+/// One repository's decisions, plan, orphan count, what was read of it, and
+/// the policy rule that decided (with `--policy`).
+type Planned = (Vec<ImageDecision>, Plan, usize, Snapshot, Option<String>);
 
 /// Runs `regctl prune`: decides per image, plans, asks, carries it out.
 pub async fn run(args: &PruneArgs, ctx: &Invocation) -> Result<Exit> {
     let target = super::context::parse_target(&args.target)?;
-    if args.keep.is_none() && args.older_than.is_none() {
-        return Err(UsageError(
-            "prune needs --keep N or --older-than AGE (to delete everything --match selects, say --keep 0)"
-                .into(),
-        )
-        .into());
+    // Rules and protection are read whole before the registry is asked anything.
+    let selection = prune_rules::select(args)?;
+    let protection = prune_rules::protection(args, &selection)?;
+    if !args.check {
+        check_can_confirm(args.yes, args.dry_run)?;
     }
-    check_can_confirm(args.yes, args.dry_run)?;
     let registry = ctx.registry(&target.registry).await?;
     let mut repositories = super::context::catalogued(ctx, &registry, &target, "pruning").await?;
     if repositories.is_empty()
         && !add_uncatalogued(ctx, &registry, &target, &mut repositories).await?
     {
         return Ok(Exit::NotFound);
+    }
+    if args.check {
+        return check_policy(ctx, &selection, &target.registry, &repositories);
+    }
+    if protection.count > 0 {
+        ctx.printer.note(format!(
+            "protected: {} from the protection lists",
+            count(protection.count, "reference")
+        ));
     }
     if !args.dry_run {
         if let Some(first) = repositories.first() {
@@ -147,8 +164,25 @@ pub async fn run(args: &PruneArgs, ctx: &Invocation) -> Result<Exit> {
         concurrency: ctx.concurrency,
         cache: &cache,
     };
-    let read = plan_each(ctx, args, &loader, &target.registry, &repositories).await?;
+    let read = plan_each(
+        ctx,
+        args,
+        (&selection, &protection),
+        &loader,
+        &target.registry,
+        &repositories,
+    )
+    .await?;
     let (lines, plans, orphans, scope) = reckon(&loader, &target, read).await;
+    if let Some(path) = &args.report {
+        std::fs::write(
+            path,
+            prune_report::markdown(&target.registry, &report_lines(&lines)),
+        )
+        .with_context(|| format!("writing the report {}", path.display()))?;
+        ctx.printer
+            .note(format!("report written to {}", path.display()));
+    }
 
     // stdout holds the plan in a dry run, and what happened in a real one.
     if args.dry_run {
@@ -185,16 +219,20 @@ pub async fn run(args: &PruneArgs, ctx: &Invocation) -> Result<Exit> {
 async fn plan_each(
     ctx: &Invocation,
     args: &PruneArgs,
+    (selection, protection): (&Selection, &Protection),
     loader: &Loader<'_>,
     host: &str,
     repositories: &[String],
 ) -> Result<Vec<Planned>> {
-    let rules = Rules {
-        keep: args.keep,
-        older_than: args.older_than,
-        match_tags: args.match_.clone(),
-        exclude_tags: args.exclude.clone(),
-    };
+    // A repository no rule of the policy covers is left alone, and not read.
+    let covered: Vec<(&String, retention::Rules, Option<String>)> = repositories
+        .iter()
+        .filter_map(|repository| {
+            let (mut rules, rule) = selection.for_repository(repository)?;
+            rules.protected = protection.for_repository(host, repository);
+            Some((repository, rules, rule))
+        })
+        .collect();
     // Dangling tags (listed, on a manifest the registry does not serve) go too:
     // nothing can be pulled through them.
     let request = |decisions: &[ImageDecision], snapshot: &Snapshot| Request {
@@ -209,9 +247,9 @@ async fn plan_each(
         ..Request::default()
     };
     let now = OffsetDateTime::now_utc();
-    let planned: Vec<Result<Planned, RegistryError>> = stream::iter(repositories)
-        .map(|repository| {
-            let (rules, request) = (&rules, &request);
+    let planned: Vec<Result<Planned, RegistryError>> = stream::iter(&covered)
+        .map(|(repository, rules, rule)| {
+            let request = &request;
             async move {
                 let mut snapshot = loader.snapshot(repository, Depth { created: true }).await?;
                 let decisions = retention::decide(&snapshot, rules, now);
@@ -219,14 +257,14 @@ async fn plan_each(
                 let plan =
                     crate::deletion::plan_with_referrers(loader, &mut snapshot, &request).await?;
                 let orphans = snapshot.orphans().len();
-                Ok((decisions, plan, orphans, snapshot))
+                Ok((decisions, plan, orphans, snapshot, rule.clone()))
             }
         })
         .buffered(ctx.concurrency.clamp(1, 8))
         .collect()
         .await;
     let mut read = Vec::new();
-    for (repository, result) in repositories.iter().zip(planned) {
+    for ((repository, _, _), result) in covered.iter().zip(planned) {
         read.push(result.with_context(|| format!("reading {host}/{repository}"))?);
     }
     Ok(read)
@@ -241,25 +279,25 @@ async fn reckon(
     target: &RegistryTarget,
     read: Vec<Planned>,
 ) -> (Vec<PlanLine>, Vec<Plan>, usize, FreedScope) {
-    let mine: Vec<&Snapshot> = read.iter().map(|(_, _, _, s)| s).collect();
+    let mine: Vec<&Snapshot> = read.iter().map(|(_, _, _, s, _)| s).collect();
     let (others, scope) = match &target.prefix {
         None => (Vec::new(), FreedScope::Registry(target.registry.clone())),
         Some(_) => rest_of_registry(loader, &mine).await,
     };
     let snapshots: Vec<&Snapshot> = mine.into_iter().chain(&others).collect();
-    let all_plans: Vec<&Plan> = read.iter().map(|(_, p, _, _)| p).collect();
+    let all_plans: Vec<&Plan> = read.iter().map(|(_, p, _, _, _)| p).collect();
     let freed = crate::deletion::freed::freed(&snapshots, &all_plans);
     let mut lines = Vec::new();
     let mut plans = Vec::new();
     let mut orphans = 0;
-    for ((decisions, mut plan, orphan_count, snapshot), freed) in read.into_iter().zip(freed) {
+    for ((decisions, mut plan, orphan_count, snapshot, rule), freed) in read.into_iter().zip(freed)
+    {
         plan.freed = freed;
-        lines.extend(plan_lines(
-            &target.registry,
-            &snapshot.repository,
-            &decisions,
-            &plan,
-        ));
+        let mut these = plan_lines(&target.registry, &snapshot.repository, &decisions, &plan);
+        for line in &mut these {
+            line.rule.clone_from(&rule);
+        }
+        lines.extend(these);
         orphans += orphan_count;
         if !plan.actions.is_empty() {
             plans.push(plan);
@@ -456,6 +494,7 @@ fn decision_line(
         Verdict::Keep(reason) => (Decision::Keep, keep_reason(reason)),
         Verdict::Delete(reason) => (Decision::Delete, delete_reason(reason)),
     };
+    reason += &ranking_note(decision);
     // Why only the tags go, as the plan found it (never a reason it did not).
     if let Some(Action::RemoveTag { in_index, keep, .. }) = action {
         reason += if *in_index {
@@ -476,6 +515,8 @@ fn decision_line(
         decision: verdict,
         action: action.map(ActionKind::of),
         reason,
+        group: decision.group.clone(),
+        rule: None,
         of: None,
         bytes_freed: at.and_then(|i| plan.bytes_freed(i)),
     }
@@ -494,6 +535,8 @@ fn dependent_line(host: &str, repository: &str, plan: &Plan, i: usize) -> PlanLi
         decision: Decision::Delete,
         action: Some(row.action),
         reason: row.why(),
+        group: None,
+        rule: None,
         of: row.of.or_else(|| action.digest().cloned()),
         bytes_freed: plan.bytes_freed(i),
     }
@@ -518,11 +561,105 @@ fn keep_reason(reason: &KeepReason) -> String {
         KeepReason::NewerThan(limit) => format!("newer than {}", human(*limit)),
         KeepReason::NotMatched(tag) => format!("tag {tag} does not match --match"),
         KeepReason::Excluded(tag) => format!("tag {tag} matches --exclude"),
+        KeepReason::KeepTag(tag) => format!("tag {tag} matches --keep-tags"),
+        KeepReason::Protected(source) => format!("protected: named by {source}"),
         KeepReason::Undated(why) => format!("no creation time: {}", undated_text(why)),
         KeepReason::AttachedTo(subject) => {
             format!("also an attachment of {subject}, which stays with it")
         }
     }
+}
+
+/// What ranked the image, for a verdict that came from its rank: its group,
+/// its semver tag, or why it ranks after the semver ones.
+fn ranking_note(decision: &ImageDecision) -> String {
+    let ranked = matches!(
+        decision.verdict,
+        Verdict::Keep(KeepReason::Newest(_) | KeepReason::NewerThan(_)) | Verdict::Delete(_)
+    );
+    if !ranked {
+        return String::new();
+    }
+    let mut note = String::new();
+    if let Some(group) = &decision.group {
+        note += &format!(" of group {group}");
+    }
+    match (&decision.semver, decision.order) {
+        (Some(tag), _) => note += &format!(" (by semver: {tag})"),
+        (None, Order::Semver) => note += " (no semver tag: ranked by date, after those with one)",
+        (None, Order::Date) => {}
+    }
+    note
+}
+
+/// The plan's lines as the Markdown report shows them.
+fn report_lines(lines: &[PlanLine]) -> Vec<ReportLine> {
+    lines
+        .iter()
+        .map(|l| ReportLine {
+            repository: l.repository.clone(),
+            digest: l.digest.as_ref().map(Digest::to_string),
+            tags: l.tags.clone(),
+            created: l.created.clone(),
+            delete: l.decision == Decision::Delete,
+            reason: l.reason.clone(),
+            rule: l.rule.clone(),
+            bytes_freed: l.bytes_freed,
+            along: l.of.is_some(),
+        })
+        .collect()
+}
+
+/// `--policy FILE --check`: which rule each repository falls under (only the
+/// catalog was read).
+fn check_policy(
+    ctx: &Invocation,
+    selection: &Selection,
+    host: &str,
+    repositories: &[String],
+) -> Result<Exit> {
+    #[derive(Serialize)]
+    struct Covered {
+        #[serde(skip)]
+        host: String,
+        repository: String,
+        rule: Option<String>,
+    }
+    impl Row for Covered {
+        fn headers(&self) -> Vec<&'static str> {
+            vec!["REPOSITORY", "RULE"]
+        }
+        fn cells(&self) -> Vec<String> {
+            vec![
+                format!("{}/{}", self.host, self.repository),
+                self.rule
+                    .clone()
+                    .unwrap_or_else(|| "- (no rule: left alone)".into()),
+            ]
+        }
+        fn plain(&self) -> String {
+            let rule = self.rule.as_deref().unwrap_or("-");
+            format!("{}/{} {rule}", self.host, self.repository)
+        }
+    }
+    let rows: Vec<Covered> = repositories
+        .iter()
+        .map(|repository| Covered {
+            host: host.to_string(),
+            repository: repository.clone(),
+            rule: selection
+                .for_repository(repository)
+                .and_then(|(_, rule)| rule),
+        })
+        .collect();
+    render_data(ctx.format, &rows).context("writing the rules")?;
+    let uncovered = rows.iter().filter(|r| r.rule.is_none()).count();
+    ctx.printer.note(format!(
+        "the policy is valid; {} under a rule, {} left alone",
+        count(rows.len() - uncovered, "repository"),
+        count(uncovered, "repository")
+    ));
+    Ok(Exit::Success)
 }
 
 fn undated_text(why: &Undated) -> String {
@@ -565,6 +702,7 @@ fn human(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deletion::retention::Rules;
     use std::sync::Arc;
 
     /// A manifest that stays because the repository holds a tag regctl cannot
