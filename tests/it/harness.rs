@@ -170,6 +170,11 @@ impl TestRegistry {
         format!("{}:{}", self.loopback, self.port)
     }
 
+    /// `host:port/repository`.
+    pub fn reference_for(&self, repository: &str) -> String {
+        format!("{}/{repository}", self.host())
+    }
+
     /// Creates the folder and config, lets `populate` write storage, then starts it.
     pub fn start_with(opts: Options, populate: impl FnOnce(&crate::fixture::Storage)) -> Self {
         let dir = tempfile::tempdir().unwrap();

@@ -32,6 +32,7 @@ mod pty;
 mod pull_secret;
 mod readme;
 mod resilience;
+mod retention;
 mod rm;
 mod setup;
 mod snapshots;
