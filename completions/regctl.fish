@@ -114,6 +114,13 @@ complete -c regctl -n "__fish_regctl_using_subcommand prune" -l keep -d 'Keep th
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l older-than -d 'Delete only images older than this: 30d, 12h, 90m, 2w, 1y (365 days), 1d12h; 0d means any age' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l match -d 'Consider only images all of whose tags match REGEX (needs --keep or --older-than; to delete all it selects, say --keep 0)' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l exclude -d 'Never consider images with a tag matching REGEX' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l keep-tags -d 'Keep any image with a tag matching REGEX (latest, stable, prod-.*), outside the count' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l group -d 'Apply --keep within each group: the first capture group of REGEX on an image\'s tags (\'^v(\\d+\\.\\d+)\\.\' keeps the newest N of every minor release line); images no tag matches form one group of their own' -r
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l order -d 'Rank images by creation date, or by their greatest semver tag (v prefix allowed; pre-releases below their release); images without one rank after them, by date' -r -f -a "date\t'By creation date, newest first'
+semver\t'By the greatest semver tag, greatest first'"
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l protect -d 'Never delete an image this file names (repeatable; - for stdin): kubectl\'s JSON or YAML (pods, deployments, ... or a List; pod statuses\' imageID digests too), rendered manifests, a compose file, or a list of references' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l policy -d 'Take the rules from a YAML policy file (per repository, the first rule whose pattern matches) instead of the rule flags' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l report -d 'Also write the plan as a Markdown report a reviewer can read: per repository, what is kept and why, what goes and why, the bytes freed' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l max-delete -d 'Refuse, before changing anything, a plan that deletes more than N images' -r
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
@@ -126,6 +133,8 @@ complete -c regctl -n "__fish_regctl_using_subcommand prune" -l max-list-items -
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
 table\t'An aligned table, for people'
 json\t'One JSON document'"
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l protect-kube -d 'Never delete what the cluster runs: `kubectl get pods,deployments, statefulsets,daemonsets,cronjobs,jobs -A -o json` with your kubeconfig and context; if the cluster cannot be read, nothing is deleted'
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l check -d 'With --policy: check the file and print which rule each repository of the registry falls under (only the catalog is read); change nothing'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l keep-attachments -d 'Leave the attachments of deleted images in place'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l orphans -d 'Also delete attachments whose subject no longer exists'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l dry-run -d 'Print the plan and change nothing'

@@ -82,7 +82,7 @@ pub fn protection(args: &PruneArgs, selection: &Selection) -> Result<Arc<Protect
             let mut text = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
                 .context("reading the protection list from standard input")?;
-            ("-".to_string(), text)
+            ("standard input".to_string(), text)
         } else {
             let text = crate::file::read_text(file)
                 .map_err(|e| UsageError(format!("--protect {}: {e}", file.display())))?;

@@ -10,19 +10,9 @@ use crate::artifacts::{self, cosign_tag, digest_tag, Cosign, Manifest};
 use crate::fixture::{image, oci_image, Image};
 use crate::on_both;
 use crate::target::{Kind, Target};
-use crate::verify::{assert_blobs_freed, assert_pulls};
+use crate::verify::{assert_blobs_freed, assert_pulls, blobs_now, blobs_of};
 
 const SPDX: &str = "application/spdx+json";
-
-/// Every blob a set of manifests stores (their own bytes included).
-fn blobs_of(manifests: &[&Manifest]) -> BTreeSet<String> {
-    let mut blobs = BTreeSet::new();
-    for m in manifests {
-        blobs.insert(m.digest.clone());
-        blobs.extend(m.blob_digests());
-    }
-    blobs
-}
 
 /// On Distribution: runs the plain garbage collector and checks that exactly the
 /// blobs of `gone` that `kept` does not share were freed, and that every
@@ -47,13 +37,6 @@ fn collect_and_check(
     }
     for reference in pulls {
         assert_pulls(target, reference);
-    }
-}
-
-fn blobs_now(target: &mut Target) -> BTreeSet<String> {
-    match target.kind() {
-        Kind::Distribution => target.distribution().blobs(),
-        Kind::Ferro => BTreeSet::new(),
     }
 }
 

@@ -15,26 +15,10 @@ use crate::fixture::{oci_image, Image};
 use crate::harness::output_ok;
 use crate::on_both;
 use crate::target::{Kind, Target};
-use crate::verify::{assert_blobs_freed, assert_pulls};
+use crate::verify::{assert_blobs_freed, assert_pulls, blobs_now, blobs_of};
 
 fn dated(day: u32, seed: &str) -> Image {
     oci_image("linux/amd64", &format!("2024-01-{day:02}T00:00:00Z"), seed)
-}
-
-fn blobs_of(manifests: &[&Manifest]) -> BTreeSet<String> {
-    let mut blobs = BTreeSet::new();
-    for m in manifests {
-        blobs.insert(m.digest.clone());
-        blobs.extend(m.blob_digests());
-    }
-    blobs
-}
-
-fn blobs_now(target: &mut Target) -> BTreeSet<String> {
-    match target.kind() {
-        Kind::Distribution => target.distribution().blobs(),
-        Kind::Ferro => BTreeSet::new(),
-    }
 }
 
 fn tags(target: &Target, repository: &str) -> Vec<String> {

@@ -123,3 +123,22 @@ pub fn assert_blobs_freed(
         "after garbage collection:\n  still present but expected freed: {kept_too_many:?}\n  freed but expected kept: {freed_too_many:?}\ngarbage-collect said:\n{gc_output}"
     );
 }
+
+/// Every blob a set of manifests stores (their own bytes included).
+pub fn blobs_of(manifests: &[&crate::artifacts::Manifest]) -> BTreeSet<String> {
+    let mut blobs = BTreeSet::new();
+    for m in manifests {
+        blobs.insert(m.digest.clone());
+        blobs.extend(m.blob_digests());
+    }
+    blobs
+}
+
+/// The blobs in a Distribution registry's storage; none for ferro (which has
+/// no garbage collector to check).
+pub fn blobs_now(target: &mut Target) -> BTreeSet<String> {
+    match target.kind() {
+        crate::target::Kind::Distribution => target.distribution().blobs(),
+        crate::target::Kind::Ferro => BTreeSet::new(),
+    }
+}
