@@ -45,16 +45,7 @@ fn exists(target: &Target, repository: &str, digest: &str) -> bool {
 }
 
 fn listing(target: &Target, repository: &str) -> Vec<String> {
-    let run = target
-        .regctl()
-        .args(["ls", &target.reference(repository)])
-        .run();
-    run.success();
-    let prefix = format!("{}/{repository}:", target.host());
-    run.lines()
-        .iter()
-        .map(|l| l.trim_start_matches(&prefix).to_string())
-        .collect()
+    target.listed_tags(repository)
 }
 
 fn json(run: &crate::harness::Run) -> Vec<serde_json::Value> {

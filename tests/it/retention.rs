@@ -22,16 +22,7 @@ fn dated(day: u32, seed: &str) -> Image {
 }
 
 fn tags(target: &Target, repository: &str) -> Vec<String> {
-    let run = target
-        .regctl()
-        .args(["ls", &target.reference(repository)])
-        .run();
-    run.success();
-    let prefix = format!("{}/{repository}:", target.host());
-    run.lines()
-        .iter()
-        .map(|l| l.trim_start_matches(&prefix).to_string())
-        .collect()
+    target.listed_tags(repository)
 }
 
 /// `kubectl ... --dry-run=client -o FORMAT` with no cluster and no kubeconfig.

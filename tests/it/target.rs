@@ -61,6 +61,21 @@ impl Target {
         }
     }
 
+    /// The tags `regctl ls` lists in `repository`, without the registry and
+    /// repository (exit 0 asserted).
+    pub fn listed_tags(&self, repository: &str) -> Vec<String> {
+        let run = self
+            .regctl()
+            .args(["ls", &self.reference(repository)])
+            .run();
+        run.success();
+        let prefix = format!("{}/{repository}:", self.host());
+        run.lines()
+            .iter()
+            .map(|l| l.trim_start_matches(&prefix).to_string())
+            .collect()
+    }
+
     /// The curl client for this registry.
     pub fn http(&self) -> Endpoint {
         match self {
