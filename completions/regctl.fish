@@ -133,7 +133,7 @@ complete -c regctl -n "__fish_regctl_using_subcommand prune" -l max-list-items -
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l format -d 'Output format [default: table on a terminal, plain otherwise]' -r -f -a "plain\t'One item per line, for scripts'
 table\t'An aligned table, for people'
 json\t'One JSON document'"
-complete -c regctl -n "__fish_regctl_using_subcommand prune" -l protect-kube -d 'Never delete what the cluster runs: `kubectl get pods,deployments, statefulsets,daemonsets,cronjobs,jobs -A -o json` with your kubeconfig and context; if the cluster cannot be read, nothing is deleted'
+complete -c regctl -n "__fish_regctl_using_subcommand prune" -l protect-kube -d 'Never delete what the cluster runs: `kubectl get pods,deployments, replicasets,replicationcontrollers,statefulsets,daemonsets,cronjobs,jobs -A -o json` with your kubeconfig and context; if the cluster cannot be read, nothing is deleted'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l check -d 'With --policy: check the file and print which rule each repository of the registry falls under (only the catalog is read); change nothing'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l keep-attachments -d 'Leave the attachments of deleted images in place'
 complete -c regctl -n "__fish_regctl_using_subcommand prune" -l orphans -d 'Also delete attachments whose subject no longer exists'

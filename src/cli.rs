@@ -457,13 +457,14 @@ pub struct PruneArgs {
     #[arg(long, value_name = "FILE")]
     pub protect: Vec<PathBuf>,
     /// Never delete what the cluster runs: `kubectl get pods,deployments,
-    /// statefulsets,daemonsets,cronjobs,jobs -A -o json` with your kubeconfig and
-    /// context; if the cluster cannot be read, nothing is deleted.
+    /// replicasets,replicationcontrollers,statefulsets,daemonsets,cronjobs,jobs
+    /// -A -o json` with your kubeconfig and context; if the cluster cannot be
+    /// read, nothing is deleted.
     #[arg(long)]
     pub protect_kube: bool,
     /// Take the rules from a YAML policy file (per repository, the first rule
     /// whose pattern matches) instead of the rule flags.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["keep", "older_than", "match_", "exclude", "keep_tags", "group"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["keep", "older_than", "match_", "exclude", "keep_tags", "group", "order"])]
     pub policy: Option<PathBuf>,
     /// With --policy: check the file and print which rule each repository of the
     /// registry falls under (only the catalog is read); change nothing.

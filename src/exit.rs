@@ -78,7 +78,10 @@ impl Exit {
                 .is_some()
                 || matches!(
                     cause.downcast_ref::<crate::setup::files::WriteError>(),
-                    Some(crate::setup::files::WriteError::Exists(_))
+                    Some(
+                        crate::setup::files::WriteError::Exists(_)
+                            | crate::setup::files::WriteError::Symlink(_)
+                    )
                 )
             {
                 return Exit::Refused;

@@ -66,7 +66,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                     Command::Ls(args) => ls::run(args, &ctx).await,
                     Command::Digest(args) => digest::run(args, &ctx).await,
                     Command::Rm(args) => rm::run(args, &ctx).await,
-                    Command::Prune(args) => prune::run(args, &ctx).await,
+                    Command::Prune(args) => prune::run(args, cli.global.password_stdin, &ctx).await,
                     Command::PullSecret(args) => pull_secret::run(args, &ctx).await,
                     Command::Login(args) => {
                         let global = &cli.global;

@@ -129,11 +129,12 @@ impl Row for PlanLine {
 type Planned = (Vec<ImageDecision>, Plan, usize, Snapshot, Option<String>);
 
 /// Runs `regctl prune`: decides per image, plans, asks, carries it out.
-pub async fn run(args: &PruneArgs, ctx: &Invocation) -> Result<Exit> {
+/// `password_stdin` is the global flag: standard input was read for the password.
+pub async fn run(args: &PruneArgs, password_stdin: bool, ctx: &Invocation) -> Result<Exit> {
     let target = super::context::parse_target(&args.target)?;
     // Rules and protection are read whole before the registry is asked anything.
     let selection = prune_rules::select(args)?;
-    let protection = prune_rules::protection(args, &selection)?;
+    let protection = prune_rules::protection(args, password_stdin, &selection, &ctx.printer)?;
     if !args.check {
         check_can_confirm(args.yes, args.dry_run)?;
     }
@@ -146,12 +147,6 @@ pub async fn run(args: &PruneArgs, ctx: &Invocation) -> Result<Exit> {
     }
     if args.check {
         return check_policy(ctx, &selection, &target.registry, &repositories);
-    }
-    if protection.count > 0 {
-        ctx.printer.note(format!(
-            "protected: {} from the protection lists",
-            count(protection.count, "reference")
-        ));
     }
     if !args.dry_run {
         if let Some(first) = repositories.first() {
@@ -563,6 +558,9 @@ fn keep_reason(reason: &KeepReason) -> String {
         KeepReason::Excluded(tag) => format!("tag {tag} matches --exclude"),
         KeepReason::KeepTag(tag) => format!("tag {tag} matches --keep-tags"),
         KeepReason::Protected(source) => format!("protected: named by {source}"),
+        KeepReason::PlatformOf(index) => {
+            format!("a platform of {index}, which is tagged: it follows that index")
+        }
         KeepReason::Undated(why) => format!("no creation time: {}", undated_text(why)),
         KeepReason::AttachedTo(subject) => {
             format!("also an attachment of {subject}, which stays with it")

@@ -69,8 +69,22 @@ pub fn select(args: &PruneArgs) -> Result<Selection> {
 /// files, and with `--protect-kube` (or the policy's `protect-kube`) what
 /// kubectl lists. A file that cannot be read is a usage error; a cluster that
 /// cannot be read stops the run.
-pub fn protection(args: &PruneArgs, selection: &Selection) -> Result<Arc<Protection>> {
+pub fn protection(
+    args: &PruneArgs,
+    password_stdin: bool,
+    selection: &Selection,
+    printer: &crate::output::Printer,
+) -> Result<Arc<Protection>> {
     let mut files: Vec<&Path> = args.protect.iter().map(|p| p.as_path()).collect();
+    let from_stdin = files.iter().filter(|f| **f == Path::new("-")).count();
+    if from_stdin > 1 || (from_stdin == 1 && password_stdin) {
+        return Err(UsageError(
+            "standard input can be read once: give `--protect -` once, and not with --password-stdin \
+             (put the list in a file)"
+                .into(),
+        )
+        .into());
+    }
     let mut kube = args.protect_kube;
     if let Selection::Policy(policy) = selection {
         files.extend(policy.protect.iter().map(|p| p.as_path()));
@@ -88,16 +102,29 @@ pub fn protection(args: &PruneArgs, selection: &Selection) -> Result<Arc<Protect
                 .map_err(|e| UsageError(format!("--protect {}: {e}", file.display())))?;
             (file.display().to_string(), text)
         };
-        names.extend(protect::read(&name, &text).map_err(|e| UsageError(e.to_string()))?);
+        let read = protect::read(&name, &text).map_err(|e| UsageError(e.to_string()))?;
+        printer.note(format!(
+            "protected: {} from {}",
+            crate::output::count(read.len(), "reference"),
+            crate::output::escape(&name)
+        ));
+        names.extend(read);
     }
     if kube {
-        names.extend(from_cluster()?);
+        let read = from_cluster()?;
+        printer.note(format!(
+            "protected: {} from the cluster (kubectl get {KUBE_KINDS} -A)",
+            crate::output::count(read.len(), "reference")
+        ));
+        names.extend(read);
     }
     Ok(Arc::new(Protection::new(names)))
 }
 
-/// What kubectl lists in every namespace.
-const KUBE_KINDS: &str = "pods,deployments,statefulsets,daemonsets,cronjobs,jobs";
+/// What kubectl lists in every namespace: the issue's workloads, and the
+/// ReplicaSets (and ReplicationControllers) that a rollback goes back to.
+const KUBE_KINDS: &str =
+    "pods,deployments,replicasets,replicationcontrollers,statefulsets,daemonsets,cronjobs,jobs";
 
 /// The images of the workloads kubectl lists with the user's kubeconfig and
 /// context.

@@ -58,7 +58,8 @@ pub async fn run(what: &SetupCommand, password_stdin: bool, ctx: &Invocation) ->
         SetupCommand::Client(args) => client(args, ctx),
         SetupCommand::Proxy(args) => proxy(args, ctx),
         SetupCommand::Check(args) => {
-            let findings = check::check(&args.dir, &args.root)?;
+            let findings =
+                check::check(&args.dir, &args.root).map_err(|e| UsageError(e.to_string()))?;
             print_findings(&findings, ctx.format)?;
             if findings.is_empty() {
                 ctx.printer
@@ -101,7 +102,7 @@ fn registry(args: &SetupRegistryArgs, password_stdin: bool, ctx: &Invocation) ->
     let files = kit
         .files(&password)
         .map_err(|e| UsageError(e.to_string()))?;
-    write_all(&files, args.force)?;
+    write_all(&files, &kit.dir, args.force)?;
     let commands = kit.commands();
     if ctx.format == Format::Json {
         #[derive(Serialize)]
@@ -155,7 +156,7 @@ fn serve_binary() -> PathBuf {
 fn client(args: &SetupClientArgs, ctx: &Invocation) -> Result<Exit> {
     let address = ctx.registry_host(args.registry.trim_end_matches('/'))?;
     let pem = crate::file::read(&args.ca)
-        .with_context(|| format!("reading the CA {}", args.ca.display()))?;
+        .map_err(|e| UsageError(format!("--ca {}: {e}", args.ca.display())))?;
     client::check_ca(&args.ca.display().to_string(), &pem)
         .map_err(|e| UsageError(e.to_string()))?;
     let plan = client::plan(&address, &pem, &args.root)?;
@@ -163,7 +164,7 @@ fn client(args: &SetupClientArgs, ctx: &Invocation) -> Result<Exit> {
         print_files(&plan.files, &plan.steps, ctx.format)?;
         return Ok(Exit::Success);
     }
-    write_all(&plan.files, args.force)?;
+    write_all(&plan.files, &args.root, args.force)?;
     let rows: Vec<Written> = plan.files.iter().map(Written::of).collect();
     render_data(ctx.format, &rows)?;
     let mut steps = plan.steps;
@@ -204,11 +205,11 @@ fn proxy(args: &SetupProxyArgs, ctx: &Invocation) -> Result<Exit> {
         ctx.printer.warn(warning);
     }
     if args.write {
-        write_all(&plan.files, args.force)?;
+        write_all(&plan.files, &args.root, args.force)?;
         let rows: Vec<Written> = plan.files.iter().map(Written::of).collect();
         render_data(ctx.format, &rows)?;
     } else {
-        print_files(&plan.files, &[], ctx.format)?;
+        print_files(&proxy::shown(&plan.files), &[], ctx.format)?;
     }
     ctx.printer.note(format!("then: {}", plan.reload));
     Ok(Exit::Success)

@@ -9,7 +9,9 @@
 //! repository).
 //!
 //! A reference that cannot be read is an error, never skipped: skipping it
-//! could delete what is running.
+//! could delete what is running. So is a source that names no image at all
+//! (an empty file, a shape this reader does not know), unless it is a
+//! Kubernetes object or list, which may rightly hold none.
 
 use std::collections::HashMap;
 
@@ -79,13 +81,40 @@ pub fn read(name: &str, text: &str) -> Result<Vec<Named>, ProtectError> {
         docs
     };
     if documents.iter().all(|d| !d.is_object() && !d.is_array()) {
-        return plain_list(name, text);
+        return non_empty(name, plain_list(name, text)?, false);
     }
     let mut out = Vec::new();
     for doc in &documents {
-        walk(doc, name, name, false, &mut out)?;
+        match doc.as_array() {
+            // A list of references, as `jq '[.. | .image? | strings]'` prints.
+            Some(items) if !items.is_empty() && items.iter().all(Value::is_string) => {
+                for (i, item) in items.iter().enumerate() {
+                    let text = item.as_str().unwrap_or_default();
+                    out.push(named(text, &format!("{name}: item {}", i + 1))?);
+                }
+            }
+            _ => walk(doc, name, name, false, &mut out)?,
+        }
     }
-    Ok(out)
+    let kubernetes = documents
+        .iter()
+        .any(|d| d.get("kind").is_some_and(Value::is_string));
+    non_empty(name, out, kubernetes)
+}
+
+/// `names`, or an error when a source that is not a Kubernetes object names
+/// no image: its shape was not understood, and protecting nothing silently
+/// would delete what it meant to keep.
+fn non_empty(name: &str, names: Vec<Named>, kubernetes: bool) -> Result<Vec<Named>, ProtectError> {
+    if names.is_empty() && !kubernetes {
+        return Err(ProtectError::Unreadable {
+            source_name: name.to_string(),
+            why: "names no image: expected Kubernetes objects (an `image` of each container), a \
+                  compose file (`services.NAME.image`), a list of references, or one reference a line"
+                .into(),
+        });
+    }
+    Ok(names)
 }
 
 fn yaml_error(e: &serde_yaml_ng::Error) -> String {
@@ -130,6 +159,7 @@ fn walk(
                     ("image" | "imageID", Value::String(reference)) if !reference.is_empty() => {
                         out.push(named(reference, &here)?);
                     }
+                    ("image", Value::Object(parts)) => out.push(helm_image(parts, &here)?),
                     ("services", Value::Object(_)) => walk(child, name, &here, true, out)?,
                     (service, Value::Object(_)) if in_services => {
                         walk(
@@ -152,6 +182,34 @@ fn walk(
         _ => {}
     }
     Ok(())
+}
+
+/// A Helm values `image:` block: `registry`, `repository`, `tag`, `digest`.
+fn helm_image(parts: &serde_json::Map<String, Value>, at: &str) -> Result<Named, ProtectError> {
+    let part = |key: &str| {
+        parts
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    let Some(repository) = part("repository") else {
+        return Err(ProtectError::BadReference {
+            at: at.to_string(),
+            reference: crate::text::escape(&Value::Object(parts.clone()).to_string()),
+            why: "an `image` block without `repository`".into(),
+        });
+    };
+    let mut text = match part("registry") {
+        Some(registry) => format!("{registry}/{repository}"),
+        None => repository.to_string(),
+    };
+    if let Some(tag) = part("tag") {
+        text += &format!(":{tag}");
+    }
+    if let Some(digest) = part("digest") {
+        text += &format!("@{digest}");
+    }
+    named(&text, at)
 }
 
 /// `Kind/namespace/name` of a Kubernetes object.
@@ -195,7 +253,7 @@ fn named(text: &str, at: &str) -> Result<Named, ProtectError> {
         (tag, _) => tag.map(str::to_string),
     };
     Ok(Named {
-        registry: Some(reference.registry().to_string()),
+        registry: Some(same_host(reference.registry())),
         repository: Some(reference.repository().to_string()),
         tag,
         digest: reference.digest().cloned(),
@@ -265,10 +323,21 @@ impl Protection {
 
 /// `registry` as a reference's registry reads after docker's normalisation.
 fn normalise_host(registry: &str) -> String {
-    format!("{registry}/x")
+    let parsed = format!("{registry}/x")
         .parse::<Reference>()
         .map(|r| r.registry().to_string())
-        .unwrap_or_else(|_| registry.to_ascii_lowercase())
+        .unwrap_or_else(|_| registry.to_string());
+    same_host(&parsed)
+}
+
+/// One spelling per registry: host names know no case, and 443 is HTTPS's
+/// own port.
+fn same_host(registry: &str) -> String {
+    let lower = registry.to_ascii_lowercase();
+    lower
+        .strip_suffix(":443")
+        .map(str::to_string)
+        .unwrap_or(lower)
 }
 
 #[cfg(test)]
@@ -341,7 +410,38 @@ mod tests {
     }
 
     #[test]
+    fn host_spellings_and_other_shapes_of_a_list_are_read() {
+        let p = Protection::new(read("l.json", "[\"Registry.Example:443/app:v1\"]").unwrap());
+        assert!(p
+            .for_repository("registry.example", "app")
+            .tags
+            .contains_key("v1"));
+        assert!(p
+            .for_repository("REGISTRY.example:443", "app")
+            .tags
+            .contains_key("v1"));
+        let values = "image:\n  registry: r.example:5000\n  repository: team/app\n  tag: \"2.1\"\n";
+        let p = Protection::new(read("values.yaml", values).unwrap());
+        assert!(p
+            .for_repository("r.example:5000", "team/app")
+            .tags
+            .contains_key("2.1"));
+        // An empty kubectl list is fine: nothing runs.
+        assert!(read("pods.json", "{\"kind\":\"List\",\"items\":[]}")
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
     fn what_cannot_be_read_is_an_error_not_skipped() {
+        for nothing in [
+            "",
+            "app: r.example/app:v1\n",
+            "{\"a\": 1}",
+            "# only a comment\n",
+        ] {
+            assert!(read("x", nothing).is_err(), "{nothing:?}");
+        }
         assert!(matches!(
             read("x", "{\"a\": "),
             Err(ProtectError::Unreadable { .. })

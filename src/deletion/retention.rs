@@ -79,6 +79,9 @@ pub enum KeepReason {
     /// A protection list names it (or its index, or one of its platforms):
     /// where.
     Protected(String),
+    /// It is a platform of this tagged index (with a tag of its own, as
+    /// `v2.0.0-amd64`): it follows the index, never ranked as an image.
+    PlatformOf(Digest),
     /// Its creation time is not known.
     Undated(Undated),
     /// One of its tags makes it an attachment (a signature, say) of this
@@ -140,12 +143,15 @@ struct Candidate {
 pub fn decide(snapshot: &Snapshot, rules: &Rules, now: OffsetDateTime) -> Vec<ImageDecision> {
     let mut decisions = Vec::new();
     let mut groups: HashMap<Option<String>, Vec<Candidate>> = HashMap::new();
-    let mut by_digest: Vec<(Digest, Vec<String>)> = snapshot.tags_by_digest().into_iter().collect();
+    let tags_by_digest = snapshot.tags_by_digest();
+    let parents = snapshot.parents_by_child();
+    let mut by_digest: Vec<(Digest, Vec<String>)> = tags_by_digest.clone().into_iter().collect();
     by_digest.sort();
     for (digest, tags) in by_digest {
         if snapshot.subject_of_tagged(&digest, &tags).is_some() {
             continue;
         }
+        let tagged_index = tagged_ancestor(&digest, &parents, &tags_by_digest);
         // A date that cannot be true decides nothing: the image is undated.
         let created = snapshot
             .created
@@ -162,7 +168,11 @@ pub fn decide(snapshot: &Snapshot, rules: &Rules, now: OffsetDateTime) -> Vec<Im
             tags,
             created,
         };
-        match set_aside(snapshot, rules, &candidate) {
+        let set_aside = match tagged_index {
+            Some(index) => Some(KeepReason::PlatformOf(index)),
+            None => set_aside(snapshot, rules, &candidate),
+        };
+        match set_aside {
             Some(reason) => decisions.push(candidate.decided(Verdict::Keep(reason))),
             None => groups
                 .entry(candidate.group.clone())
@@ -204,6 +214,26 @@ impl Candidate {
             Created::Unknown(_) => None,
         }
     }
+}
+
+/// A tagged index that lists `digest`, directly or through nested indexes.
+fn tagged_ancestor(
+    digest: &Digest,
+    parents: &HashMap<Digest, Vec<Digest>>,
+    tagged: &HashMap<Digest, Vec<String>>,
+) -> Option<Digest> {
+    let mut stack: Vec<&Digest> = parents.get(digest).into_iter().flatten().collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(next) = stack.pop() {
+        if !seen.insert(next) {
+            continue;
+        }
+        if tagged.contains_key(next) {
+            return Some(next.clone());
+        }
+        stack.extend(parents.get(next).into_iter().flatten());
+    }
+    None
 }
 
 /// Why an image is kept before any ranking, if it is.
@@ -619,5 +649,30 @@ mod tests {
                 Verdict::Delete(DeleteReason::NotAmongNewest(0))
             )
         );
+    }
+
+    #[test]
+    fn a_tagged_platform_of_a_tagged_index_is_not_an_image_of_its_own() {
+        let mut s = repo(&[
+            (&["v2.0.0"], at(2)),
+            (&["v2.0.0-amd64"], at(2)),
+            (&["v1.9.0"], at(1)),
+        ]);
+        let (index, child) = (s.tags["v2.0.0"].clone(), s.tags["v2.0.0-amd64"].clone());
+        s.manifests.get_mut(&index).unwrap().children.push(child);
+        let rules = Rules {
+            keep: Some(2),
+            order: Order::Semver,
+            ..Rules::default()
+        };
+        let got = verdicts(&s, &rules);
+        assert_eq!(
+            got[2],
+            (
+                vec!["v2.0.0-amd64".into()],
+                Verdict::Keep(KeepReason::PlatformOf(index))
+            )
+        );
+        assert_eq!(kept(&s, &rules), ["v1.9.0", "v2.0.0", "v2.0.0-amd64"]);
     }
 }

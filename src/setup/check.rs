@@ -64,7 +64,11 @@ pub fn check(dir: &Path, root: &Path) -> Result<Vec<Finding>, CheckError> {
             .and_then(|c| c["http"]["tls"][key].as_str())
             .map(|p| resolve(dir, p))
     };
-    let server = tls_path("certificate").or_else(|| guess_server_certificate(&files));
+    // A path the config names that is not here (a path inside a container,
+    // `/certs/domain.crt`) leaves the files found here to look at.
+    let server = tls_path("certificate")
+        .filter(|p| p.is_file())
+        .or_else(|| guess_server_certificate(&files));
     let Some(server) = server else {
         findings.push(Finding {
             file: dir.display().to_string(),
@@ -79,10 +83,10 @@ pub fn check(dir: &Path, root: &Path) -> Result<Vec<Finding>, CheckError> {
         .and_then(|c| c["http"]["addr"].as_str())
         .and_then(|a| a.rsplit_once(':'))
         .map(|(_, p)| p.to_string());
-    let anchor = certificate(&server, port.as_deref(), &mut findings).map(|address| {
+    let anchor = certificate(&server, port.as_deref(), &mut findings).map(|names| {
         let ca = server.with_file_name("ca.crt");
         let anchor = if ca.is_file() { ca } else { server.clone() };
-        (anchor, address)
+        (anchor, names)
     });
     if let Some(key) = tls_path("key").or_else(|| sibling_key(&server)) {
         private_file(&key, &mut findings);
@@ -100,8 +104,8 @@ pub fn check(dir: &Path, root: &Path) -> Result<Vec<Finding>, CheckError> {
     if let Some(htpasswd) = htpasswd {
         password_file(&htpasswd, &mut findings);
     }
-    if let Some((anchor, address)) = anchor {
-        trust(&anchor, &address, root, &mut findings);
+    if let Some((anchor, names)) = anchor {
+        trust(&anchor, &names, root, &mut findings);
     }
     Ok(findings)
 }
@@ -240,8 +244,14 @@ pub fn ders(path: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// The server certificate's traps; returns `host:port` clients reach it by.
-fn certificate(path: &Path, port: Option<&str>, findings: &mut Vec<Finding>) -> Option<String> {
+/// The server certificate's traps; returns the `host:port` names clients may
+/// reach it by (the first is the one fixes name; `PORT` when the config does
+/// not say).
+fn certificate(
+    path: &Path,
+    port: Option<&str>,
+    findings: &mut Vec<Finding>,
+) -> Option<Vec<String>> {
     let shown = path.display().to_string();
     let ders = ders(path);
     let Some(der) = ders.first() else {
@@ -314,13 +324,23 @@ fn certificate(path: &Path, port: Option<&str>, findings: &mut Vec<Finding>) -> 
             fix: new_pair.into(),
         });
     }
-    let host = names.first().cloned().unwrap_or_else(|| "HOST".into());
-    let host = if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host
-    };
-    Some(format!("{host}:{}", port.unwrap_or("PORT")))
+    let mut names = names;
+    if names.is_empty() {
+        names.push("HOST".into());
+    }
+    Some(
+        names
+            .into_iter()
+            .map(|host| {
+                let host = if host.contains(':') {
+                    format!("[{host}]")
+                } else {
+                    host
+                };
+                format!("{host}:{}", port.unwrap_or("PORT"))
+            })
+            .collect(),
+    )
 }
 
 fn ip(bytes: &[u8]) -> Option<String> {
@@ -387,7 +407,8 @@ fn password_file(path: &Path, findings: &mut Vec<Finding>) {
 }
 
 /// Where the CA (or the self-signed certificate) is trusted under `root`.
-fn trust(anchor: &Path, address: &str, root: &Path, findings: &mut Vec<Finding>) {
+fn trust(anchor: &Path, names: &[String], root: &Path, findings: &mut Vec<Finding>) {
+    let address = &names[0];
     let wanted = ders(anchor);
     let holds = |files: Vec<PathBuf>| {
         files
@@ -406,7 +427,37 @@ fn trust(anchor: &Path, address: &str, root: &Path, findings: &mut Vec<Finding>)
         .as_ref()
         .and_then(|c| c.config_path.clone())
         .unwrap_or_else(|| client::CONTAINERD_HOSTS_DIR.to_string());
-    let docker = holds(crts("/etc/docker/certs.d"));
+    let docker_files: Vec<PathBuf> = crts("/etc/docker/certs.d")
+        .into_iter()
+        .filter(|f| ders(f).iter().any(|d| wanted.contains(d)))
+        .collect();
+    let docker = !docker_files.is_empty();
+    // docker looks in the folder named as clients name the registry, port
+    // included: a CA in `certs.d/registry.example/` serves only port 443.
+    let folders: Vec<String> = docker_files
+        .iter()
+        .filter_map(|f| f.parent()?.file_name())
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .collect();
+    if docker
+        && !address.ends_with(":PORT")
+        && !names
+            .iter()
+            .any(|n| folders.contains(&n.to_ascii_lowercase()))
+    {
+        findings.push(Finding {
+            file: docker_files[0].display().to_string(),
+            problem: format!(
+                "docker reads certs.d/HOST:PORT as clients name the registry ({}); this folder is \
+                 not one of those names, so docker does not use it",
+                names.join(", ")
+            ),
+            fix: format!(
+                "regctl setup client {address} --ca {}",
+                super::registry_kit::shell(&anchor.display().to_string())
+            ),
+        });
+    }
     let containerd_hosts = holds(crts(&hosts_dir));
     let mut system_files = crts("/usr/local/share/ca-certificates");
     system_files.push(under(root, "/etc/ssl/certs/ca-certificates.crt"));

@@ -52,6 +52,10 @@ pub enum WriteError {
     /// A file is there already.
     #[error(transparent)]
     Exists(#[from] Exists),
+    /// A folder on the way is a symlink: writing through it would put the file
+    /// elsewhere than the path printed (outside the root, say).
+    #[error("{} is a symlink; nothing was written (files go only where they are said to go)", .0.display())]
+    Symlink(PathBuf),
     /// Writing failed (the files before it were written).
     #[error("cannot write {}: {source}", path.display())]
     Io {
@@ -70,9 +74,29 @@ pub fn first_existing(files: &[Planned]) -> Option<&Path> {
         .find(|p| p.symlink_metadata().is_ok())
 }
 
-/// Writes every file of `files`, creating the folders they need. Without
-/// `force`, nothing is written when any of them exists.
-pub fn write_all(files: &[Planned], force: bool) -> Result<(), WriteError> {
+/// The first folder between `root` and a file of `files` that is a symlink.
+pub fn symlink_on_the_way(root: &Path, files: &[Planned]) -> Option<PathBuf> {
+    files.iter().find_map(|file| {
+        let below = file.path.strip_prefix(root).ok()?;
+        let mut at = root.to_path_buf();
+        let mut parts: Vec<_> = below.components().collect();
+        parts.pop();
+        parts.into_iter().find_map(|part| {
+            at.push(part);
+            at.symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+                .then(|| at.clone())
+        })
+    })
+}
+
+/// Writes every file of `files` (each below `root`), creating the folders they
+/// need. Nothing is written when a folder on the way is a symlink, nor,
+/// without `force`, when any of the files exists.
+pub fn write_all(files: &[Planned], root: &Path, force: bool) -> Result<(), WriteError> {
+    if let Some(link) = symlink_on_the_way(root, files) {
+        return Err(WriteError::Symlink(link));
+    }
     if !force {
         if let Some(path) = first_existing(files) {
             return Err(Exists(path.to_path_buf()).into());
@@ -124,11 +148,11 @@ mod tests {
             Planned::public(a.clone(), "new a", "a"),
             Planned::private(b.clone(), "new b", "b"),
         ];
-        let err = write_all(&files, false).unwrap_err();
+        let err = write_all(&files, dir.path(), false).unwrap_err();
         assert!(matches!(err, WriteError::Exists(Exists(ref p)) if *p == b));
         assert!(!a.exists());
         assert_eq!(std::fs::read_to_string(&b).unwrap(), "old");
-        write_all(&files, true).unwrap();
+        write_all(&files, dir.path(), true).unwrap();
         assert_eq!(std::fs::read_to_string(&b).unwrap(), "new b");
         #[cfg(unix)]
         {
@@ -136,5 +160,24 @@ mod tests {
             let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
             assert_eq!((mode(&a), mode(&b)), (0o644, 0o600));
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn nothing_is_written_through_a_symlinked_folder() {
+        let (root, outside) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::create_dir_all(root.path().join("etc")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("etc/docker")).unwrap();
+        let file = Planned::public(
+            root.path().join("etc/docker/certs.d/r:5000/ca.crt"),
+            "x",
+            "ca",
+        );
+        let err = write_all(&[file], root.path(), true).unwrap_err();
+        assert!(
+            matches!(err, WriteError::Symlink(ref p) if p.ends_with("etc/docker")),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
     }
 }

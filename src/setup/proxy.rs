@@ -44,6 +44,10 @@ pub enum ProxyError {
     /// Neither proxy was given.
     #[error("no proxy: give --http URL and/or --https URL")]
     Nothing,
+    /// A value holds a line break or another control character: in a unit
+    /// file it would start a directive of its own.
+    #[error("--{0}: holds a line break or another control character")]
+    Control(&'static str),
     /// A proxy is not a URL Go takes.
     #[error("--{flag}: {why}")]
     BadUrl {
@@ -56,6 +60,18 @@ pub enum ProxyError {
 
 /// The drop-ins for `settings` under `root`.
 pub fn plan(settings: &ProxySettings, root: &Path) -> Result<ProxyPlan, ProxyError> {
+    for (flag, value) in [
+        ("http", &settings.http),
+        ("https", &settings.https),
+        ("no-proxy", &settings.no_proxy),
+    ] {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.chars().any(char::is_control))
+        {
+            return Err(ProxyError::Control(flag));
+        }
+    }
     let mut warnings = Vec::new();
     let mut vars = Vec::new();
     for (flag, name, value) in [
@@ -119,6 +135,26 @@ pub fn plan(settings: &ProxySettings, root: &Path) -> Result<ProxyPlan, ProxyErr
         warnings,
         reload: "systemctl daemon-reload && systemctl restart docker containerd".into(),
     })
+}
+
+/// `files` as they may be shown: a proxy's password replaced by `***` (it is
+/// written only with `--write`, never printed where a CI log keeps it).
+pub fn shown(files: &[Planned]) -> Vec<Planned> {
+    let password = regex::Regex::new(r#"://([^:/@\s"]*):[^@\s"]*@"#)
+        .unwrap_or_else(|_| unreachable!("a fixed, valid pattern"));
+    files
+        .iter()
+        .map(|f| {
+            let text = String::from_utf8_lossy(&f.contents);
+            Planned {
+                contents: password
+                    .replace_all(&text, "://$1:***@")
+                    .into_owned()
+                    .into_bytes(),
+                ..f.clone()
+            }
+        })
+        .collect()
 }
 
 /// `value` as an URL Go takes as a proxy (`http://` added when no scheme is given).
@@ -193,6 +229,10 @@ pub fn check_no_proxy(list: &str) -> Vec<String> {
                 "NO_PROXY `{shown}`: Go does not read a `*` inside an entry (it is taken as a host \
                  name and matches nothing); {hint}"
             ));
+        } else if entry.starts_with(':') {
+            out.push(format!(
+                "NO_PROXY `{shown}`: a port without a host matches nothing in Go; write host:port"
+            ));
         } else if entry.contains(char::is_whitespace) {
             out.push(format!(
                 "NO_PROXY `{shown}`: spaces inside an entry; separate entries with commas"
@@ -217,9 +257,15 @@ fn is_domain_wildcard(entry: &str) -> bool {
         .is_some_and(|rest| !rest.contains('*'))
 }
 
+/// An address and a prefix length its family allows (Go's `ParseCIDR`).
 fn is_cidr(entry: &str) -> bool {
     entry.split_once('/').is_some_and(|(ip, bits)| {
-        ip.parse::<std::net::IpAddr>().is_ok() && bits.parse::<u8>().is_ok_and(|b| b <= 128)
+        let most = match ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(_)) => 32,
+            Ok(std::net::IpAddr::V6(_)) => 128,
+            Err(_) => return false,
+        };
+        bits.parse::<u8>().is_ok_and(|b| b <= most)
     })
 }
 
@@ -253,6 +299,8 @@ mod tests {
             "172.20.1.150, 172.20.1.*,.corp.example,*.svc,http://reg:5000,10.0.0.0/8",
         );
         assert_eq!(warnings.len(), 2, "{warnings:?}");
+        let wrong = check_no_proxy("10.0.0.0/33,:5000,fd00::/64");
+        assert_eq!(wrong.len(), 2, "{wrong:?}");
         assert!(warnings[0].contains("172.20.1.0/24"), "{warnings:?}");
         assert!(warnings[1].contains("not URLs"), "{warnings:?}");
         // What the check calls honoured, Go's reading (regctl's own) honours.
@@ -285,6 +333,13 @@ mod tests {
         assert!(String::from_utf8_lossy(&env.contents)
             .contains("HTTP_PROXY=\"http://u:p%40ss@proxy:3128\""));
         assert_eq!(env.mode, 0o600);
+        let printed = shown(&plan.files);
+        assert!(printed
+            .iter()
+            .all(|f| !String::from_utf8_lossy(&f.contents).contains("p%40ss")));
+        assert!(printed
+            .iter()
+            .any(|f| String::from_utf8_lossy(&f.contents).contains("http://u:***@proxy:3128")));
     }
 
     #[test]
@@ -301,5 +356,19 @@ mod tests {
             "{conf}"
         );
         assert!(plan.warnings.iter().any(|w| w.contains("no scheme")));
+    }
+
+    #[test]
+    fn a_line_break_cannot_add_a_directive() {
+        let settings = ProxySettings {
+            https: Some("http://proxy:3128".into()),
+            no_proxy: Some("a\nExecStartPre=/bin/touch /tmp/x".into()),
+            ..ProxySettings::default()
+        };
+        let root = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            plan(&settings, root.path()),
+            Err(ProxyError::Control("no-proxy"))
+        ));
     }
 }

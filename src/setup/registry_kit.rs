@@ -62,6 +62,10 @@ pub enum KitError {
     /// The password file.
     #[error(transparent)]
     Htpasswd(#[from] HtpasswdError),
+    /// A path or address holds a line break or another control character: in
+    /// the unit or the config it would start a line of its own.
+    #[error("{0} holds a line break or another control character")]
+    Control(&'static str),
 }
 
 /// The unit's file name.
@@ -100,6 +104,17 @@ impl RegistryKit {
 
     /// Every file of the set-up, with `password` hashed into `htpasswd`.
     pub fn files(&self, password: &Secret) -> Result<Vec<Planned>, KitError> {
+        let control = |text: &str| text.chars().any(char::is_control);
+        for (what, text) in [
+            ("the folder", self.dir.display().to_string()),
+            ("--storage", self.storage.display().to_string()),
+            ("--registry-bin", self.serve_binary.display().to_string()),
+            ("--listen", self.listen()),
+        ] {
+            if control(&text) {
+                return Err(KitError::Control(what));
+            }
+        }
         let mut files = Vec::new();
         if self.seed_style {
             let pem = pki::seed_style(&self.hosts, self.days)?;
@@ -331,6 +346,16 @@ mod tests {
             kit(true).trust_file(),
             Path::new("/srv/registry/server.crt")
         );
+    }
+
+    #[test]
+    fn a_line_break_in_a_path_is_refused() {
+        let mut k = kit(false);
+        k.dir = "/srv/a\nExecStartPre=/bin/true".into();
+        assert!(matches!(
+            k.files(&Secret::new("pw")),
+            Err(KitError::Control("the folder"))
+        ));
     }
 
     #[test]

@@ -265,6 +265,63 @@ fn bad_policies_and_protection_files_stop_before_any_request() {
             run.stderr
         );
     }
+    // Flags a policy would silently override, and standard input read twice.
+    let policy = dir.path().join("good.yaml");
+    std::fs::write(&policy, POLICY).unwrap();
+    let both = crate::harness::regctl()
+        .trusted(&registry)
+        .args([
+            "prune",
+            &registry.host(),
+            "--dry-run",
+            "--order",
+            "semver",
+            "--policy",
+        ])
+        .arg_path(&policy)
+        .run();
+    both.code(2);
+    let twice = crate::harness::regctl()
+        .trusted(&registry)
+        .args([
+            "-v",
+            "-u",
+            "testuser",
+            "--password-stdin",
+            "prune",
+            &registry.reference_for("app"),
+            "--keep",
+            "1",
+            "--dry-run",
+            "--protect",
+            "-",
+        ])
+        .stdin("testpassword\nregistry.example/app:v1\n")
+        .run();
+    twice.code(2);
+    assert!(
+        twice.stderr.contains("standard input can be read once"),
+        "{}",
+        twice.stderr
+    );
+    assert!(!twice.stderr.contains("GET "), "{}", twice.stderr);
+    // A file in a shape that names no image protects nothing: refused.
+    let shapeless = dir.path().join("values.yaml");
+    std::fs::write(&shapeless, "app: registry.example/app:v1\n").unwrap();
+    let run = crate::harness::regctl()
+        .trusted(&registry)
+        .args([
+            "prune",
+            &registry.reference_for("app"),
+            "--keep",
+            "1",
+            "--dry-run",
+            "--protect",
+        ])
+        .arg_path(&shapeless)
+        .run();
+    run.code(2);
+    assert!(run.stderr.contains("names no image"), "{}", run.stderr);
     let junk = dir.path().join("pods.json");
     std::fs::write(&junk, "{\"kind\": \"List\", \"items\": [\n").unwrap();
     let run = crate::harness::regctl()

@@ -567,3 +567,69 @@ fn proxy_drop_ins_pass_systemds_verifier_and_no_proxy_is_read_as_go_reads_it() {
         .run();
     again.code(6);
 }
+
+/// docker reads `certs.d/HOST:PORT`: a CA in a folder without the port, and a
+/// root whose `etc/docker` is a symlink to elsewhere, are each caught.
+#[test]
+fn a_certs_d_folder_without_the_port_is_reported_and_symlinks_are_not_followed() {
+    let (dir, root, outside) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    regctl()
+        .args(["setup", "registry"])
+        .arg_path(dir.path())
+        .args([
+            "--host",
+            "registry.example",
+            "--port",
+            "5000",
+            "--password-stdin",
+        ])
+        .stdin(PASSWORD)
+        .run()
+        .success();
+    let wrong = root.path().join("etc/docker/certs.d/registry.example");
+    std::fs::create_dir_all(&wrong).unwrap();
+    std::fs::copy(dir.path().join("ca.crt"), wrong.join("ca.crt")).unwrap();
+    let check = regctl()
+        .args(["setup", "check"])
+        .arg_path(dir.path())
+        .arg("--root")
+        .arg_path(root.path())
+        .run();
+    check.code(1);
+    assert!(
+        check
+            .stdout
+            .contains("this folder is not one of those names"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check
+            .stdout
+            .contains("fix: regctl setup client registry.example:5000 --ca"),
+        "{}",
+        check.stdout
+    );
+
+    let linked = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(linked.path().join("etc")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), linked.path().join("etc/docker")).unwrap();
+    let client = regctl()
+        .args(["setup", "client", "registry.example:5000", "--ca"])
+        .arg_path(&dir.path().join("ca.crt"))
+        .arg("--root")
+        .arg_path(linked.path())
+        .run();
+    client.code(6);
+    assert!(
+        client.stderr.contains("is a symlink; nothing was written"),
+        "{}",
+        client.stderr
+    );
+    assert!(tree(outside.path()).is_empty());
+    assert_eq!(tree(linked.path()).len(), 0, "nothing written anywhere");
+}
