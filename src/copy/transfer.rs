@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use futures_util::future::try_join_all;
 use futures_util::stream::{self, TryStreamExt as _};
@@ -80,7 +81,18 @@ pub struct Options<'a> {
     /// Blobs this run put in repositories of the destination registry, and
     /// where: another repository there mounts them instead of a second upload.
     placed: Placed,
+    /// One slot per blob and destination repository: images that share a blob
+    /// place it once, one after the other. Distribution rewrites a blob's link
+    /// file in the repository on every upload or mount of it, and a manifest
+    /// PUT that reads the link while another upload rewrites it fails
+    /// (`DIGEST_INVALID`, `MANIFEST_BLOB_UNKNOWN`); placing it once also saves
+    /// the other images' HEADs.
+    slots: Slots,
 }
+
+/// Blob slots by destination `host/repository` and digest; `true` once placed.
+type Slots =
+    std::sync::Mutex<std::collections::HashMap<(String, Digest), Arc<tokio::sync::Mutex<bool>>>>;
 
 impl<'a> Options<'a> {
     /// The options of one run: `concurrency` blobs of an image side by side,
@@ -95,7 +107,20 @@ impl<'a> Options<'a> {
             memory: Semaphore::new(MEMORY_MIB as usize),
             progress: AtomicU64::new(0),
             placed: Placed::default(),
+            slots: Slots::default(),
         }
+    }
+
+    /// The slot of `digest` in `repository` of `host`.
+    fn slot(&self, host: &str, repository: &str, digest: &Digest) -> Arc<tokio::sync::Mutex<bool>> {
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slots
+            .entry((format!("{host}/{repository}"), digest.clone()))
+            .or_default()
+            .clone()
     }
 }
 
@@ -252,8 +277,32 @@ fn stopped(options: &Options<'_>) -> Result<()> {
     Ok(())
 }
 
-/// One blob: skipped when there, mounted when it can be, else streamed.
+/// One blob, placed once per destination repository in the run: an image
+/// that finds it placed by another (or being placed: it waits) counts it as there.
 async fn copy_blob<S: Source, D: Sink>(
+    source: &S,
+    sink: &D,
+    blob: &Blob,
+    mount_from: Option<&str>,
+    options: &Options<'_>,
+    counts: &Counts,
+) -> Result<()> {
+    let Some((host, repository)) = sink.registry_repository() else {
+        return place_blob(source, sink, blob, mount_from, options, counts).await;
+    };
+    let slot = options.slot(host, repository, &blob.digest);
+    let mut placed = slot.lock().await;
+    if *placed {
+        counts.blobs_present.fetch_add(1, Ordering::Relaxed);
+        return Ok(());
+    }
+    place_blob(source, sink, blob, mount_from, options, counts).await?;
+    *placed = true;
+    Ok(())
+}
+
+/// One blob: skipped when there, mounted when it can be, else streamed.
+async fn place_blob<S: Source, D: Sink>(
     source: &S,
     sink: &D,
     blob: &Blob,

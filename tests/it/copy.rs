@@ -276,6 +276,54 @@ fn cp_r_copies_the_prefix_with_the_tags_selected() {
     );
 }
 
+/// Images of one repository that share a layer, copied side by side: the
+/// layer is asked about and sent once, not once per image (Distribution
+/// rewrites a blob's link on every upload of it, and a manifest PUT that reads
+/// the link meanwhile fails), and every image arrives whole.
+#[test]
+fn images_sharing_a_layer_place_it_once_and_all_arrive() {
+    let a = Target::start(Kind::Distribution);
+    let b = Target::start(Kind::Distribution);
+    let mut digests = Vec::new();
+    for day in 1..=8 {
+        let image = image(
+            "linux/amd64",
+            &format!("2024-01-{day:02}T00:00:00Z"),
+            "one-layer",
+        );
+        digests.push(a.push_image("app", &[&format!("v{day}")], &image));
+    }
+    let layer = sha256(&image("linux/amd64", "2024-01-01T00:00:00Z", "one-layer").layer);
+    let run = reaching(&[&a, &b])
+        .args([
+            "-v",
+            "--concurrency",
+            "16",
+            "cp",
+            "-r",
+            &a.reference("app"),
+            &b.reference("app"),
+        ])
+        .run();
+    run.success();
+    let dst = format!("https://{}/v2/app/blobs/", b.host());
+    let heads = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with(&format!("HEAD {dst}{layer}")))
+        .count();
+    let puts = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with(&format!("PUT {dst}uploads/")) && l.contains(&layer[7..]))
+        .count();
+    assert_eq!((heads, puts), (1, 1), "{}", run.stderr);
+    for (i, digest) in digests.iter().enumerate() {
+        assert_eq!(digest_of(&b, &format!("app:v{}", i + 1)), *digest);
+    }
+    assert_pulls(&b, "app:v8");
+}
+
 #[test]
 fn a_destination_that_refuses_pushes_gets_no_tag() {
     let a = Target::start(Kind::Distribution);
