@@ -63,16 +63,6 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> 
         source.prefetch_tokens(&reads),
         sink.prefetch_tokens(&writes)
     );
-    // Each repository's images, a few repositories at a time.
-    let listed: Vec<Result<Vec<Job>>> = stream::iter(repositories.iter().zip(destinations))
-        .map(|(repository, destination)| jobs_of(args, &source, repository, destination))
-        .buffered(4)
-        .collect()
-        .await;
-    let mut jobs = Vec::new();
-    for one in listed {
-        jobs.extend(one?);
-    }
     let options = Options::new(
         BLOBS_PER_IMAGE,
         args.force,
@@ -81,16 +71,76 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> 
     );
     let attachments = !args.no_attachments;
     let halt = Halt::default();
-    let done = AtomicUsize::new(0);
-    let copying = stream::iter(jobs.iter())
+    let (done, listed) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    // Each repository's images, a few repositories at a time, each image copied
+    // as soon as its repository is read: no wait for the whole listing. The
+    // listing runs beside the copies (a channel between them), so that a copy
+    // waiting for a request slot never waits on a listing nobody polls. A
+    // repository that cannot be read is a row of its own, with its error.
+    let (found, mut queue) = tokio::sync::mpsc::unbounded_channel::<Result<Job, Unlisted>>();
+    let (source_ref, sink_ref, listed_ref) = (&source, &sink, &listed);
+    let listing = async move {
+        let (source, sink, listed) = (source_ref, sink_ref, listed_ref);
+        let mut repositories = stream::iter(repositories.iter().zip(destinations))
+            .map(|(repository, destination)| async move {
+                let jobs = jobs_of(args, source, repository, destination.clone()).await;
+                jobs.map_err(|e| Unlisted {
+                    source: format!("{}/{repository}", source.host()),
+                    destination: format!("{}/{destination}", sink.host()),
+                    error: format!("{e:#}"),
+                })
+            })
+            .buffered(4);
+        while let Some(jobs) = repositories.next().await {
+            match jobs {
+                Ok(jobs) => {
+                    listed.fetch_add(jobs.len(), Ordering::Relaxed);
+                    jobs.into_iter().for_each(|job| drop(found.send(Ok(job))));
+                }
+                Err(unlisted) => {
+                    listed.fetch_add(1, Ordering::Relaxed);
+                    drop(found.send(Err(unlisted)));
+                }
+            }
+        }
+    };
+    let copying = stream::poll_fn(|cx| queue.poll_recv(cx))
         .map(|job| async {
-            let row = copy_job(job, (&source, &sink), attachments, &options, &halt).await;
+            let row = match job {
+                Ok(job) => copy_job(&job, (&source, &sink), attachments, &options, &halt).await,
+                Err(unlisted) => unlisted.row(options.dry_run),
+            };
             done.fetch_add(1, Ordering::Relaxed);
             row
         })
         .buffer_unordered(ctx.concurrency.max(1))
         .collect::<Vec<Copied>>();
-    Ok(with_progress(copying, &options.progress, Some((&done, jobs.len()))).await)
+    let ((), rows) = tokio::join!(
+        listing,
+        with_progress(copying, &options.progress, Some((&done, &listed)))
+    );
+    Ok(rows)
+}
+
+/// A repository whose images could not be listed.
+struct Unlisted {
+    source: String,
+    destination: String,
+    error: String,
+}
+
+impl Unlisted {
+    fn row(self, dry_run: bool) -> Copied {
+        Copied {
+            source: self.source,
+            destination: self.destination,
+            digest: None,
+            attachments: 0,
+            summary: Summary::default(),
+            error: Some(self.error),
+            dry_run,
+        }
+    }
 }
 
 /// Where repository `repository` (under prefix `from`) goes under prefix `to`.

@@ -99,7 +99,10 @@ pub(super) const NOT_ATTEMPTED: &str = "not attempted: ";
 pub(super) async fn with_progress<T>(
     work: impl std::future::Future<Output = T>,
     bytes: &std::sync::atomic::AtomicU64,
-    images: Option<(&std::sync::atomic::AtomicUsize, usize)>,
+    images: Option<(
+        &std::sync::atomic::AtomicUsize,
+        &std::sync::atomic::AtomicUsize,
+    )>,
 ) -> T {
     use std::io::IsTerminal as _;
     use std::sync::atomic::Ordering;
@@ -120,7 +123,11 @@ pub(super) async fn with_progress<T>(
             () = tokio::time::sleep(std::time::Duration::from_millis(120)) => {
                 let sent = crate::output::human_bytes(bytes.load(Ordering::Relaxed));
                 bar.set_message(match images {
-                    Some((done, of)) => format!("{} of {of} images, {sent} sent", done.load(Ordering::Relaxed)),
+                    Some((done, of)) => format!(
+                        "{} of {} images, {sent} sent",
+                        done.load(Ordering::Relaxed),
+                        of.load(Ordering::Relaxed)
+                    ),
                     None => format!("{sent} sent"),
                 });
                 bar.tick();
