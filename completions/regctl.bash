@@ -1213,13 +1213,17 @@ _regctl() {
             return 0
             ;;
         regctl__subcmd__setup__subcmd__check)
-            opts="-u -v -h --root --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
+            opts="-u -v -h --root --host --ca-file --certs-dir --insecure --plain-http --username --password-stdin --concurrency --timeout --deadline --retries --max-list-items --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -388,6 +388,7 @@ complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_sub
 complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -s v -l verbose -d 'Log each request (method, URL, status, time) to stderr, credentials redacted'
 complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from proxy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l root -d 'Look for the clients\' trust under this root instead of /' -r -F
+complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l host -d 'A name clients reach the registry by (HOST or HOST:PORT; repeatable): the certificate must name each in its subjectAltName' -r
 complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l ca-file -d 'Trust this CA certificate (PEM) in addition to the system\'s roots; repeatable' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -l certs-dir -d 'Docker-style certificate folder: <DIR>/<host:port>/ca.crt, client.cert, client.key' -r -F
 complete -c regctl -n "__fish_regctl_using_subcommand setup; and __fish_seen_subcommand_from check" -s u -l username -d 'User name; the password is read from standard input (--password-stdin)' -r

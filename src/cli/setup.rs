@@ -135,4 +135,8 @@ pub struct SetupCheckArgs {
     /// Look for the clients' trust under this root instead of /.
     #[arg(long, default_value = "/", value_name = "PATH")]
     pub root: PathBuf,
+    /// A name clients reach the registry by (HOST or HOST:PORT; repeatable):
+    /// the certificate must name each in its subjectAltName.
+    #[arg(long = "host", value_name = "NAME")]
+    pub hosts: Vec<String>,
 }

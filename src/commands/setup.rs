@@ -58,8 +58,8 @@ pub async fn run(what: &SetupCommand, password_stdin: bool, ctx: &Invocation) ->
         SetupCommand::Client(args) => client(args, ctx),
         SetupCommand::Proxy(args) => proxy(args, ctx),
         SetupCommand::Check(args) => {
-            let findings =
-                check::check(&args.dir, &args.root).map_err(|e| UsageError(e.to_string()))?;
+            let findings = check::check(&args.dir, &args.root, &args.hosts)
+                .map_err(|e| UsageError(e.to_string()))?;
             print_findings(&findings, ctx.format)?;
             if findings.is_empty() {
                 ctx.printer

@@ -50,8 +50,10 @@ const NESTED_KEYS: [&str; 8] = [
     "enabled",
 ];
 
-/// Every trap in the set-up at `dir`, with trust looked for under `root`.
-pub fn check(dir: &Path, root: &Path) -> Result<Vec<Finding>, CheckError> {
+/// Every trap in the set-up at `dir`, with trust looked for under `root`;
+/// `hosts` are the names clients reach the registry by (`host` or
+/// `host:port`), each of which the certificate must name.
+pub fn check(dir: &Path, root: &Path, hosts: &[String]) -> Result<Vec<Finding>, CheckError> {
     let files = files_under(dir, DEPTH).map_err(|e| CheckError {
         dir: dir.to_path_buf(),
         why: e.to_string(),
@@ -83,7 +85,7 @@ pub fn check(dir: &Path, root: &Path) -> Result<Vec<Finding>, CheckError> {
         .and_then(|c| c["http"]["addr"].as_str())
         .and_then(|a| a.rsplit_once(':'))
         .map(|(_, p)| p.to_string());
-    let anchor = certificate(&server, port.as_deref(), &mut findings).map(|names| {
+    let anchor = certificate(&server, port.as_deref(), hosts, &mut findings).map(|names| {
         let ca = server.with_file_name("ca.crt");
         let anchor = if ca.is_file() { ca } else { server.clone() };
         (anchor, names)
@@ -250,6 +252,7 @@ pub fn ders(path: &Path) -> Vec<Vec<u8>> {
 fn certificate(
     path: &Path,
     port: Option<&str>,
+    hosts: &[String],
     findings: &mut Vec<Finding>,
 ) -> Option<Vec<String>> {
     let shown = path.display().to_string();
@@ -306,6 +309,27 @@ fn certificate(
             fix: new_pair.into(),
         });
     }
+    let unnamed: Vec<&str> = hosts
+        .iter()
+        .map(|h| host_of(h))
+        .filter(|h| !names.iter().any(|n| names_host(n, h)))
+        .collect();
+    if !unnamed.is_empty() {
+        findings.push(Finding {
+            file: shown.clone(),
+            problem: format!(
+                "does not name {} in subjectAltName (it names {}): clients reaching the registry \
+                 so refuse it (Go: \"x509: certificate is valid for ..., not ...\")",
+                unnamed.join(", "),
+                if names.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+            fix: new_pair.into(),
+        });
+    }
     let validity = cert.validity();
     let now = ASN1Time::now();
     if validity.not_after < now {
@@ -341,6 +365,38 @@ fn certificate(
             })
             .collect(),
     )
+}
+
+/// `host` of `host`, `host:port`, `[v6]:port` or `[v6]`.
+fn host_of(address: &str) -> &str {
+    if let Some(rest) = address.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match address.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            host
+        }
+        _ => address,
+    }
+}
+
+/// Whether the subjectAltName entry `name` covers `host`, as a TLS client
+/// checks it: an address equal, a DNS name equal whatever its case, or `*.`
+/// standing for one label.
+fn names_host(name: &str, host: &str) -> bool {
+    if let (Ok(a), Ok(b)) = (
+        name.parse::<std::net::IpAddr>(),
+        host.parse::<std::net::IpAddr>(),
+    ) {
+        return a == b;
+    }
+    let (name, host) = (name.to_ascii_lowercase(), host.to_ascii_lowercase());
+    match name.strip_prefix("*.") {
+        Some(suffix) => host
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest == suffix),
+        None => name == host,
+    }
 }
 
 fn ip(bytes: &[u8]) -> Option<String> {
@@ -496,5 +552,22 @@ fn trust(anchor: &Path, names: &[String], root: &Path, findings: &mut Vec<Findin
                     .into(),
             fix: client::config_path_lines(containerd.and_then(|c| c.version)),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{host_of, names_host};
+
+    #[test]
+    fn hosts_are_matched_as_a_tls_client_matches_them() {
+        assert_eq!(host_of("registry.example:5000"), "registry.example");
+        assert_eq!(host_of("[::1]:5000"), "::1");
+        assert_eq!(host_of("10.0.0.5"), "10.0.0.5");
+        assert!(names_host("Registry.Example", "registry.example"));
+        assert!(names_host("*.example", "registry.example"));
+        assert!(!names_host("*.example", "a.registry.example"));
+        assert!(names_host("10.0.0.5", "10.0.0.5"));
+        assert!(!names_host("example.com", "127.0.0.1"));
     }
 }

@@ -281,7 +281,7 @@ fn a_generated_registry_serves_regctl_and_skopeo_with_only_its_ca_and_collects_e
 
     // The set-up has no trap, and a second run without --force changes nothing.
     let check = regctl()
-        .args(["setup", "check"])
+        .args(["setup", "check", "--host", &address, "--host", "localhost"])
         .arg_path(s.dir.path())
         .arg("--root")
         .arg_path(s.root.path())
@@ -480,6 +480,21 @@ fn the_seeds_recipe_is_checked_trap_by_trap_with_fixes() {
         5,
         "{}",
         text.stdout
+    );
+    // The seed reaches it as `localhost:6000`, which the certificate does not name.
+    let named = regctl()
+        .args(["setup", "check", "--host", "localhost:6000"])
+        .arg_path(dir.path())
+        .arg("--root")
+        .arg_path(root.path())
+        .run();
+    named.code(1);
+    assert!(
+        named
+            .stdout
+            .contains("does not name localhost in subjectAltName (it names example.com)"),
+        "{}",
+        named.stdout
     );
 }
 
