@@ -129,6 +129,27 @@ pub fn writable_by_others(path: &Path) -> Option<String> {
     }
 }
 
+/// The first file named `name` on PATH that may be run, as a shell finds it
+/// (empty PATH entries skipped).
+pub fn on_path(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(name))
+        .find(|file| is_executable(file))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.with_extension("exe").is_file() || path.is_file()
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;

@@ -141,16 +141,9 @@ fn registry(args: &SetupRegistryArgs, password_stdin: bool, ctx: &Invocation) ->
 
 /// `docker-registry` (Debian's name) or `registry`, as found on PATH.
 fn serve_binary() -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for name in ["docker-registry", "registry"] {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return candidate;
-            }
-        }
-    }
-    PathBuf::from("/usr/bin/docker-registry")
+    crate::file::on_path("docker-registry")
+        .or_else(|| crate::file::on_path("registry"))
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/docker-registry"))
 }
 
 fn client(args: &SetupClientArgs, ctx: &Invocation) -> Result<Exit> {

@@ -77,24 +77,7 @@ pub fn erase(name: &str, server_url: &str, bounds: &Bounds) -> Result<bool, Cred
 /// Whether `docker-credential-<name>` is a file on PATH that may be run, as
 /// docker looks for it.
 pub fn installed(name: &str) -> bool {
-    let file = format!("docker-credential-{name}");
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
-    std::env::split_paths(&path)
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .any(|dir| is_executable(&dir.join(&file)))
-}
-
-#[cfg(unix)]
-fn is_executable(path: &std::path::Path) -> bool {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &std::path::Path) -> bool {
-    path.with_extension("exe").is_file() || path.is_file()
+    crate::file::on_path(&format!("docker-credential-{name}")).is_some()
 }
 
 /// How a helper run ended, when it did not fail.
