@@ -430,7 +430,7 @@ fn private_file(path: &Path, findings: &mut Vec<Finding>) {
                     ),
                     fix: format!(
                         "chmod 600 {}",
-                        super::registry_kit::shell(&path.display().to_string())
+                        super::quote::shell(&path.display().to_string())
                     ),
                 });
             }
@@ -510,7 +510,7 @@ fn trust(anchor: &Path, names: &[String], root: &Path, findings: &mut Vec<Findin
             ),
             fix: format!(
                 "regctl setup client {address} --ca {}",
-                super::registry_kit::shell(&anchor.display().to_string())
+                super::quote::shell(&anchor.display().to_string())
             ),
         });
     }
@@ -520,7 +520,7 @@ fn trust(anchor: &Path, names: &[String], root: &Path, findings: &mut Vec<Findin
     let system = holds(system_files);
     let fix = format!(
         "regctl setup client {address} --ca {}",
-        super::registry_kit::shell(&anchor.display().to_string())
+        super::quote::shell(&anchor.display().to_string())
     );
     let shown = anchor.display().to_string();
     if !docker && system {

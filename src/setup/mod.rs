@@ -10,5 +10,5 @@ pub mod files;
 pub mod htpasswd;
 pub mod pki;
 pub mod proxy;
+pub mod quote;
 pub mod registry_kit;
-mod systemd;

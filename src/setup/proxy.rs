@@ -11,7 +11,7 @@ use url::Url;
 
 use super::client::under;
 use super::files::Planned;
-use super::systemd::word;
+use super::quote::unit;
 
 /// The services that get a drop-in.
 pub const SERVICES: [&str; 2] = ["docker", "containerd"];
@@ -102,7 +102,7 @@ pub fn plan(settings: &ProxySettings, root: &Path) -> Result<ProxyPlan, ProxyErr
         let mut conf = "# Written by `regctl setup proxy`.\n[Service]\n".to_string();
         if secret {
             let env_path = format!("{dir}/http-proxy.env");
-            conf += &format!("EnvironmentFile={}\n", word(&env_path));
+            conf += &format!("EnvironmentFile={}\n", unit(&env_path));
             let env: String = vars
                 .iter()
                 .map(|(k, v)| format!("{k}={}\n", env_value(v)))
@@ -114,7 +114,7 @@ pub fn plan(settings: &ProxySettings, root: &Path) -> Result<ProxyPlan, ProxyErr
             ));
         } else {
             for (k, v) in &vars {
-                conf += &format!("Environment={}\n", word(&format!("{k}={v}")));
+                conf += &format!("Environment={}\n", unit(&format!("{k}={v}")));
             }
         }
         files.push(Planned::public(

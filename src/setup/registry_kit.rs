@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::files::Planned;
 use super::htpasswd::{self, HtpasswdError};
 use super::pki::{self, PkiError};
-use super::systemd::word;
+use super::quote::{shell, unit};
 use crate::registry::Secret;
 
 /// The set-up asked for. Paths are absolute: the config and the unit name
@@ -214,8 +214,8 @@ impl RegistryKit {
              [Install]\n\
              WantedBy=multi-user.target\n",
             unit_path = self.path(UNIT).display(),
-            binary = word(&self.serve_binary.display().to_string()),
-            config = word(&self.path("config.yml").display().to_string()),
+            binary = unit(&self.serve_binary.display().to_string()),
+            config = unit(&self.path("config.yml").display().to_string()),
         )
     }
 
@@ -287,19 +287,6 @@ impl RegistryKit {
     }
 }
 
-/// `text` as one word for a POSIX shell: as it is when plain, else in single quotes.
-pub fn shell(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-:=,@+".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,11 +343,5 @@ mod tests {
             k.files(&Secret::new("pw")),
             Err(KitError::Control("the folder"))
         ));
-    }
-
-    #[test]
-    fn shell_words_are_quoted_when_needed() {
-        assert_eq!(shell("/srv/a"), "/srv/a");
-        assert_eq!(shell("/srv/it's"), "'/srv/it'\\''s'");
     }
 }
