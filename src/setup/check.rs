@@ -466,11 +466,17 @@ fn password_file(path: &Path, findings: &mut Vec<Finding>) {
 fn trust(anchor: &Path, names: &[String], root: &Path, findings: &mut Vec<Finding>) {
     let address = &names[0];
     let wanted = ders(anchor);
-    let holds = |files: Vec<PathBuf>| {
+    // The files of `files` that hold the anchor.
+    let holding = |files: Vec<PathBuf>| -> Vec<PathBuf> {
         files
-            .iter()
-            .any(|f| ders(f).iter().any(|d| wanted.contains(d)))
+            .into_iter()
+            .filter(|f| ders(f).iter().any(|d| wanted.contains(d)))
+            .collect()
     };
+    let fix = format!(
+        "regctl setup client {address} --ca {}",
+        super::quote::shell(&anchor.display().to_string())
+    );
     let crts = |dir: &str| {
         files_under(&under(root, dir), 1)
             .unwrap_or_default()
@@ -483,10 +489,7 @@ fn trust(anchor: &Path, names: &[String], root: &Path, findings: &mut Vec<Findin
         .as_ref()
         .and_then(|c| c.config_path.clone())
         .unwrap_or_else(|| client::CONTAINERD_HOSTS_DIR.to_string());
-    let docker_files: Vec<PathBuf> = crts("/etc/docker/certs.d")
-        .into_iter()
-        .filter(|f| ders(f).iter().any(|d| wanted.contains(d)))
-        .collect();
+    let docker_files = holding(crts("/etc/docker/certs.d"));
     let docker = !docker_files.is_empty();
     // docker looks in the folder named as clients name the registry, port
     // included: a CA in `certs.d/registry.example/` serves only port 443.
@@ -508,20 +511,13 @@ fn trust(anchor: &Path, names: &[String], root: &Path, findings: &mut Vec<Findin
                  not one of those names, so docker does not use it",
                 names.join(", ")
             ),
-            fix: format!(
-                "regctl setup client {address} --ca {}",
-                super::quote::shell(&anchor.display().to_string())
-            ),
+            fix: fix.clone(),
         });
     }
-    let containerd_hosts = holds(crts(&hosts_dir));
+    let containerd_hosts = !holding(crts(&hosts_dir)).is_empty();
     let mut system_files = crts("/usr/local/share/ca-certificates");
     system_files.push(under(root, "/etc/ssl/certs/ca-certificates.crt"));
-    let system = holds(system_files);
-    let fix = format!(
-        "regctl setup client {address} --ca {}",
-        super::quote::shell(&anchor.display().to_string())
-    );
+    let system = !holding(system_files).is_empty();
     let shown = anchor.display().to_string();
     if !docker && system {
         findings.push(Finding {
