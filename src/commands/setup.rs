@@ -3,7 +3,7 @@
 //! says what each is for and what is left to do by hand.
 
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
@@ -160,14 +160,13 @@ fn client(args: &SetupClientArgs, ctx: &Invocation) -> Result<Exit> {
     write_all(&plan.files, &args.root, args.force)?;
     let rows: Vec<Written> = plan.files.iter().map(Written::of).collect();
     render_data(ctx.format, &rows)?;
-    let mut steps = plan.steps;
-    if args.root == Path::new("/") {
-        steps.retain(|s| s.text != "update-ca-certificates");
-        update_ca_certificates(ctx);
-    }
-    for step in steps {
-        ctx.printer
-            .note(format!("{}:\n{}", step.what, step.text.trim_end()));
+    for step in plan.steps {
+        if step.updates_system_store {
+            update_ca_certificates(ctx);
+        } else {
+            ctx.printer
+                .note(format!("{}:\n{}", step.what, step.text.trim_end()));
+        }
     }
     Ok(Exit::Success)
 }

@@ -28,6 +28,10 @@ pub struct Step {
     pub what: String,
     /// The command to run or the text to add.
     pub text: String,
+    /// The system store's update with the root `/`: regctl runs it itself
+    /// once the files are written (it only shows it with `--print`).
+    #[serde(skip)]
+    pub updates_system_store: bool,
 }
 
 /// Why the trust cannot be installed.
@@ -187,19 +191,23 @@ pub fn plan(address: &str, pem: &[u8], root: &Path) -> Result<ClientPlan, Client
                 under(root, "/etc/containerd/config.toml").display()
             ),
             text: config_path_lines(containerd.version),
+            updates_system_store: false,
         });
     }
+    let here = root == Path::new("/");
     steps.push(Step {
         what: "the system store takes the CA once this runs".into(),
-        text: if root == Path::new("/") {
+        text: if here {
             "update-ca-certificates".into()
         } else {
             format!("chroot {} update-ca-certificates", root.display())
         },
+        updates_system_store: here,
     });
     steps.push(Step {
         what: "k3s: merge into /etc/rancher/k3s/registries.yaml, then restart k3s".into(),
         text: format!("configs:\n  \"{address}\":\n    tls:\n      ca_file: {docker_ca}\n"),
+        updates_system_store: false,
     });
     Ok(ClientPlan { files, steps })
 }
