@@ -78,9 +78,8 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> 
     // waiting for a request slot never waits on a listing nobody polls. A
     // repository that cannot be read is a row of its own, with its error.
     let (found, mut queue) = tokio::sync::mpsc::unbounded_channel::<Result<Job, Unlisted>>();
-    let (source_ref, sink_ref, listed_ref) = (&source, &sink, &listed);
-    let listing = async move {
-        let (source, sink, listed) = (source_ref, sink_ref, listed_ref);
+    let listing = async {
+        let (source, sink) = (&source, &sink);
         let mut repositories = stream::iter(repositories.iter().zip(destinations))
             .map(|(repository, destination)| async move {
                 let jobs = jobs_of(args, source, repository, destination.clone()).await;
@@ -103,6 +102,8 @@ pub(super) async fn run(args: &CpArgs, ctx: &Invocation) -> Result<Vec<Copied>> 
                 }
             }
         }
+        // The copies' queue ends with the listing.
+        drop(found);
     };
     let copying = stream::poll_fn(|cx| queue.poll_recv(cx))
         .map(|job| async {
