@@ -65,6 +65,16 @@ impl Invocation {
     }
 }
 
+/// A password read from standard input to its end (`--password-stdin`), the
+/// line breaks that end it dropped.
+pub fn password_from_stdin() -> Result<Secret> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("reading the password from standard input")?;
+    Ok(Secret::new(text.trim_end_matches(['\r', '\n'])))
+}
+
 /// Parses a `REGISTRY[/REPOSITORY-PREFIX]` argument; a mistake is a usage error.
 pub fn parse_target(input: &str) -> Result<RegistryTarget> {
     input
@@ -86,11 +96,7 @@ impl Invocation {
             verbose: global.verbose,
         };
         let password = if global.password_stdin && run_credentials {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("reading the password from standard input")?;
-            Some(Secret::new(text.trim_end_matches(['\r', '\n'])))
+            Some(password_from_stdin()?)
         } else {
             None
         };

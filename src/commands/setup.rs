@@ -2,7 +2,6 @@
 //! [`crate::setup`], writes them (never over a file without `--force`), and
 //! says what each is for and what is left to do by hand.
 
-use std::io::Read as _;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
@@ -12,7 +11,6 @@ use super::context::Invocation;
 use crate::cli::{SetupClientArgs, SetupCommand, SetupProxyArgs, SetupRegistryArgs};
 use crate::exit::{Exit, UsageError};
 use crate::output::{escape, json_pretty, render_data, write_stdout, Format, Row};
-use crate::registry::Secret;
 use crate::setup::check::{self, Finding};
 use crate::setup::client::{self, Step};
 use crate::setup::files::{write_all, Planned};
@@ -91,11 +89,7 @@ fn registry(args: &SetupRegistryArgs, password_stdin: bool, ctx: &Invocation) ->
         serve_binary: args.registry_bin.clone().unwrap_or_else(serve_binary),
     };
     let (password, generated) = if password_stdin {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("reading the password from standard input")?;
-        (Secret::new(text.trim_end_matches(['\r', '\n'])), false)
+        (super::context::password_from_stdin()?, false)
     } else {
         (crate::setup::htpasswd::generate_password()?, true)
     };

@@ -26,9 +26,7 @@ pub(super) fn reaches(args: &CpArgs, ctx: &Invocation) -> Result<(Reach, Reach)>
         .into());
     }
     let stdin = if from_stdin {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
-        Some(Secret::new(text.trim_end_matches(['\r', '\n'])))
+        Some(super::super::context::password_from_stdin()?)
     } else {
         None
     };
